@@ -1,0 +1,329 @@
+"""The error catalogue: every errorId this service answers with, and the exception that carries one.
+
+Intacct's own ids are kept where Intacct has one (REST-1028, REST-1043, REST-1064); everything else
+is a `KS-` id of ours. Ids are stable: clients match on them, so never renumber, only add.
+The README's error catalogue is generated from `CATALOGUE` (tests check it is up to date).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    error_id: str
+    status: int
+    code: str
+    message_id: str
+    message: str  # str.format template over the placeholders
+
+    def render(self, placeholders: Mapping[str, Any]) -> str:
+        try:
+            return self.message.format(**placeholders)
+        except (KeyError, IndexError):
+            return self.message
+
+
+CATALOGUE: dict[str, ErrorSpec] = {}
+
+
+def _spec(error_id: str, status: int, code: str, message_id: str, message: str) -> ErrorSpec:
+    spec = ErrorSpec(error_id, status, code, message_id, message)
+    assert error_id not in CATALOGUE, error_id
+    CATALOGUE[error_id] = spec
+    return spec
+
+
+# Intacct's own.
+PAYLOAD_REQUIRED = _spec(
+    "REST-1028",
+    400,
+    "invalidRequest",
+    "IA.REQUEST_REQUIRES_PAYLOAD",
+    "A {METHOD} request requires a payload",
+)
+NOT_A_VALID_FIELD = _spec(
+    "REST-1043", 400, "invalidRequest", "IA.NOT_A_VALID_FIELD", "{FIELD} is not a valid field"
+)
+PAYLOAD_ERRORS = _spec(
+    "REST-1064", 400, "invalidRequest", "IA.PAYLOAD_CONTAINS_ERRORS", "Payload contains errors"
+)
+
+# 400: the request itself is malformed.
+MALFORMED_JSON = _spec(
+    "KS-4001",
+    400,
+    "invalidRequest",
+    "KS.MALFORMED_JSON",
+    "Request body is not valid JSON: {REASON}",
+)
+PAYLOAD_NOT_OBJECT = _spec(
+    "KS-4002", 400, "invalidRequest", "KS.PAYLOAD_NOT_OBJECT", "The payload must be a JSON object"
+)
+INVALID_PARAMETER = _spec(
+    "KS-4003",
+    400,
+    "invalidRequest",
+    "KS.INVALID_PARAMETER",
+    "Query parameter {PARAMETER} is invalid: {REASON}",
+)
+INVALID_QUERY = _spec(
+    "KS-4004", 400, "invalidRequest", "KS.INVALID_QUERY", "Invalid query: {REASON}"
+)
+OAUTH_INVALID_REQUEST = _spec(
+    "KS-4006", 400, "invalidRequest", "KS.OAUTH_INVALID_REQUEST", "OAuth2 request failed: {ERROR}"
+)
+BAD_REQUEST = _spec("KS-4005", 400, "invalidRequest", "KS.BAD_REQUEST", "Bad request: {REASON}")
+
+# 401 / 403: who you are and what you may do.
+NOT_AUTHENTICATED = _spec(
+    "KS-4011",
+    401,
+    "unauthorized",
+    "KS.NOT_AUTHENTICATED",
+    "Authentication credentials were not provided",
+)
+BAD_CREDENTIALS = _spec(
+    "KS-4012",
+    401,
+    "unauthorized",
+    "KS.BAD_CREDENTIALS",
+    "The credentials are invalid or have expired",
+)
+OAUTH_ERROR = _spec(
+    "KS-4013", 401, "unauthorized", "KS.OAUTH_ERROR", "OAuth2 request failed: {ERROR}"
+)
+FORBIDDEN = _spec(
+    "KS-4031", 403, "forbidden", "KS.FORBIDDEN", "You do not have permission to perform this action"
+)
+
+# 404 / 405 / 415.
+OBJECT_NOT_FOUND = _spec(
+    "KS-4041", 404, "notFound", "KS.OBJECT_NOT_FOUND", "{OBJECT} with key {KEY} was not found"
+)
+ROUTE_NOT_FOUND = _spec("KS-4042", 404, "notFound", "KS.ROUTE_NOT_FOUND", "No route matches {PATH}")
+METHOD_NOT_ALLOWED = _spec(
+    "KS-4051",
+    405,
+    "methodNotAllowed",
+    "KS.METHOD_NOT_ALLOWED",
+    "Method {METHOD} is not allowed on {PATH}",
+)
+UNSUPPORTED_MEDIA_TYPE = _spec(
+    "KS-4151",
+    415,
+    "invalidRequest",
+    "KS.UNSUPPORTED_MEDIA_TYPE",
+    "Content type {TYPE} is not supported: send application/json",
+)
+
+# 409: the request clashes with what is stored.
+DUPLICATE = _spec(
+    "KS-4091",
+    409,
+    "conflict",
+    "KS.DUPLICATE",
+    "{OBJECT} with {FIELD} {VALUE} already exists",
+)
+STILL_REFERENCED = _spec(
+    "KS-4092",
+    409,
+    "conflict",
+    "KS.STILL_REFERENCED",
+    "{OBJECT} {KEY} cannot be deleted: it is still referenced by {REFERENCES}",
+)
+CONFLICT = _spec(
+    "KS-4093",
+    409,
+    "conflict",
+    "KS.CONFLICT",
+    "The request conflicts with the stored data: {REASON}",
+)
+INVENTORY_STILL_KITTED = _spec(
+    "KS-4094",
+    409,
+    "conflict",
+    "KS.INVENTORY_STILL_KITTED",
+    "Part inventory {KEY} cannot be deleted: {QUANTITY} is still issued to open kits",
+)
+
+# 412 / 428: optimistic concurrency.
+PRECONDITION_FAILED = _spec(
+    "KS-4121",
+    412,
+    "preconditionFailed",
+    "KS.PRECONDITION_FAILED",
+    "If-Match {GIVEN} does not match the current version {CURRENT}",
+)
+PRECONDITION_REQUIRED = _spec(
+    "KS-4281",
+    428,
+    "preconditionRequired",
+    "KS.PRECONDITION_REQUIRED",
+    "{OBJECT} can only be changed with an If-Match header carrying its current ETag",
+)
+
+# 422: business rules. The top-level error carries one detail per violated rule.
+OPERATION_FAILED = _spec(
+    "KS-4220", 422, "operationFailed", "KS.OPERATION_FAILED", "The operation could not be completed"
+)
+REQUIRED = _spec("KS-4221", 422, "operationFailed", "KS.REQUIRED", "{FIELD} is required")
+INVALID_VALUE = _spec(
+    "KS-4222", 422, "operationFailed", "KS.INVALID_VALUE", "{FIELD} is invalid: {REASON}"
+)
+IMMUTABLE = _spec(
+    "KS-4223", 422, "operationFailed", "KS.IMMUTABLE", "{FIELD} cannot be changed after create"
+)
+REFERENCE_NOT_FOUND = _spec(
+    "KS-4224",
+    422,
+    "operationFailed",
+    "KS.REFERENCE_NOT_FOUND",
+    "{FIELD} refers to a {OBJECT} that does not exist: {REFERENCE}",
+)
+REFERENCE_MISMATCH = _spec(
+    "KS-4225",
+    422,
+    "operationFailed",
+    "KS.REFERENCE_MISMATCH",
+    "{FIELD}: key {KEY} and id {ID} name different objects",
+)
+NOT_A_KIT = _spec(
+    "KS-4226",
+    422,
+    "operationFailed",
+    "KS.NOT_A_KIT",
+    "Item {ID} is of type {TYPE}: a kit must be an item of type kit or stockableKit",
+)
+COMPONENT_TYPE_NOT_ALLOWED = _spec(
+    "KS-4227",
+    422,
+    "operationFailed",
+    "KS.COMPONENT_TYPE_NOT_ALLOWED",
+    "A {KIT_TYPE} cannot contain an item of type {TYPE}",
+)
+KIT_CYCLE = _spec(
+    "KS-4228",
+    422,
+    "operationFailed",
+    "KS.KIT_CYCLE",
+    "Kit {KIT} cannot contain {COMPONENT}: {COMPONENT} already contains {KIT}",
+)
+DUPLICATE_COMPONENT = _spec(
+    "KS-4229",
+    422,
+    "operationFailed",
+    "KS.DUPLICATE_COMPONENT",
+    "Kit {KIT} already has a line for component {COMPONENT}",
+)
+TRACKING_NOT_ALLOWED = _spec(
+    "KS-4230",
+    422,
+    "operationFailed",
+    "KS.TRACKING_NOT_ALLOWED",
+    "{FIELD} is only allowed on items of type inventory or stockableKit, not {TYPE}",
+)
+KITS_ONLY = _spec(
+    "KS-4231",
+    422,
+    "operationFailed",
+    "KS.KITS_ONLY",
+    "{FIELD} is only allowed on items of type kit or stockableKit, not {TYPE}",
+)
+CONSTRAINT_VIOLATED = _spec(
+    "KS-4232",
+    422,
+    "operationFailed",
+    "KS.CONSTRAINT_VIOLATED",
+    "The change breaks the rule {CONSTRAINT}",
+)
+LINE_NUMBER_OUT_OF_RANGE = _spec(
+    "KS-4233",
+    422,
+    "operationFailed",
+    "KS.LINE_NUMBER_OUT_OF_RANGE",
+    "lineNumber must be between 1 and {MAX}",
+)
+
+# 429 / 500.
+THROTTLED = _spec(
+    "KS-4291",
+    429,
+    "tooManyRequests",
+    "KS.THROTTLED",
+    "Too many requests: retry in {SECONDS} seconds",
+)
+INTERNAL_ERROR = _spec(
+    "KS-5001",
+    500,
+    "internalError",
+    "KS.INTERNAL_ERROR",
+    "An unexpected error occurred; quote the supportId when reporting it",
+)
+
+
+@dataclass
+class ApiError(Exception):
+    """An answer in the `ia::error` shape. Services raise it; the API layer renders it.
+
+    `details` are ApiErrors too (one per violated rule or unknown field); `target` names the field.
+    """
+
+    spec: ErrorSpec
+    target: str | None = None
+    placeholders: dict[str, Any] = field(default_factory=dict)
+    details: list[ApiError] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    @property
+    def status(self) -> int:
+        return self.spec.status
+
+    @property
+    def message(self) -> str:
+        return self.spec.render(self.placeholders)
+
+    def as_dict(self, support_id: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "code": self.spec.code,
+            "message": self.message,
+            "errorId": self.spec.error_id,
+        }
+        if self.target is not None:
+            body["target"] = self.target
+        body["additionalInfo"] = {
+            "messageId": self.spec.message_id,
+            "placeholders": {k: str(v) for k, v in self.placeholders.items()},
+            "propertySet": {},
+        }
+        if support_id is not None:
+            body["supportId"] = support_id
+        if self.details:
+            body["details"] = [d.as_dict() for d in self.details]
+        return body
+
+
+def error(spec: ErrorSpec, target: str | None = None, **placeholders: Any) -> ApiError:
+    return ApiError(spec, target=target, placeholders=placeholders)
+
+
+def rule_violations(violations: Iterable[ApiError]) -> ApiError:
+    """One 422 answer carrying every violated rule as a detail."""
+    return ApiError(OPERATION_FAILED, details=list(violations))
+
+
+def rule_violation(spec: ErrorSpec, target: str, **placeholders: Any) -> ApiError:
+    return rule_violations([error(spec, target, **placeholders)])
+
+
+def error_body(err: ApiError, support_id: str | None) -> dict[str, Any]:
+    return {
+        "ia::result": {"ia::error": err.as_dict(support_id)},
+        "ia::meta": {"totalCount": 1, "totalSuccess": 0, "totalError": 1},
+    }

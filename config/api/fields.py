@@ -1,0 +1,240 @@
+"""Serializer fields for the Intacct dialect: string keys, references, numbers, decimals."""
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from config.api import errors
+
+USER_OBJECT = "company-config/user"
+
+
+def user_ref(user) -> dict[str, str] | None:
+    if user is None:
+        return None
+    return {
+        "key": str(user.pk),
+        "id": user.get_username(),
+        "href": f"/objects/{USER_OBJECT}/{user.pk}",
+    }
+
+
+@extend_schema_field({"type": "string", "readOnly": True, "example": "42"})
+class KeyField(serializers.Field):
+    def __init__(self, **kwargs):
+        kwargs.update(source="pk", read_only=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return str(value)
+
+
+@extend_schema_field(
+    {"type": "string", "readOnly": True, "example": "/objects/inventory-control/item/42"}
+)
+class HrefField(serializers.Field):
+    def __init__(self, **kwargs):
+        kwargs.update(source="*", read_only=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, instance):
+        return instance.href
+
+
+@extend_schema_field({"type": "string", "readOnly": True, "example": "42"})
+class KeyIdField(serializers.Field):
+    """`id` of an object whose id is its key (kit components, part kits, ledger rows)."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(source="pk", read_only=True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return str(value)
+
+
+@extend_schema_field({"type": "number", "example": 1})
+class NumberField(serializers.DecimalField):
+    """A decimal stored exactly, rendered as a JSON number (`1`, `2.5`), as Intacct does."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 20)
+        kwargs.setdefault("decimal_places", 6)
+        kwargs["coerce_to_string"] = False
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+    def to_representation(self, value):
+        return as_number(value)
+
+
+def as_number(value: Any) -> int | float | None:
+    if value is None:
+        return None
+    value = Decimal(value)
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def decimal_string(value: Any) -> str | None:
+    """`Decimal("125.6700000000")` -> `"125.67"`, never with an exponent."""
+    if value is None:
+        return None
+    text = format(Decimal(value).normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+@extend_schema_field({"type": "string", "format": "decimal", "example": "125.67"})
+class DecimalStringField(serializers.DecimalField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 28)
+        kwargs.setdefault("decimal_places", 10)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+    def to_representation(self, value):
+        return decimal_string(value)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true/false only: "yes", 1 or "false" are type errors, not guesses."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=data)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only: numbers and objects are type errors rather than silently stringified."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class RefField(serializers.Field):
+    """A reference to another object: `{"key": "27"}`, `{"id": "Kit_1"}`, or both naming the same.
+
+    Renders `{"key", "id", <extra fields>, "href"}`. `extra` maps a response name to a model
+    attribute (or a callable on the object). Input may carry back any rendered member unchanged:
+    only `key` and `id` are read.
+    """
+
+    default_error_messages = {"invalid": "must be an object with a key or an id"}
+
+    def __init__(self, queryset=None, *, extra: dict[str, Any] | None = None, **kwargs):
+        self.queryset = queryset
+        self.extra = extra or {}
+        super().__init__(**kwargs)
+
+    @property
+    def model(self) -> type[models.Model]:
+        return self.queryset.model
+
+    def allowed_members(self) -> set[str]:
+        return {"key", "id", "href", *self.extra}
+
+    def to_representation(self, obj):
+        data = {"key": str(obj.pk), "id": obj.api_id}
+        for name, source in self.extra.items():
+            value = source(obj) if callable(source) else getattr(obj, source)
+            data[name] = value
+        data["href"] = obj.href
+        return data
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        key, ident = data.get("key"), data.get("id")
+        if key in (None, "") and ident in (None, ""):
+            self.fail("invalid")
+        target = self.field_path()
+        object_name = self.model.API_OBJECT
+        found = None
+        if key not in (None, ""):
+            found = self._lookup(pk=str(key)) if str(key).isdigit() else None
+            if found is None:
+                raise errors.rule_violation(
+                    errors.REFERENCE_NOT_FOUND,
+                    target,
+                    FIELD=target,
+                    OBJECT=object_name,
+                    REFERENCE=f"key {key}",
+                )
+        if ident not in (None, ""):
+            id_field = self.model.API_ID_FIELD or "pk"
+            if found is not None:
+                if found.api_id != str(ident):
+                    raise errors.rule_violation(
+                        errors.REFERENCE_MISMATCH, target, FIELD=target, KEY=key, ID=ident
+                    )
+            else:
+                found = (
+                    self._lookup(**{id_field: str(ident)})
+                    if (id_field != "pk" or str(ident).isdigit())
+                    else None
+                )
+                if found is None:
+                    raise errors.rule_violation(
+                        errors.REFERENCE_NOT_FOUND,
+                        target,
+                        FIELD=target,
+                        OBJECT=object_name,
+                        REFERENCE=f"id {ident}",
+                    )
+        return found
+
+    def _lookup(self, **lookup):
+        return self.queryset.filter(**lookup).first()
+
+    def field_path(self) -> str:
+        names, node = [], self
+        while node is not None and getattr(node, "field_name", None):
+            if node.source != "*" or node is self:
+                names.append(node.field_name)
+            node = node.parent
+        return ".".join(reversed(names))
+
+
+class UserRefField(serializers.Field):
+    def __init__(self, **kwargs):
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, user):
+        return user_ref(user)
+
+
+REF_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "key": {"type": "string", "example": "27"},
+        "id": {"type": "string", "example": "Kit_1"},
+        "href": {"type": "string", "readOnly": True},
+    },
+}
+extend_schema_field(REF_SCHEMA)(RefField)
+extend_schema_field({**REF_SCHEMA, "readOnly": True, "nullable": True})(UserRefField)
+extend_schema_field(OpenApiTypes.BOOL)(StrictBooleanField)
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None

@@ -1,0 +1,78 @@
+"""Request ids on every response and in every log line, and JSON error bodies outside DRF views."""
+
+import contextvars
+import logging
+import re
+import time
+import uuid
+
+from django.http import HttpRequest, HttpResponse
+
+from config.api import errors
+from config.api.responses import error_response
+
+logger = logging.getLogger("kitsmith.request")
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+_INCOMING_ID = re.compile(r"^[A-Za-z0-9._~-]{8,128}$")
+
+
+def current_request_id() -> str:
+    return _request_id.get()
+
+
+class RequestIdLogFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = _request_id.get()
+        return True
+
+
+class RequestIdMiddleware:
+    """Takes a well-formed incoming X-Request-Id (a proxy's) or makes one, and echoes it back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-Id", "")
+        request_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = _request_id.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        response["X-Request-Id"] = request_id
+        if logger.isEnabledFor(logging.DEBUG) or response.status_code >= 500:
+            logger.log(
+                logging.ERROR if response.status_code >= 500 else logging.DEBUG,
+                "%s %s %s %.1fms [%s]",
+                request.method,
+                request.path,
+                response.status_code,
+                (time.perf_counter() - started) * 1000,
+                request_id,
+            )
+        return response
+
+
+class ErrorBodyMiddleware:
+    """Last line: an exception escaping any non-DRF view (admin, OAuth) still gets an ia::error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+
+        if isinstance(exception, Http404):
+            return error_response(request, errors.error(errors.ROUTE_NOT_FOUND, PATH=request.path))
+        if isinstance(exception, PermissionDenied):
+            return error_response(request, errors.error(errors.FORBIDDEN))
+        logger.exception("Unhandled exception on %s %s", request.method, request.path)
+        return error_response(request, errors.error(errors.INTERNAL_ERROR))

@@ -1,0 +1,60 @@
+"""The success envelopes of contract section 1.2 and the error body of section 10, built once."""
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+
+from config.api import errors
+
+ONE = {"totalCount": 1, "totalSuccess": 1, "totalError": 0}
+
+
+def one(result: Any) -> dict[str, Any]:
+    """The body of a get, create, update or workflow answer."""
+    return {"ia::result": result, "ia::meta": dict(ONE)}
+
+
+def page(results: list[Any], *, total: int, start: int, size: int) -> dict[str, Any]:
+    """The body of a list or query answer, with the page meta."""
+    return {
+        "ia::result": results,
+        "ia::meta": {
+            "totalCount": total,
+            "start": start,
+            "pageSize": size,
+            "next": start + size if start + size <= total else None,
+            "previous": max(1, start - size) if start > 1 else None,
+        },
+    }
+
+
+def error_response(request: HttpRequest | None, err: errors.ApiError) -> JsonResponse:
+    """An ia::error answer for code outside DRF (middleware, Django's handlers, OAuth views)."""
+    support_id = getattr(request, "request_id", None)
+    response = JsonResponse(errors.error_body(err, support_id), status=err.status)
+    for name, value in err.headers.items():
+        response[name] = value
+    return response
+
+
+# Django's own error handlers (config.urls wires them), so no path ever answers with HTML.
+def handler400(request, exception=None):
+    return error_response(
+        request, errors.error(errors.BAD_REQUEST, REASON="the request is invalid")
+    )
+
+
+def handler403(request, exception=None):
+    return error_response(request, errors.error(errors.FORBIDDEN))
+
+
+def handler404(request, exception=None):
+    return error_response(request, errors.error(errors.ROUTE_NOT_FOUND, PATH=request.path))
+
+
+def handler500(request):
+    return error_response(request, errors.error(errors.INTERNAL_ERROR))
+
+
+def csrf_failure(request, reason=""):
+    return error_response(request, errors.error(errors.FORBIDDEN))

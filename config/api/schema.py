@@ -1,0 +1,177 @@
+"""OpenAPI: every operation documents its real bodies, the Intacct envelopes and the error body."""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiParameter
+
+from config.api.viewsets import MAX_PAGE_SIZE
+
+REFERENCE = {
+    "type": "object",
+    "properties": {
+        "key": {"type": "string", "example": "27"},
+        "id": {"type": "string", "example": "Kit_1"},
+        "href": {"type": "string", "example": "/objects/inventory-control/item/27"},
+    },
+    "required": ["key", "id", "href"],
+}
+ONE_META = {
+    "type": "object",
+    "properties": {
+        "totalCount": {"type": "integer", "example": 1},
+        "totalSuccess": {"type": "integer", "example": 1},
+        "totalError": {"type": "integer", "example": 0},
+    },
+    "required": ["totalCount", "totalSuccess", "totalError"],
+}
+PAGE_META = {
+    "type": "object",
+    "properties": {
+        "totalCount": {"type": "integer", "example": 2},
+        "start": {"type": "integer", "example": 1},
+        "pageSize": {"type": "integer", "example": 100},
+        "next": {"type": "integer", "nullable": True, "example": None},
+        "previous": {"type": "integer", "nullable": True, "example": None},
+    },
+    "required": ["totalCount", "start", "pageSize", "next", "previous"],
+}
+_ERROR_INFO = {
+    "type": "object",
+    "properties": {
+        "messageId": {"type": "string"},
+        "placeholders": {"type": "object", "additionalProperties": {"type": "string"}},
+        "propertySet": {"type": "object"},
+    },
+}
+_ERROR_DETAIL = {
+    "type": "object",
+    "properties": {
+        "code": {"type": "string", "example": "invalidRequest"},
+        "message": {"type": "string", "example": "/newDate is not a valid field"},
+        "errorId": {"type": "string", "example": "REST-1043"},
+        "target": {"type": "string", "example": "/newDate"},
+        "additionalInfo": _ERROR_INFO,
+    },
+    "required": ["code", "message", "errorId"],
+}
+ERROR = {
+    "type": "object",
+    "properties": {
+        "ia::result": {
+            "type": "object",
+            "properties": {
+                "ia::error": {
+                    "type": "object",
+                    "properties": {
+                        **_ERROR_DETAIL["properties"],
+                        "supportId": {"type": "string"},
+                        "details": {"type": "array", "items": _ERROR_DETAIL},
+                    },
+                    "required": ["code", "message", "errorId", "supportId"],
+                }
+            },
+            "required": ["ia::error"],
+        },
+        "ia::meta": ONE_META,
+    },
+    "required": ["ia::result", "ia::meta"],
+}
+
+ERROR_STATUSES = {
+    "400": "Malformed request: bad JSON, unknown fields, missing payload, bad parameters",
+    "401": "No or bad credentials",
+    "403": "Not permitted",
+    "404": "Unknown key or route",
+    "409": "Conflict: duplicate, or still referenced",
+    "412": "If-Match does not match the current ETag",
+    "415": "Body is not JSON",
+    "422": "A business rule was broken; one detail per rule, with target",
+    "428": "If-Match required",
+    "429": "Throttled; see Retry-After",
+    "500": "Unexpected error; supportId finds it in the log",
+}
+
+
+def one_envelope(result_schema: dict) -> dict:
+    return {
+        "type": "object",
+        "properties": {"ia::result": result_schema, "ia::meta": ONE_META},
+        "required": ["ia::result", "ia::meta"],
+    }
+
+
+def page_envelope(row_schema: dict) -> dict:
+    return {
+        "type": "object",
+        "properties": {
+            "ia::result": {"type": "array", "items": row_schema},
+            "ia::meta": PAGE_META,
+        },
+        "required": ["ia::result", "ia::meta"],
+    }
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"content": {"application/json": {"schema": schema}}, "description": description}
+
+
+class IntacctAutoSchema(AutoSchema):
+    def _component(self, name: str, schema: dict) -> dict:
+        component = ResolvedComponent(
+            name=name, type=ResolvedComponent.SCHEMA, schema=schema, object=name
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
+
+    def _object_ref(self) -> dict:
+        serializer = self.get_response_serializers()
+        return self.resolve_serializer(serializer, "response").ref
+
+    def _get_response_bodies(self, direction="response"):
+        action = getattr(self.view, "action", None)
+        reference = self._component("Reference", REFERENCE)
+        if action == "list":
+            bodies = {"200": _json(page_envelope(reference), "A page of references, by key")}
+        elif action == "retrieve":
+            bodies = {"200": _json(one_envelope(self._object_ref()), "The object")}
+        elif action == "create":
+            bodies = {"201": _json(one_envelope(reference), "Created")}
+        elif action == "partial_update":
+            bodies = {"200": _json(one_envelope(reference), "Updated")}
+        elif action == "destroy":
+            bodies = {"204": {"description": "Deleted; no body"}}
+        else:
+            bodies = super()._get_response_bodies(direction)
+        error = self._component("Error", ERROR)
+        for status, description in ERROR_STATUSES.items():
+            bodies.setdefault(status, _json(error, description))
+        return bodies
+
+    def get_override_parameters(self):
+        params = list(super().get_override_parameters())
+        action = getattr(self.view, "action", None)
+        if action == "list":
+            params += [
+                OpenApiParameter("start", int, description="1-based first row (default 1)"),
+                OpenApiParameter(
+                    "size", int, description=f"Page size (default 100, at most {MAX_PAGE_SIZE})"
+                ),
+            ]
+        if action in ("partial_update", "destroy"):
+            required = getattr(self.view, "if_match_required", False)
+            params.append(
+                OpenApiParameter(
+                    "If-Match",
+                    str,
+                    OpenApiParameter.HEADER,
+                    required=required,
+                    description="The ETag of the version you read"
+                    + (" (required)" if required else " (optional)"),
+                )
+            )
+        return params
+
+
+def only_root_paths(endpoints):
+    """Each route is served twice (root and /ia/api/v1): document it once."""
+    return [endpoint for endpoint in endpoints if not endpoint[0].startswith("/ia/api/v1/")]

@@ -1,0 +1,83 @@
+"""The base serializer every object uses: key/id/href, the audit group, unknown-field rejection."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from config.api import errors
+from config.api.fields import HrefField, KeyField, RefField, UserRefField
+
+
+class AuditSerializer(serializers.Serializer):
+    createdDateTime = serializers.DateTimeField(source="created_at", read_only=True)
+    modifiedDateTime = serializers.DateTimeField(source="modified_at", read_only=True)
+    createdBy = serializers.SerializerMethodField()
+    modifiedBy = serializers.SerializerMethodField()
+    createdByUser = UserRefField(source="created_by")
+    modifiedByUser = UserRefField(source="modified_by")
+
+    def get_createdBy(self, obj) -> str | None:
+        return str(obj.created_by_id) if obj.created_by_id else None
+
+    def get_modifiedBy(self, obj) -> str | None:
+        return str(obj.modified_by_id) if obj.modified_by_id else None
+
+
+class GroupSerializer(serializers.Serializer):
+    """A group of fields (`tracking`, `purchasing`) stored on the object itself."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+
+class IntacctSerializer(serializers.ModelSerializer):
+    """Subclasses list their API fields; writes are delegated to the app's services.
+
+    `create` / `update` call the service named by the subclass; the request's user is passed on.
+    """
+
+    key = KeyField()
+    href = HrefField()
+    audit = AuditSerializer(source="*", read_only=True)
+
+    def get_validators(self):
+        # Uniqueness is a service rule (a 409 or 422 with the right errorId), not DRF's.
+        return []
+
+    @property
+    def user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    def to_internal_value(self, data):
+        if self.parent is None:
+            if not isinstance(data, dict):
+                raise errors.error(errors.PAYLOAD_NOT_OBJECT)
+            unknown = list(unknown_fields(self, data, ""))
+            if unknown:
+                raise errors.ApiError(
+                    errors.PAYLOAD_ERRORS,
+                    details=[
+                        errors.error(errors.NOT_A_VALID_FIELD, pointer, FIELD=pointer)
+                        for pointer in unknown
+                    ],
+                )
+        return super().to_internal_value(data)
+
+
+def unknown_fields(serializer: serializers.Serializer, data: dict[str, Any], prefix: str):
+    """JSON pointers of every member of `data` the serializer does not know, at any depth."""
+    fields = serializer.fields
+    for name, value in data.items():
+        pointer = f"{prefix}/{name}"
+        field = fields.get(name)
+        if field is None:
+            yield pointer
+        elif isinstance(field, serializers.Serializer) and isinstance(value, dict):
+            if not field.read_only:
+                yield from unknown_fields(field, value, pointer)
+        elif isinstance(field, RefField) and isinstance(value, dict) and not field.read_only:
+            allowed = field.allowed_members()
+            yield from (f"{pointer}/{member}" for member in value if member not in allowed)

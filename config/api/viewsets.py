@@ -1,0 +1,203 @@
+"""The one base viewset: envelopes, paging, payload checks, ETags and prefetching live here.
+
+A concrete viewset names its queryset, serializer, filterset and delete service; nothing else.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import Prefetch, QuerySet
+from rest_framework import serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api import errors, responses
+from config.api.fields import RefField, UserRefField
+from config.api.serializers import AuditSerializer
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 4000
+
+
+def paging(params: Any) -> tuple[int, int]:
+    """`start` (1-based) and `size` from query parameters or a query body, validated."""
+    return (
+        _int_param(params, "start", 1, minimum=1, maximum=None),
+        _int_param(params, "size", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE),
+    )
+
+
+def _int_param(params: Any, name: str, default: int, *, minimum: int, maximum: int | None) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, bool):
+        value = None
+    elif isinstance(raw, int):
+        value = raw
+    else:
+        value = int(raw) if str(raw).isdigit() else None
+    if value is None or value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
+        raise errors.error(
+            errors.INVALID_PARAMETER, name, PARAMETER=name, REASON=f"must be an integer {bound}"
+        )
+    return value
+
+
+def optimize_queryset(queryset: QuerySet, serializer: serializers.Serializer) -> QuerySet:
+    """select_related / prefetch_related for every reference and nested list the serializer renders,
+    so a detail or a page costs the same number of queries whatever it holds."""
+    selects, prefetches = set(), []
+    _walk(serializer, "", queryset.model, selects, prefetches)
+    if selects:
+        queryset = queryset.select_related(*sorted(selects))
+    if prefetches:
+        queryset = queryset.prefetch_related(*prefetches)
+    return queryset
+
+
+def _walk(serializer, prefix: str, model, selects: set, prefetches: list) -> None:
+    for field in serializer.fields.values():
+        if getattr(field, "write_only", False):
+            continue
+        source = field.source
+        if isinstance(field, RefField | UserRefField):
+            selects.add(prefix + source.replace(".", "__"))
+            for related in getattr(field, "select_related", ()):
+                selects.add(f"{prefix}{source}__{related}")
+        elif isinstance(field, serializers.ListSerializer):
+            child = field.child
+            related_model = model._meta.get_field(source).related_model
+            inner = getattr(child, "get_prefetch_queryset", None)
+            base = inner() if inner else related_model._default_manager.all()
+            prefetches.append(Prefetch(prefix + source, queryset=optimize_queryset(base, child)))
+        elif isinstance(field, AuditSerializer) or (
+            isinstance(field, serializers.Serializer) and source == "*"
+        ):
+            _walk(field, prefix, model, selects, prefetches)
+        for related in getattr(field, "prefetch_related", ()):
+            prefetches.append(prefix + related)
+
+
+class ObjectViewSet(viewsets.GenericViewSet):
+    """list / retrieve / create / partial_update / destroy in the Intacct envelopes."""
+
+    lookup_url_kwarg = "key"
+    lookup_value_regex = "[^/]+"
+    # The service that deletes one object: `delete_service(instance=..., user=...)`.
+    delete_service: Callable[..., None] | None = None
+    # Part inventory demands If-Match on every PATCH and DELETE (428 without it).
+    if_match_required = False
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    @property
+    def model(self) -> type[models.Model]:
+        return self.queryset.model
+
+    # --- reads -----------------------------------------------------------------------------
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        start, size = paging(request.query_params)
+        queryset = self.filter_queryset(self.queryset.all()).order_by("pk")
+        total = queryset.count()
+        id_field = self.model.API_ID_FIELD
+        columns = ("pk", id_field) if id_field else ("pk",)
+        rows = queryset.values_list(*columns)[start - 1 : start - 1 + size] if total else []
+        base = f"/objects/{self.model.API_OBJECT}/"
+        refs = [{"key": str(row[0]), "id": str(row[-1]), "href": f"{base}{row[0]}"} for row in rows]
+        return Response(responses.page(refs, total=total, start=start, size=size))
+
+    def retrieve(self, request: Request, *args, **kwargs) -> Response:
+        instance = self.get_object()
+        data = self.get_serializer(instance).data
+        return Response(responses.one(data), headers={"ETag": instance.etag})
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        try:
+            return super().filter_queryset(queryset)
+        except ValidationError as exc:
+            name = next(iter(exc.detail), "filter") if isinstance(exc.detail, dict) else "filter"
+            raise errors.error(
+                errors.INVALID_PARAMETER, name, PARAMETER=name, REASON="not a valid value"
+            ) from exc
+
+    def get_queryset(self) -> QuerySet:
+        return optimize_queryset(self.queryset.all(), self.get_serializer())
+
+    def get_object(self, *, for_update: bool = False) -> models.Model:
+        key = self.kwargs[self.lookup_url_kwarg]
+        queryset = self.queryset.all() if for_update else self.get_queryset()
+        if for_update:
+            queryset = queryset.select_for_update()
+        instance = queryset.filter(pk=key).first() if str(key).isdigit() else None
+        if instance is None:
+            raise errors.error(errors.OBJECT_NOT_FOUND, OBJECT=self.model.API_OBJECT, KEY=key)
+        self.check_object_permissions(self.request, instance)
+        return instance
+
+    # --- writes ----------------------------------------------------------------------------
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=self.payload(request))
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            instance = serializer.save()
+        return Response(
+            responses.one(instance.ref()),
+            status=status.HTTP_201_CREATED,
+            headers={"Location": instance.href, "ETag": instance.etag},
+        )
+
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        payload = self.payload(request)
+        with transaction.atomic():
+            instance = self.get_object(for_update=True)
+            self.check_if_match(request, instance)
+            serializer = self.get_serializer(instance, data=payload, partial=True)
+            serializer.is_valid(raise_exception=True)
+            instance = serializer.save()
+        return Response(responses.one(instance.ref()), headers={"ETag": instance.etag})
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        with transaction.atomic():
+            instance = self.get_object(for_update=True)
+            self.check_if_match(request, instance)
+            type(self).delete_service(instance=instance, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def update(self, request, *args, **kwargs):  # PUT is not part of the dialect
+        raise errors.error(errors.METHOD_NOT_ALLOWED, METHOD=request.method, PATH=request.path)
+
+    # --- protocol checks -------------------------------------------------------------------
+    def payload(self, request: Request) -> dict[str, Any]:
+        # Reading the raw body first is safe: DRF then parses the cached bytes.
+        if not request.body.strip():
+            raise errors.error(errors.PAYLOAD_REQUIRED, METHOD=request.method)
+        data = request.data
+        if not isinstance(data, dict):
+            raise errors.error(errors.PAYLOAD_NOT_OBJECT)
+        return data
+
+    def check_if_match(self, request: Request, instance: models.Model) -> None:
+        header = request.headers.get("If-Match")
+        if header is None:
+            if self.if_match_required:
+                raise errors.error(errors.PRECONDITION_REQUIRED, OBJECT=self.model.API_OBJECT)
+            return
+        if not etag_matches(header, instance.etag):
+            raise errors.error(errors.PRECONDITION_FAILED, GIVEN=header, CURRENT=instance.etag)
+
+
+def etag_matches(header: str, current: str) -> bool:
+    """RFC 9110 If-Match: `*`, or a comma-separated list of (possibly weak-marked) tags."""
+    header = header.strip()
+    if header == "*":
+        return True
+    bare_current = current.strip('"')
+    for tag in header.split(","):
+        tag = tag.strip()
+        tag = tag.removeprefix("W/")
+        if tag.strip('"') == bare_current:
+            return True
+    return False

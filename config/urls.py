@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.db import connection
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.http import require_GET
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from config.api import oauth, responses
+
+
+@require_GET
+def healthz(request):
+    """Liveness and database reachability, without authentication."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+# The Intacct surface: served at the root and again under /ia/api/v1 (contract 1.1).
+api_patterns = [
+    path("", include("inventory.api.urls")),
+    path("", include("kitcomponents.api.urls")),
+    path("", include("kitting.api.urls")),
+    path("", include("config.api.query.urls")),
+    re_path(r"^oauth2/token/?$", oauth.token_view, name="oauth2-token"),
+    re_path(r"^oauth2/authorize/?$", oauth.authorize_view, name="oauth2-authorize"),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("", include(api_patterns)),
+    path("ia/api/v1/", include((api_patterns, "v1"), namespace="v1")),
+    # Anything else is an ia::error 404, also with DEBUG on (no HTML page ever).
+    re_path(r"^.*$", responses.handler404),
+]
+
+handler400 = responses.handler400
+handler403 = responses.handler403
+handler404 = responses.handler404
+handler500 = responses.handler500

@@ -1,0 +1,218 @@
+"""Writes for kit components: every numbered rule of contract section 4 lives here."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F, Max
+
+from config.api import errors
+from config.services import apply_changes, delete_unreferenced
+from inventory.models import Item, ItemType
+from kitcomponents.models import MAX_LINE_NUMBER, DeferralStatus, DeliveryStatus, KitComponent
+
+NON_INVENTORY_TYPES = {
+    ItemType.NON_INVENTORY,
+    ItemType.PURCHASE_ONLY_NON_INVENTORY,
+    ItemType.SALES_ONLY_NON_INVENTORY,
+}
+# Rule 3: what each kind of kit may contain.
+ALLOWED_COMPONENT_TYPES = {
+    ItemType.KIT: {ItemType.INVENTORY, *NON_INVENTORY_TYPES, ItemType.KIT, ItemType.STOCKABLE_KIT},
+    ItemType.STOCKABLE_KIT: {ItemType.INVENTORY, *NON_INVENTORY_TYPES, ItemType.STOCKABLE_KIT},
+}
+# Any constant shared by every process; names the PostgreSQL advisory lock below.
+_KIT_STRUCTURE_LOCK = 0x4B495453
+
+
+def _lock_kit_structure() -> None:
+    """Serialize changes to kit structure.
+
+    A cycle can close through edges written by different transactions at once (A→B and B→A),
+    which no row lock on the two kits prevents; one transaction-scoped lock does. SQLite
+    already admits a single writer at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_KIT_STRUCTURE_LOCK])
+
+
+def _contains(container_id: int, wanted_id: int) -> bool:
+    """Whether `container` holds `wanted` at any depth (one query per level of nesting)."""
+    frontier, seen = {container_id}, set()
+    while frontier:
+        if wanted_id in frontier:
+            return True
+        seen |= frontier
+        frontier = (
+            set(
+                KitComponent.objects.filter(kit_id__in=frontier).values_list(
+                    "component_id", flat=True
+                )
+            )
+            - seen
+        )
+    return False
+
+
+def _rules(line: KitComponent) -> list[errors.ApiError]:
+    kit, component = line.kit, line.component
+    violations = []
+    if kit.item_type not in ALLOWED_COMPONENT_TYPES:  # rule 2
+        violations.append(errors.error(errors.NOT_A_KIT, "kit", ID=kit.code, TYPE=kit.item_type))
+    elif component.item_type not in ALLOWED_COMPONENT_TYPES[kit.item_type]:  # rule 3
+        violations.append(
+            errors.error(
+                errors.COMPONENT_TYPE_NOT_ALLOWED,
+                "component",
+                KIT_TYPE=kit.item_type,
+                TYPE=component.item_type,
+            )
+        )
+    if kit.pk == component.pk or _contains(component.pk, kit.pk):  # rule 4
+        violations.append(
+            errors.error(errors.KIT_CYCLE, "component", KIT=kit.code, COMPONENT=component.code)
+        )
+    duplicate = KitComponent.objects.filter(kit=kit, component=component)
+    if line.pk:
+        duplicate = duplicate.exclude(pk=line.pk)
+    if duplicate.exists():  # rule 5
+        violations.append(
+            errors.error(
+                errors.DUPLICATE_COMPONENT, "component", KIT=kit.code, COMPONENT=component.code
+            )
+        )
+    if line.number_of_units is None:
+        violations.append(errors.error(errors.REQUIRED, "numberOfUnits", FIELD="numberOfUnits"))
+    elif Decimal(line.number_of_units) <= 0:
+        violations.append(
+            errors.error(
+                errors.INVALID_VALUE,
+                "numberOfUnits",
+                FIELD="numberOfUnits",
+                REASON="must be greater than 0",
+            )
+        )
+    if line.revenue_percentage is not None and not 0 <= Decimal(line.revenue_percentage) <= 100:
+        violations.append(
+            errors.error(
+                errors.INVALID_VALUE,
+                "revenuePercentage",
+                FIELD="revenuePercentage",
+                REASON="must be between 0 and 100",
+            )
+        )
+    if line.line_number is not None and not 1 <= line.line_number <= MAX_LINE_NUMBER:
+        violations.append(
+            errors.error(errors.LINE_NUMBER_OUT_OF_RANGE, "lineNumber", MAX=MAX_LINE_NUMBER)
+        )
+    return violations
+
+
+def _place_line(line: KitComponent, requested: int | None, *, stored_in_kit: bool) -> None:
+    """Rule 6: no number means one past the kit's highest; a taken number pushes that line and
+    every later one up by one, so numbers stay unique and order is kept.
+
+    `stored_in_kit`: the line is already saved in this kit (a PATCH that renumbers it)."""
+    others = KitComponent.objects.filter(kit_id=line.kit_id)
+    if line.pk:
+        others = others.exclude(pk=line.pk)
+    highest = others.aggregate(highest=Max("line_number"))["highest"] or 0
+    if requested is None:
+        line.line_number = highest + 1
+    else:
+        line.line_number = requested
+        if others.filter(line_number=requested).exists():
+            highest += 1
+            if highest > MAX_LINE_NUMBER:
+                raise errors.rule_violation(
+                    errors.LINE_NUMBER_OUT_OF_RANGE, "lineNumber", MAX=MAX_LINE_NUMBER
+                )
+            # Park the moving lines (and this one, if stored here) above the range first:
+            # (kit, lineNumber) is unique and both PostgreSQL and SQLite check it row by row,
+            # so `n = n + 1` in place could collide.
+            moving = others.filter(line_number__gte=requested)
+            moving.update(
+                line_number=F("line_number") + MAX_LINE_NUMBER + 1, version=F("version") + 1
+            )
+            if stored_in_kit:
+                KitComponent.objects.filter(pk=line.pk).update(
+                    line_number=F("line_number") + MAX_LINE_NUMBER + 1
+                )
+            others.filter(line_number__gt=MAX_LINE_NUMBER).update(
+                line_number=F("line_number") - MAX_LINE_NUMBER
+            )
+    if line.line_number > MAX_LINE_NUMBER:
+        raise errors.rule_violation(
+            errors.LINE_NUMBER_OUT_OF_RANGE, "lineNumber", MAX=MAX_LINE_NUMBER
+        )
+
+
+def _lock_items(*items: Item) -> None:
+    # Kit and component must not change type or vanish while the line is written.
+    keys = sorted({item.pk for item in items})
+    list(Item.objects.select_for_update().filter(pk__in=keys).order_by("pk").values_list("pk"))
+
+
+@transaction.atomic
+def kit_component_create(
+    *,
+    user,
+    kit: Item,
+    component: Item,
+    number_of_units: Decimal,
+    revenue_percentage: Decimal | None = None,
+    default_delivery_status: str = DeliveryStatus.DELIVERED,
+    default_deferral_status: str = DeferralStatus.DEFER_UNTIL_ITEM_IS_DELIVERED,
+    line_number: int | None = None,
+) -> KitComponent:
+    _lock_kit_structure()
+    _lock_items(kit, component)
+    line = KitComponent(
+        kit=kit,
+        component=component,
+        number_of_units=number_of_units,
+        revenue_percentage=revenue_percentage,
+        default_delivery_status=default_delivery_status,
+        default_deferral_status=default_deferral_status,
+        line_number=line_number,
+    )
+    violations = _rules(line)
+    if violations:
+        raise errors.rule_violations(violations)
+    _place_line(line, line_number, stored_in_kit=False)
+    line.stamp(user, created=True)
+    line.save()
+    return line
+
+
+@transaction.atomic
+def kit_component_update(
+    *, kit_component: KitComponent, user, data: dict[str, Any]
+) -> KitComponent:
+    """Rule 7: component, units, percentage, statuses and line may change; so may the kit, which
+    re-checks rules 2-6 (a moved line without a number goes to the end of its new kit)."""
+    _lock_kit_structure()
+    line = kit_component
+    old_kit_id, old_line = line.kit_id, line.line_number
+    apply_changes(line, data)
+    _lock_items(line.kit, line.component)
+    requested = data.get("line_number")
+    line.line_number = requested if requested is not None else line.line_number
+    violations = _rules(line)
+    if violations:
+        raise errors.rule_violations(violations)
+    if line.kit_id != old_kit_id:
+        _place_line(line, requested, stored_in_kit=False)
+    elif requested is not None and requested != old_line:
+        _place_line(line, requested, stored_in_kit=True)
+    line.stamp(user)
+    line.save()
+    return line
+
+
+@transaction.atomic
+def kit_component_delete(*, instance: KitComponent, user) -> None:
+    """Rule 6: deleting leaves a gap in the line numbers."""
+    _lock_kit_structure()
+    delete_unreferenced(instance)
