@@ -61,6 +61,9 @@ class Item(IntacctModel):
     serial_mask = models.CharField(max_length=30, blank=True, default="")
     enable_lot_category = models.BooleanField("lot tracked", default=False)
     lot_category = models.CharField(max_length=30, blank=True, default="")
+    # Counters behind generated serial and lot numbers: only ever incremented, so never reused.
+    serial_counter = models.PositiveBigIntegerField(default=0, editable=False)
+    lot_counter = models.PositiveBigIntegerField(default=0, editable=False)
     kit_revenue_posting = models.CharField(
         max_length=16, choices=KitRevenuePosting.choices, blank=True, default=""
     )
@@ -119,3 +122,151 @@ class Warehouse(IntacctModel):
 
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
+
+
+class PartInventory(IntacctModel):
+    """ION's part inventory: stock of one part, serial-, lot- or un-tracked.
+
+    `kitted_quantity` and `installed_quantity` are kept by the kitting services in the same
+    transaction as the ledger row that explains them, so reads need no aggregation.
+    """
+
+    API_OBJECT = "inventory-control/part-inventory"
+
+    part = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="part_inventories")
+    serial_number = models.CharField(max_length=100, null=True, blank=True)
+    lot_number = models.CharField(max_length=100, null=True, blank=True)
+    location = models.ForeignKey(
+        Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="part_inventories"
+    )
+    quantity = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+    cost = models.DecimalField(max_digits=28, decimal_places=10, null=True, blank=True)
+    kitted_quantity = models.DecimalField(
+        max_digits=20, decimal_places=6, default=0, editable=False
+    )
+    installed_quantity = models.DecimalField(
+        max_digits=20, decimal_places=6, default=0, editable=False
+    )
+    built_by = models.ForeignKey(
+        "kitting.Run",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="outputs",
+    )
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name_plural = "part inventories"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["part", "serial_number"], name="part_inventory_serial_unique_per_part"
+            ),
+            models.CheckConstraint(
+                name="part_inventory_quantity_not_negative", condition=Q(quantity__gte=0)
+            ),
+            models.CheckConstraint(
+                name="part_inventory_kitted_not_negative", condition=Q(kitted_quantity__gte=0)
+            ),
+            models.CheckConstraint(
+                name="part_inventory_installed_not_negative",
+                condition=Q(installed_quantity__gte=0),
+            ),
+            # One serial is one unit: on hand, in a kit or installed, never two of those at once.
+            models.CheckConstraint(
+                name="part_inventory_serial_is_one_unit",
+                condition=Q(serial_number__isnull=True)
+                | (
+                    Q(quantity__in=[0, 1])
+                    & Q(
+                        quantity__lte=1
+                        - models.F("kitted_quantity")
+                        - models.F("installed_quantity")
+                    )
+                ),
+            ),
+            models.CheckConstraint(
+                name="part_inventory_serial_not_blank", condition=~Q(serial_number="")
+            ),
+            models.CheckConstraint(
+                name="part_inventory_lot_not_blank", condition=~Q(lot_number="")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.serial_number or self.lot_number or "untracked"
+        return f"{self.part_id} {label} ({self.quantity})"
+
+    @property
+    def tracking_type(self) -> str:
+        if self.serial_number:
+            return TrackingType.SERIAL
+        if self.lot_number:
+            return TrackingType.LOT
+        return TrackingType.UNTRACKED
+
+
+class TransactionType(models.TextChoices):
+    CREATE = "create"
+    ADJUST = "adjust"
+    ISSUE = "issue"
+    RETURN = "return"
+    INSTALL = "install"
+    BUILD = "build"
+    DELETE = "delete"
+
+
+class InventoryTransaction(IntacctModel):
+    """The ledger: one immutable row per change to a part inventory's quantities.
+
+    For every part inventory, each of quantity, kittedQuantity and installedQuantity equals the
+    sum of its change over these rows. The row outlives the inventory (no FK constraint, no
+    cascade): history is never rewritten.
+    """
+
+    API_OBJECT = "inventory-control/inventory-transaction"
+
+    part_inventory = models.ForeignKey(
+        PartInventory,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="transactions",
+    )
+    part = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    type = models.CharField(max_length=8, choices=TransactionType.choices)
+    quantity = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+    kitted_quantity = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+    installed_quantity = models.DecimalField(max_digits=20, decimal_places=6, default=0)
+    quantity_after = models.DecimalField(max_digits=20, decimal_places=6)
+    part_kit = models.ForeignKey(
+        "kitting.PartKit",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    run = models.ForeignKey(
+        "kitting.Run",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["key"]
+        indexes = [models.Index(fields=["part_inventory", "key"], name="ledger_by_inventory")]
+        constraints = [
+            # issue, return and install move units between buckets: they always sum to zero.
+            models.CheckConstraint(
+                name="ledger_moves_sum_to_zero",
+                condition=~Q(type__in=["issue", "return", "install"])
+                | Q(quantity=-models.F("kitted_quantity") - models.F("installed_quantity")),
+            ),
+            models.CheckConstraint(
+                name="ledger_quantity_after_not_negative", condition=Q(quantity_after__gte=0)
+            ),
+        ]
