@@ -1,12 +1,21 @@
 """Writes for items and warehouses. Every rule of contract sections 3 and 5 lives here."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 
 from config.api import errors
 from config.services import apply_changes, delete_unreferenced, reject_immutable_changes
-from inventory.models import KIT_TYPES, STOCKED_TYPES, Item, KitRevenuePosting, Warehouse
+from inventory.models import (
+    KIT_TYPES,
+    STOCKED_TYPES,
+    InventoryTransaction,
+    Item,
+    KitRevenuePosting,
+    PartInventory,
+    Warehouse,
+)
 
 ITEM_IMMUTABLE = {"code": "id", "item_type": "itemType", "cost_method": "costMethod"}
 
@@ -124,3 +133,33 @@ def warehouse_update(*, warehouse: Warehouse, user, data: dict[str, Any]) -> War
 @transaction.atomic
 def warehouse_delete(*, instance: Warehouse, user) -> None:
     delete_unreferenced(instance)
+
+
+def inventory_transaction_create(
+    *,
+    part_inventory: PartInventory,
+    type: str,
+    user,
+    quantity: Decimal | int = 0,
+    kitted_quantity: Decimal | int = 0,
+    installed_quantity: Decimal | int = 0,
+    quantity_after: Decimal | int,
+    part_kit=None,
+    run=None,
+) -> InventoryTransaction:
+    """Write the ledger row explaining one change. Call it in the same transaction as the change,
+    with the inventory row locked, and pass the changes as signed deltas."""
+    row = InventoryTransaction(
+        part_inventory_id=part_inventory.pk,
+        part_id=part_inventory.part_id,
+        type=type,
+        quantity=quantity,
+        kitted_quantity=kitted_quantity,
+        installed_quantity=installed_quantity,
+        quantity_after=quantity_after,
+        part_kit=part_kit,
+        run=run,
+    )
+    row.stamp(user, created=True)
+    row.save(force_insert=True)
+    return row
