@@ -41,19 +41,18 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         try:
             response = self.get_response(request)
+            response["X-Request-Id"] = request_id
+            if logger.isEnabledFor(logging.INFO):
+                logger.log(
+                    logging.ERROR if response.status_code >= 500 else logging.INFO,
+                    "%s %s %s %.1fms",
+                    request.method,
+                    request.path,
+                    response.status_code,
+                    (time.perf_counter() - started) * 1000,
+                )
         finally:
             _request_id.reset(token)
-        response["X-Request-Id"] = request_id
-        if logger.isEnabledFor(logging.DEBUG) or response.status_code >= 500:
-            logger.log(
-                logging.ERROR if response.status_code >= 500 else logging.DEBUG,
-                "%s %s %s %.1fms [%s]",
-                request.method,
-                request.path,
-                response.status_code,
-                (time.perf_counter() - started) * 1000,
-                request_id,
-            )
         return response
 
 
