@@ -24,11 +24,15 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
+	$(BIN)/hadolint Dockerfile
 	$(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
+
+dockerlint: install
 	$(BIN)/hadolint Dockerfile
 
 bench: install

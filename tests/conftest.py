@@ -14,6 +14,13 @@ def _clear_throttle_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Client secrets and passwords are hashed with PBKDF2 (about a second each on this machine);
+    # tests create hundreds. The hashing code path stays the same, only the algorithm is cheap.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def admin_user(db):
     return User.objects.create_superuser("admin", "admin@example.com", "admin-password")

@@ -1,0 +1,139 @@
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from config.admin import AUDIT_FIELDS, ServiceModelAdmin
+from inventory import services
+from inventory.api.serializers import ItemSerializer, WarehouseSerializer
+from inventory.models import Item, TrackingType, Warehouse
+from kitcomponents.models import KitComponent
+
+
+class TrackingFilter(admin.SimpleListFilter):
+    title = "tracking"
+    parameter_name = "tracking"
+
+    def lookups(self, request, model_admin):
+        return TrackingType.choices
+
+    def queryset(self, request, queryset):
+        # Serial wins over lot, as trackingType reads.
+        if self.value() == TrackingType.SERIAL:
+            return queryset.filter(enable_serial_no=True)
+        if self.value() == TrackingType.LOT:
+            return queryset.filter(enable_serial_no=False, enable_lot_category=True)
+        if self.value() == TrackingType.UNTRACKED:
+            return queryset.filter(enable_serial_no=False, enable_lot_category=False)
+        return queryset
+
+
+class KitComponentInline(admin.TabularInline):
+    """The kit's lines, read-only, in lineNumber order; each links to its own edit page, where
+    changes go through the kit-component services."""
+
+    model = KitComponent
+    fk_name = "kit"
+    fields = (
+        "line_number",
+        "component",
+        "number_of_units",
+        "revenue_percentage",
+        "default_delivery_status",
+        "default_deferral_status",
+        "edit_link",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "kit component"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("component").order_by("line_number")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="edit")
+    def edit_link(self, line):
+        url = reverse("admin:kitcomponents_kitcomponent_change", args=[line.pk])
+        return format_html('<a href="{}">Edit line {}</a>', url, line.line_number)
+
+
+@admin.register(Item)
+class ItemAdmin(ServiceModelAdmin):
+    api_serializer = ItemSerializer
+    list_display = ("code", "name", "item_type", "status", "tracking_type", "key")
+    list_filter = ("item_type", "status", TrackingFilter)
+    search_fields = ("code", "name")
+    ordering = ("key",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "code",
+                    "name",
+                    "status",
+                    "item_type",
+                    "cost_method",
+                    "unit_of_measure",
+                    "extended_description",
+                )
+            },
+        ),
+        ("Purchasing", {"fields": ("standard_cost",)}),
+        (
+            "Tracking",
+            {"fields": ("enable_serial_no", "serial_mask", "enable_lot_category", "lot_category")},
+        ),
+        ("Kit", {"fields": ("kit_revenue_posting",)}),
+        ("Audit", {"fields": AUDIT_FIELDS}),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets if obj is not None else self.fieldsets[:-1]
+
+    def get_readonly_fields(self, request, obj=None):
+        # id, itemType and costMethod are immutable after create (contract section 3).
+        if obj is None:
+            return AUDIT_FIELDS
+        return ("code", "item_type", "cost_method", *AUDIT_FIELDS)
+
+    def get_inlines(self, request, obj):
+        return [KitComponentInline] if obj is not None and obj.is_kit else []
+
+    def service_create(self, *, user, data):
+        return services.item_create(user=user, **data)
+
+    def service_update(self, *, instance, user, data):
+        return services.item_update(item=instance, user=user, data=data)
+
+    def service_delete(self, *, instance, user):
+        services.item_delete(instance=instance, user=user)
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(ServiceModelAdmin):
+    api_serializer = WarehouseSerializer
+    list_display = ("code", "name", "status", "key")
+    list_filter = ("status",)
+    search_fields = ("code", "name")
+    ordering = ("key",)
+
+    def get_fields(self, request, obj=None):
+        return ("code", "name", "status", *(AUDIT_FIELDS if obj is not None else ()))
+
+    def service_create(self, *, user, data):
+        return services.warehouse_create(user=user, **data)
+
+    def service_update(self, *, instance, user, data):
+        return services.warehouse_update(warehouse=instance, user=user, data=data)
+
+    def service_delete(self, *, instance, user):
+        services.warehouse_delete(instance=instance, user=user)

@@ -1,0 +1,77 @@
+"""What can be checked of the image without a Docker engine: the HEALTHCHECK command against a
+real server, the entrypoint script, and the compose file's wiring. (hadolint runs in make test.)"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCKERFILE = (ROOT / "Dockerfile").read_text()
+
+
+def healthcheck_command() -> list[str]:
+    joined = re.sub(r"\\\n\s*", "", DOCKERFILE)
+    (exec_form,) = re.findall(r"^HEALTHCHECK .*?CMD (\[.*\])$", joined, flags=re.MULTILINE)
+    command = json.loads(exec_form)
+    assert command[0] == "python"
+    return [sys.executable, *command[1:]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_healthcheck_passes_against_a_running_server(live_server):
+    port = live_server.url.rsplit(":", 1)[1]
+    result = subprocess.run(
+        healthcheck_command(),
+        env={**os.environ, "PORT": port},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_healthcheck_fails_when_nothing_answers():
+    result = subprocess.run(
+        healthcheck_command(),
+        env={**os.environ, "PORT": str(free_port())},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+
+
+def test_entrypoint_migrates_then_execs_gunicorn():
+    script = ROOT / "docker" / "entrypoint.sh"
+    assert os.access(script, os.X_OK)
+    assert subprocess.run(["sh", "-n", str(script)], capture_output=True).returncode == 0
+    text = script.read_text()
+    assert text.index("python manage.py migrate --noinput") < text.index("exec gunicorn")
+    assert 'ENTRYPOINT ["kitsmith-entrypoint"]' in DOCKERFILE
+    assert "COPY docker/entrypoint.sh /usr/local/bin/kitsmith-entrypoint" in DOCKERFILE
+
+
+def test_compose_wires_the_app_to_a_healthy_postgres():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    db, app = compose["services"]["db"], compose["services"]["app"]
+    assert db["image"] == "postgres:15"
+    assert "pg_isready" in db["healthcheck"]["test"][1]
+    assert app["depends_on"] == {"db": {"condition": "service_healthy"}}
+    assert app["environment"]["DATABASE_URL"].startswith("postgres://kitsmith:")
+    assert app["environment"]["DATABASE_URL"].endswith("@db:5432/kitsmith")
+    assert {"SECRET_KEY", "ALLOWED_HOSTS"} <= set(app["environment"])
+    # The HEALTHCHECK asks 127.0.0.1, which ALLOWED_HOSTS must admit.
+    assert "127.0.0.1" in app["environment"]["ALLOWED_HOSTS"]
