@@ -1,11 +1,22 @@
+from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from config.admin import AUDIT_FIELDS, ServiceModelAdmin
+from config.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm
 from inventory import services
-from inventory.api.serializers import ItemSerializer, WarehouseSerializer
-from inventory.models import Item, TrackingType, Warehouse
+from inventory.api.serializers import (
+    ItemSerializer,
+    PartInventorySerializer,
+    WarehouseSerializer,
+)
+from inventory.models import (
+    InventoryTransaction,
+    Item,
+    PartInventory,
+    TrackingType,
+    Warehouse,
+)
 from kitcomponents.models import KitComponent
 
 
@@ -137,3 +148,133 @@ class WarehouseAdmin(ServiceModelAdmin):
 
     def service_delete(self, *, instance, user):
         services.warehouse_delete(instance=instance, user=user)
+
+
+class PartInventoryForm(ServiceModelForm):
+    # Write-only, as in the API: the service generates the number (contract 6.3).
+    autogenerate_serial_number = forms.BooleanField(
+        required=False, help_text="Generate the next serial number of the part."
+    )
+    autogenerate_lot_number = forms.BooleanField(
+        required=False, help_text="Generate the next lot number of the part."
+    )
+
+
+PART_INVENTORY_READ_ONLY = (
+    "tracking_type",
+    "kitted_quantity",
+    "installed_quantity",
+    "built_by",
+)
+
+
+@admin.register(PartInventory)
+class PartInventoryAdmin(ServiceModelAdmin):
+    """Saves and deletes go through the part inventory services, ledger rows included."""
+
+    form = PartInventoryForm
+    api_serializer = PartInventorySerializer
+    list_display = (
+        "key",
+        "part",
+        "serial_number",
+        "lot_number",
+        "location",
+        "quantity",
+        "kitted_quantity",
+        "installed_quantity",
+    )
+    list_select_related = ("part", "location")
+    search_fields = ("serial_number", "lot_number", "part__code")
+    raw_id_fields = ("part", "location")
+    ordering = ("key",)
+
+    def get_fields(self, request, obj=None):
+        editable = (
+            "part",
+            "serial_number",
+            "autogenerate_serial_number",
+            "lot_number",
+            "autogenerate_lot_number",
+            "location",
+            "quantity",
+            "cost",
+        )
+        return editable if obj is None else (*editable, *PART_INVENTORY_READ_ONLY, *AUDIT_FIELDS)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return AUDIT_FIELDS
+        # The part is immutable after create (contract 6.2).
+        return ("part", *PART_INVENTORY_READ_ONLY, *AUDIT_FIELDS)
+
+    def service_create(self, *, user, data):
+        return services.part_inventory_create(user=user, **data)
+
+    def service_update(self, *, instance, user, data):
+        return services.part_inventory_update(part_inventory=instance, user=user, data=data)
+
+    def service_delete(self, *, instance, user):
+        services.part_inventory_delete(instance=instance, user=user)
+
+
+@admin.register(InventoryTransaction)
+class InventoryTransactionAdmin(admin.ModelAdmin):
+    """The ledger, to look at only: rows are written by the services and never changed."""
+
+    list_display = (
+        "key",
+        "type",
+        "inventory",
+        "part",
+        "quantity",
+        "kitted_quantity",
+        "installed_quantity",
+        "quantity_after",
+        "part_kit_key",
+        "run_key",
+        "created_at",
+        "created_by",
+    )
+    list_filter = ("type",)
+    list_select_related = ("part", "created_by")
+    search_fields = ("=part_inventory_id", "part__code")
+    ordering = ("-key",)
+    fields = (
+        "key",
+        "type",
+        "inventory",
+        "part",
+        "quantity",
+        "kitted_quantity",
+        "installed_quantity",
+        "quantity_after",
+        "part_kit_key",
+        "run_key",
+        "created_at",
+        "created_by",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # The row outlives what it names: show stored keys, linked while the object exists.
+    @admin.display(description="part inventory", ordering="part_inventory_id")
+    def inventory(self, row):
+        url = reverse("admin:inventory_partinventory_change", args=[row.part_inventory_id])
+        return format_html('<a href="{}">{}</a>', url, row.part_inventory_id)
+
+    @admin.display(description="part kit")
+    def part_kit_key(self, row):
+        return row.part_kit_id
+
+    @admin.display(description="run")
+    def run_key(self, row):
+        return row.run_id

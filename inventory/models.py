@@ -134,8 +134,9 @@ class PartInventory(IntacctModel):
     API_OBJECT = "inventory-control/part-inventory"
 
     part = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="part_inventories")
-    serial_number = models.CharField(max_length=100, null=True, blank=True)
-    lot_number = models.CharField(max_length=100, null=True, blank=True)
+    # NULL, not "": untracked rows must not collide in the (part, serial_number) unique constraint.
+    serial_number = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
+    lot_number = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
     location = models.ForeignKey(
         Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="part_inventories"
     )
@@ -206,6 +207,16 @@ class PartInventory(IntacctModel):
             return TrackingType.LOT
         return TrackingType.UNTRACKED
 
+    @property
+    def kitted(self) -> bool:
+        """ION: all of it is kitted to runs."""
+        return self.quantity == 0 and self.kitted_quantity > 0
+
+    @property
+    def installed(self) -> bool:
+        """ION: all of it is attached to as-built assemblies."""
+        return self.quantity == 0 and self.kitted_quantity == 0 and self.installed_quantity > 0
+
 
 class TransactionType(models.TextChoices):
     CREATE = "create"
@@ -217,6 +228,19 @@ class TransactionType(models.TextChoices):
     DELETE = "delete"
 
 
+class LedgerIsImmutable(Exception):
+    """Raised on any attempt to change or remove a ledger row."""
+
+
+class InventoryTransactionQuerySet(models.QuerySet):
+    # Bulk writes would bypass the model's guards below.
+    def update(self, **kwargs):
+        raise LedgerIsImmutable("ledger rows are never updated")
+
+    def delete(self):
+        raise LedgerIsImmutable("ledger rows are never deleted")
+
+
 class InventoryTransaction(IntacctModel):
     """The ledger: one immutable row per change to a part inventory's quantities.
 
@@ -226,6 +250,8 @@ class InventoryTransaction(IntacctModel):
     """
 
     API_OBJECT = "inventory-control/inventory-transaction"
+
+    objects = InventoryTransactionQuerySet.as_manager()
 
     part_inventory = models.ForeignKey(
         PartInventory,
@@ -269,4 +295,27 @@ class InventoryTransaction(IntacctModel):
             models.CheckConstraint(
                 name="ledger_quantity_after_not_negative", condition=Q(quantity_after__gte=0)
             ),
+            models.CheckConstraint(
+                name="ledger_type_valid", condition=Q(type__in=TransactionType.values)
+            ),
+            # Creating and adjusting touch only the on-hand quantity; deleting leaves nothing.
+            models.CheckConstraint(
+                name="ledger_create_adjust_on_hand_only",
+                condition=~Q(type__in=["create", "adjust"])
+                | Q(kitted_quantity=0, installed_quantity=0),
+            ),
+            models.CheckConstraint(
+                name="ledger_delete_leaves_zero",
+                condition=~Q(type="delete") | Q(quantity_after=0),
+            ),
         ]
+
+    def save(self, *args, **kwargs):
+        # Insert only (PostgreSQL also refuses UPDATE and DELETE with a trigger, migration 0004).
+        if not self._state.adding:
+            raise LedgerIsImmutable("ledger rows are never updated")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerIsImmutable("ledger rows are never deleted")

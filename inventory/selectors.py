@@ -1,13 +1,53 @@
-"""Reads for items and warehouses."""
+"""Reads for items, warehouses, part inventory and the ledger."""
 
-from django.db.models import QuerySet
+from typing import Any
 
-from inventory.models import Item, Warehouse
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models.functions import Cast, Concat
+
+from inventory.models import (
+    InventoryTransaction,
+    Item,
+    PartInventory,
+    TrackingType,
+    Warehouse,
+)
 
 
 def item_list() -> QuerySet[Item]:
     return Item.objects.all()
 
 
+def item_tracking_type() -> Case:
+    """`Item.tracking_type` in SQL (serial wins over lot), for the query service."""
+    return Case(
+        When(enable_serial_no=True, then=Value(TrackingType.SERIAL.value)),
+        When(enable_lot_category=True, then=Value(TrackingType.LOT.value)),
+        default=Value(TrackingType.UNTRACKED.value),
+    )
+
+
 def warehouse_list() -> QuerySet[Warehouse]:
     return Warehouse.objects.all()
+
+
+def part_inventory_list() -> QuerySet[PartInventory]:
+    return PartInventory.objects.all()
+
+
+def part_inventory_query_expressions() -> dict[str, Any]:
+    """The read-only part inventory fields computed in Python, in SQL, for the query service."""
+    return {
+        "trackingType": Case(
+            When(serial_number__isnull=False, then=Value(TrackingType.SERIAL.value)),
+            When(lot_number__isnull=False, then=Value(TrackingType.LOT.value)),
+            default=Value(TrackingType.UNTRACKED.value),
+        ),
+        "kitted": Q(quantity=0, kitted_quantity__gt=0),
+        "installed": Q(quantity=0, kitted_quantity=0, installed_quantity__gt=0),
+        "etag": Concat(Value('"'), Cast("version", CharField()), Value('"')),
+    }
+
+
+def inventory_transaction_list() -> QuerySet[InventoryTransaction]:
+    return InventoryTransaction.objects.all()

@@ -1,11 +1,15 @@
-"""Writes for items and warehouses. Every rule of contract sections 3 and 5 lives here."""
+"""Writes for items, warehouses, part inventory and the ledger: every rule of contract sections 3,
+5, 6 and 8 lives here."""
 
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from config.api import errors
+from config.api.fields import decimal_string
 from config.services import apply_changes, delete_unreferenced, reject_immutable_changes
 from inventory.models import (
     KIT_TYPES,
@@ -14,6 +18,8 @@ from inventory.models import (
     Item,
     KitRevenuePosting,
     PartInventory,
+    TrackingType,
+    TransactionType,
     Warehouse,
 )
 
@@ -163,3 +169,334 @@ def inventory_transaction_create(
     row.stamp(user, created=True)
     row.save(force_insert=True)
     return row
+
+
+# --- part inventory (contract 6) -----------------------------------------------------------
+
+PART_INVENTORY_IMMUTABLE = {"part": "part"}
+_TRACKING_LABEL = {
+    TrackingType.SERIAL: "serial-tracked",
+    TrackingType.LOT: "lot-tracked",
+    TrackingType.UNTRACKED: "untracked",
+}
+# Only these ledger types create inventory: by hand, or as the output of a run.
+_CREATING_TYPES = (TransactionType.CREATE, TransactionType.BUILD)
+
+
+def format_generated_number(*, code: str, mask: str, counter: int, prefix: str = "") -> str:
+    """A generated serial (prefix "") or lot (prefix "L") number for the counter value.
+
+    With a mask every `#` is one digit of the counter, zero-padded to the number of `#`s, and
+    `prefix` goes right before the first digit; a counter with more digits than the mask has `#`s
+    widens the first `#`, so numbers stay unique. Without a mask: `{code}-{prefix}{counter:06}`.
+    """
+    slots = mask.count("#")
+    if not slots:
+        return f"{code}-{prefix}{counter:06d}"
+    digits = str(counter).zfill(slots)
+    overflow, digits = digits[:-slots], digits[-slots:]
+    out, position = [], 0
+    for char in mask:
+        if char != "#":
+            out.append(char)
+            continue
+        if position == 0:
+            out.append(prefix + overflow)
+        out.append(digits[position])
+        position += 1
+    return "".join(out)
+
+
+def _number_next(*, part: Item, counter_field: str, prefix: str, number_field: str) -> str:
+    # The item row lock serializes generators for one part across processes until commit; the
+    # counter only grows, so a number is never handed out twice, even after its inventory is gone.
+    locked = Item.objects.select_for_update().filter(pk=part.pk)
+    start, mask, code = locked.values_list(counter_field, "serial_mask", "code").get()
+    counter = start
+    while True:
+        counter += 1
+        number = format_generated_number(code=code, mask=mask, counter=counter, prefix=prefix)
+        # Skip a number someone already entered by hand.
+        if not PartInventory.objects.filter(part_id=part.pk, **{number_field: number}).exists():
+            break
+    locked.update(**{counter_field: F(counter_field) + (counter - start)})
+    setattr(part, counter_field, counter)
+    return number
+
+
+@transaction.atomic
+def serial_number_next(*, part: Item) -> str:
+    """The part's next generated serial number (contract 6.3); never handed out again."""
+    return _number_next(
+        part=part, counter_field="serial_counter", prefix="", number_field="serial_number"
+    )
+
+
+@transaction.atomic
+def lot_number_next(*, part: Item) -> str:
+    """The part's next generated lot number (contract 6.3); never handed out again."""
+    return _number_next(
+        part=part, counter_field="lot_counter", prefix="L", number_field="lot_number"
+    )
+
+
+def _clean_number(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _part_inventory_rules(
+    inventory: PartInventory, *, autogenerate_serial: bool, autogenerate_lot: bool
+) -> list[errors.ApiError]:
+    part = inventory.part
+    if part.item_type not in STOCKED_TYPES:
+        return [errors.error(errors.PART_NOT_STOCKED, "part", ID=part.code, TYPE=part.item_type)]
+    violations = []
+    tracking, label = part.tracking_type, _TRACKING_LABEL[part.tracking_type]
+    for number, auto, field, flag in (
+        (inventory.serial_number, autogenerate_serial, "serialNumber", "autogenerateSerialNumber"),
+        (inventory.lot_number, autogenerate_lot, "lotNumber", "autogenerateLotNumber"),
+    ):
+        if number and auto:
+            violations.append(
+                errors.error(
+                    errors.INVALID_VALUE,
+                    flag,
+                    FIELD=flag,
+                    REASON=f"give {field} or {flag}, not both",
+                )
+            )
+    has_serial = bool(inventory.serial_number) or autogenerate_serial
+    has_lot = bool(inventory.lot_number) or autogenerate_lot
+    # A serial- or lot-tracked part only accepts inventory of its own kind (6.1); a serial may
+    # also carry a lot.
+    if tracking == TrackingType.SERIAL and not has_serial:
+        violations.append(errors.error(errors.REQUIRED, "serialNumber", FIELD="serialNumber"))
+    if tracking != TrackingType.SERIAL and has_serial:
+        field = "serialNumber" if inventory.serial_number else "autogenerateSerialNumber"
+        violations.append(
+            errors.error(
+                errors.TRACKING_MISMATCH, field, FIELD=field, PART=part.code, TRACKING=label
+            )
+        )
+    if tracking == TrackingType.LOT and not has_lot:
+        violations.append(errors.error(errors.REQUIRED, "lotNumber", FIELD="lotNumber"))
+    if tracking == TrackingType.UNTRACKED and has_lot:
+        field = "lotNumber" if inventory.lot_number else "autogenerateLotNumber"
+        violations.append(
+            errors.error(
+                errors.TRACKING_MISMATCH, field, FIELD=field, PART=part.code, TRACKING=label
+            )
+        )
+    quantity = inventory.quantity
+    if quantity < 0:
+        violations.append(
+            errors.error(
+                errors.INVALID_VALUE, "quantity", FIELD="quantity", REASON="must be 0 or more"
+            )
+        )
+    elif has_serial and quantity not in (0, 1):
+        violations.append(
+            errors.error(
+                errors.INVALID_VALUE,
+                "quantity",
+                FIELD="quantity",
+                REASON="serial inventory holds a quantity of 0 or 1",
+            )
+        )
+    elif has_serial and quantity + inventory.kitted_quantity + inventory.installed_quantity > 1:
+        violations.append(
+            errors.error(
+                errors.INVALID_VALUE,
+                "quantity",
+                FIELD="quantity",
+                REASON="the serial is issued to a kit or installed, so its quantity stays 0",
+            )
+        )
+    return violations
+
+
+def _serial_taken(inventory: PartInventory) -> bool:
+    clash = PartInventory.objects.filter(
+        part_id=inventory.part_id, serial_number=inventory.serial_number
+    )
+    if inventory.pk:
+        clash = clash.exclude(pk=inventory.pk)
+    return clash.exists()
+
+
+def _duplicate_serial(inventory: PartInventory) -> errors.ApiError:
+    return errors.error(
+        errors.DUPLICATE,
+        "serialNumber",
+        OBJECT=PartInventory.API_OBJECT,
+        FIELD="serialNumber",
+        VALUE=f"{inventory.serial_number} for part {inventory.part.code}",
+    )
+
+
+def _write_checked(inventory: PartInventory, write) -> None:
+    """Run the write; a concurrent writer that took the same serial first becomes the 409 the
+    check before would have given."""
+    try:
+        with transaction.atomic():
+            write()
+    except IntegrityError as exc:
+        if inventory.serial_number and _serial_taken(inventory):
+            raise _duplicate_serial(inventory) from exc
+        raise
+
+
+@transaction.atomic
+def part_inventory_create(
+    *,
+    user,
+    part: Item,
+    serial_number: str | None = None,
+    lot_number: str | None = None,
+    autogenerate_serial_number: bool = False,
+    autogenerate_lot_number: bool = False,
+    location: Warehouse | None = None,
+    quantity: Decimal | int = 0,
+    cost: Decimal | None = None,
+    transaction_type: str = TransactionType.CREATE,
+    run=None,
+) -> PartInventory:
+    """Create part inventory and its `create` ledger row (contract 6).
+
+    Kitting's run completion passes `transaction_type="build"` and the `run`: the inventory's
+    `builtBy` and the ledger row then name the run.
+    """
+    if transaction_type not in _CREATING_TYPES:
+        raise ValueError(f"part inventory is created by {_CREATING_TYPES}, not {transaction_type}")
+    inventory = PartInventory(
+        part=part,
+        serial_number=_clean_number(serial_number),
+        lot_number=_clean_number(lot_number),
+        location=location,
+        quantity=Decimal(0 if quantity is None else quantity),
+        cost=cost,
+        built_by=run,
+    )
+    violations = _part_inventory_rules(
+        inventory,
+        autogenerate_serial=autogenerate_serial_number,
+        autogenerate_lot=autogenerate_lot_number,
+    )
+    if violations:
+        raise errors.rule_violations(violations)
+    if autogenerate_serial_number:
+        inventory.serial_number = serial_number_next(part=part)
+    if autogenerate_lot_number:
+        inventory.lot_number = lot_number_next(part=part)
+    if inventory.serial_number and _serial_taken(inventory):
+        raise _duplicate_serial(inventory)
+    inventory.stamp(user, created=True)
+    _write_checked(inventory, lambda: inventory.save(force_insert=True))
+    inventory_transaction_create(
+        part_inventory=inventory,
+        type=transaction_type,
+        user=user,
+        quantity=inventory.quantity,
+        quantity_after=inventory.quantity,
+        run=run,
+    )
+    return inventory
+
+
+_UPDATABLE = ("serial_number", "lot_number", "location", "cost")
+
+
+@transaction.atomic
+def part_inventory_update(
+    *, part_inventory: PartInventory, user, data: dict[str, Any]
+) -> PartInventory:
+    """Change any field but `part` under the rules of create; a quantity change writes an
+    `adjust` ledger row with the delta (contract 6.2)."""
+    reject_immutable_changes(part_inventory, data, PART_INVENTORY_IMMUTABLE)
+    data = {name: value for name, value in data.items() if name != "part"}
+    autogenerate_serial = bool(data.pop("autogenerate_serial_number", False))
+    autogenerate_lot = bool(data.pop("autogenerate_lot_number", False))
+    inventory = (
+        PartInventory.objects.select_for_update().select_related("part").get(pk=part_inventory.pk)
+    )
+    before = inventory.quantity
+    for name in ("serial_number", "lot_number"):
+        if name in data:
+            data[name] = _clean_number(data[name])
+    if data.get("quantity", 0) is None:
+        raise errors.rule_violation(errors.REQUIRED, "quantity", FIELD="quantity")
+    apply_changes(inventory, data)
+    # Autogenerating replaces the number the inventory had, unless the request also names one.
+    if autogenerate_serial and "serial_number" not in data:
+        inventory.serial_number = None
+    if autogenerate_lot and "lot_number" not in data:
+        inventory.lot_number = None
+    violations = _part_inventory_rules(
+        inventory, autogenerate_serial=autogenerate_serial, autogenerate_lot=autogenerate_lot
+    )
+    if violations:
+        raise errors.rule_violations(violations)
+    if autogenerate_serial:
+        inventory.serial_number = serial_number_next(part=inventory.part)
+    if autogenerate_lot:
+        inventory.lot_number = lot_number_next(part=inventory.part)
+    if inventory.serial_number and _serial_taken(inventory):
+        raise _duplicate_serial(inventory)
+    delta = Decimal(inventory.quantity) - before
+    actor = user if getattr(user, "is_authenticated", False) else None
+    changes = {name: getattr(inventory, name) for name in _UPDATABLE}
+    _write_checked(
+        inventory,
+        lambda: PartInventory.objects.filter(pk=inventory.pk).update(
+            **changes,
+            quantity=F("quantity") + delta,
+            version=F("version") + 1,
+            modified_by=actor,
+            modified_at=timezone.now(),
+        ),
+    )
+    inventory.refresh_from_db()
+    if delta:
+        inventory_transaction_create(
+            part_inventory=inventory,
+            type=TransactionType.ADJUST,
+            user=user,
+            quantity=delta,
+            quantity_after=inventory.quantity,
+        )
+    return inventory
+
+
+@transaction.atomic
+def part_inventory_delete(*, instance: PartInventory, user) -> None:
+    """Delete inventory no open kit holds (409 otherwise), with a `delete` ledger row that takes
+    its quantities to zero; the ledger rows stay."""
+    inventory = PartInventory.objects.select_for_update().get(pk=instance.pk)
+    if inventory.kitted_quantity > 0:
+        raise errors.error(
+            errors.INVENTORY_STILL_KITTED,
+            KEY=inventory.pk,
+            QUANTITY=decimal_string(inventory.kitted_quantity),
+        )
+    if inventory.built_by_id is not None:
+        # A run's output is part of its as-built record (7.4): it stays.
+        raise errors.error(
+            errors.STILL_REFERENCED,
+            OBJECT=PartInventory.API_OBJECT,
+            KEY=inventory.pk,
+            REFERENCES=f"inventory-control/run {inventory.built_by_id}",
+        )
+    inventory_transaction_create(
+        part_inventory=inventory,
+        type=TransactionType.DELETE,
+        user=user,
+        quantity=-inventory.quantity,
+        kitted_quantity=-inventory.kitted_quantity,
+        installed_quantity=-inventory.installed_quantity,
+        quantity_after=0,
+    )
+    # Installations and run outputs refer to it with PROTECT: 409, and the ledger row rolls back.
+    delete_unreferenced(inventory)

@@ -77,6 +77,28 @@ OAUTH_INVALID_REQUEST = _spec(
     "KS-4006", 400, "invalidRequest", "KS.OAUTH_INVALID_REQUEST", "OAuth2 request failed: {ERROR}"
 )
 BAD_REQUEST = _spec("KS-4005", 400, "invalidRequest", "KS.BAD_REQUEST", "Bad request: {REASON}")
+# The query service (contract 9): what exactly is wrong with a query.
+QUERY_INVALID_OPERATOR = _spec(
+    "KS-4007",
+    400,
+    "invalidRequest",
+    "KS.QUERY_INVALID_OPERATOR",
+    "Invalid query: {OPERATOR} cannot be used on {FIELD}: {REASON}",
+)
+QUERY_INVALID_VALUE = _spec(
+    "KS-4008",
+    400,
+    "invalidRequest",
+    "KS.QUERY_INVALID_VALUE",
+    "Invalid query: {OPERATOR} on {FIELD} takes {EXPECTED}, not {VALUE}",
+)
+QUERY_INVALID_EXPRESSION = _spec(
+    "KS-4009",
+    400,
+    "invalidRequest",
+    "KS.QUERY_INVALID_EXPRESSION",
+    "Invalid query: filterExpression {EXPRESSION} is invalid: {REASON}",
+)
 
 # 401 / 403: who you are and what you may do.
 NOT_AUTHENTICATED = _spec(
@@ -148,6 +170,16 @@ INVENTORY_STILL_KITTED = _spec(
     "conflict",
     "KS.INVENTORY_STILL_KITTED",
     "Part inventory {KEY} cannot be deleted: {QUANTITY} is still issued to open kits",
+)
+
+# Kitting (contract 7).
+KIT_STILL_HOLDS = _spec(
+    "KS-4098",
+    409,
+    "conflict",
+    "KS.KIT_STILL_HOLDS",
+    "Part kit {KEY} cannot be deleted: it still holds part inventory {INVENTORIES}; move it to "
+    "inventory or cancel the kit first",
 )
 
 # 412 / 428: optimistic concurrency.
@@ -246,6 +278,103 @@ LINE_NUMBER_OUT_OF_RANGE = _spec(
     "operationFailed",
     "KS.LINE_NUMBER_OUT_OF_RANGE",
     "lineNumber must be between 1 and {MAX}",
+)
+# Part inventory (contract 6).
+PART_NOT_STOCKED = _spec(
+    "KS-4240",
+    422,
+    "operationFailed",
+    "KS.PART_NOT_STOCKED",
+    "Item {ID} is of type {TYPE}: only items of type inventory or stockableKit hold part inventory",
+)
+TRACKING_MISMATCH = _spec(
+    "KS-4241",
+    422,
+    "operationFailed",
+    "KS.TRACKING_MISMATCH",
+    "{FIELD} is not allowed: part {PART} is {TRACKING}",
+)
+
+# Kitting (contract 7).
+ISSUE_EXCEEDS_ON_HAND = _spec(
+    "KS-4250",
+    422,
+    "operationFailed",
+    "KS.ISSUE_EXCEEDS_ON_HAND",
+    "Cannot issue {REQUESTED}: part inventory {KEY} has {AVAILABLE} on hand",
+)
+MOVE_EXCEEDS_ISSUED = _spec(
+    "KS-4251",
+    422,
+    "operationFailed",
+    "KS.MOVE_EXCEEDS_ISSUED",
+    "Cannot move {REQUESTED} to inventory: part kit {KIT} holds {ISSUED} of part inventory {KEY}",
+)
+NOT_IN_KIT = _spec(
+    "KS-4252",
+    422,
+    "operationFailed",
+    "KS.NOT_IN_KIT",
+    "Part inventory {KEY} is not issued to part kit {KIT}",
+)
+KIT_CLOSED = _spec(
+    "KS-4253",
+    422,
+    "operationFailed",
+    "KS.KIT_CLOSED",
+    "Part kit {KEY} is {STATUS}: nothing can be issued to it or moved out of it",
+)
+KIT_STATUS_FINAL = _spec(
+    "KS-4254",
+    422,
+    "operationFailed",
+    "KS.KIT_STATUS_FINAL",
+    "Part kit {KEY} is {STATUS}: a completed or canceled kit cannot change status",
+)
+RUN_CLOSED = _spec(
+    "KS-4255",
+    422,
+    "operationFailed",
+    "KS.RUN_CLOSED",
+    "Run {ID} is {STATUS}: {REASON}",
+)
+RUN_HAS_NO_PART = _spec(
+    "KS-4256",
+    422,
+    "operationFailed",
+    "KS.RUN_HAS_NO_PART",
+    "Run {ID} has no part: set the part it builds before completing it",
+)
+RUN_PART_NOT_STOCKED = _spec(
+    "KS-4257",
+    422,
+    "operationFailed",
+    "KS.RUN_PART_NOT_STOCKED",
+    "Run {ID} builds item {PART} of type {TYPE}: only inventory and stockableKit items are built "
+    "into part inventory",
+)
+SERIAL_MOVES_ONE = _spec(
+    "KS-4258",
+    422,
+    "operationFailed",
+    "KS.SERIAL_MOVES_ONE",
+    "Part inventory {KEY} is serial {SERIAL}: it moves one unit at a time, quantity must be 1",
+)
+RUN_COMPLETED_BY_WORKFLOW = _spec(
+    "KS-4259",
+    422,
+    "operationFailed",
+    "KS.RUN_COMPLETED_BY_WORKFLOW",
+    "A run becomes complete only through POST /workflows/inventory-control/run/complete, which "
+    "builds its outputs",
+)
+SERIAL_NUMBERS_COUNT = _spec(
+    "KS-4260",
+    422,
+    "operationFailed",
+    "KS.SERIAL_NUMBERS_COUNT",
+    "{COUNT} serial numbers given for a run of {QUANTITY}: give one per unit, or none to generate "
+    "them",
 )
 
 # 429 / 500.

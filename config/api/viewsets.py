@@ -38,7 +38,7 @@ def _int_param(params: Any, name: str, default: int, *, minimum: int, maximum: i
     elif isinstance(raw, int):
         value = raw
     else:
-        value = int(raw) if str(raw).isdigit() else None
+        value = int(raw) if _is_digits(str(raw)) else None
     if value is None or value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
         raise errors.error(
@@ -47,11 +47,20 @@ def _int_param(params: Any, name: str, default: int, *, minimum: int, maximum: i
     return value
 
 
-def optimize_queryset(queryset: QuerySet, serializer: serializers.Serializer) -> QuerySet:
+def _is_digits(text: str) -> bool:
+    # ASCII only: str.isdigit() also accepts "²" and other digits int() refuses.
+    return text.isascii() and text.isdigit()
+
+
+def optimize_queryset(
+    queryset: QuerySet, serializer: serializers.Serializer, *, parent_link: str | None = None
+) -> QuerySet:
     """select_related / prefetch_related for every reference and nested list the serializer renders,
     so a detail or a page costs the same number of queries whatever it holds."""
     selects, prefetches = set(), []
     _walk(serializer, "", queryset.model, selects, prefetches)
+    # A prefetch over a reverse foreign key sets that key to the parent itself: no join needed.
+    selects.discard(parent_link)
     if selects:
         queryset = queryset.select_related(*sorted(selects))
     if prefetches:
@@ -70,16 +79,26 @@ def _walk(serializer, prefix: str, model, selects: set, prefetches: list) -> Non
                 selects.add(f"{prefix}{source}__{related}")
         elif isinstance(field, serializers.ListSerializer):
             child = field.child
-            related_model = model._meta.get_field(source).related_model
+            relation = model._meta.get_field(source)
+            related_model = relation.related_model
             inner = getattr(child, "get_prefetch_queryset", None)
             base = inner() if inner else related_model._default_manager.all()
-            prefetches.append(Prefetch(prefix + source, queryset=optimize_queryset(base, child)))
+            link = relation.field.name if relation.one_to_many else None
+            optimized = optimize_queryset(base, child, parent_link=link)
+            prefetches.append(Prefetch(prefix + source, queryset=optimized))
         elif isinstance(field, AuditSerializer) or (
             isinstance(field, serializers.Serializer) and source == "*"
         ):
             _walk(field, prefix, model, selects, prefetches)
         for related in getattr(field, "prefetch_related", ()):
-            prefetches.append(prefix + related)
+            if isinstance(related, Prefetch):  # a Prefetch carries its own (joined) queryset
+                related = Prefetch(prefix + related.prefetch_through, queryset=related.queryset)
+            else:
+                related = prefix + related
+            prefetches.append(related)
+
+
+_OPTIMIZED: dict[tuple[type, type], QuerySet] = {}
 
 
 class ObjectViewSet(viewsets.GenericViewSet):
@@ -104,7 +123,9 @@ class ObjectViewSet(viewsets.GenericViewSet):
         total = queryset.count()
         id_field = self.model.API_ID_FIELD
         columns = ("pk", id_field) if id_field else ("pk",)
-        rows = queryset.values_list(*columns)[start - 1 : start - 1 + size] if total else []
+        rows = []
+        if start <= total:  # past the end nothing to fetch (a huge offset would overflow the DB)
+            rows = queryset.values_list(*columns)[start - 1 : start - 1 + size]
         base = f"/objects/{self.model.API_OBJECT}/"
         refs = [{"key": str(row[0]), "id": str(row[-1]), "href": f"{base}{row[0]}"} for row in rows]
         return Response(responses.page(refs, total=total, start=start, size=size))
@@ -124,14 +145,21 @@ class ObjectViewSet(viewsets.GenericViewSet):
             ) from exc
 
     def get_queryset(self) -> QuerySet:
-        return optimize_queryset(self.queryset.all(), self.get_serializer())
+        # The joins depend on the viewset and serializer classes only: work them out once.
+        plan_key = (type(self), self.get_serializer_class())
+        optimized = _OPTIMIZED.get(plan_key)
+        if optimized is None:
+            optimized = _OPTIMIZED[plan_key] = optimize_queryset(
+                self.queryset.all(), self.get_serializer()
+            )
+        return optimized.all()
 
     def get_object(self, *, for_update: bool = False) -> models.Model:
         key = self.kwargs[self.lookup_url_kwarg]
         queryset = self.queryset.all() if for_update else self.get_queryset()
         if for_update:
             queryset = queryset.select_for_update()
-        instance = queryset.filter(pk=key).first() if str(key).isdigit() else None
+        instance = queryset.filter(pk=key).first() if _is_digits(str(key)) else None
         if instance is None:
             raise errors.error(errors.OBJECT_NOT_FOUND, OBJECT=self.model.API_OBJECT, KEY=key)
         self.check_object_permissions(self.request, instance)
@@ -171,13 +199,7 @@ class ObjectViewSet(viewsets.GenericViewSet):
 
     # --- protocol checks -------------------------------------------------------------------
     def payload(self, request: Request) -> dict[str, Any]:
-        # Reading the raw body first is safe: DRF then parses the cached bytes.
-        if not request.body.strip():
-            raise errors.error(errors.PAYLOAD_REQUIRED, METHOD=request.method)
-        data = request.data
-        if not isinstance(data, dict):
-            raise errors.error(errors.PAYLOAD_NOT_OBJECT)
-        return data
+        return request_payload(request)
 
     def check_if_match(self, request: Request, instance: models.Model) -> None:
         header = request.headers.get("If-Match")
@@ -187,6 +209,17 @@ class ObjectViewSet(viewsets.GenericViewSet):
             return
         if not etag_matches(header, instance.etag):
             raise errors.error(errors.PRECONDITION_FAILED, GIVEN=header, CURRENT=instance.etag)
+
+
+def request_payload(request: Request) -> dict[str, Any]:
+    """The JSON object body of a write (object or workflow): 400 when missing or not an object."""
+    # Reading the raw body first is safe: DRF then parses the cached bytes.
+    if not request.body.strip():
+        raise errors.error(errors.PAYLOAD_REQUIRED, METHOD=request.method)
+    data = request.data
+    if not isinstance(data, dict):
+        raise errors.error(errors.PAYLOAD_NOT_OBJECT)
+    return data
 
 
 def etag_matches(header: str, current: str) -> bool:

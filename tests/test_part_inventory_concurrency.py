@@ -1,0 +1,164 @@
+"""Concurrent part-inventory writes from many connections at once (contract 6.3, 7.5, 12.2).
+
+Each thread is its own client with its own database connection, as separate server processes
+would be. SQLite admits one writer at a time, so these run on PostgreSQL only.
+"""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from inventory import services
+from inventory.models import InventoryTransaction, Item, PartInventory
+
+PI = "/objects/inventory-control/part-inventory"
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def run_together(count: int, call) -> list:
+    """`call(i)` in `count` threads released at the same moment; each closes its connection."""
+    barrier = threading.Barrier(count)
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=60)
+            return call(i)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(worker, range(count)))
+
+
+def client(user) -> APIClient:
+    api = APIClient()
+    api.force_authenticate(user)
+    return api
+
+
+@pytest.fixture
+def part(admin_user):
+    return services.item_create(
+        user=admin_user,
+        code="Widget",
+        name="Widget",
+        item_type="inventory",
+        enable_serial_no=True,
+        enable_lot_category=True,
+    )
+
+
+def test_fifty_parallel_creates_get_fifty_distinct_generated_numbers(admin_user, part):
+    def create(i):
+        response = client(admin_user).post(
+            PI,
+            {
+                "part": {"key": str(part.pk)},
+                "autogenerateSerialNumber": True,
+                "autogenerateLotNumber": True,
+                "quantity": i % 2,
+            },
+            format="json",
+        )
+        return response.status_code, response.json()["ia::result"]["key"]
+
+    results = run_together(50, create)
+    assert [status for status, _ in results] == [201] * 50
+    keys = {int(key) for _, key in results}
+    rows = PartInventory.objects.filter(pk__in=keys)
+    serials = set(rows.values_list("serial_number", flat=True))
+    lots = set(rows.values_list("lot_number", flat=True))
+    assert serials == {f"Widget-{n:06d}" for n in range(1, 51)}
+    assert lots == {f"Widget-L{n:06d}" for n in range(1, 51)}
+    ledger = InventoryTransaction.objects.filter(part_inventory_id__in=keys, type="create")
+    assert ledger.count() == 50
+    assert sorted(ledger.values_list("part_inventory_id", flat=True)) == sorted(keys)
+    part.refresh_from_db()
+    assert (part.serial_counter, part.lot_counter) == (50, 50)
+
+
+def test_fifty_parallel_service_creates_for_one_part(admin_user, part):
+    def create(i):
+        return services.part_inventory_create(
+            user=admin_user, part=Item.objects.get(pk=part.pk), autogenerate_serial_number=True
+        ).serial_number
+
+    numbers = run_together(50, create)
+    assert sorted(numbers) == [f"Widget-{n:06d}" for n in range(1, 51)]
+    assert InventoryTransaction.objects.filter(type="create").count() == 50
+
+
+def test_one_serial_claimed_by_many_at_once_is_created_once(admin_user, part):
+    def create(i):
+        response = client(admin_user).post(
+            PI, {"part": {"key": str(part.pk)}, "serialNumber": "SN-RACE"}, format="json"
+        )
+        body = response.json()["ia::result"]
+        return response.status_code, body.get("ia::error", {}).get("errorId")
+
+    results = run_together(12, create)
+    assert sorted(results, key=str) == sorted([(201, None)] + [(409, "KS-4091")] * 11, key=str)
+    assert PartInventory.objects.filter(serial_number="SN-RACE").count() == 1
+    assert InventoryTransaction.objects.count() == 1
+
+
+def test_parallel_patches_with_one_etag_only_one_wins(admin_user):
+    bolt = services.item_create(user=admin_user, code="Bolt", name="Bolt", item_type="inventory")
+    inventory = services.part_inventory_create(user=admin_user, part=bolt, quantity=100)
+
+    def adjust(i):
+        response = client(admin_user).patch(
+            f"{PI}/{inventory.pk}", {"quantity": i}, format="json", HTTP_IF_MATCH='"1"'
+        )
+        return response.status_code
+
+    statuses = run_together(10, adjust)
+    assert sorted(statuses) == [200] + [412] * 9
+    inventory.refresh_from_db()
+    assert inventory.version == 2
+    rows = list(
+        InventoryTransaction.objects.filter(part_inventory_id=inventory.pk)
+        .order_by("pk")
+        .values_list("type", "quantity", "quantity_after")
+    )
+    assert rows == [
+        ("create", 100, 100),
+        ("adjust", inventory.quantity - 100, inventory.quantity),
+    ]
+
+
+def test_parallel_adjusts_in_sequence_keep_the_ledger_exact(admin_user):
+    """Every request re-reads the ETag and retries on 412: all land, none is lost."""
+    bolt = services.item_create(user=admin_user, code="Bolt", name="Bolt", item_type="inventory")
+    inventory = services.part_inventory_create(user=admin_user, part=bolt, quantity=0)
+
+    def add_one(i):
+        api = client(admin_user)
+        for _ in range(200):
+            current = api.get(f"{PI}/{inventory.pk}")
+            body = current.json()["ia::result"]
+            response = api.patch(
+                f"{PI}/{inventory.pk}",
+                {"quantity": body["quantity"] + 1},
+                format="json",
+                HTTP_IF_MATCH=current["ETag"],
+            )
+            if response.status_code == 200:
+                return True
+            assert response.status_code == 412
+        return False
+
+    assert run_together(8, add_one) == [True] * 8
+    inventory.refresh_from_db()
+    assert inventory.quantity == 8
+    deltas = InventoryTransaction.objects.filter(part_inventory_id=inventory.pk, type="adjust")
+    assert list(deltas.values_list("quantity", flat=True)) == [Decimal(1)] * 8
+    assert list(deltas.order_by("pk").values_list("quantity_after", flat=True)) == list(range(1, 9))
