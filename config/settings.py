@@ -68,7 +68,8 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # config/templates overrides third-party pages (Redoc without Google Fonts).
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -159,7 +160,11 @@ SPECTACULAR_SETTINGS = {
     "PREPROCESSING_HOOKS": ["config.api.schema.only_root_paths"],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "inventory.models.Status",
+        "RunStatusEnum": "kitting.models.RunStatus",
+        "PartKitStatusEnum": "kitting.models.PartKitStatus",
+    },
     "SECURITY": [{"oauth2": []}],
     "APPEND_COMPONENTS": {
         "securitySchemes": {

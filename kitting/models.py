@@ -71,7 +71,8 @@ class PartKit(IntacctModel):
 
 
 class PartKitLine(models.Model):
-    """How much of one part inventory is issued to one kit; gone when it reaches zero."""
+    """How much of one part inventory is issued to one kit; gone when it reaches zero. A kit
+    completed by run/complete keeps its lines: they record what it delivered to the build."""
 
     part_kit = models.ForeignKey(PartKit, on_delete=models.PROTECT, related_name="lines")
     part_inventory = models.ForeignKey(
@@ -89,6 +90,9 @@ class PartKitLine(models.Model):
                 name="part_kit_line_issued_positive", condition=Q(issued_quantity__gt=0)
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.issued_quantity} of part inventory {self.part_inventory_id}"
 
 
 class Installation(models.Model):
@@ -110,3 +114,6 @@ class Installation(models.Model):
                 name="installation_quantity_positive", condition=Q(quantity__gt=0)
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} of part inventory {self.part_inventory_id} into run {self.run_id}"

@@ -53,18 +53,23 @@ class IntacctSerializer(serializers.ModelSerializer):
 
     def to_internal_value(self, data):
         if self.parent is None:
-            if not isinstance(data, dict):
-                raise errors.error(errors.PAYLOAD_NOT_OBJECT)
-            unknown = list(unknown_fields(self, data, ""))
-            if unknown:
-                raise errors.ApiError(
-                    errors.PAYLOAD_ERRORS,
-                    details=[
-                        errors.error(errors.NOT_A_VALID_FIELD, pointer, FIELD=pointer)
-                        for pointer in unknown
-                    ],
-                )
+            reject_unknown_fields(self, data)
         return super().to_internal_value(data)
+
+
+def reject_unknown_fields(serializer: serializers.Serializer, data: Any) -> None:
+    """400 REST-1064 with one REST-1043 detail per member of the payload the serializer lacks."""
+    if not isinstance(data, dict):
+        raise errors.error(errors.PAYLOAD_NOT_OBJECT)
+    unknown = list(unknown_fields(serializer, data, ""))
+    if unknown:
+        raise errors.ApiError(
+            errors.PAYLOAD_ERRORS,
+            details=[
+                errors.error(errors.NOT_A_VALID_FIELD, pointer, FIELD=pointer)
+                for pointer in unknown
+            ],
+        )
 
 
 def unknown_fields(serializer: serializers.Serializer, data: dict[str, Any], prefix: str):

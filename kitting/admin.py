@@ -1,0 +1,292 @@
+"""Runs and part kits in the admin. Every write, issuing and returning stock included, goes through
+kitting.services: the admin holds no rules."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from config.admin import AUDIT_FIELDS, ServiceModelAdmin
+from config.api.errors import ApiError
+from config.api.exceptions import integrity_error
+from config.api.fields import decimal_string
+from inventory.models import PartInventory, Warehouse
+from kitting import selectors, services
+from kitting.api.serializers import PartKitSerializer, RunSerializer
+from kitting.models import Installation, PartKit, PartKitLine, Run
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def _change_link(obj, label=None):
+    opts = obj._meta
+    try:
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:  # the object has no admin page
+        return label or str(obj)
+    return format_html('<a href="{}">{}</a>', url, label or obj)
+
+
+class PartKitInline(ReadOnlyInline):
+    model = PartKit
+    fields = ("kit_link", "status")
+    readonly_fields = fields
+    verbose_name = "part kit"
+
+    @admin.display(description="part kit")
+    def kit_link(self, kit):
+        return _change_link(kit, f"Part kit {kit.pk}")
+
+
+class InstallationInline(ReadOnlyInline):
+    model = Installation
+    fields = ("part_inventory", "quantity")
+    readonly_fields = fields
+    verbose_name = "installation (as built)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("part_inventory")
+
+
+class OutputInline(ReadOnlyInline):
+    model = PartInventory
+    fk_name = "built_by"
+    fields = ("inventory_link", "serial_number", "lot_number", "quantity", "location")
+    readonly_fields = fields
+    verbose_name = "output"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("location")
+
+    @admin.display(description="part inventory")
+    def inventory_link(self, inventory):
+        return _change_link(inventory, f"Part inventory {inventory.pk}")
+
+
+@admin.action(description="Complete the selected runs (build their outputs)")
+def complete_runs(modeladmin, request, queryset):
+    for run in queryset.order_by("pk"):
+        try:
+            services.run_complete(user=request.user, run=run)
+        except ApiError as err:
+            problems = "; ".join(d.message for d in err.details or [err])
+            modeladmin.message_user(request, f"Run {run.code}: {problems}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"Run {run.code} is complete", messages.SUCCESS)
+
+
+@admin.register(Run)
+class RunAdmin(ServiceModelAdmin):
+    api_serializer = RunSerializer
+    list_display = ("code", "title", "part", "quantity", "status", "key")
+    list_select_related = ("part",)
+    list_filter = ("status",)
+    search_fields = ("code", "title")
+    ordering = ("key",)
+    autocomplete_fields = ("part",)
+    actions = (complete_runs,)
+
+    def get_fields(self, request, obj=None):
+        fields = ("code", "title", "part", "quantity", "status")
+        return (*fields, *AUDIT_FIELDS) if obj is not None else fields
+
+    def get_inlines(self, request, obj):
+        return [PartKitInline, InstallationInline, OutputInline] if obj is not None else []
+
+    def service_create(self, *, user, data):
+        return services.run_create(user=user, **data)
+
+    def service_update(self, *, instance, user, data):
+        return services.run_update(run=instance, user=user, data=data)
+
+    def service_delete(self, *, instance, user):
+        services.run_delete(instance=instance, user=user)
+
+
+class PartKitLineInline(ReadOnlyInline):
+    model = PartKitLine
+    fields = ("part_inventory", "issued_quantity")
+    readonly_fields = fields
+    verbose_name = "issued part inventory"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("part_inventory")
+
+
+class StockMoveForm(forms.Form):
+    """Issue to a kit, or move back to inventory: the workflow's fields, checked by its service."""
+
+    part_inventory = forms.ModelChoiceField(PartInventory.objects.none())
+    quantity = forms.DecimalField(
+        required=False, help_text="Required unless the part inventory is a serial"
+    )
+    location = forms.ModelChoiceField(
+        Warehouse.objects.all(), required=False, help_text="Where the stock goes back to"
+    )
+
+    # ApiError targets (the workflow's API fields) -> form fields.
+    TARGETS = {"partInventory": "part_inventory", "quantity": "quantity", "location": "location"}
+
+    def __init__(self, *args, kit: PartKit, issuing: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        inventories = PartInventory.objects.select_related("part").order_by("pk")
+        if issuing:
+            del self.fields["location"]
+            self.fields["part_inventory"].queryset = inventories.filter(quantity__gt=0)
+        else:
+            self.fields["part_inventory"].queryset = inventories.filter(kit_lines__part_kit=kit)
+
+    def add_api_error(self, err: ApiError) -> None:
+        for detail in err.details or [err]:
+            self.add_error(self.TARGETS.get(detail.target or ""), detail.message)
+
+
+@admin.register(PartKit)
+class PartKitAdmin(ServiceModelAdmin):
+    api_serializer = PartKitSerializer
+    list_display = ("key", "run", "status")
+    list_select_related = ("run",)
+    list_filter = ("status",)
+    search_fields = ("run__code",)
+    ordering = ("key",)
+    autocomplete_fields = ("run",)
+    inlines = (PartKitLineInline,)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("run", "status")
+        return ("run", "status", "stock_moves", "requirements", *AUDIT_FIELDS)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A kit allocates stock to one run for good.
+        if obj is None:
+            return AUDIT_FIELDS
+        return ("run", "stock_moves", "requirements", *AUDIT_FIELDS)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("run__part")
+
+    @admin.display(description="requirements")
+    def requirements(self, kit):
+        rows = selectors.part_kit_requirements(kit)
+        if not rows:
+            return "None: the run's part is not a kit"
+        header = mark_safe("<tr><th>part</th><th>required</th><th>issued</th><th>short</th></tr>")
+        body = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    row.part.code,
+                    decimal_string(row.required_quantity),
+                    decimal_string(row.issued_quantity),
+                    decimal_string(row.short_quantity),
+                )
+                for row in rows
+            ),
+        )
+        return format_html("<table>{}{}</table>", header, body)
+
+    @admin.display(description="stock")
+    def stock_moves(self, kit):
+        if not kit.is_open:
+            return f"The kit is {kit.status}: its stock can no longer move"
+        issue = reverse("admin:kitting_partkit_issue", args=[kit.pk])
+        move = reverse("admin:kitting_partkit_move_to_inventory", args=[kit.pk])
+        return format_html(
+            '<a href="{}">Issue part inventory</a> · <a href="{}">Move back to inventory</a>',
+            issue,
+            move,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/issue/",
+                self.admin_site.admin_view(self.issue_view),
+                name="kitting_partkit_issue",
+            ),
+            path(
+                "<path:object_id>/move-to-inventory/",
+                self.admin_site.admin_view(self.move_to_inventory_view),
+                name="kitting_partkit_move_to_inventory",
+            ),
+            *super().get_urls(),
+        ]
+
+    def issue_view(self, request, object_id):
+        return self._stock_move_view(request, object_id, issuing=True)
+
+    def move_to_inventory_view(self, request, object_id):
+        return self._stock_move_view(request, object_id, issuing=False)
+
+    def _stock_move_view(self, request, object_id, *, issuing: bool):
+        kit = get_object_or_404(PartKit, pk=object_id)
+        if not (
+            self.has_change_permission(request, kit)
+            and request.user.has_perm("inventory.change_partinventory")
+        ):
+            raise PermissionDenied
+        form = StockMoveForm(request.POST or None, kit=kit, issuing=issuing)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if issuing:
+                    services.part_kit_issue(
+                        user=request.user,
+                        part_kit=kit,
+                        part_inventory=data["part_inventory"],
+                        quantity=data["quantity"],
+                    )
+                else:
+                    services.part_kit_move_to_inventory(
+                        user=request.user,
+                        part_kit=kit,
+                        part_inventory=data["part_inventory"],
+                        quantity=data["quantity"],
+                        location=data["location"],
+                    )
+            except ApiError as err:
+                form.add_api_error(err)
+            except IntegrityError as exc:  # a concurrent writer won; the constraint held
+                form.add_api_error(integrity_error(exc))
+            else:
+                done = "Issued" if issuing else "Moved back to inventory"
+                self.message_user(request, f"{done}: part inventory {data['part_inventory'].pk}")
+                return HttpResponseRedirect(reverse("admin:kitting_partkit_change", args=[kit.pk]))
+        title = "Issue part inventory to" if issuing else "Move back to inventory from"
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": kit,
+            "title": f"{title} part kit {kit.pk}",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/kitting/partkit/stock_move.html", context)
+
+    def service_create(self, *, user, data):
+        return services.part_kit_create(user=user, **data)
+
+    def service_update(self, *, instance, user, data):
+        return services.part_kit_update(part_kit=instance, user=user, data=data)
+
+    def service_delete(self, *, instance, user):
+        services.part_kit_delete(instance=instance, user=user)

@@ -1,0 +1,202 @@
+from typing import Any
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api import responses
+from config.api.schema import ERROR, ERROR_STATUSES, IntacctAutoSchema, one_envelope
+from config.api.viewsets import ObjectViewSet, request_payload
+from kitting import selectors, services
+from kitting.api.filters import PartKitFilter, RunFilter
+from kitting.api.serializers import (
+    KitMoveResultSerializer,
+    PartKitIssueSerializer,
+    PartKitMoveToInventorySerializer,
+    PartKitSerializer,
+    RunCompleteResultSerializer,
+    RunCompleteSerializer,
+    RunSerializer,
+)
+
+
+class RunViewSet(ObjectViewSet):
+    queryset = selectors.run_list()
+    serializer_class = RunSerializer
+    filterset_class = RunFilter
+    delete_service = services.run_delete
+
+
+class PartKitViewSet(ObjectViewSet):
+    queryset = selectors.part_kit_list()
+    serializer_class = PartKitSerializer
+    filterset_class = PartKitFilter
+    delete_service = services.part_kit_delete
+
+
+class WorkflowSchema(IntacctAutoSchema):
+    """A workflow documents its request serializer and its result in the `ia::result` envelope."""
+
+    def get_request_serializer(self):
+        return self.view.input_serializer
+
+    def get_response_serializers(self):
+        return self.view.result_serializer
+
+    def _get_response_bodies(self, direction="response"):
+        # drf-spectacular documents the result serializer (and the examples); we wrap its schema
+        # in the envelope the workflow really answers with.
+        ok = self._get_response_for_code(self.view.result_serializer, "200", direction=direction)
+        for media in ok["content"].values():
+            media["schema"] = one_envelope(media["schema"])
+            for example in media.get("examples", {}).values():
+                example["value"] = responses.one(example["value"])
+        ok["description"] = self.view.result_description
+        bodies = {"200": ok}
+        error = {"content": {"application/json": {"schema": self._component("Error", ERROR)}}}
+        for status, description in ERROR_STATUSES.items():
+            bodies.setdefault(status, {**error, "description": description})
+        return bodies
+
+
+class WorkflowView(APIView):
+    """`POST /workflows/inventory-control/{object}/{action}`: validate the body, name the object by
+    its key (404 when unknown), run the action's one service, answer its result."""
+
+    schema = WorkflowSchema()
+    input_serializer: type[serializers.Serializer]
+    result_serializer: type[serializers.Serializer]
+    result_description = ""
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.input_serializer(
+            data=request_payload(request), context={"request": request}
+        )
+        serializer.is_valid(raise_exception=True)
+        result = self.perform(request.user, **serializer.validated_data)
+        return Response(responses.one(self.result_serializer(result).data))
+
+    def perform(self, user, **data: Any) -> Any:
+        raise NotImplementedError
+
+
+PART_KIT_PERMISSIONS = ["kitting.change_partkit", "inventory.change_partinventory"]
+
+
+@extend_schema(
+    summary="Issue part inventory to a part kit",
+    description="Moves `quantity` of the inventory from stock into the kit (an `issue` ledger row)."
+    " `quantity` is required for lot and untracked inventory; a serial moves one unit and may"
+    " leave it out. The kit must be open (not completed or canceled). Needs"
+    " kitting.change_partkit and inventory.change_partinventory.",
+    examples=[
+        OpenApiExample(
+            "Issue 3 of a lot",
+            value={"key": "7", "partInventory": {"key": "12"}, "quantity": 3},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Result",
+            value={
+                "key": "7",
+                "id": "7",
+                "href": "/objects/inventory-control/part-kit/7",
+                "partInventory": {
+                    "key": "12",
+                    "id": "12",
+                    "href": "/objects/inventory-control/part-inventory/12",
+                    "quantity": 17,
+                },
+                "issuedQuantity": 3,
+            },
+            response_only=True,
+        ),
+    ],
+)
+class PartKitIssueView(WorkflowView):
+    required_permissions = PART_KIT_PERMISSIONS
+    input_serializer = PartKitIssueSerializer
+    result_serializer = KitMoveResultSerializer
+    result_description = "The kit, the inventory's on-hand quantity now, what the kit holds of it"
+
+    def perform(self, user, *, key, **data):
+        return services.part_kit_issue(user=user, part_kit=selectors.part_kit_get(key), **data)
+
+
+@extend_schema(
+    summary="Move part inventory from a part kit back to inventory",
+    description="Returns up to the issued quantity to the same inventory record, optionally at a"
+    " new `location` (a `return` ledger row); an entry whose issued quantity reaches 0 leaves the"
+    " kit. `quantity` is required unless the inventory is serial. Needs kitting.change_partkit"
+    " and inventory.change_partinventory.",
+    examples=[
+        OpenApiExample(
+            "Move 2 back",
+            value={
+                "key": "7",
+                "partInventory": {"key": "12"},
+                "quantity": 2,
+                "location": {"id": "WH-1"},
+            },
+            request_only=True,
+        )
+    ],
+)
+class PartKitMoveToInventoryView(WorkflowView):
+    required_permissions = PART_KIT_PERMISSIONS
+    input_serializer = PartKitMoveToInventorySerializer
+    result_serializer = KitMoveResultSerializer
+    result_description = "The kit, the inventory's on-hand quantity now, what the kit holds of it"
+
+    def perform(self, user, *, key, **data):
+        return services.part_kit_move_to_inventory(
+            user=user, part_kit=selectors.part_kit_get(key), **data
+        )
+
+
+@extend_schema(
+    summary="Complete a run: install its kits and build its outputs",
+    description="Installs every quantity issued to the run's open kits (`install` ledger rows and"
+    " the run's installations) and completes those kits; creates the run's output part inventory"
+    " at `location` (`build` ledger rows, builtBy = the run): one serial of quantity 1 per unit"
+    " for a serial-tracked part (the `serialNumbers` given, one per unit, or generated), else one"
+    " record of the run's quantity (with a generated lot number when lot-tracked). The run becomes"
+    " `complete`. It must have a part and be todo or inProgress. Needs kitting.change_run.",
+    examples=[
+        OpenApiExample(
+            "Complete into two serials",
+            value={"key": "4", "location": {"id": "WH-1"}, "serialNumbers": ["ASM-1", "ASM-2"]},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Result",
+            value={
+                "key": "4",
+                "id": "RUN-1",
+                "href": "/objects/inventory-control/run/4",
+                "status": "complete",
+                "outputs": [
+                    {
+                        "key": "31",
+                        "id": "31",
+                        "href": "/objects/inventory-control/part-inventory/31",
+                        "serialNumber": "ASM-1",
+                        "lotNumber": None,
+                        "quantity": 1,
+                    }
+                ],
+            },
+            response_only=True,
+        ),
+    ],
+)
+class RunCompleteView(WorkflowView):
+    required_permissions = ["kitting.change_run"]
+    input_serializer = RunCompleteSerializer
+    result_serializer = RunCompleteResultSerializer
+    result_description = "The completed run and the part inventory it built"
+
+    def perform(self, user, *, key, **data):
+        return services.run_complete(user=user, run=selectors.run_get(key), **data)
