@@ -5,6 +5,7 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions as drf
@@ -35,14 +36,20 @@ def to_api_error(exc: Exception, request: Any = None) -> errors.ApiError:
     if isinstance(exc, drf.ValidationError):
         return validation_error(exc.detail)
     if isinstance(exc, drf.UnsupportedMediaType):
-        content_type = request.content_type if request is not None else ""
+        # The media type alone: parameters (a multipart boundary) only clutter the message.
+        content_type = request.content_type.split(";")[0].strip() if request is not None else ""
         return errors.error(errors.UNSUPPORTED_MEDIA_TYPE, TYPE=content_type or "(none)")
     if isinstance(exc, drf.ParseError):
         return errors.error(errors.MALFORMED_JSON, REASON=str(exc.detail))
-    if isinstance(exc, drf.NotAuthenticated):
-        return errors.error(errors.NOT_AUTHENTICATED)
-    if isinstance(exc, drf.AuthenticationFailed):
-        return errors.error(errors.BAD_CREDENTIALS)
+    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+        spec = errors.NOT_AUTHENTICATED
+        if isinstance(exc, drf.AuthenticationFailed):
+            spec = errors.BAD_CREDENTIALS
+        err = errors.error(spec)
+        # DRF puts the challenge of the view's first authenticator here (RFC 9110: a 401 has one).
+        if getattr(exc, "auth_header", None):
+            err.headers["WWW-Authenticate"] = exc.auth_header
+        return err
     if isinstance(exc, drf.PermissionDenied | DjangoPermissionDenied):
         return errors.error(errors.FORBIDDEN)
     if isinstance(exc, drf.NotFound | Http404):
@@ -54,6 +61,11 @@ def to_api_error(exc: Exception, request: Any = None) -> errors.ApiError:
         err = errors.error(errors.THROTTLED, SECONDS=wait)
         err.headers["Retry-After"] = str(wait)
         return err
+    if isinstance(exc, RequestDataTooBig):
+        return errors.error(errors.BAD_REQUEST, REASON="the body is too large")
+    if isinstance(exc, SuspiciousOperation):
+        # Django answers these with 400 (too many fields, a bad multipart body...), so do we.
+        return errors.error(errors.BAD_REQUEST, REASON="the request is invalid")
     if isinstance(exc, IntegrityError):
         # Services check every rule first; a constraint tripping here means a concurrent writer
         # got there between our check and our write. Say so instead of crashing.

@@ -1,5 +1,6 @@
 """Serializer fields for the Intacct dialect: string keys, references, numbers, decimals."""
 
+import copy
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -141,6 +142,19 @@ class RefField(serializers.Field):
         self.queryset = queryset
         self.extra = extra or {}
         super().__init__(**kwargs)
+
+    def __deepcopy__(self, memo):
+        # DRF copies every declared field for each serializer instance, rebuilding it from deep
+        # copies of its arguments. A queryset is only ever filtered (cloned), never changed: share
+        # it rather than deep-copy its whole query for every field of every request.
+        args = [a if isinstance(a, models.QuerySet) else copy.deepcopy(a, memo) for a in self._args]
+        kwargs = {
+            name: value
+            if isinstance(value, models.QuerySet) or name in ("validators", "regex")
+            else copy.deepcopy(value, memo)
+            for name, value in self._kwargs.items()
+        }
+        return self.__class__(*args, **kwargs)
 
     @property
     def model(self) -> type[models.Model]:

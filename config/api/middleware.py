@@ -8,7 +8,7 @@ import uuid
 
 from django.http import HttpRequest, HttpResponse
 
-from config.api import errors
+from config.api.exceptions import to_api_error
 from config.api.responses import error_response
 
 logger = logging.getLogger("kitsmith.request")
@@ -66,12 +66,8 @@ class ErrorBodyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        from django.core.exceptions import PermissionDenied
-        from django.http import Http404
-
-        if isinstance(exception, Http404):
-            return error_response(request, errors.error(errors.ROUTE_NOT_FOUND, PATH=request.path))
-        if isinstance(exception, PermissionDenied):
-            return error_response(request, errors.error(errors.FORBIDDEN))
-        logger.exception("Unhandled exception on %s %s", request.method, request.path)
-        return error_response(request, errors.error(errors.INTERNAL_ERROR))
+        # The same mapping as in DRF views: a 404, 403 or 400 stays one; the rest is a 500.
+        err = to_api_error(exception, request)
+        if err.status >= 500:
+            logger.exception("Unhandled exception on %s %s", request.method, request.path)
+        return error_response(request, err)

@@ -1,9 +1,13 @@
 """OpenAPI: every operation documents its real bodies, the Intacct envelopes and the error body."""
 
+from django.core.exceptions import FieldDoesNotExist
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter
 
+from config.api.fields import RefField
 from config.api.viewsets import MAX_PAGE_SIZE
 
 REFERENCE = {
@@ -147,6 +151,33 @@ class IntacctAutoSchema(AutoSchema):
             bodies.setdefault(status, _json(error, description))
         return bodies
 
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, RefField) and field.extra and direction == "response":
+            # A reference renders the extra read-only members it lists (component name, cost...).
+            properties = dict(schema["properties"])
+            href = properties.pop("href")
+            for name, source in field.extra.items():
+                properties[name] = {**self._extra_schema(field.model, source), "readOnly": True}
+            schema["properties"] = {**properties, "href": href}
+        return schema
+
+    def _extra_schema(self, model, source) -> dict:
+        if isinstance(source, str):
+            try:
+                return self._map_model_field(model._meta.get_field(source), "response")
+            except FieldDoesNotExist:
+                pass
+        return {"type": "string"}
+
+    def get_auth(self):
+        # The bearer scheme and the SECURITY setting both name `oauth2`: list it once.
+        auths = []
+        for auth in super().get_auth():
+            if auth not in auths:
+                auths.append(auth)
+        return auths
+
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
         action = getattr(self.view, "action", None)
@@ -173,5 +204,20 @@ class IntacctAutoSchema(AutoSchema):
 
 
 def only_root_paths(endpoints):
-    """Each route is served twice (root and /ia/api/v1): document it once."""
-    return [endpoint for endpoint in endpoints if not endpoint[0].startswith("/ia/api/v1/")]
+    """Each route is served twice (root and /ia/api/v1): document it once, as the contract spells
+    it, without the optional trailing slash."""
+    return [
+        (path.rstrip("/") or "/", *rest)
+        for path, *rest in endpoints
+        if not path.startswith("/ia/api/v1/")
+    ]
+
+
+class BearerScheme(OpenApiAuthenticationExtension):
+    """Our bearer tokens are django-oauth-toolkit's: the `oauth2` scheme of the settings."""
+
+    target_class = "config.api.auth.BearerAuthentication"
+    name = "oauth2"
+
+    def get_security_definition(self, auto_schema):
+        return spectacular_settings.APPEND_COMPONENTS["securitySchemes"]["oauth2"]

@@ -1,10 +1,20 @@
 """Per-client throttling: an OAuth2 application, else a session user, else the caller's address."""
 
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+
+
+class _CurrentRates:
+    """DRF binds THROTTLE_RATES to the class at import; this reads the settings on every access
+    (class or instance), so changed settings (tests, reloads) apply to the next request."""
+
+    def __get__(self, instance, owner):
+        return api_settings.DEFAULT_THROTTLE_RATES
 
 
 class ClientRateThrottle(SimpleRateThrottle):
     scope = "client"
+    THROTTLE_RATES = _CurrentRates()
 
     def get_cache_key(self, request, view):
         token = getattr(request, "auth", None)

@@ -1,0 +1,536 @@
+"""Contract section 11: the OAuth2 token endpoint as Intacct clients use it, bearer and session
+authentication, Django model permissions, and the create_api_client command."""
+
+import base64
+import io
+import json
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from oauth2_provider.models import AccessToken, get_application_model
+from rest_framework.test import APIClient
+
+from config.api.oauth import api_client_create
+from inventory import services as inventory_services
+from inventory.models import Warehouse
+from tests.conftest import make_user
+
+TOKEN = "/oauth2/token"
+WAREHOUSES = "/objects/inventory-control/warehouse"
+FAILED = {"totalCount": 1, "totalSuccess": 0, "totalError": 1}
+TOKEN_MEMBERS = {"access_token", "token_type", "expires_in", "refresh_token", "scope"}
+Application = get_application_model()
+
+
+def ia_error(code, error_id, message_id, message, **placeholders):
+    return {
+        "code": code,
+        "message": message,
+        "errorId": error_id,
+        "additionalInfo": {
+            "messageId": message_id,
+            "placeholders": {name: str(value) for name, value in placeholders.items()},
+            "propertySet": {},
+        },
+    }
+
+
+def assert_error(response, status, expected, rfc6749=None):
+    """The exact ia::error body (supportId = X-Request-Id), plus any RFC 6749 members."""
+    assert response["Content-Type"].split(";")[0] == "application/json"
+    assert (response.status_code, response.json()) == (
+        status,
+        {
+            "ia::result": {"ia::error": {**expected, "supportId": response["X-Request-Id"]}},
+            "ia::meta": FAILED,
+            **(rfc6749 or {}),
+        },
+    )
+
+
+def assert_oauth_error(response, status, error):
+    """A token endpoint failure: the ia::error body and RFC 6749's `error` member."""
+    if status == 401:
+        expected = ia_error(
+            "unauthorized",
+            "KS-4013",
+            "KS.OAUTH_ERROR",
+            f"OAuth2 request failed: {error}",
+            ERROR=error,
+        )
+    else:
+        expected = ia_error(
+            "invalidRequest",
+            "KS-4006",
+            "KS.OAUTH_INVALID_REQUEST",
+            f"OAuth2 request failed: {error}",
+            ERROR=error,
+        )
+    assert_error(response, status, expected, {"error": error})
+
+
+NOT_AUTHENTICATED = ia_error(
+    "unauthorized",
+    "KS-4011",
+    "KS.NOT_AUTHENTICATED",
+    "Authentication credentials were not provided",
+)
+BAD_CREDENTIALS = ia_error(
+    "unauthorized", "KS-4012", "KS.BAD_CREDENTIALS", "The credentials are invalid or have expired"
+)
+FORBIDDEN = ia_error(
+    "forbidden", "KS-4031", "KS.FORBIDDEN", "You do not have permission to perform this action"
+)
+
+
+def assert_token(response, user):
+    """A successful grant: all four members Intacct SDKs read, and a token acting as `user`."""
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert set(body) == TOKEN_MEMBERS
+    assert (body["token_type"], body["expires_in"], body["scope"]) == ("Bearer", 3600, "read write")
+    assert body["access_token"] and body["refresh_token"]
+    assert AccessToken.objects.get(token=body["access_token"]).user == user
+    return body
+
+
+def bearer(token):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+@pytest.fixture
+def service_user(db):
+    return make_user(
+        "svc", "inventory.view_warehouse", "inventory.add_warehouse", "inventory.change_warehouse"
+    )
+
+
+@pytest.fixture
+def credentials(service_user):
+    return api_client_create(user=service_user, name="integration")
+
+
+# --- the token endpoint ------------------------------------------------------------------------
+
+
+def test_client_credentials_as_form_fields(client, service_user, credentials):
+    client_id, secret = credentials
+    response = client.post(
+        TOKEN,
+        {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+    body = assert_token(response, service_user)
+    assert bearer(body["access_token"]).get(WAREHOUSES).status_code == 200
+
+
+def test_client_credentials_by_http_basic(client, service_user, credentials):
+    basic = base64.b64encode(":".join(credentials).encode()).decode()
+    response = client.post(
+        TOKEN, {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=f"Basic {basic}"
+    )
+    body = assert_token(response, service_user)
+    assert bearer(body["access_token"]).get(WAREHOUSES).status_code == 200
+
+
+def test_client_credentials_as_json_body(service_user, credentials):
+    client_id, secret = credentials
+    response = APIClient().post(
+        TOKEN,
+        {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        format="json",
+    )
+    body = assert_token(response, service_user)
+    assert bearer(body["access_token"]).get(WAREHOUSES).status_code == 200
+
+
+def test_username_naming_the_clients_user_is_accepted(client, service_user, credentials):
+    client_id, secret = credentials
+    response = client.post(
+        TOKEN,
+        {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            "username": "svc",
+        },
+    )
+    assert_token(response, service_user)
+
+
+@pytest.mark.parametrize("username", ["admin", "SVC", "nobody"])
+def test_username_naming_another_user_is_refused(client, admin_user, credentials, username):
+    client_id, secret = credentials
+    response = client.post(
+        TOKEN,
+        {
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret,
+            "username": username,
+        },
+    )
+    assert_oauth_error(response, 400, "unauthorized_client")
+    assert not AccessToken.objects.exists()
+
+
+def test_client_of_an_inactive_user_gets_no_token(client, service_user, credentials):
+    service_user.is_active = False
+    service_user.save()
+    client_id, secret = credentials
+    response = client.post(
+        TOKEN,
+        {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+    assert_oauth_error(response, 400, "unauthorized_client")
+    assert not AccessToken.objects.exists()
+
+
+def test_refresh_token_grant(client, service_user, credentials):
+    client_id, secret = credentials
+    first = assert_token(
+        client.post(
+            TOKEN,
+            {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        ),
+        service_user,
+    )
+    refreshed = assert_token(
+        client.post(
+            TOKEN,
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": first["refresh_token"],
+                "client_id": client_id,
+                "client_secret": secret,
+            },
+        ),
+        service_user,
+    )
+    assert refreshed["access_token"] != first["access_token"]
+    assert refreshed["refresh_token"] != first["refresh_token"]
+    assert bearer(refreshed["access_token"]).get(WAREHOUSES).status_code == 200
+    # The refreshed token replaces the old one, and a refresh token works once.
+    old = bearer(first["access_token"]).get(WAREHOUSES)
+    assert_error(old, 401, BAD_CREDENTIALS)
+    again = client.post(
+        TOKEN,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": first["refresh_token"],
+            "client_id": client_id,
+            "client_secret": secret,
+        },
+    )
+    assert_oauth_error(again, 400, "invalid_grant")
+
+
+def test_authorization_code_grant_end_to_end(service_user):
+    owner = make_user("owner")
+    redirect_uri = "https://client.example.com/callback"
+    secret = "code-flow-secret-0123456789"
+    application = Application.objects.create(
+        name="web app",
+        user=owner,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=redirect_uri,
+        client_secret=secret,
+    )
+    browser = APIClient()
+    assert browser.login(username="svc", password="pw-svc")
+    query = {
+        "response_type": "code",
+        "client_id": application.client_id,
+        "redirect_uri": redirect_uri,
+        "state": "xyz-state",
+        "scope": "read write",
+    }
+    page = browser.get("/oauth2/authorize", query)
+    assert page.status_code == 200
+    assert page.context["application"] == application
+    form = {name: value for name, value in page.context["form"].initial.items() if value}
+    assert form["client_id"] == application.client_id
+
+    approved = browser.post("/oauth2/authorize", {**form, "allow": "Authorize"})
+    assert approved.status_code == 302
+    location = urlsplit(approved["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == redirect_uri
+    params = parse_qs(location.query)
+    assert params["state"] == ["xyz-state"]
+
+    exchanged = APIClient().post(
+        TOKEN,
+        {
+            "grant_type": "authorization_code",
+            "code": params["code"][0],
+            "redirect_uri": redirect_uri,
+            "client_id": application.client_id,
+            "client_secret": secret,
+        },
+    )
+    # The token acts as the user who approved, not the application's owner.
+    body = assert_token(exchanged, service_user)
+    created = bearer(body["access_token"]).post(
+        WAREHOUSES, {"id": "WH1", "name": "Main"}, format="json"
+    )
+    assert created.status_code == 201
+    assert Warehouse.objects.get().created_by == service_user
+
+
+def test_bad_client_secret_is_401(client, credentials):
+    client_id, _ = credentials
+    response = client.post(
+        TOKEN,
+        {"grant_type": "client_credentials", "client_id": client_id, "client_secret": "wrong"},
+    )
+    assert_oauth_error(response, 401, "invalid_client")
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert not AccessToken.objects.exists()
+
+
+def test_bad_client_secret_by_http_basic_is_401(client, credentials):
+    basic = base64.b64encode(f"{credentials[0]}:wrong".encode()).decode()
+    response = client.post(
+        TOKEN, {"grant_type": "client_credentials"}, HTTP_AUTHORIZATION=f"Basic {basic}"
+    )
+    assert_oauth_error(response, 401, "invalid_client")
+
+
+@pytest.mark.parametrize(
+    ("grant", "error"),
+    [("bogus", "unsupported_grant_type"), ("password", "unauthorized_client")],
+)
+def test_grant_the_client_may_not_use_is_400(client, credentials, grant, error):
+    client_id, secret = credentials
+    response = client.post(
+        TOKEN,
+        {
+            "grant_type": grant,
+            "client_id": client_id,
+            "client_secret": secret,
+            "username": "svc",
+            "password": "pw-svc",
+        },
+    )
+    assert_oauth_error(response, 400, error)
+    assert not AccessToken.objects.exists()
+
+
+def test_unknown_refresh_token_is_400(client, credentials):
+    client_id, secret = credentials
+    response = client.post(
+        TOKEN,
+        {
+            "grant_type": "refresh_token",
+            "refresh_token": "not-a-token",
+            "client_id": client_id,
+            "client_secret": secret,
+        },
+    )
+    assert_oauth_error(response, 400, "invalid_grant")
+
+
+def test_token_endpoint_refuses_get(client):
+    response = client.get(TOKEN)
+    assert_error(
+        response,
+        405,
+        ia_error(
+            "methodNotAllowed",
+            "KS-4051",
+            "KS.METHOD_NOT_ALLOWED",
+            f"Method GET is not allowed on {TOKEN}",
+            METHOD="GET",
+            PATH=TOKEN,
+        ),
+    )
+
+
+def test_token_endpoint_malformed_json_is_400(client):
+    response = client.post(TOKEN, "{", content_type="application/json")
+    reason = "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
+    assert_error(
+        response,
+        400,
+        ia_error(
+            "invalidRequest",
+            "KS-4001",
+            "KS.MALFORMED_JSON",
+            f"Request body is not valid JSON: {reason}",
+            REASON=reason,
+        ),
+    )
+
+
+# --- bearer authentication ---------------------------------------------------------------------
+
+
+def test_no_credentials_is_401_with_bearer_challenge(client):
+    response = client.get(WAREHOUSES)
+    assert_error(response, 401, NOT_AUTHENTICATED)
+    assert response["WWW-Authenticate"] == 'Bearer realm="kitsmith"'
+
+
+@pytest.mark.parametrize("header", ["Bearer not-a-token", "Bearer", "bearer nope nope"])
+def test_bad_token_is_401_with_bearer_challenge(db, header):
+    client = APIClient()
+    response = client.get(WAREHOUSES, HTTP_AUTHORIZATION=header)
+    assert_error(response, 401, BAD_CREDENTIALS)
+    assert response["WWW-Authenticate"].startswith('Bearer realm="kitsmith"')
+
+
+def test_expired_token_is_401(client, service_user, credentials):
+    client_id, secret = credentials
+    token = client.post(
+        TOKEN,
+        {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    ).json()["access_token"]
+    AccessToken.objects.filter(token=token).update(expires=timezone.now() - timedelta(seconds=1))
+    response = bearer(token).get(WAREHOUSES)
+    assert_error(response, 401, BAD_CREDENTIALS)
+    assert response["WWW-Authenticate"] == (
+        'Bearer realm="kitsmith",error="invalid_token",'
+        'error_description="The access token has expired."'
+    )
+
+
+def test_token_of_a_deactivated_user_is_401(client, service_user, credentials):
+    client_id, secret = credentials
+    token = client.post(
+        TOKEN,
+        {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    ).json()["access_token"]
+    assert bearer(token).get(WAREHOUSES).status_code == 200
+    service_user.is_active = False
+    service_user.save()
+    assert_error(bearer(token).get(WAREHOUSES), 401, BAD_CREDENTIALS)
+
+
+def test_bad_token_writes_nothing(db):
+    response = bearer("not-a-token").post(WAREHOUSES, {"id": "W", "name": "x"}, format="json")
+    assert_error(response, 401, BAD_CREDENTIALS)
+    assert not Warehouse.objects.exists()
+
+
+def test_client_credentials_token_acts_as_the_applications_user(client, service_user, credentials):
+    client_id, secret = credentials
+    token = client.post(
+        TOKEN,
+        {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    ).json()["access_token"]
+    api = bearer(token)
+    created = api.post(WAREHOUSES, {"id": "WH1", "name": "Main"}, format="json")
+    assert created.status_code == 201
+    warehouse = Warehouse.objects.get()
+    assert (warehouse.created_by, warehouse.modified_by) == (service_user, service_user)
+    user_ref = {
+        "key": str(service_user.pk),
+        "id": "svc",
+        "href": f"/objects/company-config/user/{service_user.pk}",
+    }
+    audit = api.get(warehouse.href).json()["ia::result"]["audit"]
+    assert (audit["createdByUser"], audit["modifiedByUser"]) == (user_ref, user_ref)
+
+
+# --- Django model permissions ------------------------------------------------------------------
+
+
+def token_for(user):
+    client_id, secret = api_client_create(user=user, name=f"{user.username} client")
+    response = APIClient().post(
+        TOKEN,
+        {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+    return bearer(response.json()["access_token"])
+
+
+@pytest.fixture
+def warehouse(admin_user):
+    return inventory_services.warehouse_create(user=admin_user, code="WH1", name="Main")
+
+
+def test_view_permission_reads_but_cannot_write(warehouse):
+    reader = token_for(make_user("reader", "inventory.view_warehouse"))
+    before = list(Warehouse.objects.values())
+    assert reader.get(WAREHOUSES).status_code == 200
+    assert reader.get(warehouse.href).status_code == 200
+    assert_error(reader.post(WAREHOUSES, {"id": "W2", "name": "x"}, format="json"), 403, FORBIDDEN)
+    assert_error(reader.patch(warehouse.href, {"name": "x"}, format="json"), 403, FORBIDDEN)
+    assert_error(reader.delete(warehouse.href), 403, FORBIDDEN)
+    assert list(Warehouse.objects.values()) == before
+
+
+def test_no_permission_cannot_even_read(warehouse):
+    nobody = token_for(make_user("nobody"))
+    assert_error(nobody.get(WAREHOUSES), 403, FORBIDDEN)
+    assert_error(nobody.get(warehouse.href), 403, FORBIDDEN)
+
+
+def test_each_write_needs_its_own_permission(warehouse):
+    adder = token_for(make_user("adder", "inventory.view_warehouse", "inventory.add_warehouse"))
+    assert adder.post(WAREHOUSES, {"id": "W2", "name": "x"}, format="json").status_code == 201
+    assert_error(adder.patch(warehouse.href, {"name": "x"}, format="json"), 403, FORBIDDEN)
+    assert_error(adder.delete(warehouse.href), 403, FORBIDDEN)
+    deleter = token_for(make_user("deleter", "inventory.delete_warehouse"))
+    assert deleter.delete(warehouse.href).status_code == 204
+
+
+# --- session authentication --------------------------------------------------------------------
+
+
+CSRF_TOKEN = "abcdefghijklmnopqrstuvwxyz012345"
+
+
+def test_session_login_reads_and_csrf_protects_writes(service_user, warehouse):
+    browser = APIClient(enforce_csrf_checks=True)
+    assert browser.login(username="svc", password="pw-svc")
+    assert browser.get(WAREHOUSES).status_code == 200
+
+    refused = browser.post(WAREHOUSES, {"id": "W2", "name": "x"}, format="json")
+    assert_error(refused, 403, FORBIDDEN)
+    assert list(Warehouse.objects.values_list("code", flat=True)) == ["WH1"]
+
+    browser.cookies["csrftoken"] = CSRF_TOKEN
+    accepted = browser.post(
+        WAREHOUSES, {"id": "W2", "name": "x"}, format="json", HTTP_X_CSRFTOKEN=CSRF_TOKEN
+    )
+    assert accepted.status_code == 201
+    assert Warehouse.objects.get(code="W2").created_by == service_user
+
+
+# --- create_api_client -------------------------------------------------------------------------
+
+
+def test_create_api_client_prints_working_credentials(client, service_user):
+    out = io.StringIO()
+    call_command("create_api_client", "--user", "svc", "--name", "Integration", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1
+    printed = json.loads(lines[0])
+    assert set(printed) == {"client_id", "client_secret"}
+    application = Application.objects.get()
+    assert (application.name, application.user, application.client_id) == (
+        "Integration",
+        service_user,
+        printed["client_id"],
+    )
+    # Stored hashed: the printed secret is the only clear copy.
+    assert application.client_secret != printed["client_secret"]
+    response = client.post(TOKEN, {"grant_type": "client_credentials", **printed})
+    assert_token(response, service_user)
+
+
+def test_create_api_client_default_name(service_user):
+    call_command("create_api_client", "--user", "svc", stdout=io.StringIO())
+    assert Application.objects.get().name == "svc API client"
+
+
+def test_create_api_client_unknown_user(db):
+    with pytest.raises(CommandError, match="No user named 'ghost'"):
+        call_command("create_api_client", "--user", "ghost", stdout=io.StringIO())
+    assert not Application.objects.exists()

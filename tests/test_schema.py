@@ -1,0 +1,258 @@
+"""The OpenAPI document, the two documentation pages and the health check: served without
+credentials, valid, documenting the real envelopes, and loading nothing from other hosts."""
+
+import json
+from html.parser import HTMLParser
+
+import pytest
+import yaml
+from openapi_spec_validator import OpenAPIV30SpecValidator, validate
+
+LINES = "/objects/inventory-control/kit-component"
+LINE = "/objects/inventory-control/kit-component/{key}"
+JSON = "application/json"
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+REFERENCE_REF = {"$ref": "#/components/schemas/Reference"}
+ERROR_STATUSES = ["400", "401", "403", "404", "409", "412", "415", "422", "428", "429", "500"]
+ONE_META = {
+    "type": "object",
+    "properties": {
+        "totalCount": {"type": "integer", "example": 1},
+        "totalSuccess": {"type": "integer", "example": 1},
+        "totalError": {"type": "integer", "example": 0},
+    },
+    "required": ["totalCount", "totalSuccess", "totalError"],
+}
+
+
+def one_envelope(result):
+    return {
+        "type": "object",
+        "properties": {"ia::result": result, "ia::meta": ONE_META},
+        "required": ["ia::result", "ia::meta"],
+    }
+
+
+@pytest.fixture
+def schema(client):
+    response = client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    assert response["Content-Type"].split(";")[0] == "application/vnd.oai.openapi+json"
+    return json.loads(response.content)
+
+
+def test_json_schema_is_valid_openapi_3(schema):
+    assert schema["openapi"].startswith("3.0")
+    validate(schema, cls=OpenAPIV30SpecValidator)
+
+
+def test_yaml_is_the_default_and_says_the_same(client, schema):
+    response = client.get("/api/schema/")
+    assert response.status_code == 200
+    assert response["Content-Type"].split(";")[0] == "application/vnd.oai.openapi"
+    document = yaml.safe_load(response.content)
+    validate(document, cls=OpenAPIV30SpecValidator)
+    assert document == schema
+
+
+def test_each_path_is_documented_once_as_the_contract_spells_it(schema):
+    paths = set(schema["paths"])
+    assert {
+        "/objects/inventory-control/item",
+        "/objects/inventory-control/item/{key}",
+        "/objects/inventory-control/warehouse",
+        "/objects/inventory-control/warehouse/{key}",
+        LINES,
+        LINE,
+    } <= paths
+    assert not [path for path in paths if path.startswith("/ia/api/v1")]
+    assert not [path for path in paths if path.endswith("/")]
+
+
+def response_schema(schema, path, method, status):
+    response = schema["paths"][path][method]["responses"][status]
+    assert list(response["content"]) == [JSON]
+    return response["content"][JSON]["schema"]
+
+
+def test_kit_component_list_documents_references_and_page_meta(schema):
+    assert set(schema["paths"][LINES]) == {"get", "post"}
+    assert response_schema(schema, LINES, "get", "200") == {
+        "type": "object",
+        "properties": {
+            "ia::result": {"type": "array", "items": REFERENCE_REF},
+            "ia::meta": {
+                "type": "object",
+                "properties": {
+                    "totalCount": {"type": "integer", "example": 2},
+                    "start": {"type": "integer", "example": 1},
+                    "pageSize": {"type": "integer", "example": 100},
+                    "next": {"type": "integer", "nullable": True, "example": None},
+                    "previous": {"type": "integer", "nullable": True, "example": None},
+                },
+                "required": ["totalCount", "start", "pageSize", "next", "previous"],
+            },
+        },
+        "required": ["ia::result", "ia::meta"],
+    }
+    parameters = {p["name"]: p for p in schema["paths"][LINES]["get"]["parameters"]}
+    assert parameters["start"]["schema"] == {"type": "integer"}
+    assert parameters["size"]["schema"] == {"type": "integer"}
+    assert schema["components"]["schemas"]["Reference"] == {
+        "type": "object",
+        "properties": {
+            "key": {"type": "string", "example": "27"},
+            "id": {"type": "string", "example": "Kit_1"},
+            "href": {"type": "string", "example": "/objects/inventory-control/item/27"},
+        },
+        "required": ["key", "id", "href"],
+    }
+
+
+def test_kit_component_retrieve_documents_the_object(schema):
+    assert set(schema["paths"][LINE]) == {"get", "patch", "delete"}  # no PUT
+    assert response_schema(schema, LINE, "get", "200") == one_envelope(
+        {"$ref": "#/components/schemas/KitComponent"}
+    )
+    line = schema["components"]["schemas"]["KitComponent"]
+    assert list(line["properties"]) == [
+        "key",
+        "id",
+        "kit",
+        "component",
+        "numberOfUnits",
+        "revenuePercentage",
+        "defaultDeliveryStatus",
+        "defaultDeferralStatus",
+        "lineNumber",
+        "audit",
+        "href",
+    ]
+    assert list(line["properties"]["kit"]["properties"]) == ["key", "id", "href"]
+    component = line["properties"]["component"]["properties"]
+    assert list(component) == [
+        "key",
+        "id",
+        "name",
+        "costMethod",
+        "itemType",
+        "unitOfMeasure",
+        "standardCost",
+        "href",
+    ]
+    assert component["itemType"]["enum"] == [
+        "inventory",
+        "nonInventory",
+        "purchaseOnlyNonInventory",
+        "salesOnlyNonInventory",
+        "kit",
+        "stockableKit",
+    ]
+    assert all(component[name]["readOnly"] for name in list(component)[2:])
+    assert line["properties"]["numberOfUnits"]["type"] == "number"
+
+
+def test_kit_component_writes_document_their_envelopes(schema):
+    create = schema["paths"][LINES]["post"]
+    assert create["requestBody"]["content"][JSON]["schema"] == {
+        "$ref": "#/components/schemas/KitComponentRequest"
+    }
+    assert "200" not in create["responses"]
+    assert response_schema(schema, LINES, "post", "201") == one_envelope(REFERENCE_REF)
+    request = schema["components"]["schemas"]["KitComponentRequest"]
+    assert set(request["required"]) == {"kit", "component", "numberOfUnits"}
+    # A request names the component by key or id; nothing else it may send back is read.
+    sent = request["properties"]["component"]["properties"]
+    assert [name for name, prop in sent.items() if not prop.get("readOnly")] == ["key", "id"]
+
+    patch = schema["paths"][LINE]["patch"]
+    assert patch["requestBody"]["content"][JSON]["schema"] == {
+        "$ref": "#/components/schemas/PatchedKitComponentRequest"
+    }
+    assert response_schema(schema, LINE, "patch", "200") == one_envelope(REFERENCE_REF)
+    if_match = [p for p in patch["parameters"] if p["name"] == "If-Match"]
+    assert [(p["in"], p.get("required", False)) for p in if_match] == [("header", False)]
+
+    delete = schema["paths"][LINE]["delete"]
+    assert delete["responses"]["204"] == {"description": "Deleted; no body"}
+    assert "200" not in delete["responses"]
+
+
+def test_errors_reference_the_ia_error_schema(schema):
+    for path, method in [
+        (LINES, "get"),
+        (LINES, "post"),
+        (LINE, "get"),
+        (LINE, "patch"),
+        (LINE, "delete"),
+    ]:
+        responses = schema["paths"][path][method]["responses"]
+        for status in ERROR_STATUSES:
+            assert response_schema(schema, path, method, status) == ERROR_REF, (path, method)
+            assert responses[status]["description"]
+    error = schema["components"]["schemas"]["Error"]
+    assert error["required"] == ["ia::result", "ia::meta"]
+    body = error["properties"]["ia::result"]["properties"]["ia::error"]
+    assert error["properties"]["ia::result"]["required"] == ["ia::error"]
+    assert body["required"] == ["code", "message", "errorId", "supportId"]
+    assert set(body["properties"]) == {
+        "code",
+        "message",
+        "errorId",
+        "target",
+        "additionalInfo",
+        "supportId",
+        "details",
+    }
+    assert body["properties"]["details"]["type"] == "array"
+
+
+def test_operations_name_the_oauth2_scheme(schema):
+    scheme = schema["components"]["securitySchemes"]["oauth2"]
+    assert scheme["flows"]["clientCredentials"]["tokenUrl"] == "/oauth2/token"
+    assert scheme["flows"]["authorizationCode"]["authorizationUrl"] == "/oauth2/authorize"
+    for method in ("get", "patch", "delete"):
+        security = schema["paths"][LINE][method]["security"]
+        assert {"oauth2": []} in security
+        assert len(security) == len({json.dumps(s) for s in security})  # each scheme once
+
+
+# --- the documentation pages --------------------------------------------------------------------
+
+
+class _Assets(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href") and value:
+                self.urls.append(value)
+
+
+@pytest.mark.parametrize("page", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_load_only_assets_the_service_serves(client, page):
+    response = client.get(page)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    html = response.content.decode()
+    assert "/api/schema/" in html
+    parser = _Assets()
+    parser.feed(html)
+    assert parser.urls  # the page has its scripts
+    for url in parser.urls:
+        assert url.startswith("/static/"), url  # no CDN
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        assert b"".join(asset.streaming_content), url
+    assert "https://" not in html and "http://" not in html
+
+
+# --- health -------------------------------------------------------------------------------------
+
+
+def test_healthz_answers_without_credentials(client, db):
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    assert response["X-Request-Id"]
