@@ -141,11 +141,11 @@ class Command(BaseCommand):
         if connection.vendor == "postgresql":
             # Statistics for the planner, and the visibility map that index-only scans need
             # (COPY FREEZE cannot set it for a table with a BEFORE INSERT trigger).
+            # VACUUM cannot run in a transaction (a caller's, such as a test's): ANALYZE then.
+            command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
             with connection.cursor() as cursor:
                 for model in self._models():
-                    cursor.execute(
-                        f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}"
-                    )
+                    cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
         if not opts["no_verify"]:
             broken = ledger_mismatches()
             if broken:
@@ -162,6 +162,9 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 names = ", ".join(connection.ops.quote_name(t) for t in tables)
+                # Deferred foreign-key checks still pending in a caller's transaction would block
+                # the TRUNCATE: run them now.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 # In this transaction: COPY FREEZE needs the tables truncated in it.
                 cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
             else:
