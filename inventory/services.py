@@ -74,6 +74,16 @@ def _check_unique_code(model, code: str, exclude_pk=None) -> None:
         raise errors.error(errors.DUPLICATE, "id", OBJECT=model.API_OBJECT, FIELD="id", VALUE=code)
 
 
+def _save_unique_code(obj: Item | Warehouse) -> None:
+    """Save; a concurrent writer that took the same id after our check becomes the same 409."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        _check_unique_code(type(obj), obj.code, exclude_pk=obj.pk)
+        raise
+
+
 @transaction.atomic
 def item_create(*, user, code: str, name: str, item_type: str, **fields: Any) -> Item:
     item = Item(code=code, name=name, item_type=item_type, **fields)
@@ -82,7 +92,7 @@ def item_create(*, user, code: str, name: str, item_type: str, **fields: Any) ->
         raise errors.rule_violations(violations)
     _check_unique_code(Item, code)
     item.stamp(user, created=True)
-    item.save()
+    _save_unique_code(item)
     return item
 
 
@@ -119,20 +129,20 @@ def warehouse_create(*, user, code: str, name: str, **fields: Any) -> Warehouse:
         raise errors.rule_violations(violations)
     _check_unique_code(Warehouse, code)
     warehouse.stamp(user, created=True)
-    warehouse.save()
+    _save_unique_code(warehouse)
     return warehouse
 
 
 @transaction.atomic
 def warehouse_update(*, warehouse: Warehouse, user, data: dict[str, Any]) -> Warehouse:
-    if "code" in data and data["code"] != warehouse.code:
-        _check_unique_code(Warehouse, data["code"], exclude_pk=warehouse.pk)
     apply_changes(warehouse, data)
     violations = _warehouse_rules(warehouse)
     if violations:
         raise errors.rule_violations(violations)
+    if "code" in data:
+        _check_unique_code(Warehouse, warehouse.code, exclude_pk=warehouse.pk)
     warehouse.stamp(user)
-    warehouse.save()
+    _save_unique_code(warehouse)
     return warehouse
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, Max
+from django.utils import timezone
 
 from config.api import errors
 from config.services import apply_changes, delete_unreferenced
@@ -37,20 +38,18 @@ def _lock_kit_structure() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_KIT_STRUCTURE_LOCK])
 
 
-def _contains(container_id: int, wanted_id: int) -> bool:
-    """Whether `container` holds `wanted` at any depth (one query per level of nesting)."""
+def _contains(container_id: int, wanted_id: int, *, ignore_line: int | None = None) -> bool:
+    """Whether `container` holds `wanted` at any depth (one query per level of nesting).
+
+    `ignore_line`: the line being changed, whose stored kit and component are about to go."""
+    edges = KitComponent.objects.exclude(pk=ignore_line) if ignore_line else KitComponent.objects
     frontier, seen = {container_id}, set()
     while frontier:
         if wanted_id in frontier:
             return True
         seen |= frontier
         frontier = (
-            set(
-                KitComponent.objects.filter(kit_id__in=frontier).values_list(
-                    "component_id", flat=True
-                )
-            )
-            - seen
+            set(edges.filter(kit_id__in=frontier).values_list("component_id", flat=True)) - seen
         )
     return False
 
@@ -69,7 +68,7 @@ def _rules(line: KitComponent) -> list[errors.ApiError]:
                 TYPE=component.item_type,
             )
         )
-    if kit.pk == component.pk or _contains(component.pk, kit.pk):  # rule 4
+    if kit.pk == component.pk or _contains(component.pk, kit.pk, ignore_line=line.pk):  # rule 4
         violations.append(
             errors.error(errors.KIT_CYCLE, "component", KIT=kit.code, COMPONENT=component.code)
         )
@@ -109,7 +108,7 @@ def _rules(line: KitComponent) -> list[errors.ApiError]:
     return violations
 
 
-def _place_line(line: KitComponent, requested: int | None, *, stored_in_kit: bool) -> None:
+def _place_line(line: KitComponent, requested: int | None, *, stored_in_kit: bool, user) -> None:
     """Rule 6: no number means one past the kit's highest; a taken number pushes that line and
     every later one up by one, so numbers stay unique and order is kept.
 
@@ -132,8 +131,12 @@ def _place_line(line: KitComponent, requested: int | None, *, stored_in_kit: boo
             # (kit, lineNumber) is unique and both PostgreSQL and SQLite check it row by row,
             # so `n = n + 1` in place could collide.
             moving = others.filter(line_number__gte=requested)
+            # A pushed line changed: new ETag, and the audit group says when and by whom.
             moving.update(
-                line_number=F("line_number") + MAX_LINE_NUMBER + 1, version=F("version") + 1
+                line_number=F("line_number") + MAX_LINE_NUMBER + 1,
+                version=F("version") + 1,
+                modified_at=timezone.now(),
+                modified_by=user if getattr(user, "is_authenticated", False) else None,
             )
             if stored_in_kit:
                 KitComponent.objects.filter(pk=line.pk).update(
@@ -180,7 +183,7 @@ def kit_component_create(
     violations = _rules(line)
     if violations:
         raise errors.rule_violations(violations)
-    _place_line(line, line_number, stored_in_kit=False)
+    _place_line(line, line_number, stored_in_kit=False, user=user)
     line.stamp(user, created=True)
     line.save()
     return line
@@ -195,17 +198,20 @@ def kit_component_update(
     _lock_kit_structure()
     line = kit_component
     old_kit_id, old_line = line.kit_id, line.line_number
-    apply_changes(line, data)
+    changes = dict(data)
+    # No number, or null: the line keeps its number (or goes to the end of its new kit).
+    requested = changes.pop("line_number", None)
+    apply_changes(line, changes)
     _lock_items(line.kit, line.component)
-    requested = data.get("line_number")
-    line.line_number = requested if requested is not None else line.line_number
+    if requested is not None:
+        line.line_number = requested
     violations = _rules(line)
     if violations:
         raise errors.rule_violations(violations)
     if line.kit_id != old_kit_id:
-        _place_line(line, requested, stored_in_kit=False)
+        _place_line(line, requested, stored_in_kit=False, user=user)
     elif requested is not None and requested != old_line:
-        _place_line(line, requested, stored_in_kit=True)
+        _place_line(line, requested, stored_in_kit=True, user=user)
     line.stamp(user)
     line.save()
     return line

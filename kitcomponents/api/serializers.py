@@ -20,9 +20,8 @@ class KitComponentSerializer(IntacctSerializer):
     kit = RefField(Item.objects.all())
     component = RefField(Item.objects.all(), extra=COMPONENT_EXTRA)
     numberOfUnits = NumberField(source="number_of_units")
-    revenuePercentage = NumberField(
-        source="revenue_percentage", required=False, allow_null=True, max_digits=9
-    )
+    # Wider than the column, so 101 or 1000 get the service's "between 0 and 100".
+    revenuePercentage = NumberField(source="revenue_percentage", required=False, allow_null=True)
     defaultDeliveryStatus = serializers.ChoiceField(
         DeliveryStatus.choices, source="default_delivery_status", required=False
     )
