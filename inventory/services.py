@@ -99,6 +99,7 @@ def item_create(*, user, code: str, name: str, item_type: str, **fields: Any) ->
 @transaction.atomic
 def item_update(*, item: Item, user, data: dict[str, Any]) -> Item:
     reject_immutable_changes(item, data, ITEM_IMMUTABLE)
+    _reject_tracking_change_in_use(item, data)
     apply_changes(item, data)
     violations = _item_rules(item)
     if violations:
@@ -106,6 +107,24 @@ def item_update(*, item: Item, user, data: dict[str, Any]) -> Item:
     item.stamp(user)
     item.save()
     return item
+
+
+def _reject_tracking_change_in_use(item: Item, data: dict[str, Any]) -> None:
+    """Existing inventory was checked against the part's tracking; changing it would strand
+    that inventory on the wrong side of the rules of contract 6.1."""
+    changed = [
+        (field, api_name)
+        for field, api_name in (
+            ("enable_serial_no", "tracking.enableSerialNo"),
+            ("enable_lot_category", "tracking.enableLotCategory"),
+        )
+        if field in data and bool(data[field]) != getattr(item, field)
+    ]
+    if changed and PartInventory.objects.filter(part=item).exists():
+        raise errors.rule_violations(
+            errors.error(errors.TRACKING_IN_USE, api_name, FIELD=api_name, ID=item.code)
+            for _, api_name in changed
+        )
 
 
 @transaction.atomic

@@ -36,6 +36,7 @@ IDS = {
     "KS-4230": ("operationFailed", "KS.TRACKING_NOT_ALLOWED"),
     "KS-4231": ("operationFailed", "KS.KITS_ONLY"),
     "KS-4233": ("operationFailed", "KS.LINE_NUMBER_OUT_OF_RANGE"),
+    "KS-4234": ("operationFailed", "KS.TRACKING_IN_USE"),
     "KS-4291": ("tooManyRequests", "KS.THROTTLED"),
 }
 STATUS = {

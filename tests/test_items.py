@@ -464,6 +464,36 @@ def test_patch_cannot_enable_tracking_on_a_non_stocked_item(api, items):
     assert state() == before
 
 
+def test_tracking_cannot_change_while_the_part_has_inventory(api, items, admin_user):
+    from inventory.services import part_inventory_create
+
+    part = items["Prnt_Paper"]
+    part_inventory_create(user=admin_user, part=part, quantity=3)
+    before = state()
+    response = patch(api, part, {"tracking": {"enableSerialNo": True, "enableLotCategory": True}})
+    assert_rules(
+        response,
+        err(
+            "KS-4234",
+            "tracking.enableSerialNo cannot change while item Prnt_Paper has part inventory",
+            "tracking.enableSerialNo",
+            FIELD="tracking.enableSerialNo",
+            ID="Prnt_Paper",
+        ),
+        err(
+            "KS-4234",
+            "tracking.enableLotCategory cannot change while item Prnt_Paper has part inventory",
+            "tracking.enableLotCategory",
+            FIELD="tracking.enableLotCategory",
+            ID="Prnt_Paper",
+        ),
+    )
+    assert state() == before
+    # Sent back unchanged, or changed on a part without inventory, it is fine.
+    assert patch(api, part, {"tracking": {"enableSerialNo": False}}).status_code == 200
+    assert patch(api, items["SKit_1"], {"tracking": {"enableSerialNo": True}}).status_code == 200
+
+
 def test_serial_mask_needs_a_hash(api):
     body = {
         "id": "M",

@@ -376,6 +376,13 @@ SERIAL_NUMBERS_COUNT = _spec(
     "{COUNT} serial numbers given for a run of {QUANTITY}: give one per unit, or none to generate "
     "them",
 )
+TRACKING_IN_USE = _spec(
+    "KS-4234",
+    422,
+    "operationFailed",
+    "KS.TRACKING_IN_USE",
+    "{FIELD} cannot change while item {ID} has part inventory",
+)
 
 # 429 / 500.
 THROTTLED = _spec(
