@@ -1,0 +1,623 @@
+"""Which objects the query service knows, and the fields each one offers, derived from serializers.
+
+An object registers its serializer and selector queryset once (see the package docstring); the
+field map is walked out of the serializer on first use, so what a query can read is exactly what
+the object's GET renders, rendered by the same serializer fields.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db import models
+from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import BaseExpression
+from django.urls import get_resolver
+from rest_framework import serializers
+
+from config.api import errors
+from config.api.fields import USER_OBJECT, HrefField, KeyField, KeyIdField, RefField, UserRefField
+from config.api.fields import as_number as _as_number
+from config.api.serializers import AuditSerializer
+
+
+class Kind(enum.StrEnum):
+    """What a column holds, which decides the operators and values a filter may use."""
+
+    STRING = "string"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    KEY = "key"  # an integer key, rendered as a string
+    HREF = "href"  # selectable only
+
+
+@dataclass(frozen=True)
+class Computed:
+    """An ORM expression behind a read-only field the model does not store.
+
+    `expression` is an unresolved expression (F, Q, Case/When, functions...), an ORM path, or the
+    name of an annotation on the registered queryset. `kind` is needed only when neither the
+    serializer field nor the expression tells it (a SerializerMethodField over a bare F()).
+    """
+
+    expression: Any
+    kind: Kind | str | None = None
+
+
+@dataclass(frozen=True)
+class Column:
+    """A selectable, filterable value: a stored field, a computed expression, a key or an href."""
+
+    path: str  # API dot path, from the object the column was reached from
+    kind: Kind
+    render: Callable[[Any], Any]
+    orm: str | None = None  # ORM lookup path
+    expression: Any = None  # unresolved ORM expression, when computed
+    annotation: str | None = None  # an annotation of the object's own queryset
+    href_object: str | None = None  # the object an href column points into
+    empty_is_null: bool = False  # "" is stored for what the serializer renders as null
+    models: frozenset = frozenset()  # models whose view permission reading it needs
+
+    def rebased(self, path_prefix: str, orm_prefix: str, needs: frozenset) -> Column:
+        """The same column reached through a reference (`component.` / `component__`)."""
+        if self.annotation is not None and orm_prefix:
+            # A queryset annotation only exists on that object's own queries.
+            raise NotReachable(path_prefix + self.path)
+        return replace(
+            self,
+            path=path_prefix + self.path,
+            orm=None if self.orm is None else orm_prefix + self.orm,
+            expression=None if self.expression is None else reroot(self.expression, orm_prefix),
+            models=self.models | needs,
+        )
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A `RefField` (or the audit's user refs): `kit.key`, `kit.id`, `kit.href`, `kit.<field>`."""
+
+    path: str
+    orm: str
+    model: type[models.Model]
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    user: bool = False
+
+
+@dataclass(frozen=True)
+class Array:
+    """A list of objects rendered inline (`kitComponents`): only `$has` can look inside."""
+
+    path: str
+    orm: str  # the reverse relation on the parent
+    element_model: type[models.Model]
+    parent_field: str  # the element's foreign key to the parent
+    element_serializer: type[serializers.Serializer]  # renders one element
+
+
+@dataclass
+class Fields:
+    columns: dict[str, Column] = field(default_factory=dict)
+    references: dict[str, Reference] = field(default_factory=dict)
+    arrays: dict[str, Array] = field(default_factory=dict)
+    groups: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A path resolved from the queried object: a column, or an array plus a path inside it."""
+
+    path: str
+    column: Column | None = None
+    array: Array | None = None
+    array_orm_prefix: str = ""
+    element: QueryObject | None = None
+    element_path: str | None = None  # None: the element's key itself
+    models: frozenset = frozenset()
+
+
+class NotReachable(Exception):
+    pass
+
+
+class QueryObject:
+    """One registered object: its serializer, its selector queryset and the derived field map."""
+
+    def __init__(
+        self,
+        name: str,
+        serializer_class: type[serializers.Serializer],
+        queryset: QuerySet,
+        expressions: Mapping[str, Any] | None,
+        registry: Registry,
+    ):
+        self.name = name
+        self.serializer_class = serializer_class
+        self._queryset = queryset
+        self.expressions = dict(expressions or {})
+        self.registry = registry
+
+    @property
+    def model(self) -> type[models.Model]:
+        return self._queryset.model
+
+    @property
+    def view_permission(self) -> str:
+        return permission_for(self.model)
+
+    def queryset(self) -> QuerySet:
+        # Rows are read with values(): the selector's select/prefetch hints would be ignored.
+        return self._queryset.all().select_related(None).prefetch_related(None)
+
+    @cached_property
+    def fields(self) -> Fields:
+        out = Fields()
+        _walk(self, self.serializer_class(), "", out)
+        unused = set(self.expressions) - set(out.columns)
+        if unused:
+            raise ImproperlyConfigured(
+                f"{self.name}: expressions for fields its serializer does not render: {unused}"
+            )
+        return out
+
+    def __repr__(self) -> str:
+        return f"<QueryObject {self.name}>"
+
+
+def permission_for(model: type[models.Model]) -> str:
+    return f"{model._meta.app_label}.view_{model._meta.model_name}"
+
+
+class Registry:
+    def __init__(self, *, load_urls: bool = False) -> None:
+        self._objects: dict[str, QueryObject] = {}
+        self._elements: dict[tuple, QueryObject] = {}
+        # Objects register next to their routes: the URLconf must be loaded to know them all.
+        self._load_urls = load_urls
+
+    def _loaded(self) -> dict[str, QueryObject]:
+        if self._load_urls:
+            self._load_urls = False
+            get_resolver().url_patterns  # noqa: B018 - imports every app's api/urls.py
+        return self._objects
+
+    def register(
+        self,
+        serializer_class: type[serializers.Serializer],
+        *,
+        queryset: QuerySet,
+        expressions: Mapping[str, Any] | None = None,
+        name: str | None = None,
+    ) -> QueryObject:
+        name = name or queryset.model.API_OBJECT
+        if not name:
+            raise ImproperlyConfigured(f"{queryset.model.__name__} has no API_OBJECT")
+        current = self._objects.get(name)
+        if current is not None and (
+            current.serializer_class.__qualname__ != serializer_class.__qualname__
+        ):
+            raise ImproperlyConfigured(f"{name} is already registered with another serializer")
+        obj = QueryObject(name, serializer_class, queryset, expressions, self)
+        self._objects[name] = obj
+        return obj
+
+    def get(self, name: str) -> QueryObject | None:
+        return self._loaded().get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._loaded())
+
+    def for_model(self, model: type[models.Model]) -> QueryObject | None:
+        for obj in self._loaded().values():
+            if obj.model is model:
+                return obj
+        return None
+
+    # --- resolving a dot path --------------------------------------------------------------
+    def resolve(self, obj: QueryObject, path: str) -> Resolved:
+        """A client's dot path to a column (or an array for $has); 400 REST-1043 if undeclared."""
+        if not isinstance(path, str) or not path:
+            raise unknown_field(str(path))
+        try:
+            return self._resolve(obj, path, "", "", frozenset())
+        except NotReachable as exc:
+            raise unknown_field(path) from exc
+
+    def _resolve(
+        self, obj: QueryObject, rest: str, path_prefix: str, orm_prefix: str, needs: frozenset
+    ) -> Resolved:
+        fields = obj.fields
+        column = fields.columns.get(rest)
+        if column is not None:
+            column = column.rebased(path_prefix, orm_prefix, needs)
+            return Resolved(path_prefix + rest, column=column, models=column.models)
+        for name, array in fields.arrays.items():
+            if rest == name or rest.startswith(name + "."):
+                element = self.for_model(array.element_model)
+                # Elements of an unregistered model are part of the object that lists them.
+                seen = {array.element_model} if element is not None else set()
+                return Resolved(
+                    path_prefix + rest,
+                    array=array,
+                    array_orm_prefix=orm_prefix,
+                    element=element or self._unregistered(array),
+                    element_path=rest[len(name) + 1 :] or None,
+                    models=needs | seen,
+                )
+        for name, reference in fields.references.items():
+            if rest.startswith(name + "."):
+                return self._resolve_member(
+                    reference,
+                    rest[len(name) + 1 :],
+                    f"{path_prefix}{name}.",
+                    f"{orm_prefix}{reference.orm}__",
+                    needs,
+                )
+        full = path_prefix + rest
+        if rest in fields.groups:
+            members = sorted(p for p in fields.columns if p.startswith(rest + "."))
+            raise invalid(full, f"{full} is a group: name its members ({', '.join(members)})")
+        if rest in fields.references:
+            raise invalid(full, f"{full} is a reference: name a member such as {full}.id")
+        raise unknown_field(full)
+
+    def _resolve_member(
+        self,
+        reference: Reference,
+        member: str,
+        path_prefix: str,
+        orm_prefix: str,
+        needs: frozenset,
+    ) -> Resolved:
+        """`key`, `id`, `href` and the reference's extras come with the reference itself; anything
+        else is read from the referenced object, which the user must then be allowed to view."""
+        target = None if reference.user else self.for_model(reference.model)
+        base = _reference_columns(reference, target)
+        if member in base:
+            column = base[member].rebased(path_prefix, orm_prefix, needs)
+            return Resolved(column.path, column=column, models=column.models)
+        if target is None:
+            raise unknown_field(path_prefix + member)
+        return self._resolve(target, member, path_prefix, orm_prefix, needs | {reference.model})
+
+    def _unregistered(self, array: Array) -> QueryObject:
+        key = (array.element_model, array.element_serializer)
+        obj = self._elements.get(key)
+        if obj is None:
+            queryset = array.element_model._default_manager.all()
+            obj = QueryObject("", array.element_serializer, queryset, None, self)
+            self._elements[key] = obj
+        return obj
+
+
+def unknown_field(path: str) -> errors.ApiError:
+    return errors.error(errors.NOT_A_VALID_FIELD, path, FIELD=path)
+
+
+def invalid(target: str, reason: str) -> errors.ApiError:
+    return errors.error(errors.INVALID_QUERY, target, REASON=reason)
+
+
+# --- deriving the field map from a serializer -------------------------------------------------
+# AuditSerializer's createdBy / modifiedBy are method fields over the user's key.
+_BUILTIN_EXPRESSIONS: dict[type, dict[str, Computed]] = {
+    AuditSerializer: {
+        "createdBy": Computed("created_by", Kind.KEY),
+        "modifiedBy": Computed("modified_by", Kind.KEY),
+    }
+}
+
+
+def _walk(obj: QueryObject, serializer: serializers.Serializer, prefix: str, out: Fields) -> None:
+    model = obj.model
+    hooks = {
+        **_BUILTIN_EXPRESSIONS.get(type(serializer), {}),
+        **getattr(serializer, "query_expressions", {}),
+    }
+    for name, fld in serializer.fields.items():
+        if fld.write_only:
+            continue
+        path = prefix + name
+        declared = obj.expressions.get(path)
+        if declared is None:
+            declared = hooks.get(name, getattr(fld, "query_expression", None))
+        if isinstance(fld, HrefField):
+            out.columns[path] = _href_column(path, model.API_OBJECT)
+        elif isinstance(fld, KeyField | KeyIdField):
+            out.columns[path] = Column(path, Kind.KEY, _str, orm="pk")
+        elif isinstance(fld, serializers.ListSerializer):
+            array = _array(path, fld, model)
+            if array is not None:
+                out.arrays[path] = array
+        elif isinstance(fld, serializers.Serializer):
+            if fld.source == "*":
+                out.groups.add(path)
+                _walk(obj, fld, path + ".", out)
+            # A nested object under its own source renders a related object whole; none exists
+            # yet, and a RefField is the way to expose one.
+        elif isinstance(fld, RefField):
+            if fld.queryset is not None:  # a RefField without a queryset cannot say its model
+                out.references[path] = Reference(
+                    path, _orm(fld.source), fld.model, extra=dict(fld.extra)
+                )
+        elif isinstance(fld, UserRefField):
+            out.references[path] = Reference(path, _orm(fld.source), get_user_model(), user=True)
+        elif declared is not None:
+            out.columns[path] = _computed_column(obj, path, fld, declared)
+        elif (relation := _foreign_key(model, fld)) is not None:
+            # A custom field rendering a foreign key (a reference built from the stored key).
+            out.references[path] = Reference(path, relation.name, relation.related_model)
+        else:
+            column = _stored_column(obj, path, fld)
+            if column is not None:
+                out.columns[path] = column
+
+
+# Serializer fields that render a foreign key's raw value rather than a reference object.
+_SCALAR_FIELDS = (
+    serializers.CharField,
+    serializers.IntegerField,
+    serializers.ChoiceField,
+    serializers.PrimaryKeyRelatedField,
+)
+
+
+def _foreign_key(model, fld: serializers.Field):
+    if isinstance(fld, _SCALAR_FIELDS) or fld.source == "*":
+        return None
+    model_field = _model_field(model, _orm(fld.source))
+    if isinstance(model_field, models.ForeignKey) and "__" not in _orm(fld.source):
+        return model_field
+    return None
+
+
+def _stored_column(obj: QueryObject, path: str, fld: serializers.Field) -> Column | None:
+    orm = _orm(fld.source)
+    model_field = _model_field(obj.model, orm)
+    if model_field is not None:
+        kind = _model_kind(model_field)
+        if kind is None:
+            return None
+        return Column(
+            path, kind, _renderer(fld, kind), orm=orm, empty_is_null=_empty_is_null(fld, kind)
+        )
+    if fld.source in obj._queryset.query.annotations:
+        kind = _field_kind(fld)
+        if kind is None:
+            return None
+        return Column(path, kind, _renderer(fld, kind), annotation=fld.source)
+    return None  # computed in Python only: not queryable
+
+
+def _computed_column(obj: QueryObject, path: str, fld: serializers.Field, declared) -> Column:
+    computed = declared if isinstance(declared, Computed) else Computed(declared)
+    expression, kind = computed.expression, computed.kind
+    kind = Kind(kind) if kind else None
+    if isinstance(expression, str):
+        if expression in obj._queryset.query.annotations:
+            kind = kind or _field_kind(fld)
+            return Column(path, _need(kind, path), _renderer(fld, kind), annotation=expression)
+        orm = _orm(expression)
+        model_field = _model_field(obj.model, orm)
+        if model_field is None:
+            raise ImproperlyConfigured(f"{obj.name}.{path}: {expression} is not a model field")
+        kind = kind or _model_kind(model_field)
+        return Column(path, _need(kind, path), _renderer(fld, kind), orm=orm)
+    if not isinstance(expression, BaseExpression | Q | F):
+        raise ImproperlyConfigured(f"{obj.name}.{path}: {expression!r} is not an ORM expression")
+    kind = kind or _field_kind(fld) or _expression_kind(expression)
+    return Column(path, _need(kind, path), _renderer(fld, kind), expression=expression)
+
+
+def _need(kind: Kind | None, path: str) -> Kind:
+    if kind is None:
+        raise ImproperlyConfigured(f"{path}: say which kind of value the expression gives")
+    return kind
+
+
+def _array(path: str, fld: serializers.ListSerializer, model) -> Array | None:
+    try:
+        relation = model._meta.get_field(fld.source)
+    except FieldDoesNotExist:
+        return None
+    # Reverse foreign keys only (kitComponents); other lists are not queryable.
+    if not isinstance(relation, models.ManyToOneRel):
+        return None
+    element_model = relation.related_model
+    return Array(path, fld.source, element_model, relation.field.name, type(fld.child))
+
+
+def _reference_columns(reference: Reference, target: QueryObject | None) -> dict[str, Column]:
+    """The members a reference renders: key, id, href and its extras."""
+    model = reference.model
+    if reference.user:
+        id_field = model.USERNAME_FIELD
+        return {
+            "key": Column("key", Kind.KEY, _str, orm="pk"),
+            "id": Column("id", Kind.STRING, _str, orm=id_field),
+            "href": _href_column("href", USER_OBJECT),
+        }
+    columns = target.fields.columns if target is not None else {}
+    out = {
+        "key": Column("key", Kind.KEY, _str, orm="pk"),
+        "href": _href_column("href", model.API_OBJECT),
+    }
+    if "id" in columns:
+        out["id"] = columns["id"]
+    elif getattr(model, "API_ID_FIELD", None):
+        out["id"] = Column("id", Kind.STRING, _str, orm=model.API_ID_FIELD)
+    else:
+        out["id"] = Column("id", Kind.KEY, _str, orm="pk")
+    for name, source in reference.extra.items():
+        column = _extra_column(name, source, columns)
+        if column is not None:
+            out[name] = replace(column, path=name)
+    return out
+
+
+def _extra_column(name: str, source: Any, columns: Mapping[str, Column]) -> Column | None:
+    """An extra is the referenced object's own field: the one over the same model attribute, or,
+    for a computed extra, the one field of that name (`standardCost` is `purchasing.standardCost`).
+    """
+    if isinstance(source, str):
+        orm = _orm(source)
+        for column in columns.values():
+            if column.orm == orm and column.kind is not Kind.HREF:
+                return column
+        return None
+    matches = [c for p, c in columns.items() if p.rsplit(".", 1)[-1] == name]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _href_column(path: str, api_object: str) -> Column:
+    base = f"/objects/{api_object}/"
+
+    def render(value):
+        return None if value is None else f"{base}{value}"
+
+    return Column(path, Kind.HREF, render, orm="pk", href_object=api_object)
+
+
+def _orm(source: str) -> str:
+    return source.replace(".", "__")
+
+
+def _model_field(model, orm: str):
+    """The concrete model field at the end of an ORM path, or None."""
+    field_ = None
+    for name in orm.split("__"):
+        if model is None:
+            return None
+        try:
+            field_ = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if field_.many_to_many or field_.one_to_many:
+            return None
+        model = field_.related_model if field_.is_relation else None
+    return field_ if field_ is not None and field_.concrete else None
+
+
+def _model_kind(model_field) -> Kind | None:
+    if isinstance(model_field, models.ForeignKey):
+        return Kind.KEY
+    if isinstance(model_field, models.BooleanField):
+        return Kind.BOOLEAN
+    if isinstance(model_field, models.DateTimeField):
+        return Kind.DATETIME
+    if isinstance(model_field, models.DateField):
+        return Kind.DATE
+    if isinstance(model_field, models.DecimalField | models.FloatField):
+        return Kind.NUMBER
+    if isinstance(model_field, models.IntegerField):
+        return Kind.INTEGER
+    if isinstance(model_field, models.CharField | models.TextField):
+        return Kind.STRING
+    return None
+
+
+def _field_kind(fld: serializers.Field) -> Kind | None:
+    if isinstance(fld, serializers.BooleanField):
+        return Kind.BOOLEAN
+    if isinstance(fld, serializers.DateTimeField):
+        return Kind.DATETIME
+    if isinstance(fld, serializers.DateField):
+        return Kind.DATE
+    if isinstance(fld, serializers.DecimalField | serializers.FloatField):
+        return Kind.NUMBER
+    if isinstance(fld, serializers.IntegerField):
+        return Kind.INTEGER
+    if isinstance(fld, serializers.ChoiceField | serializers.CharField):
+        return Kind.STRING
+    return None
+
+
+def _expression_kind(expression) -> Kind | None:
+    try:
+        output = expression.output_field
+    except (AttributeError, Exception):  # unresolved F() and friends cannot tell
+        return None
+    return _model_kind(output)
+
+
+def _str(value):
+    return None if value is None else str(value)
+
+
+_DEFAULT_RENDER: dict[Kind, Callable[[Any], Any]] = {
+    Kind.STRING: str,
+    Kind.NUMBER: _as_number,
+    Kind.INTEGER: int,
+    Kind.BOOLEAN: bool,
+    Kind.KEY: str,
+    Kind.DATE: serializers.DateField().to_representation,
+    Kind.DATETIME: serializers.DateTimeField().to_representation,
+}
+
+
+def _renderer(fld: serializers.Field, kind: Kind | None) -> Callable[[Any], Any]:
+    """The serializer field's own to_representation, so a query renders what GET renders."""
+    if isinstance(fld, serializers.SerializerMethodField) or kind is Kind.KEY:
+        plain = _DEFAULT_RENDER[kind] if kind else str
+    else:
+        plain = fld.to_representation
+
+    def render(value):
+        return None if value is None else plain(value)
+
+    return render
+
+
+def _empty_is_null(fld: serializers.Field, kind: Kind) -> bool:
+    if kind is not Kind.STRING:
+        return False
+    try:
+        return fld.to_representation("") is None
+    except Exception:  # a field that cannot render "" never stores it
+        return False
+
+
+def reroot(expression: Any, prefix: str) -> Any:
+    """An unresolved expression over one model, rewritten to reach it through `prefix`
+    (`Case(When(enable_serial_no=True...))` -> `Case(When(component__enable_serial_no=True...))`).
+    """
+    if not prefix:
+        return expression
+    if isinstance(expression, str):
+        return prefix + expression
+    if isinstance(expression, F):
+        return F(prefix + expression.name)
+    if isinstance(expression, Q):
+        clone = Q()
+        clone.connector, clone.negated = expression.connector, expression.negated
+        clone.children = [
+            (prefix + child[0], reroot(child[1], prefix) if _is_expression(child[1]) else child[1])
+            if isinstance(child, tuple)
+            else reroot(child, prefix)
+            for child in expression.children
+        ]
+        return clone
+    if isinstance(expression, BaseExpression):
+        if getattr(expression, "contains_outer_reference", False) or hasattr(expression, "query"):
+            raise NotReachable(str(expression))
+        clone = expression.copy()
+        clone.set_source_expressions(
+            [reroot(source, prefix) for source in expression.get_source_expressions()]
+        )
+        return clone
+    return expression
+
+
+def _is_expression(value: Any) -> bool:
+    return isinstance(value, BaseExpression | F | Q)
+
+
+registry = Registry(load_urls=True)

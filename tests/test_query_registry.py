@@ -1,0 +1,195 @@
+"""How an object's queryable fields are derived from its serializer, and the registration hooks."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import BooleanField, ExpressionWrapper, F, Q
+from django.db.models.functions import Upper
+from rest_framework import serializers
+
+from config.api import errors
+from config.api.fields import NumberField, StrictCharField
+from config.api.query import Computed, Kind, register, registry
+from config.api.query.registry import Registry
+from config.api.query.selectors import query_page
+from inventory import selectors as inventory_selectors
+from inventory import services as inventory_services
+from inventory.api.serializers import ItemSerializer, WarehouseSerializer
+from inventory.models import Item
+from kitcomponents import selectors as kit_selectors
+from kitcomponents.api.serializers import KitComponentSerializer
+
+ITEM = "inventory-control/item"
+LINE = "inventory-control/kit-component"
+
+
+def test_the_registered_objects_and_their_fields():
+    assert {ITEM, LINE, "inventory-control/warehouse"} <= set(registry.names())
+    item = registry.get(ITEM).fields
+    assert {path: column.kind for path, column in item.columns.items()} == {
+        "key": Kind.KEY,
+        "id": Kind.STRING,
+        "name": Kind.STRING,
+        "status": Kind.STRING,
+        "itemType": Kind.STRING,
+        "costMethod": Kind.STRING,
+        "unitOfMeasure": Kind.STRING,
+        "extendedDescription": Kind.STRING,
+        "purchasing.standardCost": Kind.NUMBER,
+        "tracking.enableSerialNo": Kind.BOOLEAN,
+        "tracking.serialMask": Kind.STRING,
+        "tracking.enableLotCategory": Kind.BOOLEAN,
+        "tracking.lotCategory": Kind.STRING,
+        "kitRevenuePosting": Kind.STRING,
+        "trackingType": Kind.STRING,
+        "audit.createdDateTime": Kind.DATETIME,
+        "audit.modifiedDateTime": Kind.DATETIME,
+        "audit.createdBy": Kind.KEY,
+        "audit.modifiedBy": Kind.KEY,
+        "href": Kind.HREF,
+    }
+    assert set(item.references) == {"audit.createdByUser", "audit.modifiedByUser"}
+    assert set(item.arrays) == {"kitComponents"}
+    assert item.groups == {"purchasing", "tracking", "audit"}
+    line = registry.get(LINE).fields
+    assert set(line.references) == {
+        "kit",
+        "component",
+        "audit.createdByUser",
+        "audit.modifiedByUser",
+    }
+    assert line.columns["lineNumber"].kind is Kind.INTEGER
+    assert line.columns["numberOfUnits"].kind is Kind.NUMBER
+
+
+def test_references_resolve_through_the_referenced_objects_registration():
+    line = registry.get(LINE)
+    resolved = registry.resolve(line, "component.tracking.enableSerialNo")
+    assert resolved.column.orm == "component__enable_serial_no"
+    assert resolved.models == {Item}  # beyond the reference: needs permission to view items
+    extra = registry.resolve(line, "component.standardCost")
+    assert extra.column.orm == "component__standard_cost"
+    assert extra.models == frozenset()  # the reference renders it: no extra permission
+    assert registry.resolve(line, "kit.id").column.orm == "kit__code"
+    assert registry.resolve(line, "kit.key").column.orm == "kit__pk"
+    user = registry.resolve(line, "component.audit.createdByUser.id")
+    assert user.column.orm == "component__created_by__username"
+    computed = registry.resolve(line, "component.trackingType").column
+    assert computed.orm is None
+    assert "component__enable_serial_no" in str(computed.expression)
+
+
+class ItemWithExtras(ItemSerializer):
+    """Exercises every derivation rule and hook on the items table."""
+
+    class ShoutField(serializers.CharField):
+        query_expression = Upper("name")  # hook 3: on the field class
+
+    secret = StrictCharField(source="lot_category", write_only=True, required=False)
+    isKit = serializers.SerializerMethodField()
+    shout = ShoutField(source="shouted", read_only=True)
+    doubleCost = NumberField(source="double_cost", read_only=True)
+    pythonOnly = serializers.CharField(source="tracking_type", read_only=True)
+    costAgain = NumberField(source="standard_cost", read_only=True)
+
+    # hook 2: on the serializer class
+    query_expressions = {
+        "isKit": Computed(
+            ExpressionWrapper(
+                Q(item_type__in=["kit", "stockableKit"]), output_field=BooleanField()
+            ),
+            kind="boolean",
+        )
+    }
+
+    class Meta(ItemSerializer.Meta):
+        fields = [
+            *ItemSerializer.Meta.fields,
+            "secret",
+            "isKit",
+            "shout",
+            "doubleCost",
+            "pythonOnly",
+            "costAgain",
+        ]
+
+    def get_isKit(self, item) -> bool:
+        return item.is_kit
+
+
+@pytest.fixture
+def objects():
+    """A registry of its own, so the global one is left alone."""
+    own = Registry()
+    own.register(
+        ItemWithExtras,
+        queryset=Item.objects.annotate(double_cost=F("standard_cost") * 2),
+        # hook 1: at registration, by API path (overrides the others)
+        expressions={"trackingType": inventory_selectors.item_tracking_type()},
+    )
+    own.register(KitComponentSerializer, queryset=kit_selectors.kit_component_list())
+    return own
+
+
+def run(user, objects, **body):
+    return query_page(user=user, body=body, objects=objects)["ia::result"]
+
+
+def test_hooks_and_derivation_rules(objects, admin_user, items):
+    inventory_services.item_update(
+        item=items["Prnt_Paper"], user=admin_user, data={"standard_cost": Decimal("2.5")}
+    )
+    fields = objects.get(ITEM).fields.columns
+    assert "secret" not in fields  # write-only
+    assert "pythonOnly" not in fields  # a property with no expression
+    assert fields["isKit"].kind is Kind.BOOLEAN
+    assert fields["shout"].kind is Kind.STRING
+    assert fields["doubleCost"].annotation == "double_cost"
+    rows = run(
+        admin_user,
+        objects,
+        object=ITEM,
+        fields=["id", "isKit", "shout", "doubleCost", "costAgain", "trackingType"],
+        filters=[{"$eq": {"isKit": False}}, {"$gt": {"doubleCost": 1}}],
+    )
+    assert rows == [
+        {
+            "id": "Prnt_Paper",
+            "isKit": False,
+            "shout": "PRNT_PAPER NAME",
+            "doubleCost": 5,
+            "costAgain": 2.5,
+            "trackingType": "untracked",
+        }
+    ]
+    for fields in (["secret"], ["pythonOnly"]):
+        with pytest.raises(errors.ApiError) as caught:
+            run(admin_user, objects, object=ITEM, fields=fields)
+        assert (caught.value.spec, caught.value.target) == (errors.NOT_A_VALID_FIELD, fields[0])
+
+
+def test_an_annotation_of_a_queryset_is_not_reachable_through_a_reference(objects, admin_user):
+    own = run(admin_user, objects, object=LINE, fields=["component.isKit", "component.shout"])
+    assert own == []
+    with pytest.raises(errors.ApiError) as caught:
+        run(admin_user, objects, object=LINE, fields=["component.doubleCost"])
+    assert (caught.value.spec, caught.value.target) == (
+        errors.NOT_A_VALID_FIELD,
+        "component.doubleCost",
+    )
+
+
+def test_registration_mistakes_are_caught():
+    own = Registry()
+    own.register(WarehouseSerializer, queryset=inventory_selectors.warehouse_list())
+    # Registering again (a module imported twice) is harmless; another serializer is not.
+    own.register(WarehouseSerializer, queryset=inventory_selectors.warehouse_list())
+    with pytest.raises(ImproperlyConfigured, match="already registered"):
+        own.register(ItemSerializer, queryset=inventory_selectors.warehouse_list())
+    typo = own.register(
+        ItemSerializer, queryset=inventory_selectors.item_list(), expressions={"trackingTyp": "x"}
+    )
+    with pytest.raises(ImproperlyConfigured, match="trackingTyp"):
+        typo.fields  # noqa: B018
+    assert register == registry.register
