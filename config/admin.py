@@ -7,6 +7,7 @@ field through the object's API serializer), and nothing is written. The admin ho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -75,6 +76,8 @@ class ServiceModelForm(forms.ModelForm):
             return self.instance
         # Work on a locked fresh copy: a refused change leaves the form's instance untouched.
         model = type(self.instance)
+        if self.model_admin.write_lock is not None:
+            type(self.model_admin).write_lock()  # before the row lock, as the API does
         locked = model._default_manager.select_for_update().get(pk=self.instance.pk)
         return self.model_admin.service_update(instance=locked, user=user, data=data)
 
@@ -90,6 +93,8 @@ class ServiceModelAdmin(admin.ModelAdmin):
 
     form = ServiceModelForm
     api_serializer: type[serializers.Serializer]
+    # See ObjectViewSet.write_lock.
+    write_lock: Callable[[], None] | None = None
     readonly_fields = AUDIT_FIELDS
 
     # The service calls. `data` holds model field names, as the services take them.

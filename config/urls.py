@@ -2,15 +2,20 @@ from django.contrib import admin
 from django.db import connection
 from django.http import JsonResponse
 from django.urls import include, path, re_path
-from django.views.decorators.http import require_GET
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from config.api import oauth, responses
+from config.api import errors, oauth, responses
 
 
-@require_GET
 def healthz(request):
     """Liveness and database reachability, without authentication."""
+    if request.method not in ("GET", "HEAD"):
+        response = responses.error_response(
+            request,
+            errors.error(errors.METHOD_NOT_ALLOWED, METHOD=request.method, PATH=request.path),
+        )
+        response["Allow"] = "GET, HEAD"
+        return response
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})

@@ -400,6 +400,9 @@ def part_inventory_create(
     """
     if transaction_type not in _CREATING_TYPES:
         raise ValueError(f"part inventory is created by {_CREATING_TYPES}, not {transaction_type}")
+    # Lock and re-read the part: its type and tracking decide the rules below, and item_update
+    # refuses a tracking change while inventory exists, so neither may change under us.
+    part = Item.objects.select_for_update().get(pk=part.pk)
     inventory = PartInventory(
         part=part,
         serial_number=_clean_number(serial_number),

@@ -46,6 +46,7 @@ class KitTypeFilter(admin.SimpleListFilter):
 class KitComponentAdmin(ServiceModelAdmin):
     form = KitComponentForm
     api_serializer = KitComponentSerializer
+    write_lock = services.kit_structure_lock
     list_display = (
         "key",
         "kit",

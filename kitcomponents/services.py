@@ -26,7 +26,7 @@ ALLOWED_COMPONENT_TYPES = {
 _KIT_STRUCTURE_LOCK = 0x4B495453
 
 
-def _lock_kit_structure() -> None:
+def kit_structure_lock() -> None:
     """Serialize changes to kit structure.
 
     A cycle can close through edges written by different transactions at once (A→B and B→A),
@@ -169,7 +169,7 @@ def kit_component_create(
     default_deferral_status: str = DeferralStatus.DEFER_UNTIL_ITEM_IS_DELIVERED,
     line_number: int | None = None,
 ) -> KitComponent:
-    _lock_kit_structure()
+    kit_structure_lock()
     _lock_items(kit, component)
     line = KitComponent(
         kit=kit,
@@ -195,7 +195,7 @@ def kit_component_update(
 ) -> KitComponent:
     """Rule 7: component, units, percentage, statuses and line may change; so may the kit, which
     re-checks rules 2-6 (a moved line without a number goes to the end of its new kit)."""
-    _lock_kit_structure()
+    kit_structure_lock()
     line = kit_component
     old_kit_id, old_line = line.kit_id, line.line_number
     changes = dict(data)
@@ -220,5 +220,5 @@ def kit_component_update(
 @transaction.atomic
 def kit_component_delete(*, instance: KitComponent, user) -> None:
     """Rule 6: deleting leaves a gap in the line numbers."""
-    _lock_kit_structure()
+    kit_structure_lock()
     delete_unreferenced(instance)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -70,9 +70,23 @@ def to_api_error(exc: Exception, request: Any = None) -> errors.ApiError:
         # Services check every rule first; a constraint tripping here means a concurrent writer
         # got there between our check and our write. Say so instead of crashing.
         return integrity_error(exc)
+    if isinstance(exc, OperationalError) and _is_contention(exc):
+        # A deadlock or lock timeout between concurrent writers: nothing was written; retry.
+        return errors.error(
+            errors.CONFLICT, REASON="a concurrent request was changing the same rows; retry"
+        )
+    if isinstance(exc, DataError):
+        # A value the database cannot store (out of range, NUL in text) that no check caught.
+        return errors.error(errors.BAD_REQUEST, REASON="a value is out of range or not storable")
     if isinstance(exc, drf.APIException):
         return errors.error(errors.BAD_REQUEST, REASON=str(exc.detail))
     return errors.error(errors.INTERNAL_ERROR)
+
+
+def _is_contention(exc: OperationalError) -> bool:
+    # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available; SQLite: locked.
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    return sqlstate in {"40P01", "40001", "55P03"} or "database is locked" in str(exc)
 
 
 def integrity_error(exc: IntegrityError) -> errors.ApiError:

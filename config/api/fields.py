@@ -14,6 +14,21 @@ from config.api import errors
 USER_OBJECT = "company-config/user"
 
 
+MAX_KEY = 2**63 - 1
+
+
+def parse_key(value: Any) -> int | None:
+    """A system key from a URL or a reference: ASCII digits within bigint, else None (not found).
+
+    str.isdigit() alone would accept "²", which int() refuses, and 30 digits overflow the column.
+    """
+    text = str(value)
+    if not (text.isascii() and text.isdigit()):
+        return None
+    key = int(text)
+    return key if 0 < key <= MAX_KEY else None
+
+
 def user_ref(user) -> dict[str, str] | None:
     if user is None:
         return None
@@ -138,9 +153,18 @@ class RefField(serializers.Field):
 
     default_error_messages = {"invalid": "must be an object with a key or an id"}
 
-    def __init__(self, queryset=None, *, extra: dict[str, Any] | None = None, **kwargs):
+    def __init__(
+        self,
+        queryset=None,
+        *,
+        extra: dict[str, Any] | None = None,
+        reads: tuple[str, ...] = (),
+        **kwargs,
+    ):
         self.queryset = queryset
         self.extra = extra or {}
+        # The model fields the callables in `extra` read: lets a join load only what renders.
+        self.reads = tuple(reads)
         super().__init__(**kwargs)
 
     def __deepcopy__(self, memo):
@@ -159,6 +183,22 @@ class RefField(serializers.Field):
     @property
     def model(self) -> type[models.Model]:
         return self.queryset.model
+
+    def columns(self) -> set[str] | None:
+        """The referenced object's fields this renders (besides its key); None when unknown."""
+        if self.queryset is None:
+            return None
+        wanted = set(self.reads)
+        if self.model.API_ID_FIELD:
+            wanted.add(self.model.API_ID_FIELD)
+        for source in self.extra.values():
+            if callable(source) and not self.reads:
+                return None
+            if isinstance(source, str):
+                if "." in source:
+                    return None
+                wanted.add(source)
+        return wanted
 
     def allowed_members(self) -> set[str]:
         return {"key", "id", "href", *self.extra}
@@ -181,7 +221,7 @@ class RefField(serializers.Field):
         object_name = self.model.API_OBJECT
         found = None
         if key not in (None, ""):
-            found = self._lookup(pk=str(key)) if str(key).isdigit() else None
+            found = self._lookup(pk=parse_key(key)) if parse_key(key) else None
             if found is None:
                 raise errors.rule_violation(
                     errors.REFERENCE_NOT_FOUND,
@@ -198,11 +238,10 @@ class RefField(serializers.Field):
                         errors.REFERENCE_MISMATCH, target, FIELD=target, KEY=key, ID=ident
                     )
             else:
-                found = (
-                    self._lookup(**{id_field: str(ident)})
-                    if (id_field != "pk" or str(ident).isdigit())
-                    else None
-                )
+                if id_field == "pk":
+                    found = self._lookup(pk=parse_key(ident)) if parse_key(ident) else None
+                else:  # NUL cannot be stored (PostgreSQL refuses it), so it names nothing
+                    found = None if "\x00" in str(ident) else self._lookup(**{id_field: str(ident)})
                 if found is None:
                     raise errors.rule_violation(
                         errors.REFERENCE_NOT_FOUND,

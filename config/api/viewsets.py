@@ -6,6 +6,8 @@ A concrete viewset names its queryset, serializer, filterset and delete service;
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
 from django.db.models import Prefetch, QuerySet
 from rest_framework import serializers, status, viewsets
@@ -14,7 +16,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import errors, responses
-from config.api.fields import RefField, UserRefField
+from config.api.fields import (
+    HrefField,
+    KeyField,
+    KeyIdField,
+    RefField,
+    UserRefField,
+    parse_key,
+)
 from config.api.serializers import AuditSerializer
 
 DEFAULT_PAGE_SIZE = 100
@@ -56,27 +65,66 @@ def optimize_queryset(
     queryset: QuerySet, serializer: serializers.Serializer, *, parent_link: str | None = None
 ) -> QuerySet:
     """select_related / prefetch_related for every reference and nested list the serializer renders,
-    so a detail or a page costs the same number of queries whatever it holds."""
-    selects, prefetches = set(), []
-    _walk(serializer, "", queryset.model, selects, prefetches)
+    so a detail or a page costs the same number of queries whatever it holds. A joined object
+    loads only the fields its reference renders, where the serializer tells them all."""
+    selects, prefetches, columns = set(), [], {}
+    _walk(serializer, "", queryset.model, selects, prefetches, columns)
     # A prefetch over a reverse foreign key sets that key to the parent itself: no join needed.
     selects.discard(parent_link)
     if selects:
         queryset = queryset.select_related(*sorted(selects))
+        deferred = _deferred(queryset.model, selects, columns)
+        if deferred:
+            queryset = queryset.defer(*deferred)
     if prefetches:
         queryset = queryset.prefetch_related(*prefetches)
     return queryset
 
 
-def _walk(serializer, prefix: str, model, selects: set, prefetches: list) -> None:
+def _deferred(model, selects: set[str], columns: dict[str, set[str] | None]) -> list[str]:
+    """The fields of each joined object nothing renders (None in `columns`: anything may be)."""
+    deferred = []
+    for path in sorted(selects):
+        wanted = columns.get(path)
+        if wanted is None:
+            continue
+        related = model
+        for name in path.split("__"):
+            related = related._meta.get_field(name).related_model
+        # Keys a deeper join goes through stay loaded.
+        inner = path + "__"
+        wanted = wanted | {
+            other.removeprefix(inner).split("__")[0] for other in selects if other.startswith(inner)
+        }
+        deferred += [
+            f"{path}__{f.name}"
+            for f in related._meta.concrete_fields
+            if not f.primary_key and f.name not in wanted and f.attname not in wanted
+        ]
+    return deferred
+
+
+# Fields that read nothing of a joined object: the key, the href.
+_PLAIN_FIELDS = (KeyField, KeyIdField, HrefField)
+
+
+def _walk(serializer, prefix: str, model, selects: set, prefetches: list, columns: dict) -> None:
+    refs, opaque = [], False
     for field in serializer.fields.values():
         if getattr(field, "write_only", False):
             continue
         source = field.source
         if isinstance(field, RefField | UserRefField):
-            selects.add(prefix + source.replace(".", "__"))
-            for related in getattr(field, "select_related", ()):
-                selects.add(f"{prefix}{source}__{related}")
+            path = prefix + source.replace(".", "__")
+            selects.add(path)
+            nested = getattr(field, "select_related", ())
+            for related in nested:
+                selects.add(f"{path}__{related}")
+            if isinstance(field, UserRefField):
+                _need(columns, path, {get_user_model().USERNAME_FIELD})
+            else:
+                refs.append(path)
+                _need(columns, path, None if nested else field.columns())
         elif isinstance(field, serializers.ListSerializer):
             child = field.child
             relation = model._meta.get_field(source)
@@ -89,13 +137,34 @@ def _walk(serializer, prefix: str, model, selects: set, prefetches: list) -> Non
         elif isinstance(field, AuditSerializer) or (
             isinstance(field, serializers.Serializer) and source == "*"
         ):
-            _walk(field, prefix, model, selects, prefetches)
+            _walk(field, prefix, model, selects, prefetches, columns)
+        elif "." in source:
+            *through, name = source.split(".")
+            _need(columns, prefix + "__".join(through), {name})
+        elif not (isinstance(field, _PLAIN_FIELDS) or _is_column(model, source)):
+            opaque = True  # a property or method may read any joined object
         for related in getattr(field, "prefetch_related", ()):
             if isinstance(related, Prefetch):  # a Prefetch carries its own (joined) queryset
                 related = Prefetch(prefix + related.prefetch_through, queryset=related.queryset)
             else:
                 related = prefix + related
             prefetches.append(related)
+    if opaque:
+        for path in refs:
+            columns[path] = None
+
+
+def _need(columns: dict, path: str, wanted: set[str] | None) -> None:
+    known = columns.get(path, set())
+    columns[path] = None if wanted is None or known is None else known | wanted
+
+
+def _is_column(model, name: str) -> bool:
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return field.concrete and not field.is_relation
 
 
 _OPTIMIZED: dict[tuple[type, type], QuerySet] = {}
@@ -110,6 +179,9 @@ class ObjectViewSet(viewsets.GenericViewSet):
     delete_service: Callable[..., None] | None = None
     # Part inventory demands If-Match on every PATCH and DELETE (428 without it).
     if_match_required = False
+    # A lock the services take before any row lock (kit structure): taken first here too, so the
+    # row lock for If-Match never comes before it and two writers cannot deadlock.
+    write_lock: Callable[[], None] | None = None
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     @property
@@ -159,7 +231,7 @@ class ObjectViewSet(viewsets.GenericViewSet):
         queryset = self.queryset.all() if for_update else self.get_queryset()
         if for_update:
             queryset = queryset.select_for_update()
-        instance = queryset.filter(pk=key).first() if _is_digits(str(key)) else None
+        instance = queryset.filter(pk=parse_key(key)).first() if parse_key(key) else None
         if instance is None:
             raise errors.error(errors.OBJECT_NOT_FOUND, OBJECT=self.model.API_OBJECT, KEY=key)
         self.check_object_permissions(self.request, instance)
@@ -180,6 +252,7 @@ class ObjectViewSet(viewsets.GenericViewSet):
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         payload = self.payload(request)
         with transaction.atomic():
+            self.take_write_lock()
             instance = self.get_object(for_update=True)
             self.check_if_match(request, instance)
             serializer = self.get_serializer(instance, data=payload, partial=True)
@@ -189,6 +262,7 @@ class ObjectViewSet(viewsets.GenericViewSet):
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         with transaction.atomic():
+            self.take_write_lock()
             instance = self.get_object(for_update=True)
             self.check_if_match(request, instance)
             type(self).delete_service(instance=instance, user=request.user)
@@ -200,6 +274,10 @@ class ObjectViewSet(viewsets.GenericViewSet):
     # --- protocol checks -------------------------------------------------------------------
     def payload(self, request: Request) -> dict[str, Any]:
         return request_payload(request)
+
+    def take_write_lock(self) -> None:
+        if self.write_lock is not None:
+            type(self).write_lock()
 
     def check_if_match(self, request: Request, instance: models.Model) -> None:
         header = request.headers.get("If-Match")

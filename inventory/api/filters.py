@@ -1,6 +1,6 @@
 import django_filters
-from django import forms
 
+from config.api.filters import KeyFilter
 from inventory.models import (
     InventoryTransaction,
     Item,
@@ -30,12 +30,6 @@ class WarehouseFilter(django_filters.FilterSet):
     class Meta:
         model = Warehouse
         fields = ["id", "status"]
-
-
-class KeyFilter(django_filters.Filter):
-    """`?part=27`: a referenced object's key; anything but an integer is a 400."""
-
-    field_class = forms.IntegerField
 
 
 class PartInventoryFilter(django_filters.FilterSet):

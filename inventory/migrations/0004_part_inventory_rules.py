@@ -41,8 +41,10 @@ CREATE OR REPLACE FUNCTION inventory_part_inventory_matches_part() RETURNS trigg
 DECLARE
     part RECORD;
 BEGIN
+    -- FOR SHARE: a concurrent change of the part's tracking waits for this row, or this
+    -- row waits for it and then sees the new tracking.
     SELECT item_type, enable_serial_no, enable_lot_category INTO part
-        FROM inventory_item WHERE key = NEW.part_id;
+        FROM inventory_item WHERE key = NEW.part_id FOR SHARE;
     IF part.item_type NOT IN ('inventory', 'stockableKit') THEN
         RAISE EXCEPTION 'new row violates check constraint "part_inventory_part_is_stocked"'
             USING ERRCODE = 'check_violation';

@@ -1,11 +1,12 @@
 import django_filters
 
+from config.api.filters import KeyFilter
 from kitcomponents.models import KitComponent
 
 
 class KitComponentFilter(django_filters.FilterSet):
-    kit = django_filters.NumberFilter(field_name="kit_id")
-    component = django_filters.NumberFilter(field_name="component_id")
+    kit = KeyFilter(field_name="kit_id")
+    component = KeyFilter(field_name="component_id")
 
     class Meta:
         model = KitComponent

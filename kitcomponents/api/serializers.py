@@ -18,7 +18,7 @@ COMPONENT_EXTRA = {
 class KitComponentSerializer(IntacctSerializer):
     id = KeyIdField()
     kit = RefField(Item.objects.all())
-    component = RefField(Item.objects.all(), extra=COMPONENT_EXTRA)
+    component = RefField(Item.objects.all(), extra=COMPONENT_EXTRA, reads=("standard_cost",))
     numberOfUnits = NumberField(source="number_of_units")
     # Wider than the column, so 101 or 1000 get the service's "between 0 and 100".
     revenuePercentage = NumberField(source="revenue_percentage", required=False, allow_null=True)

@@ -9,3 +9,4 @@ class KitComponentViewSet(ObjectViewSet):
     serializer_class = KitComponentSerializer
     filterset_class = KitComponentFilter
     delete_service = services.kit_component_delete
+    write_lock = services.kit_structure_lock

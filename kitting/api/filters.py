@@ -1,12 +1,13 @@
 import django_filters
 
+from config.api.filters import KeyFilter
 from kitting.models import PartKit, PartKitStatus, Run, RunStatus
 
 
 class RunFilter(django_filters.FilterSet):
     id = django_filters.CharFilter(field_name="code")
     status = django_filters.ChoiceFilter(choices=RunStatus.choices)
-    part = django_filters.NumberFilter(field_name="part_id")
+    part = KeyFilter(field_name="part_id")
 
     class Meta:
         model = Run
@@ -14,7 +15,7 @@ class RunFilter(django_filters.FilterSet):
 
 
 class PartKitFilter(django_filters.FilterSet):
-    run = django_filters.NumberFilter(field_name="run_id")
+    run = KeyFilter(field_name="run_id")
     status = django_filters.ChoiceFilter(choices=PartKitStatus.choices)
 
     class Meta:
