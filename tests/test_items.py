@@ -454,6 +454,12 @@ def test_tracking_flags_sent_false_on_other_types_are_fine(api, item_type):
         "tracking": {"enableSerialNo": False, "enableLotCategory": False},
     }
     assert post(api, body).status_code == 201
+    stored = Item.objects.get(code="T")
+    assert (stored.item_type, stored.enable_serial_no, stored.enable_lot_category) == (
+        item_type,
+        False,
+        False,
+    )
 
 
 def test_patch_cannot_enable_tracking_on_a_non_stocked_item(api, items):

@@ -139,7 +139,8 @@ def test_issue_served_under_the_intacct_prefix(api, shop):
 
 def test_issue_by_part_inventory_id(api, shop):
     body = {"key": str(shop["kit"].pk), "partInventory": {"id": str(shop["lot"].pk)}, "quantity": 1}
-    assert api.post(ISSUE, body, format="json").status_code == 200
+    response = api.post(ISSUE, body, format="json")
+    assert response.json() == kit_move_result(shop["kit"], shop["lot"], 1)
 
 
 def test_issue_more_than_on_hand_is_422_naming_both_and_changes_nothing(api, shop):

@@ -179,6 +179,8 @@ def test_patch_to_a_taken_id_is_409(api, admin_user, main_wh):
 def test_patch_id_unchanged_is_fine(api, main_wh):
     response = api.patch(main_wh.href, {"id": "WH-MAIN", "name": "Same id"}, format="json")
     assert response.status_code == 200
+    main_wh.refresh_from_db()
+    assert (main_wh.code, main_wh.name, main_wh.version) == ("WH-MAIN", "Same id", 2)
 
 
 def test_unknown_field_is_400(api, main_wh):
