@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from config.api import errors
@@ -101,6 +101,21 @@ def _lock_inventories(keys) -> dict[int, PartInventory]:
 
 def _lock_inventory(part_inventory: PartInventory) -> PartInventory:
     locked = _lock_inventories([part_inventory.pk]).get(part_inventory.pk)
+    if locked is None:
+        raise _gone(part_inventory, "partInventory")
+    return locked
+
+
+def _lock_kit_inventory(kit: PartKit, part_inventory: PartInventory) -> PartInventory:
+    """Lock the inventory (after its kit) and read, in the same query, what the kit holds of it
+    as `kit_issued` (None: no line). The kit's lock guards its lines."""
+    held = PartKitLine.objects.filter(part_kit=kit.pk, part_inventory=OuterRef("pk"))
+    locked = (
+        PartInventory.objects.select_for_update()
+        .annotate(kit_issued=Subquery(held.values("issued_quantity")[:1]))
+        .filter(pk=part_inventory.pk)
+        .first()
+    )
     if locked is None:
         raise _gone(part_inventory, "partInventory")
     return locked
@@ -401,7 +416,7 @@ def part_kit_issue(
 ) -> KitMove:
     """Move `quantity` of the inventory from stock into the kit: an `issue` ledger row."""
     kit = _lock_kit(part_kit)
-    inventory = _lock_inventory(part_inventory)
+    inventory = _lock_kit_inventory(kit, part_inventory)
     violations = []
     if not kit.is_open:
         violations.append(_kit_closed(kit))
@@ -428,17 +443,16 @@ def part_kit_issue(
         run=kit.run,
     )
     # The kit's lock serializes every change to its lines.
-    line = PartKitLine.objects.filter(part_kit=kit, part_inventory=inventory).first()
-    if line is None:
-        line = PartKitLine.objects.create(
-            part_kit=kit, part_inventory=inventory, issued_quantity=quantity
-        )
+    issued = inventory.kit_issued
+    if issued is None:
+        PartKitLine.objects.create(part_kit=kit, part_inventory=inventory, issued_quantity=quantity)
+        issued = quantity
     else:
-        PartKitLine.objects.filter(pk=line.pk).update(
+        PartKitLine.objects.filter(part_kit=kit, part_inventory=inventory).update(
             issued_quantity=F("issued_quantity") + quantity
         )
-        line.issued_quantity += quantity
-    return KitMove(kit, inventory, line.issued_quantity)
+        issued += quantity
+    return KitMove(kit, inventory, issued)
 
 
 @transaction.atomic
@@ -453,22 +467,22 @@ def part_kit_move_to_inventory(
     """The reverse of issue: up to the issued quantity goes back to the same inventory record,
     optionally at a new location, with a `return` ledger row; a line that reaches 0 goes."""
     kit = _lock_kit(part_kit)
-    inventory = _lock_inventory(part_inventory)
+    inventory = _lock_kit_inventory(kit, part_inventory)
     if not kit.is_open:
         raise errors.rule_violations([_kit_closed(kit)])
-    line = PartKitLine.objects.filter(part_kit=kit, part_inventory=inventory).first()
-    if line is None:
+    issued = inventory.kit_issued
+    if issued is None:
         raise errors.rule_violation(
             errors.NOT_IN_KIT, "partInventory", KEY=inventory.pk, KIT=kit.pk
         )
     quantity, problem = _workflow_quantity(inventory, quantity)
-    if problem is None and quantity > line.issued_quantity:
+    if problem is None and quantity > issued:
         problem = errors.error(
             errors.MOVE_EXCEEDS_ISSUED,
             "quantity",
             REQUESTED=_text(quantity),
             KIT=kit.pk,
-            ISSUED=_text(line.issued_quantity),
+            ISSUED=_text(issued),
             KEY=inventory.pk,
         )
     if problem is not None:
@@ -483,11 +497,10 @@ def part_kit_move_to_inventory(
         run=kit.run,
         location=location,
     )
-    remaining = line.issued_quantity - quantity
+    remaining = issued - quantity
+    line = PartKitLine.objects.filter(part_kit=kit, part_inventory=inventory)
     if remaining:
-        PartKitLine.objects.filter(pk=line.pk).update(
-            issued_quantity=F("issued_quantity") - quantity
-        )
+        line.update(issued_quantity=F("issued_quantity") - quantity)
     else:
         line.delete()
     return KitMove(kit, inventory, remaining)

@@ -8,12 +8,14 @@ Differences from DOT's defaults, each because Intacct clients and SDKs rely on i
 - errors carry the ia::error body next to RFC 6749's `error` and `error_description`.
 """
 
+import hashlib
 import json
 
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as oauth_views
+from oauth2_provider.models import get_access_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2 import Server
 from oauthlib.oauth2.rfc6749.grant_types import ClientCredentialsGrant
@@ -22,6 +24,16 @@ from config.api import errors
 from config.api.responses import error_response
 
 _BOUND_CLIENT_CREDENTIALS = "client_credentials+user"
+# What validate_bearer_token, our authentication and the client throttle read of a token.
+_TOKEN_COLUMNS = (
+    "token",
+    "user",
+    "application",
+    "expires",
+    "scope",
+    "resource",
+    "application__user",
+)
 
 
 class _AlwaysIssueRefreshToken:
@@ -74,7 +86,17 @@ class IntacctOAuth2Validator(OAuth2Validator):
         return super().save_bearer_token(token, request, *args, **kwargs)
 
     def _load_access_token(self, token):
-        access_token = super()._load_access_token(token)
+        # DOT's lookup joins every column of the token and its application; a bearer check reads
+        # only these (the user stays whole: it becomes request.user). Looked up on every request,
+        # never cached, so a revoked token stops working at once.
+        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+        access_token = (
+            get_access_token_model()
+            .objects.select_related("application", "user")
+            .only(*_TOKEN_COLUMNS)
+            .filter(token_checksum=checksum)
+            .first()
+        )
         if access_token is not None and access_token.user_id is None and access_token.application:
             access_token.user = access_token.application.user
         return access_token

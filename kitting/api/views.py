@@ -122,7 +122,7 @@ class PartKitIssueView(WorkflowView):
     result_description = "The kit, the inventory's on-hand quantity now, what the kit holds of it"
 
     def perform(self, user, *, key, **data):
-        return services.part_kit_issue(user=user, part_kit=selectors.part_kit_get(key), **data)
+        return services.part_kit_issue(user=user, part_kit=selectors.part_kit_ref(key), **data)
 
 
 @extend_schema(
@@ -152,7 +152,7 @@ class PartKitMoveToInventoryView(WorkflowView):
 
     def perform(self, user, *, key, **data):
         return services.part_kit_move_to_inventory(
-            user=user, part_kit=selectors.part_kit_get(key), **data
+            user=user, part_kit=selectors.part_kit_ref(key), **data
         )
 
 
