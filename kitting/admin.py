@@ -182,7 +182,13 @@ class PartKitAdmin(ServiceModelAdmin):
         return ("run", "stock_moves", "requirements", *AUDIT_FIELDS)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("run__part")
+        # The requirements table reads every line's part inventory and every kit component.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("run__part")
+            .prefetch_related("lines__part_inventory", *selectors.REQUIREMENTS_PREFETCH)
+        )
 
     @admin.display(description="requirements")
     def requirements(self, kit):

@@ -409,6 +409,23 @@ def test_admin_issues_moves_back_and_cancels_through_the_services(client, admin_
     assert fresh(part_kit).status == "canceled"
 
 
+def test_admin_change_page_query_count_does_not_grow_with_lines(client, admin_user, bench):
+    client.force_login(admin_user)
+    small = _filled_kit(admin_user, bench, 1, "S")
+    large = _filled_kit(admin_user, bench, 10, "L")
+
+    def admin_queries(part_kit) -> tuple[int, bytes]:
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(f"/admin/kitting/partkit/{part_kit.pk}/change/")
+        assert page.status_code == 200
+        return len(captured), page.content
+
+    count_small, _ = admin_queries(small)
+    count_large, content = admin_queries(large)
+    assert content.count(b"<td>L-C") == 10  # every requirement row is on the page
+    assert count_large == count_small
+
+
 def test_admin_stock_moves_need_both_permissions(client, bench, admin_user):
     part_kit = kit(admin_user, bench["run"])
     user = make_user("clerk", "kitting.change_partkit", "kitting.view_partkit")

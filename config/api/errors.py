@@ -73,6 +73,13 @@ INVALID_PARAMETER = _spec(
 INVALID_QUERY = _spec(
     "KS-4004", 400, "invalidRequest", "KS.INVALID_QUERY", "Invalid query: {REASON}"
 )
+NOT_UNICODE_TEXT = _spec(
+    "KS-4010",
+    400,
+    "invalidRequest",
+    "KS.NOT_UNICODE_TEXT",
+    "Invalid text at {POINTER}: {REASON}",
+)
 OAUTH_INVALID_REQUEST = _spec(
     "KS-4006", 400, "invalidRequest", "KS.OAUTH_INVALID_REQUEST", "OAuth2 request failed: {ERROR}"
 )

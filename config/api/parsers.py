@@ -5,6 +5,8 @@ import json
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
+from config.api import errors
+
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
@@ -14,8 +16,41 @@ class JSONParser(parsers.JSONParser):
     def parse(self, stream, media_type=None, parser_context=None):
         raw = stream.read() if stream is not None else b""
         try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            text = raw.decode("utf-8")
+            data = json.loads(text, parse_constant=_reject_constant)
         except UnicodeDecodeError as exc:
             raise ParseError("the body is not UTF-8") from exc
         except ValueError as exc:
             raise ParseError(str(exc)) from exc
+        if "\\ud" in text.lower():
+            reject_lone_surrogates(data)
+        return data
+
+
+def reject_lone_surrogates(body) -> None:
+    """JSON may escape half a UTF-16 pair ("\\ud800"); no database stores it and no response
+    can echo it, so it is refused wherever it appears, naming where (a JSON pointer)."""
+    stack = [("", body)]
+    while stack:
+        pointer, value = stack.pop()
+        if isinstance(value, dict):
+            for name, member in value.items():
+                if not _is_unicode(name):
+                    _refuse(pointer or "/", "a member name is not valid Unicode text")
+                stack.append((f"{pointer}/{name}", member))
+        elif isinstance(value, list):
+            stack.extend((f"{pointer}/{index}", item) for index, item in enumerate(value))
+        elif isinstance(value, str) and not _is_unicode(value):
+            _refuse(pointer, "the string is not valid Unicode text (a lone surrogate)")
+
+
+def _refuse(pointer: str, reason: str):
+    raise errors.error(errors.NOT_UNICODE_TEXT, pointer, POINTER=pointer, REASON=reason)
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

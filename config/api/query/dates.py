@@ -82,6 +82,8 @@ def period(value: str, *, datetime_column: bool, as_of: dt.date) -> Period | Non
     if value in MACROS:
         first, last = macro_days(value, as_of)
         return _days(first, last, datetime_column)
+    if not value.isascii():  # the parsers' \d also takes other scripts' digits (U+FF12)
+        return None
     try:
         day = parse_date(value)
     except ValueError:

@@ -36,6 +36,9 @@ class Or:
 Node = Ref | And | Or
 
 MAX_DEPTH = 32
+# Filter numbers in one expression, repeats counted: each is a branch of the SQL condition, and
+# SQLite refuses an expression tree deeper than 1000.
+MAX_REFERENCES = 100
 
 _TOKEN = re.compile(r"\s*(?:(\d+)|(\()|(\))|([A-Za-z]+)|(\S))")
 
@@ -70,6 +73,17 @@ def _tokens(text: str) -> list[_Token]:
         index = match.end()
     out.append(_Token("end", "", len(text) + 1))
     return out
+
+
+def references(node: Node | None):
+    """Every filter reference in the tree, repeats included."""
+    stack = [] if node is None else [node]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Ref):
+            yield node
+        else:
+            stack.extend(node.operands)
 
 
 def parse(text: str, count: int) -> Node | None:
@@ -108,6 +122,7 @@ class _Parser:
         self.count = count
         self.seen: set[int] = set()
         self.depth = 0
+        self.references = 0
 
     def peek(self) -> _Token:
         return self.tokens[self.index]
@@ -134,7 +149,14 @@ class _Parser:
     def factor(self) -> Node:
         token = self.take()
         if token.kind == "number":
-            number = int(token.text)
+            self.references += 1
+            if self.references > MAX_REFERENCES:
+                raise ExpressionError(
+                    f"more than {MAX_REFERENCES} filter numbers at position {token.position}: "
+                    f"an expression names filters at most {MAX_REFERENCES} times"
+                )
+            # A number longer than any filter count is out of range: no need to convert it.
+            number = int(token.text) if len(token.text) <= 9 else 0
             if not 1 <= number <= self.count:
                 available = (
                     f"there are {self.count} filters" if self.count != 1 else "there is 1 filter"

@@ -3,7 +3,15 @@
 from drf_spectacular.utils import OpenApiResponse
 
 from config.api.query.dates import MACROS
+from config.api.query.expression import MAX_REFERENCES
 from config.api.query.registry import registry
+from config.api.query.selectors import (
+    MAX_EXPONENT,
+    MAX_FIELDS,
+    MAX_FILTERS,
+    MAX_PERIODS,
+    MAX_VALUES,
+)
 from config.api.schema import IntacctAutoSchema, page_envelope
 from config.api.viewsets import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
@@ -41,6 +49,10 @@ row per object (`{{"key": "1", "kit.id": "Kit_1"}}`), or one per group with aggr
   come by key. `start` (default 1) and `size` (default {DEFAULT_PAGE_SIZE}, at most
   {MAX_PAGE_SIZE}) page them.
 - The whole request is one SQL query for the rows and one for the count.
+- Limits: {MAX_FIELDS} fields, {MAX_FILTERS} filters, {MAX_VALUES} values in all filters,
+  {MAX_PERIODS} dates in lists, {MAX_REFERENCES} filter numbers in `filterExpression` (each
+  repeat counted), numbers between -1e{MAX_EXPONENT} and 1e{MAX_EXPONENT}; strings must be
+  valid Unicode (no lone surrogate escapes).
 - Unknown objects and fields are 400 `REST-1043` with the name in `target`; any other malformed
   query is 400 (`KS-4004`; `KS-4007` operator, `KS-4008` value, `KS-4009` filterExpression).
   Querying an object needs its view permission (403 otherwise).

@@ -73,6 +73,9 @@ MAX_VALUES = 500  # in all the filters of a query together
 MAX_PERIODS = 100  # dates in lists: each is a branch of an OR, and SQLite limits their depth
 MAX_ORDER = 20
 MAX_INTEGER = 2**63 - 1
+# Powers of ten a number may have: PostgreSQL refuses a numeric past about 1e131072 (or below
+# 1e-16383) with an error; these bounds are far beyond any stored value on either side.
+MAX_EXPONENT = 1000
 
 ORDERED = (Kind.STRING, Kind.NUMBER, Kind.INTEGER, Kind.DATE, Kind.DATETIME, Kind.KEY)
 _COMPARE = ("$eq", "$ne", "$in", "$notIn")
@@ -220,7 +223,7 @@ def _filter_parameters(parameters: Any) -> tuple[bool, dt.date]:
     as_of = timezone.localdate()
     if raw not in (None, ""):
         parsed = None
-        if isinstance(raw, str):
+        if isinstance(raw, str) and raw.isascii():
             try:
                 parsed = parse_date(raw)
             except ValueError:
@@ -280,7 +283,11 @@ def _filters(builder: _Builder, filters: Any, expression: Any) -> Q | None:
         raise invalid("/filters", "filters must be an array")
     if len(filters) > MAX_FILTERS:
         raise invalid("/filters", f"a query takes at most {MAX_FILTERS} filters")
-    conditions = [builder.filter(item, index) for index, item in enumerate(filters)]
+    conditions, periods = [], []
+    for index, item in enumerate(filters):
+        before = builder.periods
+        conditions.append(builder.filter(item, index))
+        periods.append(builder.periods - before)
     if expression is None or expression == "":
         expression = "and"
     if not isinstance(expression, str):
@@ -291,10 +298,25 @@ def _filters(builder: _Builder, filters: Any, expression: Any) -> Q | None:
         raise errors.error(
             errors.QUERY_INVALID_EXPRESSION,
             "/filterExpression",
-            EXPRESSION=json.dumps(expression),
+            EXPRESSION=_shown(expression),
             REASON=str(exc),
         ) from exc
+    # A filter named twice is in the SQL twice: its dates count each time.
+    if sum(periods[ref.number - 1] for ref in expr.references(tree)) > MAX_PERIODS:
+        raise errors.error(
+            errors.QUERY_INVALID_EXPRESSION,
+            "/filterExpression",
+            EXPRESSION=_shown(expression),
+            REASON=f"its filters compare more than {MAX_PERIODS} dates in lists, counting each "
+            "time a filter is named",
+        )
     return None if tree is None else _combine(tree, conditions)
+
+
+def _shown(expression: str) -> str:
+    """The expression quoted for a message, cut short: the reason names the position."""
+    shown = json.dumps(expression)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
 
 
 def _combine(node: expr.Node, conditions: list[Q]) -> Q:
@@ -400,9 +422,13 @@ class _Builder:
             return alias
         return column.annotation or column.orm
 
-    def queryset(self) -> QuerySet:
+    def queryset(self, *, selected: bool = False) -> QuerySet:
+        """The object's rows with every expression named; `selected` annotates rather than
+        aliases them, as aggregate() can only read annotations."""
         queryset = self.obj.queryset()
-        return queryset.alias(**self.aliases) if self.aliases else queryset
+        if not self.aliases:
+            return queryset
+        return queryset.annotate(**self.aliases) if selected else queryset.alias(**self.aliases)
 
     # --- one filter ---
     def filter(self, item: Any, index: int) -> Q:
@@ -575,6 +601,10 @@ def _any(parts) -> Q:
     return _NOTHING if combined is None else combined
 
 
+def _in_range(number: Decimal) -> bool:
+    return number.is_zero() or -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT
+
+
 def _binary(expression):
     collation = _BINARY_COLLATION.get(connection.vendor)
     return Collate(expression, collation) if collation else expression
@@ -652,7 +682,7 @@ class _Values:
         if isinstance(value, bool):
             return None
         if isinstance(value, int):
-            return Decimal(value)
+            return Decimal(value) if _in_range(Decimal(value)) else None
         if isinstance(value, float):
             return Decimal(repr(value)) if math.isfinite(value) else None
         if isinstance(value, str):
@@ -660,7 +690,7 @@ class _Values:
                 number = Decimal(value.strip())
             except InvalidOperation:
                 return None
-            return number if number.is_finite() else None
+            return number if number.is_finite() and _in_range(number) else None
         return None
 
     def integer(self, value):
@@ -693,11 +723,11 @@ _PARSERS = {
 # --- running it -------------------------------------------------------------------------------
 def _execute(request: _Request) -> dict[str, Any]:
     builder = request.builder
-    queryset = builder.queryset()
-    if request.where is not None:
-        queryset = queryset.filter(request.where)
     plain = [s for s in request.selected if not s.function]
     aggregates = {s.alias: _aggregate(builder, s) for s in request.selected if s.function}
+    queryset = builder.queryset(selected=bool(aggregates and not plain))
+    if request.where is not None:
+        queryset = queryset.filter(request.where)
     start, size = request.start, request.size
 
     if aggregates and not plain:
