@@ -10,9 +10,8 @@ from inventory import services as inventory_services
 from inventory.models import InventoryTransaction, PartInventory
 from kitting import services
 from kitting.models import CLOSED_KIT_STATUSES, PartKitLine
+from tests.expect import FAILED_META, ONE, audit, ref  # noqa: F401 (re-exported)
 
-ONE = {"totalCount": 1, "totalSuccess": 1, "totalError": 0}
-FAILED_META = {"totalCount": 1, "totalSuccess": 0, "totalError": 1}
 ISSUE = "/workflows/inventory-control/part-kit/issue"
 MOVE = "/workflows/inventory-control/part-kit/move-to-inventory"
 COMPLETE = "/workflows/inventory-control/run/complete"
@@ -147,10 +146,6 @@ def run_closed(run, target: str, reason: str) -> dict:
     )
 
 
-def ref(obj) -> dict:
-    return {"key": str(obj.pk), "id": obj.api_id, "href": obj.href}
-
-
 def inventory_ref(inventory) -> dict:
     """A part inventory as a kit's partInventories and a run's installations render it."""
     return {
@@ -158,22 +153,6 @@ def inventory_ref(inventory) -> dict:
         "serialNumber": inventory.serial_number,
         "lotNumber": inventory.lot_number,
         "part": ref(inventory.part),
-    }
-
-
-def audit(obj, user) -> dict:
-    user_ref = {
-        "key": str(user.pk),
-        "id": user.get_username(),
-        "href": f"/objects/company-config/user/{user.pk}",
-    }
-    return {
-        "createdDateTime": obj.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "modifiedDateTime": obj.modified_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "createdBy": str(user.pk),
-        "modifiedBy": str(user.pk),
-        "createdByUser": user_ref,
-        "modifiedByUser": user_ref,
     }
 
 
