@@ -86,20 +86,26 @@ class IntacctOAuth2Validator(OAuth2Validator):
         return super().save_bearer_token(token, request, *args, **kwargs)
 
     def _load_access_token(self, token):
-        # DOT's lookup joins every column of the token and its application; a bearer check reads
-        # only these (the user stays whole: it becomes request.user). Looked up on every request,
-        # never cached, so a revoked token stops working at once.
-        checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        access_token = (
-            get_access_token_model()
-            .objects.select_related("application", "user")
-            .only(*_TOKEN_COLUMNS)
-            .filter(token_checksum=checksum)
-            .first()
-        )
-        if access_token is not None and access_token.user_id is None and access_token.application:
-            access_token.user = access_token.application.user
-        return access_token
+        return load_access_token(token)
+
+
+def load_access_token(token: str):
+    """The access token with this value, its application and its user, in one query.
+
+    DOT's own lookup joins every column of the token and its application; a bearer check reads
+    only these (the user stays whole: it becomes request.user). A client-credentials token acts
+    as its application's user."""
+    checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
+    access_token = (
+        get_access_token_model()
+        .objects.select_related("application", "user")
+        .only(*_TOKEN_COLUMNS)
+        .filter(token_checksum=checksum)
+        .first()
+    )
+    if access_token is not None and access_token.user_id is None and access_token.application:
+        access_token.user = access_token.application.user
+    return access_token
 
 
 def _accept_json_body(request: HttpRequest) -> HttpResponse | None:
