@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 from config.api import errors
@@ -57,3 +57,22 @@ def delete_unreferenced(instance: models.Model) -> None:
             KEY=instance.pk,
             REFERENCES=", ".join(names),
         ) from exc
+
+
+def check_unique_code(model: type[models.Model], code: str, exclude_pk=None) -> None:
+    """The Intacct `id` (model field `code`) is unique per object: a clash is 409 KS-4091."""
+    clash = model._default_manager.filter(code=code)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise errors.error(errors.DUPLICATE, "id", OBJECT=model.API_OBJECT, FIELD="id", VALUE=code)
+
+
+def save_unique_code(obj: models.Model, **save_kwargs: Any) -> None:
+    """Save; a concurrent writer that took the same id after our check becomes the same 409."""
+    try:
+        with transaction.atomic():
+            obj.save(**save_kwargs)
+    except IntegrityError:
+        check_unique_code(type(obj), obj.code, exclude_pk=obj.pk)
+        raise

@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from config.api import errors
 from config.api.fields import decimal_string
-from config.services import apply_changes, delete_unreferenced, reject_immutable_changes
+from config.services import (
+    apply_changes,
+    check_unique_code,
+    delete_unreferenced,
+    reject_immutable_changes,
+    save_unique_code,
+)
 from inventory.models import (
     KIT_TYPES,
     STOCKED_TYPES,
@@ -66,33 +72,15 @@ def _item_rules(item: Item) -> list[errors.ApiError]:
     return violations
 
 
-def _check_unique_code(model, code: str, exclude_pk=None) -> None:
-    clash = model.objects.filter(code=code)
-    if exclude_pk is not None:
-        clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise errors.error(errors.DUPLICATE, "id", OBJECT=model.API_OBJECT, FIELD="id", VALUE=code)
-
-
-def _save_unique_code(obj: Item | Warehouse) -> None:
-    """Save; a concurrent writer that took the same id after our check becomes the same 409."""
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError:
-        _check_unique_code(type(obj), obj.code, exclude_pk=obj.pk)
-        raise
-
-
 @transaction.atomic
 def item_create(*, user, code: str, name: str, item_type: str, **fields: Any) -> Item:
     item = Item(code=code, name=name, item_type=item_type, **fields)
     violations = _item_rules(item)
     if violations:
         raise errors.rule_violations(violations)
-    _check_unique_code(Item, code)
+    check_unique_code(Item, code)
     item.stamp(user, created=True)
-    _save_unique_code(item)
+    save_unique_code(item)
     return item
 
 
@@ -146,9 +134,9 @@ def warehouse_create(*, user, code: str, name: str, **fields: Any) -> Warehouse:
     violations = _warehouse_rules(warehouse)
     if violations:
         raise errors.rule_violations(violations)
-    _check_unique_code(Warehouse, code)
+    check_unique_code(Warehouse, code)
     warehouse.stamp(user, created=True)
-    _save_unique_code(warehouse)
+    save_unique_code(warehouse)
     return warehouse
 
 
@@ -159,9 +147,9 @@ def warehouse_update(*, warehouse: Warehouse, user, data: dict[str, Any]) -> War
     if violations:
         raise errors.rule_violations(violations)
     if "code" in data:
-        _check_unique_code(Warehouse, warehouse.code, exclude_pk=warehouse.pk)
+        check_unique_code(Warehouse, warehouse.code, exclude_pk=warehouse.pk)
     warehouse.stamp(user)
-    _save_unique_code(warehouse)
+    save_unique_code(warehouse)
     return warehouse
 
 

@@ -22,7 +22,12 @@ from django.utils import timezone
 
 from config.api import errors
 from config.api.fields import decimal_string
-from config.services import delete_unreferenced, reject_immutable_changes
+from config.services import (
+    check_unique_code,
+    delete_unreferenced,
+    reject_immutable_changes,
+    save_unique_code,
+)
 from inventory.models import (
     STOCKED_TYPES,
     InventoryTransaction,
@@ -214,14 +219,6 @@ def _run_rules(run: Run) -> list[errors.ApiError]:
     return violations
 
 
-def _check_unique_run_code(code: str, exclude_pk: int | None = None) -> None:
-    clash = Run.objects.filter(code=code)
-    if exclude_pk is not None:
-        clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise errors.error(errors.DUPLICATE, "id", OBJECT=Run.API_OBJECT, FIELD="id", VALUE=code)
-
-
 @transaction.atomic
 def run_create(
     *,
@@ -238,9 +235,9 @@ def run_create(
         violations.append(errors.error(errors.RUN_COMPLETED_BY_WORKFLOW, "status"))
     if violations:
         raise errors.rule_violations(violations)
-    _check_unique_run_code(code)
+    check_unique_code(Run, code)
     run.stamp(user, created=True)
-    run.save(force_insert=True)
+    save_unique_code(run, force_insert=True)
     return run
 
 
@@ -284,7 +281,7 @@ def run_update(*, run: Run, user, data: dict[str, Any]) -> Run:
     if violations:
         raise errors.rule_violations(violations)
     if "code" in data:
-        _check_unique_run_code(run.code, exclude_pk=run.pk)
+        check_unique_code(Run, run.code, exclude_pk=run.pk)
     if status == RunStatus.CANCELED:
         kits = list(
             PartKit.objects.select_for_update()
@@ -295,7 +292,7 @@ def run_update(*, run: Run, user, data: dict[str, Any]) -> Run:
         _return_to_stock(kits, user)
         _set_kit_status(kits, PartKitStatus.CANCELED, user)
     run.stamp(user)
-    run.save()
+    save_unique_code(run)
     return run
 
 

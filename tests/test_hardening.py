@@ -177,3 +177,35 @@ def test_a_tracking_change_and_an_inventory_create_cannot_both_win(admin_user):
         assert sorted(statuses) in ([200, 422], [201, 422])
         assert part.enable_serial_no is (statuses[0] == 200)
         assert has_inventory is (statuses[1] == 201)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_run_id_taken_while_we_insert_is_the_same_409(admin_user):
+    """Deterministic race: our insert waits on the unique index behind an open transaction that
+    holds the same id; when it commits, we must answer KS-4091, not a generic conflict."""
+    from django.db import transaction
+
+    from kitting import services as kitting_services
+
+    results = []
+
+    def late_request():
+        client = APIClient()
+        client.force_authenticate(admin_user)
+        try:
+            response = client.post("/objects/inventory-control/run", {"id": "RUN-R"}, format="json")
+            results.append((response.status_code, response.json()))
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        kitting_services.run_create(user=admin_user, code="RUN-R")
+        late = threading.Thread(target=late_request)
+        late.start()
+        late.join(timeout=1.0)  # it passes the uniqueness check, then blocks on the index
+        assert late.is_alive()
+    late.join(timeout=30)
+    [(status, body)] = results
+    assert status == 409
+    assert body["ia::result"]["ia::error"]["errorId"] == "KS-4091"
