@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from config.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm
-from inventory import services
+from inventory import selectors, services
 from inventory.api.serializers import (
     ItemSerializer,
     PartInventorySerializer,
@@ -28,13 +28,11 @@ class TrackingFilter(admin.SimpleListFilter):
         return TrackingType.choices
 
     def queryset(self, request, queryset):
-        # Serial wins over lot, as trackingType reads.
-        if self.value() == TrackingType.SERIAL:
-            return queryset.filter(enable_serial_no=True)
-        if self.value() == TrackingType.LOT:
-            return queryset.filter(enable_serial_no=False, enable_lot_category=True)
-        if self.value() == TrackingType.UNTRACKED:
-            return queryset.filter(enable_serial_no=False, enable_lot_category=False)
+        # The same expression as trackingType in the API and the query service.
+        if self.value() in TrackingType.values:
+            return queryset.alias(tracking=selectors.item_tracking_type()).filter(
+                tracking=self.value()
+            )
         return queryset
 
 
@@ -111,10 +109,10 @@ class ItemAdmin(ServiceModelAdmin):
         return self.fieldsets if obj is not None else self.fieldsets[:-1]
 
     def get_readonly_fields(self, request, obj=None):
-        # id, itemType and costMethod are immutable after create (contract section 3).
+        # What the service refuses to change after create is read-only here (contract 3).
         if obj is None:
             return AUDIT_FIELDS
-        return ("code", "item_type", "cost_method", *AUDIT_FIELDS)
+        return (*services.ITEM_IMMUTABLE, *AUDIT_FIELDS)
 
     def get_inlines(self, request, obj):
         return [KitComponentInline] if obj is not None and obj.is_kit else []
@@ -206,7 +204,7 @@ class PartInventoryAdmin(ServiceModelAdmin):
         if obj is None:
             return AUDIT_FIELDS
         # The part is immutable after create (contract 6.2).
-        return ("part", *PART_INVENTORY_READ_ONLY, *AUDIT_FIELDS)
+        return (*services.PART_INVENTORY_IMMUTABLE, *PART_INVENTORY_READ_ONLY, *AUDIT_FIELDS)
 
     def service_create(self, *, user, data):
         return services.part_inventory_create(user=user, **data)

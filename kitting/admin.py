@@ -179,7 +179,7 @@ class PartKitAdmin(ServiceModelAdmin):
         # A kit allocates stock to one run for good.
         if obj is None:
             return AUDIT_FIELDS
-        return ("run", "stock_moves", "requirements", *AUDIT_FIELDS)
+        return (*services.PART_KIT_IMMUTABLE, "stock_moves", "requirements", *AUDIT_FIELDS)
 
     def get_queryset(self, request):
         # The requirements table reads every line's part inventory and every kit component.
