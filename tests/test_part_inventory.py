@@ -4,13 +4,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from inventory import services
 from inventory.models import InventoryTransaction, Item, PartInventory, Warehouse
+from kitting import services as kitting_services
 from kitting.models import Installation, PartKit, PartKitLine, Run
 from tests.conftest import make_user
 
@@ -87,53 +87,26 @@ def ledger_of(inventory_id: int) -> list[tuple]:
 
 
 def issue(inventory: PartInventory, kit: PartKit, quantity, user) -> None:
-    """Put a kitting issue in the database as kitting's services do: F() under the row lock,
-    the kit line and the `issue` ledger row, in one transaction."""
-    quantity = Decimal(quantity)
-    with transaction.atomic():
-        PartInventory.objects.select_for_update().get(pk=inventory.pk)
-        PartInventory.objects.filter(pk=inventory.pk).update(
-            quantity=F("quantity") - quantity,
-            kitted_quantity=F("kitted_quantity") + quantity,
-            version=F("version") + 1,
-        )
-        PartKitLine.objects.create(part_kit=kit, part_inventory=inventory, issued_quantity=quantity)
-        inventory.refresh_from_db()
-        services.inventory_transaction_create(
-            part_inventory=inventory,
-            type="issue",
-            user=user,
-            quantity=-quantity,
-            kitted_quantity=quantity,
-            quantity_after=inventory.quantity,
-            part_kit=kit,
-            run=kit.run,
-        )
+    """Issue through kitting's own workflow service, so these tests see what kitting writes."""
+    kitting_services.part_kit_issue(
+        user=user, part_kit=kit, part_inventory=inventory, quantity=Decimal(quantity)
+    )
 
 
 def install(inventory: PartInventory, kit: PartKit, quantity, user) -> None:
-    """What run completion does to one kit line: kitted -> installed, an Installation row."""
-    quantity = Decimal(quantity)
-    with transaction.atomic():
-        PartInventory.objects.select_for_update().get(pk=inventory.pk)
-        PartInventory.objects.filter(pk=inventory.pk).update(
-            kitted_quantity=F("kitted_quantity") - quantity,
-            installed_quantity=F("installed_quantity") + quantity,
-            version=F("version") + 1,
+    """Install what the kit holds by completing its run (run/complete), as kitting does. The run
+    builds an untracked output part when it names none; `inventory`/`quantity` must be all the
+    kit holds."""
+    run = kit.run
+    assert PartKitLine.objects.get(part_kit=kit, part_inventory=inventory).issued_quantity == (
+        Decimal(quantity)
+    )
+    if run.part_id is None:
+        run.part = services.item_create(
+            user=user, code=f"OUT-{run.code}", name="Output", item_type="inventory"
         )
-        PartKitLine.objects.filter(part_kit=kit, part_inventory=inventory).delete()
-        Installation.objects.create(run=kit.run, part_inventory=inventory, quantity=quantity)
-        inventory.refresh_from_db()
-        services.inventory_transaction_create(
-            part_inventory=inventory,
-            type="install",
-            user=user,
-            kitted_quantity=-quantity,
-            installed_quantity=quantity,
-            quantity_after=inventory.quantity,
-            part_kit=kit,
-            run=kit.run,
-        )
+        run.save(update_fields=["part"])
+    kitting_services.run_complete(user=user, run=run)
 
 
 # --- fixtures --------------------------------------------------------------------------------
@@ -868,6 +841,9 @@ def test_delete_of_installed_inventory_is_409(api, admin_user, parts):
     issue(inventory, kit, 1, admin_user)
     install(inventory, kit, 1, admin_user)
     installation = Installation.objects.get()
+    # run/complete keeps the kit's line as the record of what it delivered; both refer to it.
+    line = PartKitLine.objects.get(part_inventory=inventory)
+    references = f"installation {installation.pk}, part kit line {line.pk}"
     before = snapshot()
     assert_error(
         delete(api, inventory, etag='"3"'),
@@ -877,10 +853,10 @@ def test_delete_of_installed_inventory_is_409(api, admin_user, parts):
             "KS-4092",
             "KS.STILL_REFERENCED",
             f"inventory-control/part-inventory {inventory.pk} cannot be deleted: it is still"
-            f" referenced by installation {installation.pk}",
+            f" referenced by {references}",
             OBJECT="inventory-control/part-inventory",
             KEY=inventory.pk,
-            REFERENCES=f"installation {installation.pk}",
+            REFERENCES=references,
         ),
     )
     assert snapshot() == before
