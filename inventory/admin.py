@@ -238,20 +238,8 @@ class InventoryTransactionAdmin(admin.ModelAdmin):
     list_select_related = ("part", "created_by")
     search_fields = ("=part_inventory_id", "part__code")
     ordering = ("-key",)
-    fields = (
-        "key",
-        "type",
-        "inventory",
-        "part",
-        "quantity",
-        "kitted_quantity",
-        "installed_quantity",
-        "quantity_after",
-        "part_kit_key",
-        "run_key",
-        "created_at",
-        "created_by",
-    )
+    # Every column of the list, read-only on the row page too.
+    fields = list_display
     readonly_fields = fields
 
     def has_add_permission(self, request):
