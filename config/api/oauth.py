@@ -11,29 +11,25 @@ Differences from DOT's defaults, each because Intacct clients and SDKs rely on i
 import hashlib
 import json
 
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.datastructures import MultiValueDict
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as oauth_views
-from oauth2_provider.models import get_access_token_model
+from oauth2_provider.models import get_access_token_model, get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2 import Server
 from oauthlib.oauth2.rfc6749.grant_types import ClientCredentialsGrant
 
 from config.api import errors
+from config.api.compiled import CompiledQuery
 from config.api.responses import error_response
 
 _BOUND_CLIENT_CREDENTIALS = "client_credentials+user"
-# What validate_bearer_token, our authentication and the client throttle read of a token.
-_TOKEN_COLUMNS = (
-    "token",
-    "user",
-    "application",
-    "expires",
-    "scope",
-    "resource",
-    "application__user",
-)
+# What validate_bearer_token, our authentication and the client throttle read of a token; its
+# application's key and user, and all of each user (it becomes request.user) come with it.
+_TOKEN_FIELDS = ("token", "user", "application", "expires", "scope", "resource")
 
 
 class _AlwaysIssueRefreshToken:
@@ -94,18 +90,68 @@ def load_access_token(token: str):
 
     DOT's own lookup joins every column of the token and its application; a bearer check reads
     only these (the user stays whole: it becomes request.user). A client-credentials token acts
-    as its application's user."""
+    as its application's user. Every request runs it, so it is compiled once (CompiledQuery)."""
     checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-    access_token = (
-        get_access_token_model()
-        .objects.select_related("application", "user")
-        .only(*_TOKEN_COLUMNS)
-        .filter(token_checksum=checksum)
-        .first()
-    )
-    if access_token is not None and access_token.user_id is None and access_token.application:
-        access_token.user = access_token.application.user
+    rows = _TOKEN_QUERY.rows(checksum=checksum)
+    if not rows:
+        return None
+    row = rows[0]
+    token_model, application_model, user_model = _token_models()
+    names = _token_names()
+    access_token = _instance(token_model, names["token"], row, 0)
+    width = len(names["token"])
+    application = _instance(application_model, names["application"], row, width)
+    width += len(names["application"])
+    users = [
+        _instance(user_model, names["user"], row, width),
+        _instance(user_model, names["user"], row, width + len(names["user"])),
+    ]
+    if application is not None:
+        application.user = users[1]
+        access_token.application = application
+    access_token.user = users[0] or (application.user if application is not None else None)
     return access_token
+
+
+def _token_models():
+    return get_access_token_model(), get_application_model(), get_user_model()
+
+
+def _token_names() -> dict[str, list[str]]:
+    """The attnames loaded of each model, in the order _token_lookup selects them."""
+    token_model, _, user_model = _token_models()
+    user_fields = [f.attname for f in user_model._meta.concrete_fields]
+    token_fields = [token_model._meta.get_field(name).attname for name in _TOKEN_FIELDS]
+    return {
+        "token": ["id", *token_fields],
+        "application": ["id", "user_id"],
+        "user": user_fields,
+    }
+
+
+def _token_lookup(checksum):
+    token_model, _, user_model = _token_models()
+    names = _token_names()
+    user = [f.name for f in user_model._meta.concrete_fields]
+    columns = [
+        *names["token"],
+        "application__id",
+        "application__user_id",
+        *(f"user__{name}" for name in user),
+        *(f"application__user__{name}" for name in user),
+    ]
+    return token_model.objects.filter(token_checksum=checksum).values_list(*columns)[:1]
+
+
+_TOKEN_QUERY = CompiledQuery(_token_lookup, checksum=str)
+
+
+def _instance(model, names: list[str], row: tuple, offset: int):
+    """A model instance from its columns in `row` (only those loaded); None if its key is null."""
+    values = row[offset : offset + len(names)]
+    if values[0] is None:
+        return None
+    return model.from_db(connection.alias, names, values)
 
 
 def _accept_json_body(request: HttpRequest) -> HttpResponse | None:

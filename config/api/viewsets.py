@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import errors, responses
+from config.api.compiled import CompiledQuery
 from config.api.fields import (
     HrefField,
     KeyField,
@@ -168,6 +169,7 @@ def _is_column(model, name: str) -> bool:
 
 
 _OPTIMIZED: dict[tuple[type, type], QuerySet] = {}
+_LIST_QUERIES: dict[type, CompiledQuery] = {}
 
 
 class ObjectViewSet(viewsets.GenericViewSet):
@@ -191,16 +193,32 @@ class ObjectViewSet(viewsets.GenericViewSet):
     # --- reads -----------------------------------------------------------------------------
     def list(self, request: Request, *args, **kwargs) -> Response:
         start, size = paging(request.query_params)
-        queryset = self.filter_queryset(self.queryset.all()).order_by("pk")
-        total = queryset.count()
-        id_field = self.model.API_ID_FIELD
-        columns = ("pk", id_field) if id_field else ("pk",)
-        rows = []
-        if start <= total:  # past the end nothing to fetch (a huge offset would overflow the DB)
-            rows = queryset.values_list(*columns)[start - 1 : start - 1 + size]
+        filterset = self.filterset_class
+        if filterset is not None and any(
+            name in request.query_params for name in filterset.base_filters
+        ):
+            queryset = self.filter_queryset(self.queryset.all()).order_by("pk")
+            total = queryset.count()
+            rows = []
+            if start <= total:  # past the end nothing to fetch (a huge offset would overflow)
+                rows = queryset.values_list(*self.ref_columns())[start - 1 : start - 1 + size]
+        else:
+            # Unfiltered, the common case: count and page compiled once (config.api.compiled).
+            compiled = _LIST_QUERIES.get(type(self))
+            if compiled is None:
+                compiled = _LIST_QUERIES[type(self)] = CompiledQuery(
+                    lambda: self.queryset.order_by("pk").values_list(*self.ref_columns())
+                )
+            total = compiled.count()
+            rows = compiled.page(offset=start - 1, limit=size) if start <= total else []
         base = f"/objects/{self.model.API_OBJECT}/"
         refs = [{"key": str(row[0]), "id": str(row[-1]), "href": f"{base}{row[0]}"} for row in rows]
         return Response(responses.page(refs, total=total, start=start, size=size))
+
+    def ref_columns(self) -> tuple[str, ...]:
+        """What a list row (a reference) reads: the key, and the field behind `id` if any."""
+        id_field = self.model.API_ID_FIELD
+        return ("pk", id_field) if id_field else ("pk",)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         instance = self.get_object()

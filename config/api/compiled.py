@@ -1,0 +1,171 @@
+"""Querysets compiled to SQL once, then run with new values: for the queries every request runs.
+
+Django turns a queryset into SQL on every evaluation, and on the hot paths (the bearer token
+check, a list page, a query-service page) building and compiling it costs more than PostgreSQL
+takes to answer. A plan is compiled from the queryset built with *markers* (values nothing real
+equals) in place of its parameters; a later run swaps the real values in at the markers'
+positions. A value Django would rewrite (`contains` wraps it in `%`, SQLite stores decimals and
+dates as text) rewrites its marker too, which is then not found: such a queryset is refused
+(`NotCompilable`) and its caller compiles as usual. Rows come back through the compiler's own
+converters, and statements go through the connection's cursor: logging and counting are unchanged.
+
+With `settings.COMPILED_QUERY_CHECKS` (the test suite sets it), every run also compiles the
+queryset with its real values and fails loudly if the SQL or parameters differ.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import count
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import EmptyResultSet, FullResultSet, ImproperlyConfigured
+from django.db import connection
+from django.db.models import QuerySet
+
+
+class NotCompilable(Exception):
+    """This queryset cannot be run from a compiled plan; compile it as usual."""
+
+
+def marker(index: int, value: Any) -> Any:
+    """A value of the same type as `value` that no real parameter equals, nor any other marker."""
+    kind = type(value)
+    if kind is str:
+        return f"\x1fMarker-{index}\x1f"
+    if kind is int:
+        return 2_147_480_000 + index  # within a 32-bit column's range
+    if kind is Decimal:
+        # More places than any column keeps: a value Django rounds to its column is refused.
+        return Decimal(f"987654.{index:04d}1234567890123456789")
+    if kind is dt.datetime:
+        return dt.datetime(2999, 1, 1, tzinfo=value.tzinfo) + dt.timedelta(microseconds=index + 1)
+    if kind is dt.date:
+        return dt.date(2999, 1, 1) + dt.timedelta(days=index)
+    raise NotCompilable(f"no marker for a {kind.__name__}")  # bool, float, None: not unique
+
+
+@dataclass(frozen=True)
+class Plan:
+    sql: str
+    params: tuple[Any, ...]
+    slots: tuple[tuple[int, ...], ...]  # for each value, its positions among the parameters
+    names: tuple[str, ...]  # the selected columns' names (values() keys)
+    converters: Any
+    compiler: Any
+
+    def bind(self, values: Sequence[Any]) -> tuple[Any, ...]:
+        params = list(self.params)
+        for value, positions in zip(values, self.slots, strict=True):
+            for position in positions:
+                params[position] = value
+        return tuple(params)
+
+    def rows(
+        self, values: Sequence[Any], *, prefix: str = "", suffix: str = "", extra: tuple = ()
+    ) -> list[tuple]:
+        """Run it; `prefix` and `suffix` wrap the SQL (a count; a LIMIT, its values in `extra`)."""
+        with connection.cursor() as cursor:
+            cursor.execute(prefix + self.sql + suffix, (*self.bind(values), *extra))
+            rows: Iterable = cursor.fetchall()
+        if self.converters:
+            rows = self.compiler.apply_converters(rows, self.converters)
+        return [tuple(row) for row in rows]
+
+
+def compile_plan(queryset: QuerySet, markers: Sequence[Any]) -> Plan:
+    """The plan of a queryset built with `markers` as its parameter values."""
+    query = queryset.query
+    compiler = query.get_compiler(connection=connection)
+    try:
+        sql, params = compiler.as_sql()
+    except (EmptyResultSet, FullResultSet) as exc:  # Django answers these without SQL
+        raise NotCompilable(str(exc)) from exc
+    slots = []
+    for value in markers:
+        positions = tuple(i for i, param in enumerate(params) if _same(param, value))
+        if not positions:
+            raise NotCompilable(f"{value!r} was rewritten on its way into the SQL")
+        slots.append(positions)
+    names = (*query.extra_select, *query.values_select, *query.annotation_select)
+    selected = [column for column, _, _ in compiler.select[: compiler.col_count]]
+    converters = compiler.get_converters(selected)
+    return Plan(sql, tuple(params), tuple(slots), names, converters, compiler)
+
+
+def _same(param: Any, value: Any) -> bool:
+    return type(param) is type(value) and param == value
+
+
+def check_plan(plan: Plan, queryset: Callable[[], QuerySet], values: Sequence[Any]) -> None:
+    """Under COMPILED_QUERY_CHECKS: the plan with `values` is the queryset compiled as usual."""
+    if not getattr(settings, "COMPILED_QUERY_CHECKS", False):
+        return
+    sql, params = queryset().query.get_compiler(connection=connection).as_sql()
+    if (plan.sql, plan.bind(values)) != (sql, tuple(params)):
+        raise AssertionError(
+            f"compiled plan differs:\n{plan.sql}\n{plan.bind(values)}\n"
+            f"from the queryset:\n{sql}\n{tuple(params)}"
+        )
+
+
+_IDS = count()
+
+
+class CompiledQuery:
+    """`build(**values)` returns a `values_list` queryset; `rows(**values)` runs it.
+
+    `parameters` names each parameter and its type (int or str). Used for the fixed queries
+    of the protocol layer: the bearer token lookup, an unfiltered list page.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], **parameters: type):
+        self.build = build
+        self.parameters = parameters
+        self._id = next(_IDS)
+        self._samples = {str: "", int: 0}
+
+    def rows(self, **values: Any) -> list[tuple]:
+        return self._run("rows", values)
+
+    def page(self, *, offset: int, limit: int, **values: Any) -> list[tuple]:
+        """Rows `offset` to `offset + limit` (the queryset itself must not be sliced)."""
+        return self._run("rows", values, suffix=" LIMIT %s OFFSET %s", extra=(limit, offset))
+
+    def count(self, **values: Any) -> int:
+        """How many rows the query matches (the count ignores its ordering)."""
+        rows = self._run("count", values, prefix="SELECT COUNT(*) FROM (", suffix=") counted")
+        return rows[0][0]
+
+    def _run(self, kind: str, values: dict[str, Any], **wrapping) -> list[tuple]:
+        plan = self._plan(kind)
+        ordered = [values[name] for name in self.parameters]
+        check_plan(plan, lambda: self._queryset(kind, values), ordered)
+        return plan.rows(ordered, **wrapping)
+
+    def _queryset(self, kind: str, values: dict[str, Any]) -> QuerySet:
+        queryset = self.build(**values)
+        if queryset.query.annotation_select or queryset.query.extra_select:
+            raise ImproperlyConfigured("a CompiledQuery selects plain fields only")
+        if kind == "count":
+            return queryset.order_by().values_list("pk")
+        return queryset
+
+    def _plan(self, kind: str) -> Plan:
+        # One plan per connection object: connections are per thread, and the converters are
+        # the connection's own.
+        plans = connection.__dict__.setdefault("_compiled_queries", {})
+        plan = plans.get((self._id, kind))
+        if plan is None:
+            markers = {
+                name: marker(i, self._samples[type_])
+                for i, (name, type_) in enumerate(self.parameters.items())
+            }
+            try:
+                plan = compile_plan(self._queryset(kind, markers), list(markers.values()))
+            except NotCompilable as exc:
+                raise ImproperlyConfigured(f"this CompiledQuery cannot be compiled: {exc}") from exc
+            plans[self._id, kind] = plan
+        return plan
