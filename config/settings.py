@@ -91,10 +91,6 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for the write lock instead of failing at once when two requests write together.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
-elif os.environ.get("DB_SERVER_SIDE_BINDING", "1") == "1":
-    # Server-side parameters: psycopg prepares a statement after a few runs of the same SQL, so
-    # PostgreSQL stops planning the same few queries on every request.
-    DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -67,12 +67,27 @@ class Plan:
         self, values: Sequence[Any], *, prefix: str = "", suffix: str = "", extra: tuple = ()
     ) -> list[tuple]:
         """Run it; `prefix` and `suffix` wrap the SQL (a count; a LIMIT, its values in `extra`)."""
-        with connection.cursor() as cursor:
+        with _cursor() as cursor:
             cursor.execute(prefix + self.sql + suffix, (*self.bind(values), *extra))
             rows: Iterable = cursor.fetchall()
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
         return [tuple(row) for row in rows]
+
+
+def _cursor():
+    """The connection's cursor; on PostgreSQL one that binds values server-side, so that psycopg
+    prepares a plan's statement after a few runs and PostgreSQL stops planning it every time.
+    (Not for every query: Django's GROUP BY over parameters fails with server-side binding.)"""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    # What connection.cursor() does, with another cursor class (Django has no option for one).
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
 
 
 def compile_plan(queryset: QuerySet, markers: Sequence[Any]) -> Plan:

@@ -31,7 +31,7 @@ from django.utils.dateparse import parse_date
 
 from config.api import errors, responses
 from config.api.fields import as_number
-from config.api.query import dates
+from config.api.query import dates, plans
 from config.api.query import expression as expr
 from config.api.query.registry import (
     Column,
@@ -725,34 +725,56 @@ def _execute(request: _Request) -> dict[str, Any]:
     builder = request.builder
     plain = [s for s in request.selected if not s.function]
     aggregates = {s.alias: _aggregate(builder, s) for s in request.selected if s.function}
-    queryset = builder.queryset(selected=bool(aggregates and not plain))
-    if request.where is not None:
-        queryset = queryset.filter(request.where)
-    start, size = request.start, request.size
+    base = builder.queryset(selected=bool(aggregates and not plain))
 
+    def filtered(where: Q | None) -> QuerySet:
+        return base if where is None else base.filter(where)
+
+    start, size = request.start, request.size
     if aggregates and not plain:
+        queryset = filtered(request.where)
         # One row of totals over every matching row.
         rows = [queryset.aggregate(**aggregates)] if start == 1 else []
         total = 1
     else:
         columns = {s.alias: F(builder.ref(s.column)) for s in plain}
-        rows_qs = queryset.values(**columns)
-        if aggregates:
-            rows_qs = rows_qs.annotate(**aggregates)
         # Stored fields (forward paths only) give one row per object: the count and the page's
         # keys need only the filters, not the joins of the selected columns.
         per_object = not aggregates and all(s.column.expression is None for s in plain)
-        total = queryset.count() if per_object else rows_qs.count()
-        rows = []
-        if start <= total:
-            ordering = _ordering(request, plain)
-            if per_object:
-                # A deferred join: however deep the page, walk an index for its keys alone, then
-                # fetch the selected columns of those rows.
-                keys = queryset.order_by(*ordering).values("pk")[start - 1 : start - 1 + size]
-                rows = list(rows_qs.filter(pk__in=keys).order_by(*ordering))
-            else:
-                rows = list(rows_qs.order_by(*ordering)[start - 1 : start - 1 + size])
+        ordering = _ordering(request, plain)
+
+        def build(where: Q | None) -> tuple[QuerySet, QuerySet]:
+            """The queryset counted and the page's rows, per object: a deferred join, so however
+            deep the page, an index is walked for its keys alone, then their columns fetched."""
+            matching = filtered(where)
+            keys = matching.order_by(*ordering).values("pk")[start - 1 : start - 1 + size]
+            rows_qs = matching.values(**columns).filter(pk__in=keys).order_by(*ordering)
+            return matching, rows_qs
+
+        compiled = None
+        if per_object and not builder.aliases:
+            shape = (
+                request.obj.name,
+                tuple((s.alias, s.column.path) for s in plain),
+                plans.ordering_shape(ordering),
+                start,
+                size,
+            )
+            compiled = plans.page(shape, request.where, build, start=start)
+        if compiled is not None:
+            total, rows = compiled
+        else:
+            queryset = filtered(request.where)
+            rows_qs = queryset.values(**columns)
+            if aggregates:
+                rows_qs = rows_qs.annotate(**aggregates)
+            total = queryset.count() if per_object else rows_qs.count()
+            rows = []
+            if start <= total:
+                if per_object:
+                    rows = list(build(request.where)[1])
+                else:
+                    rows = list(rows_qs.order_by(*ordering)[start - 1 : start - 1 + size])
     result = [{s.key: s.render(row[s.alias]) for s in request.selected} for row in rows]
     return responses.page(result, total=total, start=start, size=size)
 

@@ -1,0 +1,176 @@
+"""Compiled queries (config.api.compiled, config.api.query.plans): the SQL is compiled once per
+shape, later runs give what the queryset itself gives, and what cannot be compiled is refused
+or falls back to the usual path. The suite runs with COMPILED_QUERY_CHECKS on, so every request
+elsewhere also compares each plan with the queryset compiled as usual."""
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from config.api.compiled import CompiledQuery, NotCompilable, compile_plan, marker
+from inventory import services as inventory_services
+from inventory.models import Item
+
+pytestmark = pytest.mark.django_db
+
+
+def make_items(user, codes):
+    return [
+        inventory_services.item_create(
+            user=user, code=code, name=f"Item {code}", item_type="inventory"
+        )
+        for code in codes
+    ]
+
+
+BY_CODE = CompiledQuery(
+    lambda code: Item.objects.filter(code=code).values_list("pk", "code", "standard_cost"),
+    code=str,
+)
+ABOVE = CompiledQuery(
+    lambda key: Item.objects.filter(pk__gt=key).order_by("pk").values_list("pk", "code"),
+    key=int,
+)
+
+
+def test_compiled_query_gives_what_the_queryset_gives(admin_user):
+    items = make_items(admin_user, ["A", "B", "C", "D"])
+    assert BY_CODE.rows(code="B") == list(
+        Item.objects.filter(code="B").values_list("pk", "code", "standard_cost")
+    )
+    assert BY_CODE.rows(code="nothing") == []
+    first = items[0].pk
+    assert ABOVE.rows(key=first) == [(i.pk, i.code) for i in items[1:]]
+    assert ABOVE.count(key=first) == 3
+    assert ABOVE.page(key=first, offset=1, limit=1) == [(items[2].pk, "C")]
+
+
+def test_compiled_query_runs_one_statement_per_call(admin_user):
+    make_items(admin_user, ["A"])
+    BY_CODE.rows(code="A")  # compiled here
+    with CaptureQueriesContext(connection) as ctx:
+        BY_CODE.rows(code="A")
+        BY_CODE.rows(code="B")
+    assert len(ctx.captured_queries) == 2
+    assert ctx.captured_queries[0]["sql"].count("inventory_item") >= 1
+
+
+def test_a_value_django_rewrites_is_refused():
+    # `contains` wraps its value in % signs: the marker is not found in the SQL.
+    rewritten = CompiledQuery(
+        lambda name: Item.objects.filter(name__contains=name).values_list("pk"), name=str
+    )
+    with pytest.raises(ImproperlyConfigured, match="rewritten"):
+        rewritten.rows(name="x")
+
+
+def test_compile_plan_refuses_a_query_without_sql():
+    with pytest.raises(NotCompilable):
+        compile_plan(Item.objects.filter(pk__in=[]).values_list("pk"), [])
+
+
+def test_markers_differ_from_each_other_and_keep_the_type():
+    import datetime as dt
+    from decimal import Decimal
+
+    for sample in ("x", 5, Decimal("1.5"), dt.date(2024, 1, 1), dt.datetime(2024, 1, 1, 12)):
+        first, second = marker(0, sample), marker(1, sample)
+        assert type(first) is type(sample) and first != second
+    with pytest.raises(NotCompilable):
+        marker(0, True)
+
+
+def test_checks_catch_a_plan_that_differs(admin_user, settings):
+    make_items(admin_user, ["A"])
+    swapped = CompiledQuery(lambda code: Item.objects.filter(code=code).values_list("pk"), code=str)
+    swapped.rows(code="A")
+    plan = connection.__dict__["_compiled_queries"][swapped._id, "rows"]
+    broken = type(plan)(
+        plan.sql.replace("=", "<>"), plan.params, plan.slots, plan.names, None, None
+    )
+    connection.__dict__["_compiled_queries"][swapped._id, "rows"] = broken
+    with pytest.raises(AssertionError, match="compiled plan differs"):
+        swapped.rows(code="A")
+    settings.COMPILED_QUERY_CHECKS = False
+    assert swapped.rows(code="A") == []  # unchecked, the broken plan would run as it is
+
+
+# --- query-service plans ----------------------------------------------------------------------
+QUERY = "/services/core/query"
+
+
+def query(api, filters, **body):
+    response = api.post(
+        QUERY,
+        {"object": "inventory-control/item", "fields": ["id"], "filters": filters, **body},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    return [row["id"] for row in response.json()["ia::result"]], response.json()["ia::meta"]
+
+
+def test_requests_of_one_shape_share_a_plan(api, admin_user):
+    make_items(admin_user, ["A", "B", "C"])
+    connection.__dict__.pop("_query_plans", None)
+    assert query(api, [{"$eq": {"id": "A"}}])[0] == ["A"]
+    assert query(api, [{"$eq": {"id": "C"}}])[0] == ["C"]
+    assert query(api, [{"$eq": {"id": "nothing"}}])[0] == []
+    assert len(connection.__dict__["_query_plans"]) == 1
+    # Another page is another shape.
+    ids, meta = query(api, [{"$in": {"id": ["A", "B", "C"]}}], start=2, size=1)
+    assert ids == ["B"] and meta["totalCount"] == 3
+    assert len(connection.__dict__["_query_plans"]) == 2
+
+
+def test_values_that_change_the_sql_get_their_own_plans(api, admin_user):
+    make_items(admin_user, ["A", "B"])
+    # IN drops repeated values; "" and null are conditions of their own.
+    assert query(api, [{"$in": {"id": ["A", "B"]}}])[0] == ["A", "B"]
+    assert query(api, [{"$in": {"id": ["A", "A"]}}])[0] == ["A"]
+    assert query(api, [{"$eq": {"extendedDescription": None}}])[0] == []
+    assert query(api, [{"$ne": {"extendedDescription": None}}])[0] == ["A", "B"]
+    assert query(api, [{"$eq": {"extendedDescription": ""}}])[0] == ["A", "B"]
+    assert query(api, [{"$contains": {"name": ""}}])[0] == ["A", "B"]
+    assert query(api, [{"$contains": {"name": "B"}}])[0] == ["B"]
+    assert query(api, [{"$startsWith": {"id": "B"}}])[0] == ["B"]
+
+
+def test_filters_a_plan_cannot_hold_still_answer(api, admin_user):
+    make_items(admin_user, ["A", "B"])
+    # A list lookup ($has) is a subquery: not compiled, run as before.
+    ids, meta = query(api, [{"$has": {"kitComponents": "1"}}])
+    assert ids == [] and meta["totalCount"] == 0
+
+
+def test_a_bad_value_is_still_a_clear_error(api, admin_user):
+    make_items(admin_user, ["A"])
+    query(api, [{"$gt": {"key": "1"}}])
+    response = api.post(
+        QUERY,
+        {"object": "inventory-control/item", "fields": ["id"], "filters": [{"$gt": {"key": "x"}}]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "ia::result": {
+            "ia::error": {
+                "code": "invalidRequest",
+                "message": 'Invalid query: $gt on key takes a key (a string of digits), not "x"',
+                "errorId": "KS-4008",
+                "target": "/filters/0/$gt/key",
+                "additionalInfo": {
+                    "messageId": "KS.QUERY_INVALID_VALUE",
+                    "placeholders": {
+                        "OPERATOR": "$gt",
+                        "FIELD": "key",
+                        "EXPECTED": "a key (a string of digits)",
+                        "VALUE": '"x"',
+                    },
+                    "propertySet": {},
+                },
+                "supportId": response["X-Request-Id"],
+            }
+        },
+        "ia::meta": {"totalCount": 1, "totalSuccess": 0, "totalError": 1},
+    }
