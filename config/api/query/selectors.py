@@ -380,6 +380,8 @@ def _order_by(builder: _Builder, order_by: Any, selected: list[_Selected]) -> li
 
 # --- building the ORM query -------------------------------------------------------------------
 # Explicit truth values: an empty Q() would vanish when combined with `|`.
+# From this offset on, a page's keys are found before its columns are joined (a deferred join).
+DEEP_PAGE = 1000
 _NOTHING = Q(pk__in=[])
 _ALL = Q(pk__isnull=False)
 
@@ -744,12 +746,17 @@ def _execute(request: _Request) -> dict[str, Any]:
         ordering = _ordering(request, plain)
 
         def build(where: Q | None) -> tuple[QuerySet, QuerySet]:
-            """The queryset counted and the page's rows, per object: a deferred join, so however
-            deep the page, an index is walked for its keys alone, then their columns fetched."""
+            """The queryset counted, and the page's rows: fetched directly near the start; deep
+            in the result a deferred join, so that an index is walked for the keys alone, then
+            only the page's rows are joined with the selected columns."""
             matching = filtered(where)
-            keys = matching.order_by(*ordering).values("pk")[start - 1 : start - 1 + size]
-            rows_qs = matching.values(**columns).filter(pk__in=keys).order_by(*ordering)
-            return matching, rows_qs
+            offset = start - 1
+            if offset < DEEP_PAGE:
+                return matching, matching.values(**columns).order_by(*ordering)[offset:][:size]
+            keys = matching.order_by(*ordering).values("pk")[offset : offset + size]
+            # The filters only in the subquery: repeated outside, PostgreSQL could scan every
+            # matching row to join them with the page's keys.
+            return matching, base.values(**columns).filter(pk__in=keys).order_by(*ordering)
 
         compiled = None
         if per_object and not builder.aliases:
