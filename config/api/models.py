@@ -4,6 +4,11 @@ from django.conf import settings
 from django.db import models
 
 
+def etag(version: int) -> str:
+    """The ETag of an object at this version."""
+    return f'"{version}"'
+
+
 class IntacctModel(models.Model):
     # The object's path in the API (`inventory-control/item`) and the model field behind its `id`
     # (None where `id` is the key itself). Hrefs and references are built from these.
@@ -44,7 +49,7 @@ class IntacctModel(models.Model):
 
     @property
     def etag(self) -> str:
-        return f'"{self.version}"'
+        return etag(self.version)
 
     def ref(self) -> dict[str, str]:
         return {"key": str(self.pk), "id": self.api_id, "href": self.href}

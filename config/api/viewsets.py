@@ -3,9 +3,11 @@
 A concrete viewset names its queryset, serializer, filterset and delete service; nothing else.
 """
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
@@ -25,6 +27,7 @@ from config.api.fields import (
     UserRefField,
     parse_key,
 )
+from config.api.models import etag
 from config.api.serializers import AuditSerializer
 
 DEFAULT_PAGE_SIZE = 100
@@ -221,9 +224,25 @@ class ObjectViewSet(viewsets.GenericViewSet):
         return ("pk", id_field) if id_field else ("pk",)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        instance = self.get_object()
-        data = self.get_serializer(instance).data
-        return Response(responses.one(data), headers={"ETag": instance.etag})
+        # Objects the query registry can read whole are rendered from compiled SQL; the rest
+        # by the serializer, from model instances.
+        from config.api.query.details import detail_for  # the query package imports this one
+
+        detail = detail_for(self.get_serializer_class())
+        if detail is None:
+            instance = self.get_object()
+            data = self.get_serializer(instance).data
+            return Response(responses.one(data), headers={"ETag": instance.etag})
+        key = self.kwargs[self.lookup_url_kwarg]
+        found = detail.read(parse_key(key)) if parse_key(key) else None
+        if found is None:
+            raise errors.error(errors.OBJECT_NOT_FOUND, OBJECT=self.model.API_OBJECT, KEY=key)
+        data, version = found
+        if getattr(settings, "COMPILED_QUERY_CHECKS", False):
+            expected = self.get_serializer(self.get_object()).data
+            if json.loads(json.dumps(expected)) != data:
+                raise AssertionError(f"compiled detail differs:\n{data}\nfrom:\n{expected}")
+        return Response(responses.one(data), headers={"ETag": etag(version)})
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         try:
