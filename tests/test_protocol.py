@@ -5,12 +5,14 @@ import logging
 import re
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from config.api.middleware import RequestIdLogFilter
 from config.api.oauth import api_client_create
+from config.api.throttling import ClientRateThrottle
 from inventory import services as inventory_services
 from inventory.models import Item, Warehouse
 from kitcomponents.models import KitComponent
@@ -843,6 +845,22 @@ def test_throttled_client_gets_429_with_retry_after(api, two_per_minute):
     assert_throttled(response)
     assert list(Warehouse.objects.values_list("code", flat=True)) == ["W1"]
     assert_throttled(api.get("/ia/api/v1" + WAREHOUSES))  # one bucket for both base paths
+
+
+def test_a_window_opens_at_the_first_request_and_admits_the_rate(api, two_per_minute, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(ClientRateThrottle, "timer", lambda self: clock[0])
+    assert [api.get(WAREHOUSES).status_code for _ in range(2)] == [200, 200]
+    clock[0] = 1045.2
+    response = api.get(WAREHOUSES)
+    assert response["Retry-After"] == "15"  # the window closes 60 s after its first request
+    assert_throttled(response)
+    # One small entry per client, however many requests the window holds.
+    (key,) = [k for k in cache._cache if "throttle_client" in k]
+    assert cache.get(key.split(":", 2)[-1]) == (1000.0, 2)
+    clock[0] = 1060.0
+    assert [api.get(WAREHOUSES).status_code for _ in range(2)] == [200, 200]
+    assert_throttled(api.get(WAREHOUSES))
 
 
 def test_each_oauth_application_has_its_own_bucket(admin_user, two_per_minute):

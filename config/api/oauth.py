@@ -8,6 +8,7 @@ Differences from DOT's defaults, each because Intacct clients and SDKs rely on i
 - errors carry the ia::error body next to RFC 6749's `error` and `error_description`.
 """
 
+import functools
 import hashlib
 import json
 
@@ -117,6 +118,7 @@ def _token_models():
     return get_access_token_model(), get_application_model(), get_user_model()
 
 
+@functools.cache
 def _token_names() -> dict[str, list[str]]:
     """The attnames loaded of each model, in the order _token_lookup selects them."""
     token_model, _, user_model = _token_models()

@@ -23,3 +23,8 @@ class ModelPermissions(DjangoModelPermissions):
                 return False
             return user.has_perms(required(request) if callable(required) else required)
         return super().has_permission(request, view)
+
+    def _queryset(self, view):
+        # Only the model matters here: the class's queryset, without building the view's.
+        queryset = getattr(view, "queryset", None)
+        return queryset if queryset is not None else super()._queryset(view)
