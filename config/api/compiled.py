@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet, ImproperlyConfigured
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import QuerySet
 
 
@@ -79,15 +79,16 @@ def _cursor():
     """The connection's cursor; on PostgreSQL one that binds values server-side, so that psycopg
     prepares a plan's statement after a few runs and PostgreSQL stops planning it every time.
     (Not for every query: Django's GROUP BY over parameters fails with server-side binding.)"""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
+    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: `connection` is a lookup per use
+    if db.vendor != "postgresql":
+        return db.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     # What connection.cursor() does, with another cursor class (Django has no option for one).
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    with connection.wrap_database_errors:
-        return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+    db.close_if_health_check_failed()
+    db.ensure_connection()
+    with db.wrap_database_errors:
+        return db._prepare_cursor(ServerBindingCursor(db.connection))
 
 
 def compile_plan(queryset: QuerySet, markers: Sequence[Any]) -> Plan:

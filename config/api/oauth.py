@@ -114,6 +114,7 @@ def load_access_token(token: str):
     return access_token
 
 
+@functools.cache
 def _token_models():
     return get_access_token_model(), get_application_model(), get_user_model()
 

@@ -7,19 +7,23 @@ the object's GET renders, rendered by the same serializer fields.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import BaseExpression
 from django.urls import get_resolver
+from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from config.api import errors
 from config.api.fields import USER_OBJECT, HrefField, KeyField, KeyIdField, RefField, UserRefField
@@ -567,6 +571,8 @@ def _renderer(fld: serializers.Field, kind: Kind | None) -> Callable[[Any], Any]
     """The serializer field's own to_representation, so a query renders what GET renders."""
     if isinstance(fld, serializers.SerializerMethodField) or kind is Kind.KEY:
         plain = _DEFAULT_RENDER[kind] if kind else str
+    elif _plain_datetime(fld):
+        plain = _render_datetime
     else:
         plain = fld.to_representation
 
@@ -574,6 +580,24 @@ def _renderer(fld: serializers.Field, kind: Kind | None) -> Callable[[Any], Any]
         return None if value is None else plain(value)
 
     return render
+
+
+def _plain_datetime(fld: serializers.Field) -> bool:
+    """A DRF DateTimeField with the project's format: rendered by _render_datetime."""
+    return (
+        type(fld) is serializers.DateTimeField
+        and getattr(fld, "format", api_settings.DATETIME_FORMAT) == api_settings.DATETIME_FORMAT
+        and not hasattr(fld, "timezone")
+        and settings.USE_TZ
+    )
+
+
+def _render_datetime(value: dt.datetime) -> str:
+    """What DateTimeField.to_representation gives for a stored (aware) datetime, without its
+    per-value look-up of the active time zone: Kitsmith never activates another one."""
+    return value.astimezone(timezone.get_default_timezone()).strftime(
+        api_settings.DATETIME_FORMAT
+    )
 
 
 def _empty_is_null(fld: serializers.Field, kind: Kind) -> bool:
