@@ -21,6 +21,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from config.api import errors
+from config.api.compiled import CompiledQuery
 from config.api.fields import decimal_string
 from config.services import (
     check_unique_code,
@@ -87,13 +88,29 @@ def _lock_run(run: Run, *, target: str | None = None) -> Run:
     return locked
 
 
-def _lock_kit(part_kit: PartKit) -> PartKit:
-    locked = (
-        PartKit.objects.select_for_update(of=("self",))
-        .select_related("run")
-        .filter(pk=part_kit.pk)
-        .first()
+# The row locks every issue and move takes: compiled once (config.api.compiled).
+_KIT_LOCK = CompiledQuery(
+    lambda key: (
+        PartKit.objects.select_for_update(of=("self",)).select_related("run").filter(pk=key)
+    ),
+    key=int,
+)
+
+
+def _kit_inventory_lock(kit: int, inventory: int):
+    held = PartKitLine.objects.filter(part_kit=kit, part_inventory=OuterRef("pk"))
+    return (
+        PartInventory.objects.select_for_update()
+        .annotate(kit_issued=Subquery(held.values("issued_quantity")[:1]))
+        .filter(pk=inventory)
     )
+
+
+_KIT_INVENTORY_LOCK = CompiledQuery(_kit_inventory_lock, kit=int, inventory=int)
+
+
+def _lock_kit(part_kit: PartKit) -> PartKit:
+    locked = _KIT_LOCK.first(key=part_kit.pk)
     if locked is None:
         raise _gone(part_kit, None)
     return locked
@@ -114,13 +131,7 @@ def _lock_inventory(part_inventory: PartInventory) -> PartInventory:
 def _lock_kit_inventory(kit: PartKit, part_inventory: PartInventory) -> PartInventory:
     """Lock the inventory (after its kit) and read, in the same query, what the kit holds of it
     as `kit_issued` (None: no line). The kit's lock guards its lines."""
-    held = PartKitLine.objects.filter(part_kit=kit.pk, part_inventory=OuterRef("pk"))
-    locked = (
-        PartInventory.objects.select_for_update()
-        .annotate(kit_issued=Subquery(held.values("issued_quantity")[:1]))
-        .filter(pk=part_inventory.pk)
-        .first()
-    )
+    locked = _KIT_INVENTORY_LOCK.first(kit=kit.pk, inventory=part_inventory.pk)
     if locked is None:
         raise _gone(part_inventory, "partInventory")
     return locked

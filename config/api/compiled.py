@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import QuerySet
+from django.db.models.query import get_related_populators
 
 
 class NotCompilable(Exception):
@@ -73,6 +74,27 @@ class Plan:
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
         return [tuple(row) for row in rows]
+
+
+def _instances(plan: Plan, rows: list[tuple]) -> list:
+    """Model instances from a plan's rows, as Django's ModelIterable builds them (the object,
+    its select_related objects, its annotations)."""
+    compiler = plan.compiler
+    select, klass_info = compiler.select, compiler.klass_info
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    names = [column[0].target.attname for column in select[start:end]]
+    populators = get_related_populators(klass_info, select, compiler.using)
+    annotations = compiler.annotation_col_map or {}
+    instances = []
+    for row in rows:
+        obj = klass_info["model"].from_db(compiler.using, names, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        for name, position in annotations.items():
+            setattr(obj, name, row[position])
+        instances.append(obj)
+    return instances
 
 
 def _cursor():
@@ -131,10 +153,13 @@ _IDS = count()
 
 
 class CompiledQuery:
-    """`build(**values)` returns a `values_list` queryset; `rows(**values)` runs it.
+    """`build(**values)` returns a queryset: `rows(**values)` runs a `values_list` one (tuples),
+    `instances(**values)` / `first(**values)` a model one (instances, select_related included).
 
-    `parameters` names each parameter and its type (int or str). Used for the fixed queries
-    of the protocol layer: the bearer token lookup, an unfiltered list page.
+    `parameters` names each parameter and its type (int or str), each compared for equality
+    (an int beyond bigint's range then matches nothing). Used for the fixed queries
+    every request of a kind runs: the bearer token lookup, an unfiltered list page, the row
+    locks of the kitting workflows, a reference's lookup.
     """
 
     def __init__(self, build: Callable[..., QuerySet], **parameters: type):
@@ -146,6 +171,14 @@ class CompiledQuery:
     def rows(self, **values: Any) -> list[tuple]:
         return self._run("rows", values)
 
+    def instances(self, **values: Any) -> list:
+        """The model instances a (non-values) queryset gives: its rows, as Django builds them."""
+        return _instances(self._plan("objects"), self._run("objects", values))
+
+    def first(self, **values: Any):
+        found = self.instances(**values)
+        return found[0] if found else None
+
     def page(self, *, offset: int, limit: int, **values: Any) -> list[tuple]:
         """Rows `offset` to `offset + limit` (the queryset itself must not be sliced)."""
         return self._run("rows", values, suffix=" LIMIT %s OFFSET %s", extra=(limit, offset))
@@ -153,18 +186,23 @@ class CompiledQuery:
     def count(self, **values: Any) -> int:
         """How many rows the query matches (the count ignores its ordering)."""
         rows = self._run("count", values, prefix="SELECT COUNT(*) FROM (", suffix=") counted")
-        return rows[0][0]
+        return rows[0][0] if rows else 0
 
     def _run(self, kind: str, values: dict[str, Any], **wrapping) -> list[tuple]:
         plan = self._plan(kind)
-        ordered = [values[name] for name in self.parameters]
+        # As Django prepares them: "7" for an int parameter is 7.
+        ordered = [type_(values[name]) for name, type_ in self.parameters.items()]
+        if any(type(v) is int and not -(2**63) <= v < 2**63 for v in ordered):
+            return []  # no bigint equals it: Django's range check makes such a lookup empty
         check_plan(plan, lambda: self._queryset(kind, values), ordered)
         return plan.rows(ordered, **wrapping)
 
     def _queryset(self, kind: str, values: dict[str, Any]) -> QuerySet:
         queryset = self.build(**values)
+        if kind == "objects":
+            return queryset
         if queryset.query.annotation_select or queryset.query.extra_select:
-            raise ImproperlyConfigured("a CompiledQuery selects plain fields only")
+            raise ImproperlyConfigured("values from a CompiledQuery are plain fields only")
         if kind == "count":
             return queryset.order_by().values_list("pk")
         return queryset

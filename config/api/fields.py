@@ -1,6 +1,7 @@
 """Serializer fields for the Intacct dialect: string keys, references, numbers, decimals."""
 
 import copy
+import weakref
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -10,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import errors
+from config.api.compiled import CompiledQuery
 
 USER_OBJECT = "company-config/user"
 
@@ -143,6 +145,10 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+# Per field queryset (declared once, shared by every copy of the field): lookup -> CompiledQuery.
+_LOOKUPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 class RefField(serializers.Field):
     """A reference to another object: `{"key": "27"}`, `{"id": "Kit_1"}`, or both naming the same.
 
@@ -253,7 +259,17 @@ class RefField(serializers.Field):
         return found
 
     def _lookup(self, **lookup):
-        return self.queryset.filter(**lookup).first()
+        """The first object with this key (`pk`) or id, by a statement compiled once per field
+        queryset and lookup (config.api.compiled): writes resolve references on every request."""
+        ((name, value),) = lookup.items()
+        compiled = _LOOKUPS.setdefault(self.queryset, {})
+        if name not in compiled:
+            queryset = self.queryset
+            compiled[name] = CompiledQuery(
+                lambda value: queryset.filter(**{name: value}).order_by("pk")[:1],
+                value=int if name == "pk" else str,
+            )
+        return compiled[name].first(value=value)
 
     def field_path(self) -> str:
         names, node = [], self
