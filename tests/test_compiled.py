@@ -3,14 +3,19 @@ shape, later runs give what the queryset itself gives, and what cannot be compil
 or falls back to the usual path. The suite runs with COMPILED_QUERY_CHECKS on, so every request
 elsewhere also compares each plan with the queryset compiled as usual."""
 
+import threading
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection
+from django.db import connection, connections, transaction
+from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from config.api.compiled import CompiledQuery, NotCompilable, compile_plan, marker
+from config.api.compiled import db as compiled_db
 from inventory import services as inventory_services
 from inventory.models import Item
+from kitcomponents import services as kit_services
 
 pytestmark = pytest.mark.django_db
 
@@ -85,11 +90,12 @@ def test_checks_catch_a_plan_that_differs(admin_user, settings):
     make_items(admin_user, ["A"])
     swapped = CompiledQuery(lambda code: Item.objects.filter(code=code).values_list("pk"), code=str)
     swapped.rows(code="A")
-    plan = connection.__dict__["_compiled_queries"][swapped._id, "rows"]
+    plans = connections["default"]._compiled_queries[swapped]
+    plan = plans["rows"]
     broken = type(plan)(
-        plan.sql.replace("=", "<>"), plan.params, plan.slots, plan.names, None, None
+        plan.sql.replace("=", "<>"), plan.params, plan.slots, plan.names, None, plan.compiler
     )
-    connection.__dict__["_compiled_queries"][swapped._id, "rows"] = broken
+    plans["rows"] = broken
     with pytest.raises(AssertionError, match="compiled plan differs"):
         swapped.rows(code="A")
     settings.COMPILED_QUERY_CHECKS = False
@@ -112,15 +118,15 @@ def query(api, filters, **body):
 
 def test_requests_of_one_shape_share_a_plan(api, admin_user):
     make_items(admin_user, ["A", "B", "C"])
-    connection.__dict__.pop("_query_plans", None)
+    connections["default"].__dict__.pop("_query_plans", None)
     assert query(api, [{"$eq": {"id": "A"}}])[0] == ["A"]
     assert query(api, [{"$eq": {"id": "C"}}])[0] == ["C"]
     assert query(api, [{"$eq": {"id": "nothing"}}])[0] == []
-    assert len(connection.__dict__["_query_plans"]) == 1
+    assert len(connections["default"]._query_plans) == 1
     # Another page is another shape.
     ids, meta = query(api, [{"$in": {"id": ["A", "B", "C"]}}], start=2, size=1)
     assert ids == ["B"] and meta["totalCount"] == 3
-    assert len(connection.__dict__["_query_plans"]) == 2
+    assert len(connections["default"]._query_plans) == 2
 
 
 def test_values_that_change_the_sql_get_their_own_plans(api, admin_user):
@@ -174,3 +180,73 @@ def test_a_bad_value_is_still_a_clear_error(api, admin_user):
         },
         "ia::meta": {"totalCount": 1, "totalSuccess": 0, "totalError": 1},
     }
+
+
+# --- what the plans must keep from the ORM ------------------------------------------------------
+ITEM_LOCK = CompiledQuery(lambda key: Item.objects.select_for_update().filter(pk=key), key=int)
+
+
+def test_instances_belong_to_the_database_they_came_from(admin_user):
+    (item,) = make_items(admin_user, ["A"])
+    with transaction.atomic():
+        found = ITEM_LOCK.first(key=item.pk)
+    assert (found.pk, found.code, found._state.db, found._state.adding) == (
+        item.pk,
+        "A",
+        "default",
+        False,
+    )
+
+
+@pytest.mark.django_db(transaction=True)  # outside the test's own transaction
+def test_a_lock_outside_a_transaction_is_refused_as_django_refuses_it(admin_user):
+    (item,) = make_items(admin_user, ["A"])
+    with transaction.atomic():
+        ITEM_LOCK.first(key=item.pk)  # compiled inside a transaction, where Django allows it
+    if connection.features.has_select_for_update:
+        with pytest.raises(TransactionManagementError):
+            ITEM_LOCK.first(key=item.pk)
+    else:  # SQLite has no row locks: Django lets the query run, and so does the plan
+        assert ITEM_LOCK.first(key=item.pk).pk == item.pk
+
+
+def test_each_thread_keeps_its_own_plans(admin_user):
+    make_items(admin_user, ["A"])
+    BY_CODE.rows(code="A")
+    seen = []
+    thread = threading.Thread(target=lambda: seen.append(compiled_db()))
+    thread.start()
+    thread.join()
+    assert seen[0] is not compiled_db()
+    assert "_compiled_queries" not in seen[0].__dict__
+
+
+def test_integer_filters_are_compiled_and_out_of_range_ones_still_answer(api, admin_user):
+    kit = inventory_services.item_create(user=admin_user, code="K", name="K", item_type="kit")
+    parts = make_items(admin_user, ["P1", "P2"])
+    for part in parts:
+        kit_services.kit_component_create(
+            user=admin_user, kit=kit, component=part, number_of_units=1
+        )
+    connections["default"].__dict__.pop("_query_plans", None)
+
+    def lines(filters):
+        response = api.post(
+            QUERY,
+            {
+                "object": "inventory-control/kit-component",
+                "fields": ["component.id"],
+                "filters": filters,
+            },
+            format="json",
+        )
+        assert response.status_code == 200, response.content
+        return [row["component.id"] for row in response.json()["ia::result"]]
+
+    assert lines([{"$eq": {"lineNumber": 2}}]) == ["P2"]
+    assert lines([{"$eq": {"lineNumber": 1}}]) == ["P1"]
+    plans = connections["default"]._query_plans
+    assert len(plans) == 1 and None not in plans.values()  # one compiled plan for both
+    # A negative number against a positive column: Django drops or empties the condition.
+    assert lines([{"$gt": {"lineNumber": -1}}]) == ["P1", "P2"]
+    assert lines([{"$eq": {"lineNumber": -1}}]) == []

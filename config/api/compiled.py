@@ -14,21 +14,33 @@ queryset with its real values and fails loudly if the SQL or parameters differ.
 """
 
 import datetime as dt
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from itertools import count
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet, ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
+from django.db.transaction import TransactionManagementError
 
 
 class NotCompilable(Exception):
     """This queryset cannot be run from a compiled plan; compile it as usual."""
+
+
+def db():
+    """The default database's connection object of this thread (not the `connection` proxy):
+    plans live on it, so they are per connection and never shared between threads."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def plan_cache(name: str) -> dict:
+    """A cache of plans kept on this thread's connection object."""
+    return db().__dict__.setdefault(name, {})
 
 
 def marker(index: int, value: Any) -> Any:
@@ -61,13 +73,23 @@ class Plan:
         params = list(self.params)
         for value, positions in zip(values, self.slots, strict=True):
             for position in positions:
-                params[position] = value
+                # Django may wrap a value for the driver (psycopg's Int4 around an integer for an
+                # integer column): the real value gets the marker's wrapper.
+                kind = type(params[position])
+                params[position] = value if type(value) is kind else kind(value)
         return tuple(params)
 
     def rows(
         self, values: Sequence[Any], *, prefix: str = "", suffix: str = "", extra: tuple = ()
     ) -> list[tuple]:
         """Run it; `prefix` and `suffix` wrap the SQL (a count; a LIMIT, its values in `extra`)."""
+        wrapper = db()
+        locks = self.compiler.query.select_for_update and wrapper.features.has_select_for_update
+        if locks and wrapper.get_autocommit():
+            # Django refuses this when it compiles; a plan is compiled once, so check each run.
+            raise TransactionManagementError(
+                "select_for_update cannot be used outside of a transaction."
+            )
         with _cursor() as cursor:
             cursor.execute(prefix + self.sql + suffix, (*self.bind(values), *extra))
             rows: Iterable = cursor.fetchall()
@@ -101,22 +123,22 @@ def _cursor():
     """The connection's cursor; on PostgreSQL one that binds values server-side, so that psycopg
     prepares a plan's statement after a few runs and PostgreSQL stops planning it every time.
     (Not for every query: Django's GROUP BY over parameters fails with server-side binding.)"""
-    db = connections[DEFAULT_DB_ALIAS]  # the wrapper itself: `connection` is a lookup per use
-    if db.vendor != "postgresql":
-        return db.cursor()
+    wrapper = db()
+    if wrapper.vendor != "postgresql":
+        return wrapper.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
     # What connection.cursor() does, with another cursor class (Django has no option for one).
-    db.close_if_health_check_failed()
-    db.ensure_connection()
-    with db.wrap_database_errors:
-        return db._prepare_cursor(ServerBindingCursor(db.connection))
+    wrapper.close_if_health_check_failed()
+    wrapper.ensure_connection()
+    with wrapper.wrap_database_errors:
+        return wrapper._prepare_cursor(ServerBindingCursor(wrapper.connection))
 
 
 def compile_plan(queryset: QuerySet, markers: Sequence[Any]) -> Plan:
     """The plan of a queryset built with `markers` as its parameter values."""
     query = queryset.query
-    compiler = query.get_compiler(connection=connection)
+    compiler = query.get_compiler(using=DEFAULT_DB_ALIAS)  # `using`: instances know their db
     try:
         sql, params = compiler.as_sql()
     except (EmptyResultSet, FullResultSet) as exc:  # Django answers these without SQL
@@ -134,6 +156,8 @@ def compile_plan(queryset: QuerySet, markers: Sequence[Any]) -> Plan:
 
 
 def _same(param: Any, value: Any) -> bool:
+    if isinstance(value, int) and isinstance(param, int) and not isinstance(param, bool):
+        return param == value  # Django may hand the driver an int subclass (psycopg's Int4)
     return type(param) is type(value) and param == value
 
 
@@ -141,15 +165,12 @@ def check_plan(plan: Plan, queryset: Callable[[], QuerySet], values: Sequence[An
     """Under COMPILED_QUERY_CHECKS: the plan with `values` is the queryset compiled as usual."""
     if not getattr(settings, "COMPILED_QUERY_CHECKS", False):
         return
-    sql, params = queryset().query.get_compiler(connection=connection).as_sql()
+    sql, params = queryset().query.get_compiler(using=DEFAULT_DB_ALIAS).as_sql()
     if (plan.sql, plan.bind(values)) != (sql, tuple(params)):
         raise AssertionError(
             f"compiled plan differs:\n{plan.sql}\n{plan.bind(values)}\n"
             f"from the queryset:\n{sql}\n{tuple(params)}"
         )
-
-
-_IDS = count()
 
 
 class CompiledQuery:
@@ -165,7 +186,6 @@ class CompiledQuery:
     def __init__(self, build: Callable[..., QuerySet], **parameters: type):
         self.build = build
         self.parameters = parameters
-        self._id = next(_IDS)
         self._samples = {str: "", int: 0}
 
     def rows(self, **values: Any) -> list[tuple]:
@@ -208,10 +228,13 @@ class CompiledQuery:
         return queryset
 
     def _plan(self, kind: str) -> Plan:
-        # One plan per connection object: connections are per thread, and the converters are
-        # the connection's own.
-        plans = connection.__dict__.setdefault("_compiled_queries", {})
-        plan = plans.get((self._id, kind))
+        # Per connection object (per thread): the converters are the connection's own. Weakly
+        # keyed: a CompiledQuery that goes (one built for a passing queryset) takes its plans.
+        wrapper = db()
+        if "_compiled_queries" not in wrapper.__dict__:
+            wrapper._compiled_queries = weakref.WeakKeyDictionary()
+        plans = wrapper._compiled_queries.setdefault(self, {})
+        plan = plans.get(kind)
         if plan is None:
             markers = {
                 name: marker(i, self._samples[type_])
@@ -221,5 +244,5 @@ class CompiledQuery:
                 plan = compile_plan(self._queryset(kind, markers), list(markers.values()))
             except NotCompilable as exc:
                 raise ImproperlyConfigured(f"this CompiledQuery cannot be compiled: {exc}") from exc
-            plans[self._id, kind] = plan
+            plans[kind] = plan
         return plan

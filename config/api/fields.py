@@ -264,9 +264,10 @@ class RefField(serializers.Field):
         ((name, value),) = lookup.items()
         compiled = _LOOKUPS.setdefault(self.queryset, {})
         if name not in compiled:
-            queryset = self.queryset
+            # A weak reference: the entry must not keep its own key (the queryset) alive.
+            queryset = weakref.ref(self.queryset)
             compiled[name] = CompiledQuery(
-                lambda value: queryset.filter(**{name: value}).order_by("pk")[:1],
+                lambda value: queryset().filter(**{name: value}).order_by("pk")[:1],
                 value=int if name == "pk" else str,
             )
         return compiled[name].first(value=value)

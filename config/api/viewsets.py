@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.db.models import Prefetch, QuerySet
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -173,6 +174,7 @@ def _is_column(model, name: str) -> bool:
 
 _OPTIMIZED: dict[tuple[type, type], QuerySet] = {}
 _LIST_QUERIES: dict[type, CompiledQuery] = {}
+_DETAILS: dict[type, Any] = {}
 
 
 class ObjectViewSet(viewsets.GenericViewSet):
@@ -209,14 +211,31 @@ class ObjectViewSet(viewsets.GenericViewSet):
             # Unfiltered, the common case: count and page compiled once (config.api.compiled).
             compiled = _LIST_QUERIES.get(type(self))
             if compiled is None:
-                compiled = _LIST_QUERIES[type(self)] = CompiledQuery(
-                    lambda: self.queryset.order_by("pk").values_list(*self.ref_columns())
-                )
+                queryset = self.queryset.order_by("pk").values_list(*self.ref_columns())
+                compiled = _LIST_QUERIES[type(self)] = CompiledQuery(lambda: queryset)
             total = compiled.count()
             rows = compiled.page(offset=start - 1, limit=size) if start <= total else []
         base = f"/objects/{self.model.API_OBJECT}/"
         refs = [{"key": str(row[0]), "id": str(row[-1]), "href": f"{base}{row[0]}"} for row in rows]
         return Response(responses.page(refs, total=total, start=start, size=size))
+
+    def compiled_detail(self):
+        """The query registry's Detail of this object when it reads what get_object() would: the
+        same queryset, and no object-level permission to check. Worked out once per class."""
+        from config.api.query.details import detail_for  # the query package imports this one
+
+        cls = type(self)
+        if cls not in _DETAILS:
+            detail = detail_for(self.get_serializer_class())
+            same_rows = detail is not None and str(detail.obj._queryset.query) == str(
+                self.queryset.query
+            )
+            object_checks = any(
+                type(p).has_object_permission is not BasePermission.has_object_permission
+                for p in self.get_permissions()
+            )
+            _DETAILS[cls] = detail if same_rows and not object_checks else None
+        return _DETAILS[cls]
 
     def ref_columns(self) -> tuple[str, ...]:
         """What a list row (a reference) reads: the key, and the field behind `id` if any."""
@@ -226,9 +245,7 @@ class ObjectViewSet(viewsets.GenericViewSet):
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         # Objects the query registry can read whole are rendered from compiled SQL; the rest
         # by the serializer, from model instances.
-        from config.api.query.details import detail_for  # the query package imports this one
-
-        detail = detail_for(self.get_serializer_class())
+        detail = self.compiled_detail()
         if detail is None:
             instance = self.get_object()
             data = self.get_serializer(instance).data

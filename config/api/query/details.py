@@ -17,11 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import F, QuerySet
 from rest_framework import serializers
 
-from config.api.compiled import NotCompilable, Plan, compile_plan, marker
+from config.api.compiled import NotCompilable, Plan, compile_plan, marker, plan_cache
 from config.api.query.registry import (
     Column,
     QueryObject,
@@ -121,7 +120,7 @@ class Detail:
         return [dict(zip(names, row, strict=True)) for row in plan.rows([value])]
 
     def _plan(self) -> Plan:
-        plans = connection.__dict__.setdefault("_detail_plans", {})
+        plans = plan_cache("_detail_plans")
         plan = plans.get(self._id)
         if plan is None:
             plan = plans[self._id] = compile_plan(self.queryset(marker(0, 1)), [marker(0, 1)])

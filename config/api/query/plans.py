@@ -12,18 +12,23 @@ Django rewrites on its way into the SQL leaves the request uncompiled: it runs a
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Collate, Left, Lower, Right, StrIndex
 from django.db.models.lookups import Lookup
 
-from config.api.compiled import NotCompilable, Plan, check_plan, compile_plan, marker
+from config.api.compiled import (
+    NotCompilable,
+    Plan,
+    check_plan,
+    compile_plan,
+    marker,
+    plan_cache,
+)
 
 MAX_SHAPES = 256  # per connection: plans of the most recently used shapes
 # Functions whose SQL depends only on their class, their arguments and (Collate) the collation.
@@ -45,19 +50,24 @@ def page(
 ) -> tuple[int, list[dict]] | None:
     """The total and the page's rows (dicts by alias) from compiled plans; None when this request
     cannot be compiled (the caller then runs its querysets)."""
+    walk = _Walk()
     try:
-        walk = _Walk()
         key = (shape, walk.fingerprint(where))
-        cache = connection.__dict__.setdefault("_query_plans", OrderedDict())
-        plans = cache.get(key)
-        if plans is None:
-            plans = _compile(where, build)
-            cache[key] = plans
-            if len(cache) > MAX_SHAPES:
-                cache.popitem(last=False)
-        else:
-            cache.move_to_end(key)
     except NotCompilable:
+        return None
+    # Per connection object (per thread), the most recently used shapes first to stay.
+    cache = plan_cache("_query_plans")
+    if key in cache:
+        plans = cache[key] = cache.pop(key)
+    else:
+        try:
+            plans = _compile(where, build)
+        except NotCompilable:
+            plans = None  # remembered too: the next request of this shape does not try again
+        cache[key] = plans
+        if len(cache) > MAX_SHAPES:
+            del cache[next(iter(cache))]
+    if plans is None:
         return None
     values = walk.values
     check_plan(plans.count, lambda: _counted(build(where)[0]), values)
@@ -116,8 +126,10 @@ class _Walk:
             parts = [self._value(v) for v in value]
             return ("list", tuple(p[0] for p in parts)), type(value)(p[1] for p in parts)
         try:
-            if isinstance(value, int) and not -(2**31) <= value < 2**31:
-                raise NotCompilable("Django checks such an integer against the column's range")
+            if type(value) is int and not 0 <= value < 2**31:
+                # Django checks an integer against its column's range (a negative one against a
+                # positive column) and may drop the condition: such a value is the shape's own.
+                raise NotCompilable("an integer Django may check against its column's range")
             substitute = marker(len(self.values), value)
         except NotCompilable:
             # A value with no marker (a boolean, None, a huge integer) is part of the shape.

@@ -595,9 +595,7 @@ def _plain_datetime(fld: serializers.Field) -> bool:
 def _render_datetime(value: dt.datetime) -> str:
     """What DateTimeField.to_representation gives for a stored (aware) datetime, without its
     per-value look-up of the active time zone: Kitsmith never activates another one."""
-    return value.astimezone(timezone.get_default_timezone()).strftime(
-        api_settings.DATETIME_FORMAT
-    )
+    return value.astimezone(timezone.get_default_timezone()).strftime(api_settings.DATETIME_FORMAT)
 
 
 def _empty_is_null(fld: serializers.Field, kind: Kind) -> bool:
