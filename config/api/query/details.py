@@ -57,7 +57,6 @@ class Detail:
         self.columns: dict[str, Column] = {}
         self.entries = self._layout(serializer, "")
         self.parent = parent  # for a nested list: filter on this foreign key instead of the key
-        self._id = id(self)
 
     # --- the layout ---
     def _layout(self, serializer: serializers.Serializer, prefix: str) -> tuple[_Entry, ...]:
@@ -121,9 +120,9 @@ class Detail:
 
     def _plan(self) -> Plan:
         plans = plan_cache("_detail_plans")
-        plan = plans.get(self._id)
+        plan = plans.get(self)
         if plan is None:
-            plan = plans[self._id] = compile_plan(self.queryset(marker(0, 1)), [marker(0, 1)])
+            plan = plans[self] = compile_plan(self.queryset(marker(0, 1)), [marker(0, 1)])
         return plan
 
     def queryset(self, value: Any) -> QuerySet:
