@@ -250,3 +250,25 @@ def test_integer_filters_are_compiled_and_out_of_range_ones_still_answer(api, ad
     # A negative number against a positive column: Django drops or empties the condition.
     assert lines([{"$gt": {"lineNumber": -1}}]) == ["P1", "P2"]
     assert lines([{"$eq": {"lineNumber": -1}}]) == []
+
+
+def test_a_get_is_compiled_only_where_get_object_would_read_the_same_rows():
+    from rest_framework.permissions import BasePermission
+
+    from inventory.api.views import ItemViewSet, PartInventoryViewSet
+
+    class ActiveItems(ItemViewSet):
+        queryset = Item.objects.filter(status="active")
+
+    class OwnerOnly(BasePermission):
+        def has_object_permission(self, request, view, obj):
+            return obj.created_by_id == request.user.pk
+
+    class OwnItems(ItemViewSet):
+        permission_classes = [OwnerOnly]
+
+    assert ItemViewSet().compiled_detail() is not None
+    assert ActiveItems().compiled_detail() is None  # another queryset: the serializer path
+    assert OwnItems().compiled_detail() is None  # an object permission to check
+    # Part inventory renders its runs by a method the registry cannot read: DRF renders it.
+    assert PartInventoryViewSet().compiled_detail() is None
