@@ -11,6 +11,7 @@ past the checks here. Every quantity change writes its ledger row in the same tr
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,7 +22,7 @@ from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from config.api import errors
-from config.api.compiled import CompiledQuery
+from config.api.compiled import CompiledQuery, CompiledUpdate
 from config.api.fields import decimal_string
 from config.services import (
     check_unique_code,
@@ -140,6 +141,43 @@ def _lock_kit_inventory(kit: PartKit, part_inventory: PartInventory) -> PartInve
 # --- the one place part inventory quantities change for kitting ---------------------------------
 
 
+def _stock_move(*, key, on_hand, kitted, installed, now, actor, location):
+    """The UPDATE of a locked inventory row: signed deltas with F(), and a new location if any."""
+    changes: dict[str, Any] = {
+        "quantity": F("quantity") + on_hand,
+        "kitted_quantity": F("kitted_quantity") + kitted,
+        "installed_quantity": F("installed_quantity") + installed,
+        "version": F("version") + 1,
+        "modified_at": now,
+        "modified_by_id": actor,
+    }
+    if location is not None:
+        changes["location_id"] = location
+    return PartInventory.objects.filter(pk=key), changes
+
+
+# Every issue and move runs it: compiled once per shape (config.api.compiled).
+_STOCK_MOVE = CompiledUpdate(
+    _stock_move,
+    key=int,
+    on_hand=Decimal,
+    kitted=Decimal,
+    installed=Decimal,
+    now=dt.datetime,
+    actor=int,
+    location=int,
+)
+
+
+def _line_change(*, kit, inventory, delta):
+    """What a kit holds of an inventory, changed by a signed delta (the kit's lock guards it)."""
+    lines = PartKitLine.objects.filter(part_kit_id=kit, part_inventory_id=inventory)
+    return lines, {"issued_quantity": F("issued_quantity") + delta}
+
+
+_LINE_CHANGE = CompiledUpdate(_line_change, kit=int, inventory=int, delta=Decimal)
+
+
 def _move_stock(
     inventory: PartInventory,
     *,
@@ -153,18 +191,18 @@ def _move_stock(
     location: Warehouse | None = None,
 ) -> None:
     """Apply signed deltas to a locked inventory row with F() and write the ledger row."""
-    changes: dict[str, Any] = {
-        "quantity": F("quantity") + on_hand,
-        "kitted_quantity": F("kitted_quantity") + kitted,
-        "installed_quantity": F("installed_quantity") + installed,
-        "version": F("version") + 1,
-        "modified_at": timezone.now(),
-        "modified_by": _actor(user),
-    }
+    actor = _actor(user)
+    _STOCK_MOVE.run(
+        key=inventory.pk,
+        on_hand=on_hand,
+        kitted=kitted,
+        installed=installed,
+        now=timezone.now(),
+        actor=actor.pk if actor else None,
+        location=location.pk if location is not None else None,
+    )
     if location is not None:
-        changes["location"] = location
         inventory.location = location
-    PartInventory.objects.filter(pk=inventory.pk).update(**changes)
     # The row is locked, so the copy in hand plus the deltas is what the database now holds.
     inventory.quantity += on_hand
     inventory.kitted_quantity += kitted
@@ -456,9 +494,7 @@ def part_kit_issue(
         PartKitLine.objects.create(part_kit=kit, part_inventory=inventory, issued_quantity=quantity)
         issued = quantity
     else:
-        PartKitLine.objects.filter(part_kit=kit, part_inventory=inventory).update(
-            issued_quantity=F("issued_quantity") + quantity
-        )
+        _LINE_CHANGE.run(kit=kit.pk, inventory=inventory.pk, delta=quantity)
         issued += quantity
     return KitMove(kit, inventory, issued)
 
@@ -506,11 +542,10 @@ def part_kit_move_to_inventory(
         location=location,
     )
     remaining = issued - quantity
-    line = PartKitLine.objects.filter(part_kit=kit, part_inventory=inventory)
     if remaining:
-        line.update(issued_quantity=F("issued_quantity") - quantity)
+        _LINE_CHANGE.run(kit=kit.pk, inventory=inventory.pk, delta=-quantity)
     else:
-        line.delete()
+        PartKitLine.objects.filter(part_kit=kit, part_inventory=inventory).delete()
     return KitMove(kit, inventory, remaining)
 
 

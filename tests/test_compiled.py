@@ -8,10 +8,17 @@ import threading
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections, transaction
+from django.db.models import F
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
-from config.api.compiled import CompiledQuery, NotCompilable, compile_plan, marker
+from config.api.compiled import (
+    CompiledQuery,
+    CompiledUpdate,
+    NotCompilable,
+    compile_plan,
+    marker,
+)
 from config.api.compiled import db as compiled_db
 from inventory import services as inventory_services
 from inventory.models import Item
@@ -272,3 +279,25 @@ def test_a_get_is_compiled_only_where_get_object_would_read_the_same_rows():
     assert OwnItems().compiled_detail() is None  # an object permission to check
     # Part inventory renders its runs by a method the registry cannot read: DRF renders it.
     assert PartInventoryViewSet().compiled_detail() is None
+
+
+RENAME = CompiledUpdate(
+    lambda key, name, actor: (
+        Item.objects.filter(pk=key),
+        {"name": name, "modified_by_id": actor, "version": F("version") + 1},
+    ),
+    key=int,
+    name=str,
+    actor=int,
+)
+
+
+def test_a_compiled_update_changes_what_queryset_update_changes(admin_user):
+    first, second = make_items(admin_user, ["A", "B"])
+    assert RENAME.run(key=first.pk, name="Renamed", actor=admin_user.pk) == 1
+    assert RENAME.run(key=second.pk, name="Other", actor=None) == 1  # SET ... = NULL: its own plan
+    assert RENAME.run(key=10**6, name="Nobody", actor=None) == 0
+    assert list(Item.objects.order_by("pk").values_list("name", "modified_by_id", "version")) == [
+        ("Renamed", admin_user.pk, 2),
+        ("Other", None, 2),
+    ]

@@ -22,10 +22,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet, ImproperlyConfigured
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.sql import Query, UpdateQuery
 from django.db.transaction import TransactionManagementError
+from django.utils import timezone
 
 
 class NotCompilable(Exception):
@@ -76,7 +78,7 @@ class Plan:
                 # Django may wrap a value for the driver (psycopg's Int4 around an integer for an
                 # integer column): the real value gets the marker's wrapper.
                 kind = type(params[position])
-                params[position] = value if type(value) is kind else kind(value)
+                params[position] = value if value is None or type(value) is kind else kind(value)
         return tuple(params)
 
     def rows(
@@ -96,6 +98,13 @@ class Plan:
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)
         return [tuple(row) for row in rows]
+
+
+def _execute(plan: Plan, values: Sequence[Any]) -> int:
+    """Run a plan that returns no rows (an UPDATE): the number of rows it changed."""
+    with transaction.mark_for_rollback_on_error(using=DEFAULT_DB_ALIAS), _cursor() as cursor:
+        cursor.execute(plan.sql, plan.bind(values))
+        return cursor.rowcount
 
 
 def _instances(plan: Plan, rows: list[tuple]) -> list:
@@ -135,9 +144,9 @@ def _cursor():
         return wrapper._prepare_cursor(ServerBindingCursor(wrapper.connection))
 
 
-def compile_plan(queryset: QuerySet, markers: Sequence[Any]) -> Plan:
-    """The plan of a queryset built with `markers` as its parameter values."""
-    query = queryset.query
+def compile_plan(queryset: QuerySet | Query, markers: Sequence[Any]) -> Plan:
+    """The plan of a queryset (or query) built with `markers` as its parameter values."""
+    query = queryset.query if isinstance(queryset, QuerySet) else queryset
     compiler = query.get_compiler(using=DEFAULT_DB_ALIAS)  # `using`: instances know their db
     try:
         sql, params = compiler.as_sql()
@@ -150,8 +159,10 @@ def compile_plan(queryset: QuerySet, markers: Sequence[Any]) -> Plan:
             raise NotCompilable(f"{value!r} was rewritten on its way into the SQL")
         slots.append(positions)
     names = (*query.extra_select, *query.values_select, *query.annotation_select)
-    selected = [column for column, _, _ in compiler.select[: compiler.col_count]]
-    converters = compiler.get_converters(selected)
+    converters = None  # an UPDATE selects nothing
+    if compiler.select:
+        selected = [column for column, _, _ in compiler.select[: compiler.col_count]]
+        converters = compiler.get_converters(selected)
     return Plan(sql, tuple(params), tuple(slots), names, converters, compiler)
 
 
@@ -161,11 +172,13 @@ def _same(param: Any, value: Any) -> bool:
     return type(param) is type(value) and param == value
 
 
-def check_plan(plan: Plan, queryset: Callable[[], QuerySet], values: Sequence[Any]) -> None:
+def check_plan(plan: Plan, queryset: Callable[[], QuerySet | Query], values: Sequence[Any]) -> None:
     """Under COMPILED_QUERY_CHECKS: the plan with `values` is the queryset compiled as usual."""
     if not getattr(settings, "COMPILED_QUERY_CHECKS", False):
         return
-    sql, params = queryset().query.get_compiler(using=DEFAULT_DB_ALIAS).as_sql()
+    source = queryset()
+    query = source.query if isinstance(source, QuerySet) else source
+    sql, params = query.get_compiler(using=DEFAULT_DB_ALIAS).as_sql()
     if (plan.sql, plan.bind(values)) != (sql, tuple(params)):
         raise AssertionError(
             f"compiled plan differs:\n{plan.sql}\n{plan.bind(values)}\n"
@@ -246,3 +259,63 @@ class CompiledQuery:
                 raise ImproperlyConfigured(f"this CompiledQuery cannot be compiled: {exc}") from exc
             plans[kind] = plan
         return plan
+
+
+class CompiledUpdate:
+    """`build(**values)` returns `(queryset, changes)`; `run(**values)` is
+    `queryset.update(**changes)` from a plan, and returns the number of rows changed.
+
+    A None value gives the statement another shape (`SET x = NULL`, or a change the build leaves
+    out), so each set of None parameters has a plan of its own. Where Django rewrites a value on
+    its way into the SQL (SQLite stores datetimes as text) the update runs through the ORM.
+    Used for the stock moves of the kitting workflows.
+    """
+
+    def __init__(self, build: Callable[..., tuple[QuerySet, dict[str, Any]]], **parameters: type):
+        self.build = build
+        self.parameters = parameters
+
+    def run(self, **values: Any) -> int:
+        nulls = frozenset(name for name, value in values.items() if value is None)
+        plan = self._plan(nulls)
+        if plan is None:
+            queryset, changes = self.build(**values)
+            return queryset.update(**changes)
+        ordered = [values[name] for name in self.parameters if name not in nulls]
+        check_plan(plan, lambda: _update_query(*self.build(**values)), ordered)
+        return _execute(plan, ordered)
+
+    def _plan(self, nulls: frozenset) -> Plan | None:
+        wrapper = db()
+        if "_compiled_updates" not in wrapper.__dict__:
+            wrapper._compiled_updates = weakref.WeakKeyDictionary()
+        plans = wrapper._compiled_updates.setdefault(self, {})
+        if nulls not in plans:
+            markers = {
+                name: None if name in nulls else marker(i, _SAMPLES[type_]())
+                for i, (name, type_) in enumerate(self.parameters.items())
+            }
+            try:
+                query = _update_query(*self.build(**markers))
+                plans[nulls] = compile_plan(query, [m for m in markers.values() if m is not None])
+            except NotCompilable:
+                plans[nulls] = None
+        return plans[nulls]
+
+
+_SAMPLES: dict[type, Callable[[], Any]] = {
+    int: int,
+    str: str,
+    Decimal: Decimal,
+    dt.datetime: timezone.now,
+}
+
+
+def _update_query(queryset: QuerySet, changes: dict[str, Any]) -> UpdateQuery:
+    """The query QuerySet.update(**changes) runs, for a plain filtered queryset."""
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(changes)
+    if query.order_by or query.related_updates:
+        raise NotCompilable("an ordered update or one of a parent table's fields")
+    query.clear_select_clause()
+    return query
