@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from config.api import errors
+from config.api.compiled import CompiledInsert
 from config.api.fields import decimal_string
 from config.services import (
     apply_changes,
@@ -158,6 +159,9 @@ def warehouse_delete(*, instance: Warehouse, user) -> None:
     delete_unreferenced(instance)
 
 
+_LEDGER_INSERT = CompiledInsert(InventoryTransaction)
+
+
 def inventory_transaction_create(
     *,
     part_inventory: PartInventory,
@@ -184,7 +188,7 @@ def inventory_transaction_create(
         run=run,
     )
     row.stamp(user, created=True)
-    row.save(force_insert=True)
+    _LEDGER_INSERT.save(row)  # every stock move writes one: compiled once (config.api.compiled)
     return row
 
 

@@ -9,10 +9,12 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, connections, transaction
 from django.db.models import F
+from django.db.models.signals import post_save
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from config.api.compiled import (
+    CompiledInsert,
     CompiledQuery,
     CompiledUpdate,
     NotCompilable,
@@ -21,7 +23,7 @@ from config.api.compiled import (
 )
 from config.api.compiled import db as compiled_db
 from inventory import services as inventory_services
-from inventory.models import Item
+from inventory.models import Item, Warehouse
 from kitcomponents import services as kit_services
 
 pytestmark = pytest.mark.django_db
@@ -301,3 +303,36 @@ def test_a_compiled_update_changes_what_queryset_update_changes(admin_user):
         ("Renamed", admin_user.pk, 2),
         ("Other", None, 2),
     ]
+
+
+WAREHOUSE_INSERT = CompiledInsert(Warehouse)
+
+
+def test_a_compiled_insert_writes_what_save_writes(admin_user):
+    compiled = Warehouse(code="W1", name="First", created_by=admin_user, modified_by=admin_user)
+    WAREHOUSE_INSERT.save(compiled)
+    saved = Warehouse(code="W2", name="Second", created_by=admin_user, modified_by=admin_user)
+    saved.save(force_insert=True)
+    assert compiled.pk is not None and compiled.pk != saved.pk
+    assert (compiled._state.adding, compiled._state.db) == (False, "default")
+    columns = ("code", "name", "status", "version", "created_by_id", "modified_by_id")
+    assert list(Warehouse.objects.order_by("pk").values_list(*columns)) == [
+        ("W1", "First", "active", 1, admin_user.pk, admin_user.pk),
+        ("W2", "Second", "active", 1, admin_user.pk, admin_user.pk),
+    ]
+    stored = Warehouse.objects.get(pk=compiled.pk)
+    assert stored.created_at == compiled.created_at and stored.modified_at == compiled.modified_at
+
+
+def test_a_compiled_insert_leaves_signalled_models_to_save():
+    seen = []
+
+    def receiver(sender, instance, created, **kwargs):
+        seen.append((instance.code, created))
+
+    post_save.connect(receiver, sender=Warehouse)
+    try:
+        WAREHOUSE_INSERT.save(Warehouse(code="W1", name="First"))
+    finally:
+        post_save.disconnect(receiver, sender=Warehouse)
+    assert seen == [("W1", True)]

@@ -23,9 +23,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, FullResultSet, ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, signals
 from django.db.models.query import get_related_populators
-from django.db.models.sql import Query, UpdateQuery
+from django.db.models.sql import InsertQuery, Query, UpdateQuery
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -319,3 +319,82 @@ def _update_query(queryset: QuerySet, changes: dict[str, Any]) -> UpdateQuery:
         raise NotCompilable("an ordered update or one of a parent table's fields")
     query.clear_select_clause()
     return query
+
+
+class CompiledInsert:
+    """`save(obj)` inserts a new instance as `obj.save(force_insert=True)` would, by a statement
+    compiled once per connection: the INSERT's text does not depend on the values, which are
+    prepared per row by the same compiler methods Django uses (auto_now fields included).
+    Falls back to `obj.save()` where the model has save signals connected or the database cannot
+    return the new key from the INSERT. Used for the ledger rows every stock move writes.
+    """
+
+    def __init__(self, model: type):
+        self.model = model
+
+    def save(self, obj) -> None:
+        meta = self.model._meta
+        plan = self._plan()
+        if (
+            plan is None
+            or not obj._state.adding  # not new: the model's own save() says what happens
+            or signals.pre_save.has_listeners(self.model)
+            or signals.post_save.has_listeners(self.model)
+        ):
+            obj.save(force_insert=True)
+            return
+        sql, fields, compiler = plan
+        if getattr(settings, "COMPILED_QUERY_CHECKS", False):
+            _check_insert(plan, obj)  # first: the values written are then the last prepared
+        params = _values(compiler, fields, obj)
+        wrapper = db()
+        with transaction.mark_for_rollback_on_error(using=DEFAULT_DB_ALIAS), _cursor() as cursor:
+            cursor.execute(sql, params)
+            row = wrapper.ops.fetch_returned_insert_columns(cursor, compiler.returning_params)
+        for value, field in zip(row, meta.db_returning_fields, strict=True):
+            setattr(obj, field.attname, value)
+        obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
+
+    def _plan(self):
+        wrapper = db()
+        if "_compiled_inserts" not in wrapper.__dict__:
+            wrapper._compiled_inserts = {}
+        if self.model not in wrapper._compiled_inserts:
+            plan = None
+            if wrapper.features.can_return_columns_from_insert:
+                compiler = _insert_compiler(self.model, self.model())
+                ((sql, _),) = compiler.as_sql()
+                plan = (sql, compiler.query.fields, compiler)
+            wrapper._compiled_inserts[self.model] = plan
+        return wrapper._compiled_inserts[self.model]
+
+
+def _insert_compiler(model: type, obj):
+    """The compiler of the INSERT Model.save() runs for a new `obj` (key from the database)."""
+    meta = model._meta
+    fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+    query = InsertQuery(model)
+    query.insert_values(fields, [obj])
+    compiler = query.get_compiler(using=DEFAULT_DB_ALIAS)
+    compiler.returning_fields = meta.db_returning_fields
+    return compiler
+
+
+def _values(compiler, fields, obj) -> list:
+    """The INSERT's values for `obj`, as the compiler prepares them (auto_now fields set now)."""
+    return [compiler.prepare_value(f, compiler.pre_save_val(f, obj)) for f in fields]
+
+
+def _check_insert(plan, obj) -> None:
+    """Under COMPILED_QUERY_CHECKS: the statement and values are Django's for this object (but
+    the auto_now times, which each preparation takes anew)."""
+    sql, fields, compiler = plan
+    ((expected_sql, expected),) = _insert_compiler(type(obj), obj).as_sql()
+    params = _values(compiler, fields, obj)
+    fresh = [getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields]
+    mine = [None if again else value for value, again in zip(params, fresh, strict=True)]
+    theirs = [None if again else value for value, again in zip(expected, fresh, strict=True)]
+    if (sql, mine) != (expected_sql, theirs):
+        raise AssertionError(
+            f"compiled insert differs:\n{sql}\n{params}\nfrom:\n{expected_sql}\n{expected}"
+        )
