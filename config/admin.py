@@ -8,7 +8,6 @@ field through the object's API serializer), and nothing is written. The admin ho
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
 from django import forms
@@ -19,24 +18,12 @@ from django.http import HttpResponseRedirect
 from django.urls import reverse
 from rest_framework import serializers
 
+from config.api import spec
 from config.api.errors import ApiError
 from config.api.exceptions import integrity_error
 
 AUDIT_FIELDS = ("key", "version", "created_at", "created_by", "modified_at", "modified_by")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
-
-
-@cache
-def api_field_sources(serializer_class: type[serializers.Serializer]) -> dict[str, str]:
-    """API field name -> model field name, group members included ("tracking.enableSerialNo")."""
-    sources: dict[str, str] = {}
-    for name, field in serializer_class().fields.items():
-        if isinstance(field, serializers.Serializer) and field.source == "*":
-            for member, child in field.fields.items():
-                sources[f"{name}.{member}"] = child.source
-        else:
-            sources[name] = field.source
-    return sources
 
 
 class DeleteRefused(Exception):
@@ -82,9 +69,8 @@ class ServiceModelForm(forms.ModelForm):
         return self.model_admin.service_update(instance=locked, user=user, data=data)
 
     def _add_api_error(self, err: ApiError) -> None:
-        sources = api_field_sources(self.model_admin.api_serializer)
         for detail in err.details or [err]:
-            field = sources.get(detail.target or "")
+            field = spec.model_field(self.model_admin.api_serializer, detail.target or "")
             self.add_error(field if field in self.fields else None, detail.message)
 
 

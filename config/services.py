@@ -6,6 +6,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 from config.api import errors
+from config.api.identity import is_object, object_name
 
 
 def reject_immutable_changes(
@@ -47,13 +48,14 @@ def delete_unreferenced(instance: models.Model) -> None:
         )
         names = []
         for blocker in blockers[:5]:
-            object_name = getattr(blocker, "API_OBJECT", "") or blocker._meta.verbose_name
-            names.append(f"{object_name} {blocker.pk}")
+            model = type(blocker)
+            name = object_name(model) if is_object(model) else blocker._meta.verbose_name
+            names.append(f"{name} {blocker.pk}")
         if len(blockers) > 5:
             names.append(f"and {len(blockers) - 5} more")
         raise errors.error(
             errors.STILL_REFERENCED,
-            OBJECT=instance.API_OBJECT,
+            OBJECT=object_name(type(instance)),
             KEY=instance.pk,
             REFERENCES=", ".join(names),
         ) from exc
@@ -65,7 +67,9 @@ def check_unique_code(model: type[models.Model], code: str, exclude_pk=None) -> 
     if exclude_pk is not None:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise errors.error(errors.DUPLICATE, "id", OBJECT=model.API_OBJECT, FIELD="id", VALUE=code)
+        raise errors.error(
+            errors.DUPLICATE, "id", OBJECT=object_name(model), FIELD="id", VALUE=code
+        )
 
 
 def save_unique_code(obj: models.Model, **save_kwargs: Any) -> None:

@@ -44,9 +44,6 @@ class TrackingType(models.TextChoices):
 class Item(IntacctModel):
     """Intacct's item; ION's part."""
 
-    API_OBJECT = "inventory-control/item"
-    API_ID_FIELD = "code"
-
     code = models.CharField("id", max_length=30, unique=True)
     name = models.CharField(max_length=100)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
@@ -106,9 +103,6 @@ class Item(IntacctModel):
 class Warehouse(IntacctModel):
     """Intacct's warehouse; ION's location."""
 
-    API_OBJECT = "inventory-control/warehouse"
-    API_ID_FIELD = "code"
-
     code = models.CharField("id", max_length=30, unique=True)
     name = models.CharField(max_length=100)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
@@ -130,8 +124,6 @@ class PartInventory(IntacctModel):
     `kitted_quantity` and `installed_quantity` are kept by the kitting services in the same
     transaction as the ledger row that explains them, so reads need no aggregation.
     """
-
-    API_OBJECT = "inventory-control/part-inventory"
 
     part = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="part_inventories")
     # NULL, not "": untracked rows must not collide in the (part, serial_number) unique constraint.
@@ -248,8 +240,6 @@ class InventoryTransaction(IntacctModel):
     sum of its change over these rows. The row outlives the inventory (no FK constraint, no
     cascade): history is never rewritten.
     """
-
-    API_OBJECT = "inventory-control/inventory-transaction"
 
     objects = InventoryTransactionQuerySet.as_manager()
 

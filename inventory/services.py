@@ -11,6 +11,7 @@ from django.utils import timezone
 from config.api import errors
 from config.api.compiled import CompiledInsert
 from config.api.fields import decimal_string
+from config.api.identity import object_name
 from config.services import (
     apply_changes,
     check_unique_code,
@@ -352,7 +353,7 @@ def _duplicate_serial(inventory: PartInventory) -> errors.ApiError:
     return errors.error(
         errors.DUPLICATE,
         "serialNumber",
-        OBJECT=PartInventory.API_OBJECT,
+        OBJECT=object_name(PartInventory),
         FIELD="serialNumber",
         VALUE=f"{inventory.serial_number} for part {inventory.part.code}",
     )
@@ -509,7 +510,7 @@ def part_inventory_delete(*, instance: PartInventory, user) -> None:
         # A run's output is part of its as-built record (7.4): it stays.
         raise errors.error(
             errors.STILL_REFERENCED,
-            OBJECT=PartInventory.API_OBJECT,
+            OBJECT=object_name(PartInventory),
             KEY=inventory.pk,
             REFERENCES=f"inventory-control/run {inventory.built_by_id}",
         )

@@ -20,8 +20,6 @@ class DeferralStatus(models.TextChoices):
 class KitComponent(IntacctModel):
     """One line of a kit: which item, and how many units of it, the kit is made of."""
 
-    API_OBJECT = "inventory-control/kit-component"
-
     kit = models.ForeignKey(
         "inventory.Item", on_delete=models.PROTECT, related_name="kit_components"
     )

@@ -27,9 +27,6 @@ CLOSED_KIT_STATUSES = (PartKitStatus.COMPLETED, PartKitStatus.CANCELED)
 class Run(IntacctModel):
     """ION's run: building `quantity` of `part` from the inventory issued to its kits."""
 
-    API_OBJECT = "inventory-control/run"
-    API_ID_FIELD = "code"
-
     code = models.CharField("id", max_length=100, unique=True)
     title = models.CharField(max_length=200, blank=True, default="")
     part = models.ForeignKey(
@@ -51,8 +48,6 @@ class Run(IntacctModel):
 
 class PartKit(IntacctModel):
     """ION's part kit: the inventory allocated to a run."""
-
-    API_OBJECT = "inventory-control/part-kit"
 
     run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="part_kits")
     status = models.CharField(

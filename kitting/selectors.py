@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db.models import QuerySet
 
 from config.api import errors
+from config.api.identity import object_name
 from inventory.models import KIT_TYPES, Item
 from kitting.models import PartKit, Run
 
@@ -25,7 +26,7 @@ def _get(queryset: QuerySet, key) -> object:
     text = str(key)
     found = queryset.filter(pk=int(text)).first() if text.isascii() and text.isdigit() else None
     if found is None:
-        raise errors.error(errors.OBJECT_NOT_FOUND, OBJECT=queryset.model.API_OBJECT, KEY=key)
+        raise errors.error(errors.OBJECT_NOT_FOUND, OBJECT=object_name(queryset.model), KEY=key)
     return found
 
 
@@ -39,7 +40,7 @@ def part_kit_ref(key) -> PartKit:
     lock (404 there when it is gone). 404 at once when the key cannot be one."""
     text = str(key)
     if not (text.isascii() and text.isdigit()):
-        raise errors.error(errors.OBJECT_NOT_FOUND, OBJECT=PartKit.API_OBJECT, KEY=key)
+        raise errors.error(errors.OBJECT_NOT_FOUND, OBJECT=object_name(PartKit), KEY=key)
     return PartKit(pk=text)
 
 

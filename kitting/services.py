@@ -24,6 +24,7 @@ from django.utils import timezone
 from config.api import errors
 from config.api.compiled import CompiledQuery, CompiledUpdate
 from config.api.fields import decimal_string
+from config.api.identity import object_name
 from config.services import (
     check_unique_code,
     delete_unreferenced,
@@ -70,12 +71,12 @@ def _text(value: Any) -> str:
 def _gone(obj, target: str | None) -> errors.ApiError:
     """The object was deleted between the request naming it and its lock."""
     if target is None:
-        return errors.error(errors.OBJECT_NOT_FOUND, OBJECT=obj.API_OBJECT, KEY=obj.pk)
+        return errors.error(errors.OBJECT_NOT_FOUND, OBJECT=object_name(type(obj)), KEY=obj.pk)
     return errors.rule_violation(
         errors.REFERENCE_NOT_FOUND,
         target,
         FIELD=target,
-        OBJECT=obj.API_OBJECT,
+        OBJECT=object_name(type(obj)),
         REFERENCE=f"key {obj.pk}",
     )
 
@@ -408,12 +409,12 @@ def part_kit_delete(*, instance: PartKit, user) -> None:
         InventoryTransaction.objects.filter(part_kit_id=kit.pk).order_by("pk").values_list("pk")[:6]
     )
     if history:
-        names = [f"{InventoryTransaction.API_OBJECT} {key}" for (key,) in history[:5]]
+        names = [f"{object_name(InventoryTransaction)} {key}" for (key,) in history[:5]]
         if len(history) > 5:
             names.append("and more")
         raise errors.error(
             errors.STILL_REFERENCED,
-            OBJECT=PartKit.API_OBJECT,
+            OBJECT=object_name(PartKit),
             KEY=kit.pk,
             REFERENCES=", ".join(names),
         )

@@ -37,9 +37,7 @@ def crashing_plain_view(request):
 
 
 router = ObjectRouter()
-router.register(
-    "inventory-control/kit-component", CrashingKitComponentViewSet, basename="crash-kit-component"
-)
+router.register(CrashingKitComponentViewSet, basename="crash-kit-component")
 
 urlpatterns = [
     path("crash/drf", CrashingView.as_view()),

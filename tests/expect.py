@@ -5,6 +5,8 @@ from typing import Any
 
 from django.db import models
 
+from config.api import identity
+
 # errorId -> (code, messageId), as the contract and the README's catalogue name them.
 IDS = {
     "REST-1028": ("invalidRequest", "IA.REQUEST_REQUIRES_PAYLOAD"),
@@ -105,7 +107,7 @@ def snapshot(*model_classes: type[models.Model]) -> dict[str, list[dict]]:
 
 
 def ref(obj) -> dict[str, str]:
-    return {"key": str(obj.pk), "id": obj.api_id, "href": obj.href}
+    return {"key": str(obj.pk), "id": identity.api_id(obj), "href": identity.href(obj)}
 
 
 def created(obj) -> dict:

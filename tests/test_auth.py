@@ -13,6 +13,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, get_application_model
 from rest_framework.test import APIClient
 
+from config.api import identity
 from config.api.oauth import api_client_create
 from inventory import services as inventory_services
 from inventory.models import Warehouse
@@ -433,7 +434,7 @@ def test_client_credentials_token_acts_as_the_applications_user(client, service_
         "id": "svc",
         "href": f"/objects/company-config/user/{service_user.pk}",
     }
-    audit = api.get(warehouse.href).json()["ia::result"]["audit"]
+    audit = api.get(identity.href(warehouse)).json()["ia::result"]["audit"]
     assert (audit["createdByUser"], audit["modifiedByUser"]) == (user_ref, user_ref)
 
 
@@ -458,26 +459,30 @@ def test_view_permission_reads_but_cannot_write(warehouse):
     reader = token_for(make_user("reader", "inventory.view_warehouse"))
     before = list(Warehouse.objects.values())
     assert reader.get(WAREHOUSES).status_code == 200
-    assert reader.get(warehouse.href).status_code == 200
+    assert reader.get(identity.href(warehouse)).status_code == 200
     assert_error(reader.post(WAREHOUSES, {"id": "W2", "name": "x"}, format="json"), 403, FORBIDDEN)
-    assert_error(reader.patch(warehouse.href, {"name": "x"}, format="json"), 403, FORBIDDEN)
-    assert_error(reader.delete(warehouse.href), 403, FORBIDDEN)
+    assert_error(
+        reader.patch(identity.href(warehouse), {"name": "x"}, format="json"), 403, FORBIDDEN
+    )
+    assert_error(reader.delete(identity.href(warehouse)), 403, FORBIDDEN)
     assert list(Warehouse.objects.values()) == before
 
 
 def test_no_permission_cannot_even_read(warehouse):
     nobody = token_for(make_user("nobody"))
     assert_error(nobody.get(WAREHOUSES), 403, FORBIDDEN)
-    assert_error(nobody.get(warehouse.href), 403, FORBIDDEN)
+    assert_error(nobody.get(identity.href(warehouse)), 403, FORBIDDEN)
 
 
 def test_each_write_needs_its_own_permission(warehouse):
     adder = token_for(make_user("adder", "inventory.view_warehouse", "inventory.add_warehouse"))
     assert adder.post(WAREHOUSES, {"id": "W2", "name": "x"}, format="json").status_code == 201
-    assert_error(adder.patch(warehouse.href, {"name": "x"}, format="json"), 403, FORBIDDEN)
-    assert_error(adder.delete(warehouse.href), 403, FORBIDDEN)
+    assert_error(
+        adder.patch(identity.href(warehouse), {"name": "x"}, format="json"), 403, FORBIDDEN
+    )
+    assert_error(adder.delete(identity.href(warehouse)), 403, FORBIDDEN)
     deleter = token_for(make_user("deleter", "inventory.delete_warehouse"))
-    assert deleter.delete(warehouse.href).status_code == 204
+    assert deleter.delete(identity.href(warehouse)).status_code == 204
 
 
 # --- session authentication --------------------------------------------------------------------

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from config.api import identity
 from inventory import services as inventory_services
 from inventory.models import PartInventory
 from kitcomponents import services as kit_services
@@ -163,7 +164,7 @@ def test_a_tracking_change_and_an_inventory_create_cannot_both_win(admin_user):
         statuses = run_together(
             admin_user,
             [
-                ("patch", part.href, {"tracking": {"enableSerialNo": True}}),
+                ("patch", identity.href(part), {"tracking": {"enableSerialNo": True}}),
                 (
                     "post",
                     "/objects/inventory-control/part-inventory",

@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
+from config.api import identity
 from config.api.throttling import ClientRateThrottle
 from inventory.models import Item, PartInventory
 from kitcomponents.models import KitComponent
@@ -39,7 +40,7 @@ def post(api, body):
 
 
 def patch(api, item, body, **headers):
-    return api.patch(item.href, body, format="json", **headers)
+    return api.patch(identity.href(item), body, format="json", **headers)
 
 
 def expected_item(item: Item, user, **overrides) -> dict:
@@ -92,7 +93,7 @@ def test_create_with_defaults_answers_201_with_a_reference(api, admin_user):
     assert (item.standard_cost, item.kit_revenue_posting, item.version) == (0, "", 1)
     assert item.created_by == item.modified_by == admin_user
 
-    got = api.get(item.href)
+    got = api.get(identity.href(item))
     assert got.status_code == 200
     assert got["ETag"] == '"1"'
     assert got.json() == {
@@ -108,7 +109,7 @@ def test_kits_default_to_component_level_revenue_posting(api, admin_user, item_t
     assert response.status_code == 201
     item = Item.objects.get()
     assert item.kit_revenue_posting == "componentLevel"
-    result = api.get(item.href).json()["ia::result"]
+    result = api.get(identity.href(item)).json()["ia::result"]
     assert result["kitRevenuePosting"] == "componentLevel"
 
 
@@ -116,7 +117,7 @@ def test_kits_default_to_component_level_revenue_posting(api, admin_user, item_t
 def test_other_types_render_kit_revenue_posting_as_null(api, admin_user, item_type):
     assert post(api, {"id": "I", "name": "Item", "itemType": item_type}).status_code == 201
     item = Item.objects.get()
-    assert api.get(item.href).json()["ia::result"] == expected_item(item, admin_user)
+    assert api.get(identity.href(item)).json()["ia::result"] == expected_item(item, admin_user)
 
 
 def test_create_with_every_field_round_trips(api, admin_user):
@@ -142,7 +143,7 @@ def test_create_with_every_field_round_trips(api, admin_user):
     item = Item.objects.get()
     assert item.standard_cost == Decimal("125.67")
     expected = expected_item(item, admin_user, **body, trackingType="serial")
-    assert api.get(item.href).json()["ia::result"] == expected
+    assert api.get(identity.href(item)).json()["ia::result"] == expected
 
 
 def test_standard_cost_keeps_ten_places_and_renders_without_trailing_zeros(api):
@@ -157,8 +158,10 @@ def test_standard_cost_keeps_ten_places_and_renders_without_trailing_zeros(api):
         },
     )
     a, b = Item.objects.order_by("pk")
-    assert api.get(a.href).json()["ia::result"]["purchasing"] == {"standardCost": "3"}
-    assert api.get(b.href).json()["ia::result"]["purchasing"] == {"standardCost": "0.0000000001"}
+    assert api.get(identity.href(a)).json()["ia::result"]["purchasing"] == {"standardCost": "3"}
+    assert api.get(identity.href(b)).json()["ia::result"]["purchasing"] == {
+        "standardCost": "0.0000000001"
+    }
 
 
 @pytest.mark.parametrize(
@@ -178,7 +181,7 @@ def test_tracking_type_serial_wins_over_lot(api, serial, lot, tracking_type):
         "tracking": {"enableSerialNo": serial, "enableLotCategory": lot},
     }
     assert post(api, body).status_code == 201
-    result = api.get(Item.objects.get().href).json()["ia::result"]
+    result = api.get(identity.href(Item.objects.get())).json()["ia::result"]
     assert result["trackingType"] == tracking_type
     assert (result["tracking"]["enableSerialNo"], result["tracking"]["enableLotCategory"]) == (
         serial,
@@ -193,9 +196,9 @@ def test_kit_components_are_full_objects_in_line_number_order(api, admin_user, i
     third = add_line(kit, items["SKit_1"], 3, line_number=3)
     add_line(items["Kit_2"], items["Prnt_Paper"])  # another kit's line stays out
 
-    result = api.get(kit.href).json()["ia::result"]
+    result = api.get(identity.href(kit)).json()["ia::result"]
 
-    lines = [api.get(line.href).json()["ia::result"] for line in (first, third, fifth)]
+    lines = [api.get(identity.href(line)).json()["ia::result"] for line in (first, third, fifth)]
     assert [line["lineNumber"] for line in lines] == [1, 3, 5]
     assert result["kitComponents"] == lines
     assert lines[0]["component"] == {
@@ -206,7 +209,7 @@ def test_kit_components_are_full_objects_in_line_number_order(api, admin_user, i
         "itemType": "nonInventory",
         "unitOfMeasure": "each",
         "standardCost": "0",
-        "href": items["NonInv"].href,
+        "href": identity.href(items["NonInv"]),
     }
     kit.refresh_from_db()
     assert result == expected_item(kit, admin_user, kitComponents=lines)
@@ -214,9 +217,9 @@ def test_kit_components_are_full_objects_in_line_number_order(api, admin_user, i
 
 def test_routes_are_also_served_under_the_intacct_prefix(api, items):
     paper = items["Prnt_Paper"]
-    response = api.get(f"/ia/api/v1{paper.href}")
+    response = api.get(f"/ia/api/v1{identity.href(paper)}")
     assert response.status_code == 200
-    assert response.json()["ia::result"]["href"] == paper.href
+    assert response.json()["ia::result"]["href"] == identity.href(paper)
 
 
 # --- required fields, lengths, enums, types -----------------------------------------------
@@ -593,7 +596,7 @@ def test_patch_changes_only_what_is_sent(api, admin_user, items):
 
     paper.refresh_from_db()
     assert paper.version == 2
-    assert api.get(paper.href).json()["ia::result"] == expected_item(
+    assert api.get(identity.href(paper)).json()["ia::result"] == expected_item(
         paper,
         admin_user,
         name="Paper, A4",
@@ -645,7 +648,7 @@ def test_patch_what_get_returned_is_accepted(api, items, add_line):
     """A client that PATCHes back what it GETs: immutable fields unchanged, read-only ignored."""
     kit = items["Kit_1"]
     add_line(kit, items["Prnt_Paper"])
-    got = api.get(kit.href).json()["ia::result"]
+    got = api.get(identity.href(kit)).json()["ia::result"]
     got["name"] = "Renamed kit"
 
     response = patch(api, kit, got)
@@ -697,7 +700,7 @@ def test_patch_required_fields_cannot_be_blanked(api, items):
 
 def test_delete_unreferenced_item(api, items):
     paper = items["Prnt_Paper"]
-    response = api.delete(paper.href)
+    response = api.delete(identity.href(paper))
     assert response.status_code == 204
     assert response.content == b""
     assert not Item.objects.filter(pk=paper.pk).exists()
@@ -710,7 +713,7 @@ def test_delete_item_referenced_by_a_kit_component_is_409(api, items, add_line, 
     item = items["Kit_1"] if role == "kit" else items["Prnt_Paper"]
     before = state()
 
-    response = api.delete(item.href)
+    response = api.delete(identity.href(item))
 
     assert_error(
         response,
@@ -736,7 +739,7 @@ def test_delete_item_referenced_by_part_inventory_or_a_run_is_409(api, items, re
         blocker = PartInventory.objects.create(part=paper, quantity=3)
     before = state()
 
-    response = api.delete(paper.href)
+    response = api.delete(identity.href(paper))
 
     references = f"inventory-control/{referrer} {blocker.pk}"
     assert_error(
@@ -757,16 +760,16 @@ def test_delete_item_referenced_by_part_inventory_or_a_run_is_409(api, items, re
 
 def test_delete_may_carry_an_empty_object(api, items):
     paper = items["Prnt_Paper"]
-    assert api.delete(paper.href, {}, format="json").status_code == 204
+    assert api.delete(identity.href(paper), {}, format="json").status_code == 204
     assert not Item.objects.filter(pk=paper.pk).exists()
 
 
 def test_delete_with_stale_if_match_is_412(api, items):
     paper = items["Prnt_Paper"]
-    response = api.delete(paper.href, HTTP_IF_MATCH='"2"')
+    response = api.delete(identity.href(paper), HTTP_IF_MATCH='"2"')
     assert response.status_code == 412
     assert Item.objects.filter(pk=paper.pk).exists()
-    assert api.delete(paper.href, HTTP_IF_MATCH='"1"').status_code == 204
+    assert api.delete(identity.href(paper), HTTP_IF_MATCH='"1"').status_code == 204
 
 
 # --- list ---------------------------------------------------------------------------------
@@ -887,7 +890,7 @@ def test_unknown_field_is_400(api):
 
 @pytest.mark.parametrize("method", ["post", "patch"])
 def test_missing_payload_is_400(api, items, method):
-    url = ITEMS if method == "post" else items["Prnt_Paper"].href
+    url = ITEMS if method == "post" else identity.href(items["Prnt_Paper"])
     before = state()
     response = getattr(api, method)(url, content_type="application/json")
     verb = method.upper()
@@ -932,15 +935,15 @@ def test_not_json_is_415(api):
 def test_put_is_405(api, items):
     paper = items["Prnt_Paper"]
     before = state()
-    response = api.put(paper.href, {"name": "x"}, format="json")
+    response = api.put(identity.href(paper), {"name": "x"}, format="json")
     assert_error(
         response,
         405,
         err(
             "KS-4051",
-            f"Method PUT is not allowed on {paper.href}",
+            f"Method PUT is not allowed on {identity.href(paper)}",
             METHOD="PUT",
-            PATH=paper.href,
+            PATH=identity.href(paper),
         ),
     )
     assert state() == before
@@ -961,15 +964,15 @@ def test_read_only_user_is_403_on_writes(client_for, items):
     paper = items["Prnt_Paper"]
     before = state()
 
-    assert reader.get(paper.href).status_code == 200
+    assert reader.get(identity.href(paper)).status_code == 200
     forbidden = err("KS-4031", "You do not have permission to perform this action")
     assert_error(
         reader.post(ITEMS, {"id": "N", "name": "N", "itemType": "kit"}, format="json"),
         403,
         forbidden,
     )
-    assert_error(reader.patch(paper.href, {"name": "x"}, format="json"), 403, forbidden)
-    assert_error(reader.delete(paper.href), 403, forbidden)
+    assert_error(reader.patch(identity.href(paper), {"name": "x"}, format="json"), 403, forbidden)
+    assert_error(reader.delete(identity.href(paper)), 403, forbidden)
     assert state() == before
 
 
@@ -977,7 +980,7 @@ def test_user_without_view_permission_is_403_on_reads(client_for, items):
     nobody = client_for(make_user("nobody"))
     forbidden = err("KS-4031", "You do not have permission to perform this action")
     assert_error(nobody.get(ITEMS), 403, forbidden)
-    assert_error(nobody.get(items["Kit_1"].href), 403, forbidden)
+    assert_error(nobody.get(identity.href(items["Kit_1"])), 403, forbidden)
 
 
 def test_throttled_is_429(api, monkeypatch):

@@ -9,6 +9,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
+from config.api import identity
 from inventory import services as inventory_services
 from inventory.models import Item
 from kitcomponents import services as kit_services
@@ -60,7 +61,7 @@ def post(api, data):
 
 
 def patch(api, line, data, **headers):
-    return api.patch(line.href, data, format="json", **headers)
+    return api.patch(identity.href(line), data, format="json", **headers)
 
 
 def lines_of(kit):
@@ -106,10 +107,12 @@ def test_create_with_defaults_and_read_back(api, admin_user, items):
     assert response.status_code == 201
     assert response.json() == created(line)
     assert (
-        response["Location"] == line.href == f"/objects/inventory-control/kit-component/{line.pk}"
+        response["Location"]
+        == identity.href(line)
+        == f"/objects/inventory-control/kit-component/{line.pk}"
     )
     assert response["ETag"] == '"1"'
-    got = api.get(line.href)
+    got = api.get(identity.href(line))
     assert got["ETag"] == '"1"'
     assert got.json() == {
         "ia::result": {
@@ -124,7 +127,7 @@ def test_create_with_defaults_and_read_back(api, admin_user, items):
                 "itemType": "inventory",
                 "unitOfMeasure": "each",
                 "standardCost": "0",
-                "href": paper.href,
+                "href": identity.href(paper),
             },
             "numberOfUnits": 2.5,
             "revenuePercentage": None,
@@ -132,7 +135,7 @@ def test_create_with_defaults_and_read_back(api, admin_user, items):
             "defaultDeferralStatus": "deferUntilItemIsDelivered",
             "lineNumber": 1,
             "audit": audit(line, admin_user),
-            "href": line.href,
+            "href": identity.href(line),
         },
         "ia::meta": {"totalCount": 1, "totalSuccess": 1, "totalError": 0},
     }
@@ -161,7 +164,7 @@ def test_create_with_every_field(api, items):
         "deferBundleUntilItemIsDelivered",
         7,
     )
-    result = api.get(line.href).json()["ia::result"]
+    result = api.get(identity.href(line)).json()["ia::result"]
     assert (result["numberOfUnits"], result["revenuePercentage"], result["lineNumber"]) == (
         3,
         12.5,
@@ -476,8 +479,8 @@ def test_rule_6_collision_on_create_pushes_that_line_and_every_later_one(
     assert lines_of(kit) == [("P1", 1), ("P5", 2), ("P2", 3), ("P3", 4), ("P4", 6)]
     # pushed lines changed: a new version (ETag); the others did not
     assert versions(a, b, c, d, other) == [1, 2, 2, 2, 1]
-    assert api.get(b.href)["ETag"] == '"2"'
-    assert api.get(a.href)["ETag"] == '"1"'
+    assert api.get(identity.href(b))["ETag"] == '"2"'
+    assert api.get(identity.href(a))["ETag"] == '"1"'
     a.refresh_from_db()
     b.refresh_from_db()
     # the audit group of a pushed line names who pushed it, and when
@@ -531,7 +534,7 @@ def test_rule_6_patch_keeping_the_number_moves_nothing(api, items, four_lines, l
 
 
 def test_rule_6_deleting_leaves_gaps(api, items, four_lines, parts):
-    assert api.delete(four_lines[1].href).status_code == 204
+    assert api.delete(identity.href(four_lines[1])).status_code == 204
     assert lines_of(items["Kit_1"]) == [("P1", 1), ("P3", 3), ("P4", 4)]
     assert post(api, body(items["Kit_1"], parts[4])).status_code == 201
     assert lines_of(items["Kit_1"]) == [("P1", 1), ("P3", 3), ("P4", 4), ("P5", 5)]
@@ -641,7 +644,7 @@ def test_rule_7_patch_every_changeable_field(api, admin_user, items, add_line):
 
 def test_rule_7_patch_what_get_returned(api, items, add_line):
     line = add_line(items["Kit_1"], items["Prnt_Paper"], 2)
-    got = api.get(line.href).json()["ia::result"]
+    got = api.get(identity.href(line)).json()["ia::result"]
     got["numberOfUnits"] = 3
     response = patch(api, line, got)
     assert response.status_code == 200, response.json()
@@ -688,7 +691,7 @@ def test_number_of_units_must_be_positive(api, items, add_line, units):
 def test_number_of_units_may_be_fractional(api, items):
     assert post(api, body(items["Kit_1"], items["NonInv"], 0.25)).status_code == 201
     line = KitComponent.objects.get()
-    assert api.get(line.href).json()["ia::result"]["numberOfUnits"] == 0.25
+    assert api.get(identity.href(line)).json()["ia::result"]["numberOfUnits"] == 0.25
 
 
 @pytest.mark.parametrize(
@@ -720,7 +723,7 @@ def test_revenue_percentage_bounds_are_inclusive(api, items, percentage):
     response = post(api, body(items["Kit_1"], items["NonInv"], revenuePercentage=percentage))
     assert response.status_code == 201
     line = KitComponent.objects.get()
-    assert api.get(line.href).json()["ia::result"]["revenuePercentage"] == percentage
+    assert api.get(identity.href(line)).json()["ia::result"]["revenuePercentage"] == percentage
 
 
 @pytest.mark.parametrize(
@@ -872,7 +875,7 @@ def test_stale_if_match_is_412(api, items, add_line, parts):
     before = state()
     for response in (
         patch(api, line, {"numberOfUnits": 9}, HTTP_IF_MATCH='"1"'),
-        api.delete(line.href, HTTP_IF_MATCH='"1"'),
+        api.delete(identity.href(line), HTTP_IF_MATCH='"1"'),
     ):
         assert_error(
             response,
@@ -898,7 +901,7 @@ def test_unknown_field_missing_payload_malformed_json_and_media_type(api, items,
         [err("REST-1043", "/quantity is not a valid field", "/quantity", FIELD="/quantity")],
     )
     assert_error(
-        api.patch(line.href, content_type="application/json"),
+        api.patch(identity.href(line), content_type="application/json"),
         400,
         err("REST-1028", "A PATCH request requires a payload", METHOD="PATCH"),
     )
@@ -923,13 +926,13 @@ def test_unknown_field_missing_payload_malformed_json_and_media_type(api, items,
 def test_put_is_405(api, items, add_line):
     line = add_line(items["Kit_1"], items["Prnt_Paper"])
     assert_error(
-        api.put(line.href, {"numberOfUnits": 2}, format="json"),
+        api.put(identity.href(line), {"numberOfUnits": 2}, format="json"),
         405,
         err(
             "KS-4051",
-            f"Method PUT is not allowed on {line.href}",
+            f"Method PUT is not allowed on {identity.href(line)}",
             METHOD="PUT",
-            PATH=line.href,
+            PATH=identity.href(line),
         ),
     )
 
@@ -941,13 +944,15 @@ def test_permissions(client, client_for, items, add_line):
         client.get(KC), 401, err("KS-4011", "Authentication credentials were not provided")
     )
     reader = client_for(make_user("reader", "kitcomponents.view_kitcomponent"))
-    assert reader.get(line.href).status_code == 200
+    assert reader.get(identity.href(line)).status_code == 200
     forbidden = err("KS-4031", "You do not have permission to perform this action")
     assert_error(
         reader.post(KC, body(items["Kit_2"], items["NonInv"]), format="json"), 403, forbidden
     )
-    assert_error(reader.patch(line.href, {"numberOfUnits": 2}, format="json"), 403, forbidden)
-    assert_error(reader.delete(line.href), 403, forbidden)
+    assert_error(
+        reader.patch(identity.href(line), {"numberOfUnits": 2}, format="json"), 403, forbidden
+    )
+    assert_error(reader.delete(identity.href(line)), 403, forbidden)
     assert state() == before
 
 

@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
-from config.api import errors
+from config.api import errors, identity
 from inventory import services
 from inventory.models import InventoryTransaction, LedgerIsImmutable, PartInventory
 from kitting.models import PartKit, Run
@@ -69,14 +69,18 @@ def test_rows_for_create_adjust_and_delete(api, admin_user, parts):
     )
     assert created.status_code == 201
     inventory = PartInventory.objects.get()
-    inventory_ref = {"key": str(inventory.pk), "id": str(inventory.pk), "href": inventory.href}
+    inventory_ref = {
+        "key": str(inventory.pk),
+        "id": str(inventory.pk),
+        "href": identity.href(inventory),
+    }
     assert (
         api.patch(
-            inventory.href, {"quantity": 2.25}, format="json", HTTP_IF_MATCH='"1"'
+            identity.href(inventory), {"quantity": 2.25}, format="json", HTTP_IF_MATCH='"1"'
         ).status_code
         == 200
     )
-    assert api.delete(inventory.href, HTTP_IF_MATCH='"2"').status_code == 204
+    assert api.delete(identity.href(inventory), HTTP_IF_MATCH='"2"').status_code == 204
 
     rows = list(InventoryTransaction.objects.order_by("pk"))
     assert [row_of(api, row) for row in rows] == [
@@ -113,7 +117,7 @@ def test_issue_and_install_rows_name_the_kit_and_run(api, admin_user, parts):
     issued, installed = InventoryTransaction.objects.filter(part_inventory=inventory).order_by(
         "pk"
     )[1:]
-    kit_ref = {"key": str(kit.pk), "id": str(kit.pk), "href": kit.href}
+    kit_ref = {"key": str(kit.pk), "id": str(kit.pk), "href": identity.href(kit)}
     got = row_of(api, issued)
     assert {k: got[k] for k in got if k not in ("key", "id", "href", "partInventory", "part")} == {
         "type": "issue",

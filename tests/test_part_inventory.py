@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from config.api import identity
 from inventory import services
 from inventory.models import InventoryTransaction, Item, PartInventory, Warehouse
 from kitting import services as kitting_services
@@ -66,7 +67,7 @@ def assert_error(response, status: int, expected: dict) -> None:
 
 
 def ref(obj) -> dict:
-    return {"key": str(obj.pk), "id": obj.api_id, "href": obj.href}
+    return {"key": str(obj.pk), "id": identity.api_id(obj), "href": identity.href(obj)}
 
 
 def snapshot() -> tuple:

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from config.api import identity
 from config.api.middleware import RequestIdLogFilter
 from config.api.oauth import api_client_create
 from config.api.throttling import ClientRateThrottle
@@ -94,7 +95,7 @@ def payload_errors(*pointers):
 
 
 def ref(obj):
-    return {"key": str(obj.pk), "id": obj.api_id, "href": obj.href}
+    return {"key": str(obj.pk), "id": identity.api_id(obj), "href": identity.href(obj)}
 
 
 def state():
@@ -612,7 +613,9 @@ def test_unknown_nested_group_field(api, items):
     response = api.post(ITEMS, body, format="json")
     assert_error(response, 400, payload_errors("/tracking/bogus", "/purchasing/listPrice"))
     paper = items["Prnt_Paper"]
-    response = api.patch(paper.href, {"tracking": {"bogus": 1}, "extra": 2}, format="json")
+    response = api.patch(
+        identity.href(paper), {"tracking": {"bogus": 1}, "extra": 2}, format="json"
+    )
     assert_error(response, 400, payload_errors("/tracking/bogus", "/extra"))
     assert state() == before
 
@@ -629,7 +632,7 @@ def test_unknown_reference_member_and_top_level_field(api, items, add_line):
     }
     assert_error(api.post(LINES, body, format="json"), 400, payload_errors("/kit/foo", "/bogus"))
     response = api.patch(
-        line.href, {"component": {"id": "Prnt_Paper", "colour": "red"}}, format="json"
+        identity.href(line), {"component": {"id": "Prnt_Paper", "colour": "red"}}, format="json"
     )
     assert_error(response, 400, payload_errors("/component/colour"))
     assert state() == before
@@ -640,8 +643,8 @@ def test_patching_back_what_get_returned_changes_nothing(api, items, add_line, w
     for obj in (line, items["Kit_1"], items["Prnt_Paper"], warehouse):
         model = type(obj)
         before = model.objects.filter(pk=obj.pk).values().get()
-        body = api.get(obj.href).json()["ia::result"]
-        response = api.patch(obj.href, body, format="json")
+        body = api.get(identity.href(obj)).json()["ia::result"]
+        response = api.patch(identity.href(obj), body, format="json")
         assert (response.status_code, response.json()) == (
             200,
             {"ia::result": ref(obj), "ia::meta": ONE},
@@ -658,12 +661,12 @@ def test_patching_back_what_get_returned_changes_nothing(api, items, add_line, w
 
 @pytest.mark.parametrize("body", ["", "{}"])
 def test_get_and_delete_with_empty_object_body(api, warehouse, body):
-    plain = api.get(warehouse.href)
-    with_body = api.generic("GET", warehouse.href, body, content_type="application/json")
+    plain = api.get(identity.href(warehouse))
+    with_body = api.generic("GET", identity.href(warehouse), body, content_type="application/json")
     assert (with_body.status_code, with_body.json()) == (200, plain.json())
     listed = api.generic("GET", WAREHOUSES, body, content_type="application/json")
     assert (listed.status_code, listed.json()["ia::result"]) == (200, [ref(warehouse)])
-    deleted = api.generic("DELETE", warehouse.href, body, content_type="application/json")
+    deleted = api.generic("DELETE", identity.href(warehouse), body, content_type="application/json")
     assert (deleted.status_code, deleted.content) == (204, b"")
     assert not Warehouse.objects.exists()
 
@@ -679,7 +682,7 @@ def test_every_response_carries_a_request_id(api, client, warehouse):
         api.get("/nope"),  # unknown route
         client.get("/healthz"),
         client.post("/oauth2/token", {"grant_type": "client_credentials"}),
-        api.delete(warehouse.href),  # 204
+        api.delete(identity.href(warehouse)),  # 204
     ]
     ids = [response["X-Request-Id"] for response in responses]
     assert all(GENERATED_ID.match(request_id) for request_id in ids)
@@ -709,11 +712,13 @@ def test_malformed_incoming_request_id_is_replaced(api, incoming):
 
 @pytest.mark.parametrize("if_match", ['"2"', "*", 'W/"2"', '"1", "2"', '"7" , W/"2"'])
 def test_matching_if_match_is_accepted(api, warehouse, if_match):
-    api.patch(warehouse.href, {"name": "v2"}, format="json")  # now version 2
-    patched = api.patch(warehouse.href, {"name": "v3"}, format="json", HTTP_IF_MATCH=if_match)
+    api.patch(identity.href(warehouse), {"name": "v2"}, format="json")  # now version 2
+    patched = api.patch(
+        identity.href(warehouse), {"name": "v3"}, format="json", HTTP_IF_MATCH=if_match
+    )
     assert (patched.status_code, patched["ETag"]) == (200, '"3"')
-    assert api.get(warehouse.href)["ETag"] == '"3"'
-    deleted = api.delete(warehouse.href, HTTP_IF_MATCH=if_match.replace("2", "3"))
+    assert api.get(identity.href(warehouse))["ETag"] == '"3"'
+    deleted = api.delete(identity.href(warehouse), HTTP_IF_MATCH=if_match.replace("2", "3"))
     assert deleted.status_code == 204
     assert not Warehouse.objects.exists()
 
@@ -731,22 +736,24 @@ def precondition_failed(given, current):
 
 @pytest.mark.parametrize("stale", ['"1"', 'W/"1"', '"1", "3"', '"2x"', '""'])
 def test_stale_if_match_is_412_and_changes_nothing(api, warehouse, stale):
-    first = api.patch(warehouse.href, {"name": "v2"}, format="json", HTTP_IF_MATCH='"1"')
+    first = api.patch(identity.href(warehouse), {"name": "v2"}, format="json", HTTP_IF_MATCH='"1"')
     assert (first.status_code, first["ETag"]) == (200, '"2"')
     before = state()
-    response = api.patch(warehouse.href, {"name": "lost"}, format="json", HTTP_IF_MATCH=stale)
+    response = api.patch(
+        identity.href(warehouse), {"name": "lost"}, format="json", HTTP_IF_MATCH=stale
+    )
     assert_error(response, 412, precondition_failed(stale, '"2"'))
-    response = api.delete(warehouse.href, HTTP_IF_MATCH=stale)
+    response = api.delete(identity.href(warehouse), HTTP_IF_MATCH=stale)
     assert_error(response, 412, precondition_failed(stale, '"2"'))
     assert state() == before
 
 
 def test_if_match_is_optional_on_items(api, items):
     paper = items["Prnt_Paper"]
-    assert api.get(paper.href)["ETag"] == '"1"'
-    patched = api.patch(paper.href, {"name": "No precondition"}, format="json")
+    assert api.get(identity.href(paper))["ETag"] == '"1"'
+    patched = api.patch(identity.href(paper), {"name": "No precondition"}, format="json")
     assert (patched.status_code, patched["ETag"]) == (200, '"2"')
-    assert api.delete(paper.href).status_code == 204
+    assert api.delete(identity.href(paper)).status_code == 204
 
 
 # --- 500: crashes -------------------------------------------------------------------------------

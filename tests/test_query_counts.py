@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from config.api import identity
 from inventory import services as inventory_services
 from kitcomponents import services as kit_services
 from kitcomponents.models import KitComponent
@@ -99,16 +100,16 @@ def test_item_detail_with_1_or_20_kit_components(api, admin_user):
     add_lines(small, parts[:1], [admin_user])
     add_lines(big, parts, [admin_user, other])
 
-    assert len(api.get(big.href).json()["ia::result"]["kitComponents"]) == 20
-    one = count_queries(api, small.href)
-    twenty = count_queries(api, big.href)
-    plain = count_queries(api, parts[0].href)
+    assert len(api.get(identity.href(big)).json()["ia::result"]["kitComponents"]) == 20
+    one = count_queries(api, identity.href(small))
+    twenty = count_queries(api, identity.href(big))
+    plain = count_queries(api, identity.href(parts[0]))
     assert one == twenty == plain == TOKEN + 2
 
 
 def test_warehouse_detail(api, admin_user):
     warehouse = make_warehouses(admin_user, 1)[0]
-    assert count_queries(api, warehouse.href) == TOKEN + 1
+    assert count_queries(api, identity.href(warehouse)) == TOKEN + 1
 
 
 def test_kit_component_detail(api, admin_user):
@@ -118,4 +119,4 @@ def test_kit_component_detail(api, admin_user):
     add_lines(kit, [first], [admin_user])
     add_lines(kit, [second], [other])
     lines = list(KitComponent.objects.order_by("pk"))
-    assert [count_queries(api, line.href) for line in lines] == [TOKEN + 1, TOKEN + 1]
+    assert [count_queries(api, identity.href(line)) for line in lines] == [TOKEN + 1, TOKEN + 1]

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from config.api import identity
 from inventory.models import InventoryTransaction, PartInventory
 from kitting.models import Installation, PartKit, PartKitLine, Run
 from tests.conftest import make_user
@@ -448,7 +449,7 @@ def test_query_runs(api, admin_user, client_for):
                 "part.id": "Screw",
                 "quantity": float(r.quantity) if r.quantity % 1 else int(r.quantity),
                 "status": "todo",
-                "href": r.href,
+                "href": identity.href(r),
             }
             for r in (third, first)
         ],

@@ -8,6 +8,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
+from config.api import identity
 from inventory import services
 from inventory.models import Warehouse
 from tests.conftest import make_user
@@ -33,7 +34,7 @@ def test_create_get_patch_delete(api, admin_user):
     assert response.json() == created(warehouse)
     assert (
         response["Location"]
-        == warehouse.href
+        == identity.href(warehouse)
         == f"/objects/inventory-control/warehouse/{warehouse.pk}"
     )
     assert response["ETag"] == '"1"'
@@ -44,7 +45,7 @@ def test_create_get_patch_delete(api, admin_user):
         1,
     )
 
-    got = api.get(warehouse.href)
+    got = api.get(identity.href(warehouse))
     assert got.status_code == 200
     assert got["ETag"] == '"1"'
     assert got.json() == {
@@ -54,12 +55,14 @@ def test_create_get_patch_delete(api, admin_user):
             "name": "Main",
             "status": "active",
             "audit": audit(warehouse, admin_user),
-            "href": warehouse.href,
+            "href": identity.href(warehouse),
         },
         "ia::meta": {"totalCount": 1, "totalSuccess": 1, "totalError": 0},
     }
 
-    patched = api.patch(warehouse.href, {"name": "Main store", "status": "inactive"}, format="json")
+    patched = api.patch(
+        identity.href(warehouse), {"name": "Main store", "status": "inactive"}, format="json"
+    )
     assert patched.status_code == 200
     assert patched.json() == created(warehouse)
     assert patched["ETag"] == '"2"'
@@ -71,7 +74,7 @@ def test_create_get_patch_delete(api, admin_user):
         2,
     )
 
-    deleted = api.delete(warehouse.href)
+    deleted = api.delete(identity.href(warehouse))
     assert deleted.status_code == 204
     assert deleted.content == b""
     assert not Warehouse.objects.exists()
@@ -86,15 +89,15 @@ def test_create_with_status(api):
 
 
 def test_patch_what_get_returned(api, main_wh):
-    got = api.get(main_wh.href).json()["ia::result"]
+    got = api.get(identity.href(main_wh)).json()["ia::result"]
     got["name"] = "Renamed"
-    assert api.patch(main_wh.href, got, format="json").status_code == 200
+    assert api.patch(identity.href(main_wh), got, format="json").status_code == 200
     main_wh.refresh_from_db()
     assert (main_wh.code, main_wh.name) == ("WH-MAIN", "Renamed")
 
 
 def test_patch_id_to_a_free_value(api, main_wh):
-    assert api.patch(main_wh.href, {"id": "WH-NEW"}, format="json").status_code == 200
+    assert api.patch(identity.href(main_wh), {"id": "WH-NEW"}, format="json").status_code == 200
     main_wh.refresh_from_db()
     assert main_wh.code == "WH-NEW"
 
@@ -119,7 +122,7 @@ def test_each_required_field(api, field, value):
 @pytest.mark.parametrize("value", [None, "", "  "])
 def test_patch_cannot_blank_required_fields(api, main_wh, value):
     before = state()
-    response = api.patch(main_wh.href, {"id": value, "name": value}, format="json")
+    response = api.patch(identity.href(main_wh), {"id": value, "name": value}, format="json")
     assert_rules(response, required("id"), required("name"))
     assert state() == before
 
@@ -171,13 +174,15 @@ def test_duplicate_id_is_409(api, main_wh):
 def test_patch_to_a_taken_id_is_409(api, admin_user, main_wh):
     other = services.warehouse_create(user=admin_user, code="WH-2", name="Second")
     before = state()
-    response = api.patch(other.href, {"id": "WH-MAIN"}, format="json")
+    response = api.patch(identity.href(other), {"id": "WH-MAIN"}, format="json")
     assert_error(response, 409, duplicate("WH-MAIN"))
     assert state() == before
 
 
 def test_patch_id_unchanged_is_fine(api, main_wh):
-    response = api.patch(main_wh.href, {"id": "WH-MAIN", "name": "Same id"}, format="json")
+    response = api.patch(
+        identity.href(main_wh), {"id": "WH-MAIN", "name": "Same id"}, format="json"
+    )
     assert response.status_code == 200
     main_wh.refresh_from_db()
     assert (main_wh.code, main_wh.name, main_wh.version) == ("WH-MAIN", "Same id", 2)
@@ -185,7 +190,7 @@ def test_patch_id_unchanged_is_fine(api, main_wh):
 
 def test_unknown_field_is_400(api, main_wh):
     before = state()
-    response = api.patch(main_wh.href, {"address": "1 Main St"}, format="json")
+    response = api.patch(identity.href(main_wh), {"address": "1 Main St"}, format="json")
     assert_error(
         response,
         400,
@@ -215,7 +220,7 @@ def test_unknown_key_is_404(api, main_wh, key, method):
 
 def test_stale_if_match_is_412(api, main_wh):
     before = state()
-    response = api.delete(main_wh.href, HTTP_IF_MATCH='"3"')
+    response = api.delete(identity.href(main_wh), HTTP_IF_MATCH='"3"')
     assert_error(
         response,
         412,
@@ -248,15 +253,15 @@ def test_missing_payload_and_media_type(api, main_wh):
 
 
 def test_put_is_405(api, main_wh):
-    response = api.put(main_wh.href, {"name": "x"}, format="json")
+    response = api.put(identity.href(main_wh), {"name": "x"}, format="json")
     assert_error(
         response,
         405,
         err(
             "KS-4051",
-            f"Method PUT is not allowed on {main_wh.href}",
+            f"Method PUT is not allowed on {identity.href(main_wh)}",
             METHOD="PUT",
-            PATH=main_wh.href,
+            PATH=identity.href(main_wh),
         ),
     )
 
@@ -267,11 +272,11 @@ def test_permissions(client, client_for, main_wh):
     )
     reader = client_for(make_user("reader", "inventory.view_warehouse"))
     before = state()
-    assert reader.get(main_wh.href).status_code == 200
+    assert reader.get(identity.href(main_wh)).status_code == 200
     forbidden = err("KS-4031", "You do not have permission to perform this action")
     assert_error(reader.post(WAREHOUSES, {"id": "X", "name": "X"}, format="json"), 403, forbidden)
-    assert_error(reader.patch(main_wh.href, {"name": "X"}, format="json"), 403, forbidden)
-    assert_error(reader.delete(main_wh.href), 403, forbidden)
+    assert_error(reader.patch(identity.href(main_wh), {"name": "X"}, format="json"), 403, forbidden)
+    assert_error(reader.delete(identity.href(main_wh)), 403, forbidden)
     assert state() == before
 
 
@@ -353,7 +358,7 @@ def test_parallel_creates_and_renames_to_one_id_leave_one_holder(admin_user):
             if i < 4:
                 response = client.post(WAREHOUSES, {"id": "WH-X", "name": "New"}, format="json")
             else:
-                response = client.patch(others[i - 4].href, {"id": "WH-X"}, format="json")
+                response = client.patch(identity.href(others[i - 4]), {"id": "WH-X"}, format="json")
             return response.status_code, response.json()["ia::result"]
         finally:
             connection.close()

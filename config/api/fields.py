@@ -10,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import errors
+from config.api import errors, identity
 from config.api.compiled import CompiledQuery
 
 USER_OBJECT = "company-config/user"
@@ -55,12 +55,28 @@ class KeyField(serializers.Field):
     {"type": "string", "readOnly": True, "example": "/objects/inventory-control/item/42"}
 )
 class HrefField(serializers.Field):
+    """The object's href; `source` names another object to render the href of."""
+
     def __init__(self, **kwargs):
-        kwargs.update(source="*", read_only=True)
+        kwargs.setdefault("source", "*")
+        kwargs["read_only"] = True
         super().__init__(**kwargs)
 
     def to_representation(self, instance):
-        return instance.href
+        return identity.href(instance)
+
+
+@extend_schema_field({"type": "string", "readOnly": True, "example": "Kit_1"})
+class IdField(serializers.Field):
+    """The object's `id` (its id field, or its key); `source` names another object to render."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, instance):
+        return identity.api_id(instance)
 
 
 @extend_schema_field({"type": "string", "readOnly": True, "example": "42"})
@@ -195,8 +211,9 @@ class RefField(serializers.Field):
         if self.queryset is None:
             return None
         wanted = set(self.reads)
-        if self.model.API_ID_FIELD:
-            wanted.add(self.model.API_ID_FIELD)
+        id_field = identity.id_field(self.model)
+        if id_field:
+            wanted.add(id_field)
         for source in self.extra.values():
             if callable(source) and not self.reads:
                 return None
@@ -210,11 +227,11 @@ class RefField(serializers.Field):
         return {"key", "id", "href", *self.extra}
 
     def to_representation(self, obj):
-        data = {"key": str(obj.pk), "id": obj.api_id}
+        data = {"key": str(obj.pk), "id": identity.api_id(obj)}
         for name, source in self.extra.items():
             value = source(obj) if callable(source) else getattr(obj, source)
             data[name] = value
-        data["href"] = obj.href
+        data["href"] = identity.href(obj)
         return data
 
     def to_internal_value(self, data):
@@ -224,7 +241,7 @@ class RefField(serializers.Field):
         if key in (None, "") and ident in (None, ""):
             self.fail("invalid")
         target = self.field_path()
-        object_name = self.model.API_OBJECT
+        object_name = identity.object_name(self.model)
         found = None
         if key not in (None, ""):
             found = self._lookup(pk=parse_key(key)) if parse_key(key) else None
@@ -237,9 +254,9 @@ class RefField(serializers.Field):
                     REFERENCE=f"key {key}",
                 )
         if ident not in (None, ""):
-            id_field = self.model.API_ID_FIELD or "pk"
+            id_field = identity.id_field(self.model) or "pk"
             if found is not None:
-                if found.api_id != str(ident):
+                if identity.api_id(found) != str(ident):
                     raise errors.rule_violation(
                         errors.REFERENCE_MISMATCH, target, FIELD=target, KEY=key, ID=ident
                     )

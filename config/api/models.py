@@ -10,11 +10,6 @@ def etag(version: int) -> str:
 
 
 class IntacctModel(models.Model):
-    # The object's path in the API (`inventory-control/item`) and the model field behind its `id`
-    # (None where `id` is the key itself). Hrefs and references are built from these.
-    API_OBJECT: str = ""
-    API_ID_FIELD: str | None = None
-
     key = models.BigAutoField(primary_key=True)
     version = models.PositiveBigIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, editable=False)
@@ -40,19 +35,8 @@ class IntacctModel(models.Model):
         abstract = True
 
     @property
-    def api_id(self) -> str:
-        return str(getattr(self, self.API_ID_FIELD) if self.API_ID_FIELD else self.pk)
-
-    @property
-    def href(self) -> str:
-        return f"/objects/{self.API_OBJECT}/{self.pk}"
-
-    @property
     def etag(self) -> str:
         return etag(self.version)
-
-    def ref(self) -> dict[str, str]:
-        return {"key": str(self.pk), "id": self.api_id, "href": self.href}
 
     def stamp(self, user, *, created: bool = False) -> None:
         """Record who changed the row; the caller saves it under its row lock."""

@@ -8,7 +8,7 @@ from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter
 
 from config.api.fields import RefField
-from config.api.viewsets import MAX_PAGE_SIZE
+from config.api.protocol import MAX_PAGE_SIZE
 
 REFERENCE = {
     "type": "object",

@@ -4,8 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from config.api import errors
-from config.api.fields import HrefField, KeyField, RefField, UserRefField
+from config.api import errors, spec
+from config.api.fields import HrefField, KeyField, UserRefField
 
 
 class AuditSerializer(serializers.Serializer):
@@ -61,7 +61,7 @@ def reject_unknown_fields(serializer: serializers.Serializer, data: Any) -> None
     """400 REST-1064 with one REST-1043 detail per member of the payload the serializer lacks."""
     if not isinstance(data, dict):
         raise errors.error(errors.PAYLOAD_NOT_OBJECT)
-    unknown = list(unknown_fields(serializer, data, ""))
+    unknown = list(spec.for_serializer(type(serializer)).unknown_members(data))
     if unknown:
         raise errors.ApiError(
             errors.PAYLOAD_ERRORS,
@@ -70,19 +70,3 @@ def reject_unknown_fields(serializer: serializers.Serializer, data: Any) -> None
                 for pointer in unknown
             ],
         )
-
-
-def unknown_fields(serializer: serializers.Serializer, data: dict[str, Any], prefix: str):
-    """JSON pointers of every member of `data` the serializer does not know, at any depth."""
-    fields = serializer.fields
-    for name, value in data.items():
-        pointer = f"{prefix}/{name}"
-        field = fields.get(name)
-        if field is None:
-            yield pointer
-        elif isinstance(field, serializers.Serializer) and isinstance(value, dict):
-            if not field.read_only:
-                yield from unknown_fields(field, value, pointer)
-        elif isinstance(field, RefField) and isinstance(value, dict) and not field.read_only:
-            allowed = field.allowed_members()
-            yield from (f"{pointer}/{member}" for member in value if member not in allowed)

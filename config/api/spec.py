@@ -1,32 +1,420 @@
-"""One description per object, read by every part of the protocol layer.
+"""One description per object, built once at startup and read by every part of the protocol layer.
 
-Seed of the object spec (issue 10): the API name under which an object's serializer renders a model
-field. The full spec (columns, references, lists, groups, prefetch plan, members) grows here.
+Each app declares its objects in `<app>/api/objects.py` (`declare(...)`); `config.api.apps` imports
+those modules and calls `build()` when Django starts. `describe()` is the project's only walker of
+serializers: the prefetch planner (viewsets), the query registry, unknown-member rejection, the
+admin's error mapping and the OpenAPI schema read the `ObjectSpec` it returns.
 """
 
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.db import models
+from django.db.models import Prefetch, QuerySet
 from rest_framework import serializers
+
+from config.api import identity
+from config.api.fields import HrefField, KeyField, KeyIdField, RefField, UserRefField
+
+
+class Role(enum.StrEnum):
+    """What a member of an object is, as every consumer of the spec tells it apart."""
+
+    KEY = "key"  # the key (KeyField, or KeyIdField for an `id` that is the key)
+    HREF = "href"
+    VALUE = "value"  # a plain value: a model field, a property, a method field...
+    REFERENCE = "reference"  # a RefField
+    USER = "user"  # a reference to a user (the audit group's)
+    LIST = "list"  # a list of nested objects (`kitComponents`)
+    GROUP = "group"  # members stored on the object itself (`tracking`, `audit`)
+    NESTED = "nested"  # a nested serializer over its own source
+
+
+@dataclass(frozen=True, eq=False)
+class Member:
+    path: str  # API dot path: `tracking.enableSerialNo`
+    role: Role
+    field: serializers.Field  # the bound field: it renders the member and parses its input
+    owner: serializers.Serializer  # the serializer (or group) that declares it
+    children: tuple[Member, ...] = ()  # a group's members
+    element: ObjectSpec | None = None  # a list's element
+    relation: Any = None  # a list's model relation (None where the model has none)
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+    @property
+    def source(self) -> str:
+        return self.field.source
+
+    @property
+    def read_only(self) -> bool:
+        return bool(self.field.read_only)
+
+    @property
+    def write_only(self) -> bool:
+        return bool(self.field.write_only)
+
+
+# What a payload may hold under a member: anything (None), the members of a group (a mapping) or
+# the members of a reference (a set).
+Accepted = Mapping[str, "Accepted | frozenset[str] | None"]
+
+
+@dataclass(eq=False)
+class ObjectSpec:
+    """One object (or a list element, or a workflow body) as its serializer renders and reads it."""
+
+    name: str  # API object path; "" for what is not an object of its own
+    model: type[models.Model] | None
+    serializer_class: type[serializers.Serializer]
+    id_field: str | None
+    top: tuple[Member, ...]  # the serializer's own members, in render order
+    members: dict[str, Member]  # every member by API path, group members included
+    inputs: Accepted  # the members a payload may carry
+    api_to_model: dict[str, str]  # API path -> model attribute path (`part.unit_of_measure`)
+    model_to_api: dict[str, str]  # model field -> API path
+    parent_link: str | None = None  # a list element's foreign key to its parent
+    # The prefetch plan: joins, the joined columns nothing renders, prefetches.
+    select_related: tuple[str, ...] = ()
+    deferred: tuple[str, ...] = ()
+    prefetch: tuple[str | Prefetch, ...] = ()
+    # What the query service reads this object from (None: not queryable) and its expressions.
+    query: QuerySet | None = None
+    expressions: dict[str, Any] = field(default_factory=dict)
+
+    def _of(self, *roles: Role) -> tuple[str, ...]:
+        return tuple(p for p, m in self.members.items() if m.role in roles and not m.write_only)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self._of(Role.KEY, Role.HREF, Role.VALUE)
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        return self._of(Role.REFERENCE, Role.USER)
+
+    @property
+    def lists(self) -> tuple[str, ...]:
+        return self._of(Role.LIST)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return self._of(Role.GROUP)
+
+    @property
+    def read_only(self) -> frozenset[str]:
+        return frozenset(p for p, m in self.members.items() if m.read_only)
+
+    @property
+    def writable(self) -> frozenset[str]:
+        """The members a write takes (what a create or update passes on to the service)."""
+        return frozenset(
+            p for p, m in self.members.items() if not m.read_only and m.role is not Role.GROUP
+        )
+
+    def optimize(self, queryset: QuerySet) -> QuerySet:
+        """The queryset with the prefetch plan: a detail or a page costs the same number of
+        queries whatever it holds, and a joined object loads only what its reference renders."""
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+            if self.deferred:
+                queryset = queryset.defer(*self.deferred)
+        if self.prefetch:
+            queryset = queryset.prefetch_related(*self.prefetch)
+        return queryset
+
+    def unknown_members(self, data: Mapping[str, Any]) -> Iterator[str]:
+        """JSON pointers of every member of a payload the object does not know, at any depth."""
+        return _unknown(self.inputs, data, "")
+
+
+def _unknown(accepted: Accepted, data: Mapping[str, Any], prefix: str) -> Iterator[str]:
+    for name, value in data.items():
+        pointer = f"{prefix}/{name}"
+        if name not in accepted:
+            yield pointer
+            continue
+        inner = accepted[name]
+        if not isinstance(value, dict) or inner is None:
+            continue
+        if isinstance(inner, frozenset):
+            yield from (f"{pointer}/{member}" for member in value if member not in inner)
+        else:
+            yield from _unknown(inner, value, pointer)
+
+
+# --- the declarations and the one build at startup ---------------------------------------------
+@dataclass(frozen=True)
+class Declaration:
+    name: str
+    serializer_class: type[serializers.Serializer]
+    id_field: str | None
+    query: QuerySet | None
+    expressions: Mapping[str, Any] | None
+
+
+_DECLARED: list[Declaration] = []
+_PAYLOADS: list[type[serializers.Serializer]] = []
+_OBJECTS: dict[str, ObjectSpec] = {}
+_SPECS: dict[tuple, ObjectSpec] = {}
+
+
+def declare(
+    name: str,
+    serializer_class: type[serializers.Serializer],
+    *,
+    id_field: str | None = None,
+    query: QuerySet | None = None,
+    expressions: Mapping[str, Any] | None = None,
+) -> None:
+    """An object of the API: its path, its serializer (whose Meta.model is the object's model),
+    the model field behind its `id` (None: the key), and what the query service reads it from."""
+    _DECLARED.append(Declaration(name, serializer_class, id_field, query, expressions))
+
+
+def declare_payload(serializer_class: type[serializers.Serializer]) -> None:
+    """A request body that is no object (a workflow's): described at startup too."""
+    _PAYLOADS.append(serializer_class)
+
+
+def build() -> None:
+    """Describe every declared object; called once, from AppConfig.ready()."""
+    # Names first: a reference to another object renders that object's href and id.
+    for decl in _DECLARED:
+        identity.identify(_model_of(decl.serializer_class), decl.name, decl.id_field)
+    for decl in _DECLARED:
+        spec = describe(decl.serializer_class)
+        spec.query = decl.query
+        spec.expressions = dict(decl.expressions or {})
+        _OBJECTS[decl.name] = spec
+    for serializer_class in _PAYLOADS:
+        describe(serializer_class)
+
+
+def objects() -> list[ObjectSpec]:
+    """Every declared object, in declaration order."""
+    return list(_OBJECTS.values())
+
+
+def get(name: str) -> ObjectSpec | None:
+    return _OBJECTS.get(name)
+
+
+def for_serializer(serializer_class: type[serializers.Serializer]) -> ObjectSpec:
+    return describe(serializer_class)
 
 
 def api_name(serializer_class: type[serializers.Serializer], model_field: str) -> str:
     """The API member (dotted inside groups: `tracking.enableSerialNo`) that renders `model_field`;
     the model field itself when the serializer renders it under no other name."""
-    return _api_names(serializer_class).get(model_field, model_field)
+    return describe(serializer_class).model_to_api.get(model_field, model_field)
 
 
-_NAMES: dict[type, dict[str, str]] = {}
+def model_field(serializer_class: type[serializers.Serializer], path: str) -> str | None:
+    """The model attribute an API member renders (`tracking.enableSerialNo` -> enable_serial_no)."""
+    return describe(serializer_class).api_to_model.get(path)
 
 
-def _api_names(serializer_class: type[serializers.Serializer]) -> dict[str, str]:
-    if serializer_class not in _NAMES:
-        names: dict[str, str] = {}
-        _collect(serializer_class(), "", names)
-        _NAMES[serializer_class] = names
-    return _NAMES[serializer_class]
+def describe(
+    serializer_class: type[serializers.Serializer],
+    model: type[models.Model] | None = None,
+    *,
+    serializer: serializers.Serializer | None = None,
+    parent_link: str | None = None,
+) -> ObjectSpec:
+    """The spec of a serializer over a model (its Meta.model unless given). Declared objects are
+    described by build() at startup; other serializers (list elements, tests) once, when asked."""
+    model = model or _model_of(serializer_class)
+    cache_key = (serializer_class, model, parent_link)
+    spec = _SPECS.get(cache_key)
+    if spec is None:
+        spec = _SPECS[cache_key] = _describe(
+            serializer or serializer_class(), serializer_class, model, parent_link
+        )
+    return spec
 
 
-def _collect(serializer: serializers.Serializer, prefix: str, names: dict[str, str]) -> None:
-    for name, field in serializer.fields.items():
-        if isinstance(field, serializers.Serializer) and field.source == "*":
-            _collect(field, f"{prefix}{name}.", names)
-        elif field.source and field.source != "*":
-            names.setdefault(field.source.split(".")[0], prefix + name)
+def _model_of(serializer_class: type[serializers.Serializer]) -> type[models.Model] | None:
+    return getattr(getattr(serializer_class, "Meta", None), "model", None)
+
+
+def _describe(serializer, serializer_class, model, parent_link) -> ObjectSpec:
+    top = _members(serializer, "", model)
+    members: dict[str, Member] = {}
+    _flatten(top, members)
+    api_to_model, model_to_api = {}, {}
+    for path, member in members.items():
+        source = member.source
+        if source and source != "*":
+            api_to_model[path] = source
+            model_to_api.setdefault(source.split(".")[0], path)
+    known = model is not None and identity.is_object(model)
+    spec = ObjectSpec(
+        name=identity.object_name(model) if known else "",
+        model=model,
+        serializer_class=serializer_class,
+        id_field=identity.id_field(model) if known else None,
+        top=top,
+        members=members,
+        inputs=_inputs(serializer),
+        api_to_model=api_to_model,
+        model_to_api=model_to_api,
+        parent_link=parent_link,
+    )
+    if model is not None:
+        _plan(spec)
+    return spec
+
+
+def _members(serializer: serializers.Serializer, prefix: str, model) -> tuple[Member, ...]:
+    out = []
+    for name, fld in serializer.fields.items():
+        path = prefix + name
+        children, element, relation = (), None, None
+        if isinstance(fld, HrefField):
+            role = Role.HREF
+        elif isinstance(fld, KeyField | KeyIdField):
+            role = Role.KEY
+        elif isinstance(fld, serializers.ListSerializer):
+            role = Role.LIST
+            relation = _relation(model, fld.source)
+            if relation is not None and not fld.write_only:
+                link = relation.field.name if relation.one_to_many else None
+                element = describe(
+                    type(fld.child), relation.related_model, serializer=fld.child, parent_link=link
+                )
+        elif isinstance(fld, serializers.Serializer):
+            role = Role.GROUP if fld.source == "*" else Role.NESTED
+            if role is Role.GROUP and not fld.write_only:
+                children = _members(fld, path + ".", model)
+        elif isinstance(fld, RefField):
+            role = Role.REFERENCE
+        elif isinstance(fld, UserRefField):
+            role = Role.USER
+        else:
+            role = Role.VALUE
+        out.append(Member(path, role, fld, serializer, children, element, relation))
+    return tuple(out)
+
+
+def _flatten(level: tuple[Member, ...], out: dict[str, Member]) -> None:
+    for member in level:
+        out[member.path] = member
+        _flatten(member.children, out)
+
+
+def _relation(model, source: str):
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(source)
+    except FieldDoesNotExist:
+        return None
+
+
+def _inputs(serializer: serializers.Serializer) -> Accepted:
+    """A payload may carry back any member the object renders (a GET body PATCHed unchanged);
+    inside a writable group or reference only that group's or reference's members."""
+    accepted: dict[str, Any] = {}
+    for name, fld in serializer.fields.items():
+        if isinstance(fld, serializers.Serializer) and not fld.read_only:
+            accepted[name] = _inputs(fld)
+        elif isinstance(fld, RefField) and not fld.read_only:
+            accepted[name] = frozenset(fld.allowed_members())
+        else:
+            accepted[name] = None
+    return accepted
+
+
+# --- the prefetch plan -------------------------------------------------------------------------
+def _plan(spec: ObjectSpec) -> None:
+    selects: set[str] = set()
+    prefetches: list = []
+    columns: dict[str, set[str] | None] = {}
+    _plan_level(spec.top, spec.model, selects, prefetches, columns)
+    # A prefetch over a reverse foreign key sets that key to the parent itself: no join needed.
+    selects.discard(spec.parent_link)
+    spec.select_related = tuple(sorted(selects))
+    spec.deferred = tuple(_deferred(spec.model, selects, columns)) if selects else ()
+    spec.prefetch = tuple(prefetches)
+
+
+def _plan_level(level, model, selects: set, prefetches: list, columns: dict) -> None:
+    refs, opaque = [], False
+    for member in level:
+        fld = member.field
+        if member.write_only:
+            continue
+        source = member.source
+        if member.role in (Role.REFERENCE, Role.USER):
+            path = source.replace(".", "__")
+            selects.add(path)
+            nested = getattr(fld, "select_related", ())
+            for related in nested:
+                selects.add(f"{path}__{related}")
+            if member.role is Role.USER:
+                _need(columns, path, {get_user_model().USERNAME_FIELD})
+            else:
+                refs.append(path)
+                _need(columns, path, None if nested else fld.columns())
+        elif member.role is Role.LIST:
+            if member.element is None:
+                raise ImproperlyConfigured(f"{member.path}: {source} is no relation of {model}")
+            inner = getattr(fld.child, "get_prefetch_queryset", None)
+            base = inner() if inner else member.relation.related_model._default_manager.all()
+            prefetches.append(Prefetch(source, queryset=member.element.optimize(base)))
+        elif member.role is Role.GROUP:
+            _plan_level(member.children, model, selects, prefetches, columns)
+        elif "." in source:
+            *through, name = source.split(".")
+            _need(columns, "__".join(through), {name})
+        elif not (member.role in (Role.KEY, Role.HREF) or _is_column(model, source)):
+            opaque = True  # a property or method may read any joined object
+        prefetches.extend(getattr(fld, "prefetch_related", ()))
+    if opaque:
+        for path in refs:
+            columns[path] = None
+
+
+def _deferred(model, selects: set[str], columns: dict[str, set[str] | None]) -> list[str]:
+    """The fields of each joined object nothing renders (None in `columns`: anything may be)."""
+    deferred = []
+    for path in sorted(selects):
+        wanted = columns.get(path)
+        if wanted is None:
+            continue
+        related = model
+        for name in path.split("__"):
+            related = related._meta.get_field(name).related_model
+        # Keys a deeper join goes through stay loaded.
+        inner = path + "__"
+        wanted = wanted | {
+            other.removeprefix(inner).split("__")[0] for other in selects if other.startswith(inner)
+        }
+        deferred += [
+            f"{path}__{f.name}"
+            for f in related._meta.concrete_fields
+            if not f.primary_key and f.name not in wanted and f.attname not in wanted
+        ]
+    return deferred
+
+
+def _need(columns: dict, path: str, wanted: set[str] | None) -> None:
+    known = columns.get(path, set())
+    columns[path] = None if wanted is None or known is None else known | wanted
+
+
+def _is_column(model, name: str) -> bool:
+    try:
+        model_field_ = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return model_field_.concrete and not model_field_.is_relation

@@ -1,4 +1,4 @@
-"""The one base viewset: envelopes, paging, payload checks, ETags and prefetching live here.
+"""The one base viewset: envelopes, paging, payload checks, ETags; the prefetch plan is the spec's.
 
 A concrete viewset names its queryset, serializer, filterset and delete service; nothing else.
 """
@@ -8,169 +8,20 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
-from django.db.models import Prefetch, QuerySet
-from rest_framework import serializers, status, viewsets
+from django.db.models import QuerySet
+from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import errors, responses
+from config.api import errors, identity, responses, spec
 from config.api.compiled import CompiledQuery
-from config.api.fields import (
-    HrefField,
-    KeyField,
-    KeyIdField,
-    RefField,
-    UserRefField,
-    parse_key,
-)
+from config.api.fields import parse_key
 from config.api.models import etag
-from config.api.serializers import AuditSerializer
-
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 4000
-
-
-def paging(params: Any) -> tuple[int, int]:
-    """`start` (1-based) and `size` from query parameters or a query body, validated."""
-    return (
-        _int_param(params, "start", 1, minimum=1, maximum=None),
-        _int_param(params, "size", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE),
-    )
-
-
-def _int_param(params: Any, name: str, default: int, *, minimum: int, maximum: int | None) -> int:
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    if isinstance(raw, bool):
-        value = None
-    elif isinstance(raw, int):
-        value = raw
-    else:
-        value = int(raw) if _is_digits(str(raw)) else None
-    if value is None or value < minimum or (maximum is not None and value > maximum):
-        bound = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
-        raise errors.error(
-            errors.INVALID_PARAMETER, name, PARAMETER=name, REASON=f"must be an integer {bound}"
-        )
-    return value
-
-
-def _is_digits(text: str) -> bool:
-    # ASCII only: str.isdigit() also accepts "²" and other digits int() refuses.
-    return text.isascii() and text.isdigit()
-
-
-def optimize_queryset(
-    queryset: QuerySet, serializer: serializers.Serializer, *, parent_link: str | None = None
-) -> QuerySet:
-    """select_related / prefetch_related for every reference and nested list the serializer renders,
-    so a detail or a page costs the same number of queries whatever it holds. A joined object
-    loads only the fields its reference renders, where the serializer tells them all."""
-    selects, prefetches, columns = set(), [], {}
-    _walk(serializer, "", queryset.model, selects, prefetches, columns)
-    # A prefetch over a reverse foreign key sets that key to the parent itself: no join needed.
-    selects.discard(parent_link)
-    if selects:
-        queryset = queryset.select_related(*sorted(selects))
-        deferred = _deferred(queryset.model, selects, columns)
-        if deferred:
-            queryset = queryset.defer(*deferred)
-    if prefetches:
-        queryset = queryset.prefetch_related(*prefetches)
-    return queryset
-
-
-def _deferred(model, selects: set[str], columns: dict[str, set[str] | None]) -> list[str]:
-    """The fields of each joined object nothing renders (None in `columns`: anything may be)."""
-    deferred = []
-    for path in sorted(selects):
-        wanted = columns.get(path)
-        if wanted is None:
-            continue
-        related = model
-        for name in path.split("__"):
-            related = related._meta.get_field(name).related_model
-        # Keys a deeper join goes through stay loaded.
-        inner = path + "__"
-        wanted = wanted | {
-            other.removeprefix(inner).split("__")[0] for other in selects if other.startswith(inner)
-        }
-        deferred += [
-            f"{path}__{f.name}"
-            for f in related._meta.concrete_fields
-            if not f.primary_key and f.name not in wanted and f.attname not in wanted
-        ]
-    return deferred
-
-
-# Fields that read nothing of a joined object: the key, the href.
-_PLAIN_FIELDS = (KeyField, KeyIdField, HrefField)
-
-
-def _walk(serializer, prefix: str, model, selects: set, prefetches: list, columns: dict) -> None:
-    refs, opaque = [], False
-    for field in serializer.fields.values():
-        if getattr(field, "write_only", False):
-            continue
-        source = field.source
-        if isinstance(field, RefField | UserRefField):
-            path = prefix + source.replace(".", "__")
-            selects.add(path)
-            nested = getattr(field, "select_related", ())
-            for related in nested:
-                selects.add(f"{path}__{related}")
-            if isinstance(field, UserRefField):
-                _need(columns, path, {get_user_model().USERNAME_FIELD})
-            else:
-                refs.append(path)
-                _need(columns, path, None if nested else field.columns())
-        elif isinstance(field, serializers.ListSerializer):
-            child = field.child
-            relation = model._meta.get_field(source)
-            related_model = relation.related_model
-            inner = getattr(child, "get_prefetch_queryset", None)
-            base = inner() if inner else related_model._default_manager.all()
-            link = relation.field.name if relation.one_to_many else None
-            optimized = optimize_queryset(base, child, parent_link=link)
-            prefetches.append(Prefetch(prefix + source, queryset=optimized))
-        elif isinstance(field, AuditSerializer) or (
-            isinstance(field, serializers.Serializer) and source == "*"
-        ):
-            _walk(field, prefix, model, selects, prefetches, columns)
-        elif "." in source:
-            *through, name = source.split(".")
-            _need(columns, prefix + "__".join(through), {name})
-        elif not (isinstance(field, _PLAIN_FIELDS) or _is_column(model, source)):
-            opaque = True  # a property or method may read any joined object
-        for related in getattr(field, "prefetch_related", ()):
-            if isinstance(related, Prefetch):  # a Prefetch carries its own (joined) queryset
-                related = Prefetch(prefix + related.prefetch_through, queryset=related.queryset)
-            else:
-                related = prefix + related
-            prefetches.append(related)
-    if opaque:
-        for path in refs:
-            columns[path] = None
-
-
-def _need(columns: dict, path: str, wanted: set[str] | None) -> None:
-    known = columns.get(path, set())
-    columns[path] = None if wanted is None or known is None else known | wanted
-
-
-def _is_column(model, name: str) -> bool:
-    try:
-        field = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return field.concrete and not field.is_relation
-
+from config.api.protocol import paging, request_payload
+from config.api.query.details import detail_for
 
 _OPTIMIZED: dict[tuple[type, type], QuerySet] = {}
 _LIST_QUERIES: dict[type, CompiledQuery] = {}
@@ -215,15 +66,13 @@ class ObjectViewSet(viewsets.GenericViewSet):
                 compiled = _LIST_QUERIES[type(self)] = CompiledQuery(lambda: queryset)
             total = compiled.count()
             rows = compiled.page(offset=start - 1, limit=size) if start <= total else []
-        base = f"/objects/{self.model.API_OBJECT}/"
+        base = f"/objects/{identity.object_name(self.model)}/"
         refs = [{"key": str(row[0]), "id": str(row[-1]), "href": f"{base}{row[0]}"} for row in rows]
         return Response(responses.page(refs, total=total, start=start, size=size))
 
     def compiled_detail(self):
         """The query registry's Detail of this object when it reads what get_object() would: the
         same queryset, and no object-level permission to check. Worked out once per class."""
-        from config.api.query.details import detail_for  # the query package imports this one
-
         cls = type(self)
         if cls not in _DETAILS:
             detail = detail_for(self.get_serializer_class())
@@ -239,7 +88,7 @@ class ObjectViewSet(viewsets.GenericViewSet):
 
     def ref_columns(self) -> tuple[str, ...]:
         """What a list row (a reference) reads: the key, and the field behind `id` if any."""
-        id_field = self.model.API_ID_FIELD
+        id_field = identity.id_field(self.model)
         return ("pk", id_field) if id_field else ("pk",)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
@@ -253,7 +102,9 @@ class ObjectViewSet(viewsets.GenericViewSet):
         key = self.kwargs[self.lookup_url_kwarg]
         found = detail.read(parse_key(key)) if parse_key(key) else None
         if found is None:
-            raise errors.error(errors.OBJECT_NOT_FOUND, OBJECT=self.model.API_OBJECT, KEY=key)
+            raise errors.error(
+                errors.OBJECT_NOT_FOUND, OBJECT=identity.object_name(self.model), KEY=key
+            )
         data, version = found
         if getattr(settings, "COMPILED_QUERY_CHECKS", False):
             expected = self.get_serializer(self.get_object()).data
@@ -275,9 +126,8 @@ class ObjectViewSet(viewsets.GenericViewSet):
         plan_key = (type(self), self.get_serializer_class())
         optimized = _OPTIMIZED.get(plan_key)
         if optimized is None:
-            optimized = _OPTIMIZED[plan_key] = optimize_queryset(
-                self.queryset.all(), self.get_serializer()
-            )
+            described = spec.for_serializer(self.get_serializer_class())
+            optimized = _OPTIMIZED[plan_key] = described.optimize(self.queryset.all())
         return optimized.all()
 
     def get_object(self, *, for_update: bool = False) -> models.Model:
@@ -287,7 +137,9 @@ class ObjectViewSet(viewsets.GenericViewSet):
             queryset = queryset.select_for_update()
         instance = queryset.filter(pk=parse_key(key)).first() if parse_key(key) else None
         if instance is None:
-            raise errors.error(errors.OBJECT_NOT_FOUND, OBJECT=self.model.API_OBJECT, KEY=key)
+            raise errors.error(
+                errors.OBJECT_NOT_FOUND, OBJECT=identity.object_name(self.model), KEY=key
+            )
         self.check_object_permissions(self.request, instance)
         return instance
 
@@ -298,9 +150,9 @@ class ObjectViewSet(viewsets.GenericViewSet):
         with transaction.atomic():
             instance = serializer.save()
         return Response(
-            responses.one(instance.ref()),
+            responses.one(identity.ref(instance)),
             status=status.HTTP_201_CREATED,
-            headers={"Location": instance.href, "ETag": instance.etag},
+            headers={"Location": identity.href(instance), "ETag": instance.etag},
         )
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
@@ -312,7 +164,7 @@ class ObjectViewSet(viewsets.GenericViewSet):
             serializer = self.get_serializer(instance, data=payload, partial=True)
             serializer.is_valid(raise_exception=True)
             instance = serializer.save()
-        return Response(responses.one(instance.ref()), headers={"ETag": instance.etag})
+        return Response(responses.one(identity.ref(instance)), headers={"ETag": instance.etag})
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         with transaction.atomic():
@@ -337,21 +189,12 @@ class ObjectViewSet(viewsets.GenericViewSet):
         header = request.headers.get("If-Match")
         if header is None:
             if self.if_match_required:
-                raise errors.error(errors.PRECONDITION_REQUIRED, OBJECT=self.model.API_OBJECT)
+                raise errors.error(
+                    errors.PRECONDITION_REQUIRED, OBJECT=identity.object_name(self.model)
+                )
             return
         if not etag_matches(header, instance.etag):
             raise errors.error(errors.PRECONDITION_FAILED, GIVEN=header, CURRENT=instance.etag)
-
-
-def request_payload(request: Request) -> dict[str, Any]:
-    """The JSON object body of a write (object or workflow): 400 when missing or not an object."""
-    # Reading the raw body first is safe: DRF then parses the cached bytes.
-    if not request.body.strip():
-        raise errors.error(errors.PAYLOAD_REQUIRED, METHOD=request.method)
-    data = request.data
-    if not isinstance(data, dict):
-        raise errors.error(errors.PAYLOAD_NOT_OBJECT)
-    return data
 
 
 def etag_matches(header: str, current: str) -> bool:

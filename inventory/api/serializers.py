@@ -1,7 +1,9 @@
+from django.db import models
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import identity
 from config.api.fields import (
     REF_SCHEMA,
     DecimalStringField,
@@ -26,7 +28,7 @@ from inventory.models import (
     Warehouse,
 )
 from kitcomponents.api.serializers import KitComponentSerializer
-from kitting.models import Installation, PartKitLine, Run
+from kitting.models import Installation, PartKit, PartKitLine, Run
 
 
 class PurchasingSerializer(GroupSerializer):
@@ -126,13 +128,14 @@ class KeyRefField(serializers.Field):
     """A read-only reference to an object whose id is its key, built from the stored key alone:
     it still renders after the object is gone (the ledger outlives inventory)."""
 
-    def __init__(self, api_object: str, **kwargs):
-        self.api_object = api_object
+    def __init__(self, model: type[models.Model], **kwargs):
+        self.target = model
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
     def to_representation(self, key):
-        return {"key": str(key), "id": str(key), "href": f"/objects/{self.api_object}/{key}"}
+        href = identity.href_of(identity.object_name(self.target), key)
+        return {"key": str(key), "id": str(key), "href": href}
 
 
 @extend_schema_field({"type": "array", "readOnly": True, "items": REF_SCHEMA})
@@ -154,7 +157,7 @@ class RunsField(serializers.Field):
     def to_representation(self, inventory):
         runs = {line.part_kit.run_id: line.part_kit.run for line in inventory.kit_lines.all()}
         runs.update({row.run_id: row.run for row in inventory.installations.all()})
-        return [runs[key].ref() for key in sorted(runs)]
+        return [identity.ref(runs[key]) for key in sorted(runs)]
 
 
 class PartInventorySerializer(IntacctSerializer):
@@ -226,14 +229,14 @@ class InventoryTransactionSerializer(IntacctSerializer):
     """The ledger row: read-only; references to inventory and kits render from stored keys."""
 
     id = KeyIdField()
-    partInventory = KeyRefField(PartInventory.API_OBJECT, source="part_inventory_id")
+    partInventory = KeyRefField(PartInventory, source="part_inventory_id")
     part = RefField(Item.objects.all(), read_only=True)
     type = serializers.ChoiceField(TransactionType.choices, read_only=True)
     quantity = NumberField(read_only=True)
     kittedQuantity = NumberField(source="kitted_quantity", read_only=True)
     installedQuantity = NumberField(source="installed_quantity", read_only=True)
     quantityAfter = NumberField(source="quantity_after", read_only=True)
-    partKit = KeyRefField("inventory-control/part-kit", source="part_kit_id")
+    partKit = KeyRefField(PartKit, source="part_kit_id")
     run = RefField(Run.objects.all(), read_only=True)
 
     class Meta:

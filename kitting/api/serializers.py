@@ -3,8 +3,10 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.api import identity
 from config.api.fields import (
     HrefField,
+    IdField,
     KeyField,
     KeyIdField,
     NumberField,
@@ -41,7 +43,7 @@ class KittingRefSerializer(serializers.Serializer):
     """`{key, id, href}` of each object in a read-only list (a run's kits and outputs)."""
 
     key = KeyField()
-    id = serializers.CharField(source="api_id", read_only=True)
+    id = IdField()
     href = HrefField()
 
 
@@ -58,7 +60,7 @@ class PartInventoryRefField(RefField):
             extra={
                 "serialNumber": "serial_number",
                 "lotNumber": "lot_number",
-                "part": lambda inventory: inventory.part.ref(),
+                "part": lambda inventory: identity.ref(inventory.part),
             },
             **kwargs,
         )
@@ -221,7 +223,7 @@ class RunCompleteSerializer(WorkflowSerializer):
 
 class InventoryQuantitySerializer(serializers.Serializer):
     key = KeyField()
-    id = serializers.CharField(source="api_id", read_only=True)
+    id = IdField()
     href = HrefField()
     quantity = NumberField(read_only=True)
 
@@ -230,15 +232,15 @@ class KitMoveResultSerializer(serializers.Serializer):
     """The part kit, the inventory's on-hand quantity now, and what the kit now holds of it."""
 
     key = serializers.CharField(source="part_kit.pk", read_only=True)
-    id = serializers.CharField(source="part_kit.api_id", read_only=True)
-    href = serializers.CharField(source="part_kit.href", read_only=True)
+    id = IdField(source="part_kit")
+    href = HrefField(source="part_kit")
     partInventory = InventoryQuantitySerializer(source="part_inventory", read_only=True)
     issuedQuantity = NumberField(source="issued_quantity", read_only=True)
 
 
 class RunOutputSerializer(serializers.Serializer):
     key = KeyField()
-    id = serializers.CharField(source="api_id", read_only=True)
+    id = IdField()
     href = HrefField()
     serialNumber = serializers.CharField(source="serial_number", read_only=True)
     lotNumber = serializers.CharField(source="lot_number", read_only=True)
@@ -249,7 +251,7 @@ class RunCompleteResultSerializer(serializers.Serializer):
     """The completed run and the part inventory it built."""
 
     key = serializers.CharField(source="run.pk", read_only=True)
-    id = serializers.CharField(source="run.api_id", read_only=True)
-    href = serializers.CharField(source="run.href", read_only=True)
+    id = IdField(source="run")
+    href = HrefField(source="run")
     status = serializers.CharField(source="run.status", read_only=True)
     outputs = RunOutputSerializer(many=True, read_only=True)

@@ -1,15 +1,11 @@
 from django.urls import re_path
 
-from config.api import query
 from config.api.routers import ObjectRouter
-from kitting import selectors
-from kitting.api import serializers, views
+from kitting.api import views
 
 router = ObjectRouter()
-router.register("inventory-control/run", views.RunViewSet)
-router.register("inventory-control/part-kit", views.PartKitViewSet)
-query.register(serializers.RunSerializer, queryset=selectors.run_list())
-query.register(serializers.PartKitSerializer, queryset=selectors.part_kit_list())
+router.register(views.RunViewSet)
+router.register(views.PartKitViewSet)
 
 WORKFLOWS = "workflows/inventory-control"
 urlpatterns = [

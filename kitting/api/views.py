@@ -7,8 +7,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import responses
+from config.api.protocol import request_payload
 from config.api.schema import ERROR, ERROR_STATUSES, IntacctAutoSchema, one_envelope
-from config.api.viewsets import ObjectViewSet, request_payload
+from config.api.viewsets import ObjectViewSet
 from kitting import selectors, services
 from kitting.api.filters import PartKitFilter, RunFilter
 from kitting.api.serializers import (

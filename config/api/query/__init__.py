@@ -2,15 +2,14 @@
 
 How to make an object queryable
 -------------------------------
-One line, next to the object's route (its app's `api/urls.py`)::
+Name the queryset it is read from in the object's declaration (its app's `api/objects.py`)::
 
-    from config.api import query
+    declare("inventory-control/part-inventory", PartInventorySerializer,
+            query=selectors.part_inventory_list())
 
-    query.register(PartInventorySerializer, queryset=selectors.part_inventory_list())
-
-The object's name is `queryset.model.API_OBJECT`; a user needs the model's Django view permission
-to query it. Nothing else is declared: the fields are walked out of the serializer on first use,
-so the query reads exactly what GET renders, rendered by the same serializer fields:
+The object's spec (config.api.spec, built at startup) gives its name and its fields; a user needs
+the model's Django view permission to query it. Nothing else is declared: the query reads exactly
+what GET renders, rendered by the same serializer fields:
 
 - a plain field is queryable when its `source` is a model field (dotted sources such as
   `part.unit_of_measure` follow foreign keys) or an annotation of the registered queryset;
@@ -28,7 +27,7 @@ so the query reads exactly what GET renders, rendered by the same serializer fie
 - write-only fields are never queryable; `href` can be selected but not filtered or ordered;
 - a read-only field computed in Python (a property, a SerializerMethodField) is queryable only
   when an ORM expression is declared for it, in one of three ways, first wins:
-    1. at registration: `expressions={"trackingType": selectors.item_tracking_type()}`
+    1. in the declaration: `expressions={"trackingType": selectors.item_tracking_type()}`
        (keys are API paths, so `"tracking.x"` reaches a group member);
     2. on the serializer (or group serializer) class: `query_expressions = {"etag": ...}`;
     3. on a custom serializer field class: `query_expression = ...`.

@@ -1,8 +1,8 @@
-"""Which objects the query service knows, and the fields each one offers, derived from serializers.
+"""Which objects the query service knows, and the fields each one offers, read from the object spec.
 
-An object registers its serializer and selector queryset once (see the package docstring); the
-field map is walked out of the serializer on first use, so what a query can read is exactly what
-the object's GET renders, rendered by the same serializer fields.
+The declared objects are loaded from the spec at startup (config.api.apps); each object's field
+map is made from its spec's members, so what a query can read is exactly what the object's GET
+renders, rendered by the same serializer fields.
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import BaseExpression
-from django.urls import get_resolver
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from config.api import errors
-from config.api.fields import USER_OBJECT, HrefField, KeyField, KeyIdField, RefField, UserRefField
+from config.api import errors, identity, spec
+from config.api.fields import USER_OBJECT
 from config.api.fields import as_number as _as_number
 from config.api.serializers import AuditSerializer
+from config.api.spec import Member, Role
 
 
 class Kind(enum.StrEnum):
@@ -164,7 +164,9 @@ class QueryObject:
     @cached_property
     def fields(self) -> Fields:
         out = Fields()
-        _walk(self, self.serializer_class(), "", out)
+        described = spec.describe(self.serializer_class, self.model)
+        for member in described.members.values():
+            _add_member(self, member, out)
         unused = set(self.expressions) - set(out.columns)
         if unused:
             raise ImproperlyConfigured(
@@ -181,17 +183,20 @@ def permission_for(model: type[models.Model]) -> str:
 
 
 class Registry:
-    def __init__(self, *, load_urls: bool = False) -> None:
+    def __init__(self) -> None:
         self._objects: dict[str, QueryObject] = {}
         self._elements: dict[tuple, QueryObject] = {}
-        # Objects register next to their routes: the URLconf must be loaded to know them all.
-        self._load_urls = load_urls
 
-    def _loaded(self) -> dict[str, QueryObject]:
-        if self._load_urls:
-            self._load_urls = False
-            get_resolver().url_patterns  # noqa: B018 - imports every app's api/urls.py
-        return self._objects
+    def load(self, objects: list[spec.ObjectSpec]) -> None:
+        """Register every object the spec says the query service reads (at startup)."""
+        for described in objects:
+            if described.query is not None:
+                self.register(
+                    described.serializer_class,
+                    queryset=described.query,
+                    expressions=described.expressions,
+                    name=described.name,
+                )
 
     def register(
         self,
@@ -201,9 +206,9 @@ class Registry:
         expressions: Mapping[str, Any] | None = None,
         name: str | None = None,
     ) -> QueryObject:
-        name = name or queryset.model.API_OBJECT
-        if not name:
-            raise ImproperlyConfigured(f"{queryset.model.__name__} has no API_OBJECT")
+        if not name and not identity.is_object(queryset.model):
+            raise ImproperlyConfigured(f"{queryset.model.__name__} is no declared object")
+        name = name or identity.object_name(queryset.model)
         current = self._objects.get(name)
         if current is not None and (
             current.serializer_class.__qualname__ != serializer_class.__qualname__
@@ -214,13 +219,13 @@ class Registry:
         return obj
 
     def get(self, name: str) -> QueryObject | None:
-        return self._loaded().get(name)
+        return self._objects.get(name)
 
     def names(self) -> list[str]:
-        return sorted(self._loaded())
+        return sorted(self._objects)
 
     def for_model(self, model: type[models.Model]) -> QueryObject | None:
-        for obj in self._loaded().values():
+        for obj in self._objects.values():
             if obj.model is model:
                 return obj
         return None
@@ -320,49 +325,49 @@ _BUILTIN_EXPRESSIONS: dict[type, dict[str, Computed]] = {
 }
 
 
-def _walk(obj: QueryObject, serializer: serializers.Serializer, prefix: str, out: Fields) -> None:
-    model = obj.model
+def _add_member(obj: QueryObject, member: Member, out: Fields) -> None:
+    fld, path, model = member.field, member.path, obj.model
+    if fld.write_only:
+        return
+    serializer = member.owner
     hooks = {
         **_BUILTIN_EXPRESSIONS.get(type(serializer), {}),
         **getattr(serializer, "query_expressions", {}),
     }
-    for name, fld in serializer.fields.items():
-        if fld.write_only:
-            continue
-        path = prefix + name
-        declared = obj.expressions.get(path)
-        if declared is None:
-            declared = hooks.get(name, getattr(fld, "query_expression", None))
-        if isinstance(fld, HrefField):
-            out.columns[path] = _href_column(path, model.API_OBJECT)
-        elif isinstance(fld, KeyField | KeyIdField):
-            out.columns[path] = Column(path, Kind.KEY, _str, orm="pk")
-        elif isinstance(fld, serializers.ListSerializer):
-            array = _array(path, fld, model)
-            if array is not None:
-                out.arrays[path] = array
-        elif isinstance(fld, serializers.Serializer):
-            if fld.source == "*":
-                out.groups.add(path)
-                _walk(obj, fld, path + ".", out)
-            # A nested object under its own source renders a related object whole; none exists
-            # yet, and a RefField is the way to expose one.
-        elif isinstance(fld, RefField):
-            if fld.queryset is not None:  # a RefField without a queryset cannot say its model
-                out.references[path] = Reference(
-                    path, _orm(fld.source), fld.model, extra=dict(fld.extra)
-                )
-        elif isinstance(fld, UserRefField):
-            out.references[path] = Reference(path, _orm(fld.source), get_user_model(), user=True)
-        elif declared is not None:
-            out.columns[path] = _computed_column(obj, path, fld, declared)
-        elif (relation := _foreign_key(model, fld)) is not None:
-            # A custom field rendering a foreign key (a reference built from the stored key).
-            out.references[path] = Reference(path, relation.name, relation.related_model)
-        else:
-            column = _stored_column(obj, path, fld)
-            if column is not None:
-                out.columns[path] = column
+    declared = obj.expressions.get(path)
+    if declared is None:
+        declared = hooks.get(member.name, getattr(fld, "query_expression", None))
+    role = member.role
+    if role is Role.HREF:
+        out.columns[path] = _href_column(path, identity.object_name(model))
+    elif role is Role.KEY:
+        out.columns[path] = Column(path, Kind.KEY, _str, orm="pk")
+    elif role is Role.LIST:
+        array = _array(member)
+        if array is not None:
+            out.arrays[path] = array
+    elif role is Role.GROUP:
+        out.groups.add(path)
+    elif role is Role.NESTED:
+        # A nested object under its own source renders a related object whole; none exists
+        # yet, and a RefField is the way to expose one.
+        pass
+    elif role is Role.REFERENCE:
+        if fld.queryset is not None:  # a RefField without a queryset cannot say its model
+            out.references[path] = Reference(
+                path, _orm(fld.source), fld.model, extra=dict(fld.extra)
+            )
+    elif role is Role.USER:
+        out.references[path] = Reference(path, _orm(fld.source), get_user_model(), user=True)
+    elif declared is not None:
+        out.columns[path] = _computed_column(obj, path, fld, declared)
+    elif (relation := _foreign_key(model, fld)) is not None:
+        # A custom field rendering a foreign key (a reference built from the stored key).
+        out.references[path] = Reference(path, relation.name, relation.related_model)
+    else:
+        column = _stored_column(obj, path, fld)
+        if column is not None:
+            out.columns[path] = column
 
 
 # Serializer fields that render a foreign key's raw value rather than a reference object.
@@ -427,16 +432,14 @@ def _need(kind: Kind | None, path: str) -> Kind:
     return kind
 
 
-def _array(path: str, fld: serializers.ListSerializer, model) -> Array | None:
-    try:
-        relation = model._meta.get_field(fld.source)
-    except FieldDoesNotExist:
-        return None
+def _array(member: Member) -> Array | None:
+    relation = member.relation
     # Reverse foreign keys only (kitComponents); other lists are not queryable.
     if not isinstance(relation, models.ManyToOneRel):
         return None
+    fld = member.field
     element_model = relation.related_model
-    return Array(path, fld.source, element_model, relation.field.name, type(fld.child))
+    return Array(member.path, fld.source, element_model, relation.field.name, type(fld.child))
 
 
 def _reference_columns(reference: Reference, target: QueryObject | None) -> dict[str, Column]:
@@ -452,12 +455,13 @@ def _reference_columns(reference: Reference, target: QueryObject | None) -> dict
     columns = target.fields.columns if target is not None else {}
     out = {
         "key": Column("key", Kind.KEY, _str, orm="pk"),
-        "href": _href_column("href", model.API_OBJECT),
+        "href": _href_column("href", identity.object_name(model)),
     }
+    id_field = identity.id_field(model)
     if "id" in columns:
         out["id"] = columns["id"]
-    elif getattr(model, "API_ID_FIELD", None):
-        out["id"] = Column("id", Kind.STRING, _str, orm=model.API_ID_FIELD)
+    elif id_field:
+        out["id"] = Column("id", Kind.STRING, _str, orm=id_field)
     else:
         out["id"] = Column("id", Kind.KEY, _str, orm="pk")
     for name, source in reference.extra.items():
@@ -642,4 +646,5 @@ def _is_expression(value: Any) -> bool:
     return isinstance(value, BaseExpression | F | Q)
 
 
-registry = Registry(load_urls=True)
+# Filled from the object spec at startup (config.api.apps).
+registry = Registry()

@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import OpenApiResponse
 
+from config.api.protocol import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from config.api.query.dates import MACROS
 from config.api.query.expression import MAX_REFERENCES
 from config.api.query.registry import registry
@@ -13,7 +14,6 @@ from config.api.query.selectors import (
     MAX_VALUES,
 )
 from config.api.schema import IntacctAutoSchema, page_envelope
-from config.api.viewsets import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 OPERATOR_DESCRIPTIONS = {
     "$eq": "equal (null allowed: is null)",

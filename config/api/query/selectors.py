@@ -31,6 +31,7 @@ from django.utils.dateparse import parse_date
 
 from config.api import errors, responses
 from config.api.fields import as_number
+from config.api.protocol import paging
 from config.api.query import dates, plans
 from config.api.query import expression as expr
 from config.api.query.registry import (
@@ -44,7 +45,6 @@ from config.api.query.registry import (
     registry,
     unknown_field,
 )
-from config.api.viewsets import paging
 
 MEMBERS = (
     "object",

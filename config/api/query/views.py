@@ -3,10 +3,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api.protocol import request_payload
 from config.api.query import schema as docs
 from config.api.query.registry import registry
 from config.api.query.selectors import query_page
-from config.api.viewsets import request_payload
 
 
 class QueryView(APIView):

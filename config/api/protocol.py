@@ -1,0 +1,53 @@
+"""The protocol's request conventions shared by objects, workflows and the query service: paging
+parameters and the JSON object body of a write."""
+
+from typing import Any
+
+from rest_framework.request import Request
+
+from config.api import errors
+
+DEFAULT_PAGE_SIZE = 100
+MAX_PAGE_SIZE = 4000
+
+
+def paging(params: Any) -> tuple[int, int]:
+    """`start` (1-based) and `size` from query parameters or a query body, validated."""
+    return (
+        _int_param(params, "start", 1, minimum=1, maximum=None),
+        _int_param(params, "size", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE),
+    )
+
+
+def _int_param(params: Any, name: str, default: int, *, minimum: int, maximum: int | None) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, bool):
+        value = None
+    elif isinstance(raw, int):
+        value = raw
+    else:
+        value = int(raw) if _is_digits(str(raw)) else None
+    if value is None or value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
+        raise errors.error(
+            errors.INVALID_PARAMETER, name, PARAMETER=name, REASON=f"must be an integer {bound}"
+        )
+    return value
+
+
+def _is_digits(text: str) -> bool:
+    # ASCII only: str.isdigit() also accepts "²" and other digits int() refuses.
+    return text.isascii() and text.isdigit()
+
+
+def request_payload(request: Request) -> dict[str, Any]:
+    """The JSON object body of a write (object or workflow): 400 when missing or not an object."""
+    # Reading the raw body first is safe: DRF then parses the cached bytes.
+    if not request.body.strip():
+        raise errors.error(errors.PAYLOAD_REQUIRED, METHOD=request.method)
+    data = request.data
+    if not isinstance(data, dict):
+        raise errors.error(errors.PAYLOAD_NOT_OBJECT)
+    return data
