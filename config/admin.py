@@ -2,7 +2,7 @@
 
 A rule broken in the admin shows as a form error on the field the service names (its ApiError
 `target`, an API name such as "numberOfUnits" or "tracking.enableSerialNo", mapped to the model
-field through the object's API serializer), and nothing is written. The admin holds no rules.
+field by the object spec), and nothing is written. The admin holds no rules.
 """
 
 from __future__ import annotations

@@ -1,0 +1,152 @@
+"""The object spec: built once when Django starts, and a faithful description of what each
+object's serializer renders. Also the protocol layer's imports: no circles, no late imports."""
+
+import ast
+import importlib
+import importlib.util
+import os
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+import config.api
+from config.api import identity, spec
+from config.api.query import registry
+from config.api.spec import Role
+from inventory import services as inventory_services
+from tests.kitting_helpers import ISSUE, issue_body, kit, part, run, stock
+
+OBJECTS = [
+    "inventory-control/item",
+    "inventory-control/warehouse",
+    "inventory-control/part-inventory",
+    "inventory-control/inventory-transaction",
+    "inventory-control/kit-component",
+    "inventory-control/run",
+    "inventory-control/part-kit",
+]
+
+
+def test_the_spec_is_built_at_startup_before_any_request():
+    # A fresh interpreter: django.setup() alone describes every object and fills the query
+    # registry; the URLconf is never imported for it.
+    script = (
+        "import sys, django; django.setup()\n"
+        "from config.api import spec\n"
+        "from config.api.query import registry\n"
+        "print(','.join(o.name for o in spec.objects()))\n"
+        "print(','.join(registry.names()))\n"
+        "print('config.urls' in sys.modules)\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=settings.BASE_DIR,
+        env=env,
+    )
+    names, queryable, urls_loaded = result.stdout.split()
+    assert names.split(",") == OBJECTS
+    assert queryable.split(",") == sorted(OBJECTS)
+    assert urls_loaded == "False"
+
+
+def test_the_protocol_owns_paths_ids_and_hrefs():
+    described = spec.get("inventory-control/item")
+    assert (described.model.__name__, described.id_field) == ("Item", "code")
+    assert spec.get("inventory-control/part-kit").id_field is None
+    for name in OBJECTS:
+        model = spec.get(name).model
+        assert identity.object_name(model) == name
+        assert not hasattr(model, "API_OBJECT") and not hasattr(model, "href")
+
+
+def _every_object(admin_user, items, add_line, api):
+    """One of each object, every reference and list filled: the issue workflow writes a ledger
+    row and fills the kit."""
+    add_line(items["Kit_1"], items["Prnt_Paper"], units=2)
+    widget = part(admin_user, "Widget", enable_serial_no=True, serial_mask="W-####")
+    where = inventory_services.warehouse_create(user=admin_user, code="WH-1", name="Main")
+    from_stock = stock(admin_user, widget, 1, serial_number="W-0001", location=where)
+    the_run = run(admin_user, "RUN-1", part=items["SKit_1"], quantity=1)
+    the_kit = kit(admin_user, the_run)
+    response = api.post(ISSUE, issue_body(the_kit, from_stock), format="json")
+    assert response.status_code == 200, response.json()
+
+
+def _check(described: spec.ObjectSpec, rendered: dict, members) -> None:
+    shown = [m for m in members if not m.write_only]
+    assert list(rendered) == [m.name for m in shown], described.name
+    for member in shown:
+        value = rendered[member.name]
+        if member.role is Role.GROUP:
+            _check(described, value, member.children)
+        elif member.role is Role.REFERENCE and value is not None:
+            assert list(value)[:2] == ["key", "id"] and list(value)[-1] == "href"
+            assert set(value) <= member.field.allowed_members()
+        elif member.role is Role.LIST:
+            for element in value:
+                _check(member.element, element, member.element.top)
+        elif member.role is Role.HREF:
+            assert value == identity.href_of(described.name, rendered["key"])
+
+
+def test_each_spec_matches_what_its_serializer_renders(admin_user, items, add_line, api):
+    _every_object(admin_user, items, add_line, api)
+    for name in OBJECTS:
+        described = spec.get(name)
+        instance = described.optimize(described.model._default_manager.order_by("pk")).first()
+        assert instance is not None, name
+        rendered = described.serializer_class(instance).data
+        _check(described, rendered, described.top)
+        # A payload may carry back every member rendered, and nothing else.
+        assert list(described.unknown_members(rendered)) == []
+        assert list(described.unknown_members({**rendered, "bogus": 1})) == ["/bogus"]
+        for path, source in described.api_to_model.items():
+            assert described.members[path].source == source
+            named = spec.api_name(described.serializer_class, source.split(".")[0])
+            assert named in described.members
+    item = spec.get("inventory-control/item")
+    assert item.model_to_api["enable_serial_no"] == "tracking.enableSerialNo"
+    assert spec.model_field(item.serializer_class, "tracking.enableSerialNo") == "enable_serial_no"
+    assert item.prefetch and "kitComponents" in item.lists
+    assert "audit.createdByUser" in item.references and "tracking" in item.groups
+    assert registry.get(item.name).serializer_class is item.serializer_class
+
+
+# --- import discipline of config/api ------------------------------------------------------------
+OUR_PACKAGES = ("config", "inventory", "kitcomponents", "kitting", "core")
+
+
+def _modules():
+    root = Path(config.api.__file__).parent
+    for info in pkgutil.walk_packages([str(root)], prefix="config.api."):
+        yield info.name, Path(importlib.util.find_spec(info.name).origin)
+
+
+def test_every_protocol_module_imports_and_imports_ours_at_the_top_only():
+    """A function-level import of our own code in config/api hides an import circle."""
+    late = []
+    for name, path in _modules():
+        importlib.import_module(name)
+        functions = [
+            node
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        ]
+        for function in functions:
+            for node in ast.walk(function):
+                if isinstance(node, ast.ImportFrom):
+                    modules = ["config" if node.level else (node.module or "")]
+                elif isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                else:
+                    continue
+                if any(module.split(".")[0] in OUR_PACKAGES for module in modules):
+                    late.append(f"{name}:{node.lineno}")
+    assert late == []
