@@ -150,3 +150,45 @@ def test_every_protocol_module_imports_and_imports_ours_at_the_top_only():
                 if any(module.split(".")[0] in OUR_PACKAGES for module in modules):
                     late.append(f"{name}:{node.lineno}")
     assert late == []
+
+
+def _top_level_imports(name: str, path: Path, modules: set[str]) -> set[str]:
+    """The config.api modules a module imports when it is loaded (`from a import b` names the
+    module a.b where b is one)."""
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(
+                    [*package.split(".")[: len(package.split(".")) - node.level + 1], base]
+                )
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return {m for m in found if m in modules and m != name}
+
+
+def test_config_api_has_no_import_circles():
+    paths = dict(_modules())
+    paths["config.api"] = Path(config.api.__file__)
+    graph = {name: _top_level_imports(name, path, set(paths)) for name, path in paths.items()}
+    # Depth-first search for a back edge.
+    state: dict[str, str] = {}
+    circles = []
+
+    def visit(name: str, trail: list[str]) -> None:
+        state[name] = "open"
+        for imported in sorted(graph[name]):
+            if state.get(imported) == "open":
+                circles.append(" -> ".join([*trail[trail.index(imported) :], imported]))
+            elif imported not in state:
+                visit(imported, [*trail, imported])
+        state[name] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [name])
+    assert circles == []
