@@ -3,13 +3,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from config.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm
+from core.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm
 from inventory import selectors, services
-from inventory.api.serializers import (
-    ItemSerializer,
-    PartInventorySerializer,
-    WarehouseSerializer,
-)
 from inventory.models import (
     InventoryTransaction,
     Item,
@@ -76,7 +71,6 @@ class KitComponentInline(admin.TabularInline):
 
 @admin.register(Item)
 class ItemAdmin(ServiceModelAdmin):
-    api_serializer = ItemSerializer
     list_display = ("code", "name", "item_type", "status", "tracking_type", "key")
     list_filter = ("item_type", "status", TrackingFilter)
     search_fields = ("code", "name")
@@ -120,16 +114,15 @@ class ItemAdmin(ServiceModelAdmin):
     def service_create(self, *, user, data):
         return services.item_create(user=user, **data)
 
-    def service_update(self, *, instance, user, data):
-        return services.item_update(item=instance, user=user, data=data)
+    def service_update(self, *, key, user, changes):
+        return services.item_update(item_key=key, user=user, **changes)
 
-    def service_delete(self, *, instance, user):
-        services.item_delete(instance=instance, user=user)
+    def service_delete(self, *, key, user):
+        services.item_delete(item_key=key, user=user)
 
 
 @admin.register(Warehouse)
 class WarehouseAdmin(ServiceModelAdmin):
-    api_serializer = WarehouseSerializer
     list_display = ("code", "name", "status", "key")
     list_filter = ("status",)
     search_fields = ("code", "name")
@@ -141,11 +134,11 @@ class WarehouseAdmin(ServiceModelAdmin):
     def service_create(self, *, user, data):
         return services.warehouse_create(user=user, **data)
 
-    def service_update(self, *, instance, user, data):
-        return services.warehouse_update(warehouse=instance, user=user, data=data)
+    def service_update(self, *, key, user, changes):
+        return services.warehouse_update(warehouse_key=key, user=user, **changes)
 
-    def service_delete(self, *, instance, user):
-        services.warehouse_delete(instance=instance, user=user)
+    def service_delete(self, *, key, user):
+        services.warehouse_delete(warehouse_key=key, user=user)
 
 
 class PartInventoryForm(ServiceModelForm):
@@ -171,7 +164,6 @@ class PartInventoryAdmin(ServiceModelAdmin):
     """Saves and deletes go through the part inventory services, ledger rows included."""
 
     form = PartInventoryForm
-    api_serializer = PartInventorySerializer
     list_display = (
         "key",
         "part",
@@ -209,11 +201,11 @@ class PartInventoryAdmin(ServiceModelAdmin):
     def service_create(self, *, user, data):
         return services.part_inventory_create(user=user, **data)
 
-    def service_update(self, *, instance, user, data):
-        return services.part_inventory_update(part_inventory=instance, user=user, data=data)
+    def service_update(self, *, key, user, changes):
+        return services.part_inventory_update(part_inventory_key=key, user=user, **changes)
 
-    def service_delete(self, *, instance, user):
-        services.part_inventory_delete(instance=instance, user=user)
+    def service_delete(self, *, key, user):
+        services.part_inventory_delete(part_inventory_key=key, user=user)
 
 
 @admin.register(InventoryTransaction)

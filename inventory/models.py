@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
-from config.api.models import IntacctModel
+from core.models import AuditedModel
 
 
 class Status(models.TextChoices):
@@ -41,7 +41,7 @@ class TrackingType(models.TextChoices):
     UNTRACKED = "untracked"
 
 
-class Item(IntacctModel):
+class Item(AuditedModel):
     """Intacct's item; ION's part."""
 
     code = models.CharField("id", max_length=30, unique=True)
@@ -100,7 +100,7 @@ class Item(IntacctModel):
         return TrackingType.UNTRACKED
 
 
-class Warehouse(IntacctModel):
+class Warehouse(AuditedModel):
     """Intacct's warehouse; ION's location."""
 
     code = models.CharField("id", max_length=30, unique=True)
@@ -118,7 +118,7 @@ class Warehouse(IntacctModel):
         return f"{self.code} — {self.name}"
 
 
-class PartInventory(IntacctModel):
+class PartInventory(AuditedModel):
     """ION's part inventory: stock of one part, serial-, lot- or un-tracked.
 
     `kitted_quantity` and `installed_quantity` are kept by the kitting services in the same
@@ -233,7 +233,7 @@ class InventoryTransactionQuerySet(models.QuerySet):
         raise LedgerIsImmutable("ledger rows are never deleted")
 
 
-class InventoryTransaction(IntacctModel):
+class InventoryTransaction(AuditedModel):
     """The ledger: one immutable row per change to a part inventory's quantities.
 
     For every part inventory, each of quantity, kittedQuantity and installedQuantity equals the

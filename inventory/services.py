@@ -1,21 +1,24 @@
 """Writes for items, warehouses, part inventory and the ledger: every rule of contract sections 3,
 5, 6 and 8 lives here."""
 
+from collections.abc import Collection
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config.api import errors
 from config.api.compiled import CompiledInsert
-from config.api.fields import decimal_string
-from config.api.identity import object_name
-from config.services import (
+from core.errors import DomainError, DomainErrors, Phrase, refuse
+from core.numbers import decimal_string
+from core.services import (
+    actor,
     apply_changes,
     check_unique_code,
+    check_version,
     delete_unreferenced,
+    lock,
     reject_immutable_changes,
     save_unique_code,
 )
@@ -31,55 +34,64 @@ from inventory.models import (
     Warehouse,
 )
 
-ITEM_IMMUTABLE = {"code": "id", "item_type": "itemType", "cost_method": "costMethod"}
+# What cannot change after create (contract 3).
+ITEM_IMMUTABLE = ("code", "item_type", "cost_method")
+TRACKING_FLAGS = ("enable_serial_no", "enable_lot_category")
+# The version(s) of a row the caller read (If-Match); None: no check.
+Version = int | Collection[int] | None
 
 
-def _item_rules(item: Item) -> list[errors.ApiError]:
+class ItemFields(TypedDict, total=False):
+    """What an item create or update may set besides its code, name and type."""
+
+    code: str
+    name: str
+    item_type: str
+    status: str
+    cost_method: str
+    unit_of_measure: str
+    extended_description: str
+    standard_cost: Decimal | None
+    enable_serial_no: bool
+    serial_mask: str
+    enable_lot_category: bool
+    lot_category: str
+    kit_revenue_posting: str
+
+
+def _item_rules(item: Item) -> list[DomainError]:
     violations = []
     if item.item_type not in STOCKED_TYPES:
-        for field, api_name in (
-            ("enable_serial_no", "tracking.enableSerialNo"),
-            ("enable_lot_category", "tracking.enableLotCategory"),
-        ):
-            if getattr(item, field):
-                violations.append(
-                    errors.error(
-                        errors.TRACKING_NOT_ALLOWED, api_name, FIELD=api_name, TYPE=item.item_type
-                    )
-                )
+        violations += [
+            DomainError("tracking_not_allowed", field, TYPE=item.item_type)
+            for field in TRACKING_FLAGS
+            if getattr(item, field)
+        ]
     if item.serial_mask and "#" not in item.serial_mask:
         violations.append(
-            errors.error(
-                errors.INVALID_VALUE,
-                "tracking.serialMask",
-                FIELD="tracking.serialMask",
-                REASON="a mask needs at least one # for the counter",
+            DomainError(
+                "invalid_value", "serial_mask", REASON="a mask needs at least one # for the counter"
             )
         )
     if item.item_type in KIT_TYPES:
         if not item.kit_revenue_posting:
             item.kit_revenue_posting = KitRevenuePosting.COMPONENT_LEVEL
     elif item.kit_revenue_posting:
-        violations.append(
-            errors.error(
-                errors.KITS_ONLY,
-                "kitRevenuePosting",
-                FIELD="kitRevenuePosting",
-                TYPE=item.item_type,
-            )
-        )
-    for field, api_name in (("code", "id"), ("name", "name")):
-        if not (getattr(item, field) or "").strip():
-            violations.append(errors.error(errors.REQUIRED, api_name, FIELD=api_name))
+        violations.append(DomainError("kits_only", "kit_revenue_posting", TYPE=item.item_type))
+    violations += [
+        DomainError("required", field)
+        for field in ("code", "name")
+        if not (getattr(item, field) or "").strip()
+    ]
     return violations
 
 
 @transaction.atomic
-def item_create(*, user, code: str, name: str, item_type: str, **fields: Any) -> Item:
+def item_create(
+    *, user, code: str, name: str, item_type: str, **fields: Unpack[ItemFields]
+) -> Item:
     item = Item(code=code, name=name, item_type=item_type, **fields)
-    violations = _item_rules(item)
-    if violations:
-        raise errors.rule_violations(violations)
+    refuse(_item_rules(item))
     check_unique_code(Item, code)
     item.stamp(user, created=True)
     save_unique_code(item)
@@ -87,55 +99,57 @@ def item_create(*, user, code: str, name: str, item_type: str, **fields: Any) ->
 
 
 @transaction.atomic
-def item_update(*, item: Item, user, data: dict[str, Any]) -> Item:
-    reject_immutable_changes(item, data, ITEM_IMMUTABLE)
-    _reject_tracking_change_in_use(item, data)
-    apply_changes(item, data)
-    violations = _item_rules(item)
-    if violations:
-        raise errors.rule_violations(violations)
+def item_update(
+    *, item_key: int, user, expected_version: Version = None, **changes: Unpack[ItemFields]
+) -> Item:
+    item = lock(Item, item_key)
+    check_version(item, expected_version)
+    reject_immutable_changes(item, changes, ITEM_IMMUTABLE)
+    _reject_tracking_change_in_use(item, changes)
+    apply_changes(item, changes)
+    refuse(_item_rules(item))
     item.stamp(user)
     item.save()
     return item
 
 
-def _reject_tracking_change_in_use(item: Item, data: dict[str, Any]) -> None:
+def _reject_tracking_change_in_use(item: Item, changes: ItemFields) -> None:
     """Existing inventory was checked against the part's tracking; changing it would strand
     that inventory on the wrong side of the rules of contract 6.1."""
     changed = [
-        (field, api_name)
-        for field, api_name in (
-            ("enable_serial_no", "tracking.enableSerialNo"),
-            ("enable_lot_category", "tracking.enableLotCategory"),
-        )
-        if field in data and bool(data[field]) != getattr(item, field)
+        field
+        for field in TRACKING_FLAGS
+        if field in changes and bool(changes[field]) != getattr(item, field)
     ]
     if changed and PartInventory.objects.filter(part=item).exists():
-        raise errors.rule_violations(
-            errors.error(errors.TRACKING_IN_USE, api_name, FIELD=api_name, ID=item.code)
-            for _, api_name in changed
-        )
+        refuse([DomainError("tracking_in_use", field, ID=item.code) for field in changed])
 
 
 @transaction.atomic
-def item_delete(*, instance: Item, user) -> None:
-    delete_unreferenced(instance)
+def item_delete(*, item_key: int, user, expected_version: Version = None) -> None:
+    item = lock(Item, item_key)
+    check_version(item, expected_version)
+    delete_unreferenced(item)
 
 
-def _warehouse_rules(warehouse: Warehouse) -> list[errors.ApiError]:
+class WarehouseFields(TypedDict, total=False):
+    code: str
+    name: str
+    status: str
+
+
+def _warehouse_rules(warehouse: Warehouse) -> list[DomainError]:
     return [
-        errors.error(errors.REQUIRED, api_name, FIELD=api_name)
-        for field, api_name in (("code", "id"), ("name", "name"))
+        DomainError("required", field)
+        for field in ("code", "name")
         if not (getattr(warehouse, field) or "").strip()
     ]
 
 
 @transaction.atomic
-def warehouse_create(*, user, code: str, name: str, **fields: Any) -> Warehouse:
+def warehouse_create(*, user, code: str, name: str, **fields: Unpack[WarehouseFields]) -> Warehouse:
     warehouse = Warehouse(code=code, name=name, **fields)
-    violations = _warehouse_rules(warehouse)
-    if violations:
-        raise errors.rule_violations(violations)
+    refuse(_warehouse_rules(warehouse))
     check_unique_code(Warehouse, code)
     warehouse.stamp(user, created=True)
     save_unique_code(warehouse)
@@ -143,12 +157,18 @@ def warehouse_create(*, user, code: str, name: str, **fields: Any) -> Warehouse:
 
 
 @transaction.atomic
-def warehouse_update(*, warehouse: Warehouse, user, data: dict[str, Any]) -> Warehouse:
-    apply_changes(warehouse, data)
-    violations = _warehouse_rules(warehouse)
-    if violations:
-        raise errors.rule_violations(violations)
-    if "code" in data:
+def warehouse_update(
+    *,
+    warehouse_key: int,
+    user,
+    expected_version: Version = None,
+    **changes: Unpack[WarehouseFields],
+) -> Warehouse:
+    warehouse = lock(Warehouse, warehouse_key)
+    check_version(warehouse, expected_version)
+    apply_changes(warehouse, changes)
+    refuse(_warehouse_rules(warehouse))
+    if "code" in changes:
         check_unique_code(Warehouse, warehouse.code, exclude_pk=warehouse.pk)
     warehouse.stamp(user)
     save_unique_code(warehouse)
@@ -156,8 +176,10 @@ def warehouse_update(*, warehouse: Warehouse, user, data: dict[str, Any]) -> War
 
 
 @transaction.atomic
-def warehouse_delete(*, instance: Warehouse, user) -> None:
-    delete_unreferenced(instance)
+def warehouse_delete(*, warehouse_key: int, user, expected_version: Version = None) -> None:
+    warehouse = lock(Warehouse, warehouse_key)
+    check_version(warehouse, expected_version)
+    delete_unreferenced(warehouse)
 
 
 _LEDGER_INSERT = CompiledInsert(InventoryTransaction)
@@ -195,7 +217,7 @@ def inventory_transaction_create(
 
 # --- part inventory (contract 6) -----------------------------------------------------------
 
-PART_INVENTORY_IMMUTABLE = {"part": "part"}
+PART_INVENTORY_IMMUTABLE = ("part",)
 _TRACKING_LABEL = {
     TrackingType.SERIAL: "serial-tracked",
     TrackingType.LOT: "lot-tracked",
@@ -271,69 +293,52 @@ def _clean_number(value: str | None) -> str | None:
 
 def _part_inventory_rules(
     inventory: PartInventory, *, autogenerate_serial: bool, autogenerate_lot: bool
-) -> list[errors.ApiError]:
+) -> list[DomainError]:
     part = inventory.part
     if part.item_type not in STOCKED_TYPES:
-        return [errors.error(errors.PART_NOT_STOCKED, "part", ID=part.code, TYPE=part.item_type)]
+        return [DomainError("part_not_stocked", "part", ID=part.code, TYPE=part.item_type)]
     violations = []
     tracking, label = part.tracking_type, _TRACKING_LABEL[part.tracking_type]
     for number, auto, field, flag in (
-        (inventory.serial_number, autogenerate_serial, "serialNumber", "autogenerateSerialNumber"),
-        (inventory.lot_number, autogenerate_lot, "lotNumber", "autogenerateLotNumber"),
+        (
+            inventory.serial_number,
+            autogenerate_serial,
+            "serial_number",
+            "autogenerate_serial_number",
+        ),
+        (inventory.lot_number, autogenerate_lot, "lot_number", "autogenerate_lot_number"),
     ):
         if number and auto:
-            violations.append(
-                errors.error(
-                    errors.INVALID_VALUE,
-                    flag,
-                    FIELD=flag,
-                    REASON=f"give {field} or {flag}, not both",
-                )
-            )
+            reason = Phrase("give {number} or {flag}, not both", number=field, flag=flag)
+            violations.append(DomainError("invalid_value", flag, REASON=reason))
     has_serial = bool(inventory.serial_number) or autogenerate_serial
     has_lot = bool(inventory.lot_number) or autogenerate_lot
     # A serial- or lot-tracked part only accepts inventory of its own kind (6.1); a serial may
     # also carry a lot.
     if tracking == TrackingType.SERIAL and not has_serial:
-        violations.append(errors.error(errors.REQUIRED, "serialNumber", FIELD="serialNumber"))
+        violations.append(DomainError("required", "serial_number"))
     if tracking != TrackingType.SERIAL and has_serial:
-        field = "serialNumber" if inventory.serial_number else "autogenerateSerialNumber"
-        violations.append(
-            errors.error(
-                errors.TRACKING_MISMATCH, field, FIELD=field, PART=part.code, TRACKING=label
-            )
-        )
+        field = "serial_number" if inventory.serial_number else "autogenerate_serial_number"
+        violations.append(DomainError("tracking_mismatch", field, PART=part.code, TRACKING=label))
     if tracking == TrackingType.LOT and not has_lot:
-        violations.append(errors.error(errors.REQUIRED, "lotNumber", FIELD="lotNumber"))
+        violations.append(DomainError("required", "lot_number"))
     if tracking == TrackingType.UNTRACKED and has_lot:
-        field = "lotNumber" if inventory.lot_number else "autogenerateLotNumber"
-        violations.append(
-            errors.error(
-                errors.TRACKING_MISMATCH, field, FIELD=field, PART=part.code, TRACKING=label
-            )
-        )
+        field = "lot_number" if inventory.lot_number else "autogenerate_lot_number"
+        violations.append(DomainError("tracking_mismatch", field, PART=part.code, TRACKING=label))
     quantity = inventory.quantity
     if quantity < 0:
-        violations.append(
-            errors.error(
-                errors.INVALID_VALUE, "quantity", FIELD="quantity", REASON="must be 0 or more"
-            )
-        )
+        violations.append(DomainError("invalid_value", "quantity", REASON="must be 0 or more"))
     elif has_serial and quantity not in (0, 1):
         violations.append(
-            errors.error(
-                errors.INVALID_VALUE,
-                "quantity",
-                FIELD="quantity",
-                REASON="serial inventory holds a quantity of 0 or 1",
+            DomainError(
+                "invalid_value", "quantity", REASON="serial inventory holds a quantity of 0 or 1"
             )
         )
     elif has_serial and quantity + inventory.kitted_quantity + inventory.installed_quantity > 1:
         violations.append(
-            errors.error(
-                errors.INVALID_VALUE,
+            DomainError(
+                "invalid_value",
                 "quantity",
-                FIELD="quantity",
                 REASON="the serial is issued to a kit or installed, so its quantity stays 0",
             )
         )
@@ -349,12 +354,11 @@ def _serial_taken(inventory: PartInventory) -> bool:
     return clash.exists()
 
 
-def _duplicate_serial(inventory: PartInventory) -> errors.ApiError:
-    return errors.error(
-        errors.DUPLICATE,
-        "serialNumber",
-        OBJECT=object_name(PartInventory),
-        FIELD="serialNumber",
+def _duplicate_serial(inventory: PartInventory) -> DomainError:
+    return DomainError(
+        "duplicate",
+        "serial_number",
+        OBJECT=PartInventory,
         VALUE=f"{inventory.serial_number} for part {inventory.part.code}",
     )
 
@@ -405,13 +409,13 @@ def part_inventory_create(
         cost=cost,
         built_by=run,
     )
-    violations = _part_inventory_rules(
-        inventory,
-        autogenerate_serial=autogenerate_serial_number,
-        autogenerate_lot=autogenerate_lot_number,
+    refuse(
+        _part_inventory_rules(
+            inventory,
+            autogenerate_serial=autogenerate_serial_number,
+            autogenerate_lot=autogenerate_lot_number,
+        )
     )
-    if violations:
-        raise errors.rule_violations(violations)
     if autogenerate_serial_number:
         inventory.serial_number = serial_number_next(part=part)
     if autogenerate_lot_number:
@@ -434,36 +438,50 @@ def part_inventory_create(
 _UPDATABLE = ("serial_number", "lot_number", "location", "cost")
 
 
+class PartInventoryChanges(TypedDict, total=False):
+    part: Item
+    serial_number: str | None
+    lot_number: str | None
+    autogenerate_serial_number: bool
+    autogenerate_lot_number: bool
+    location: Warehouse | None
+    quantity: Decimal | None
+    cost: Decimal | None
+
+
 @transaction.atomic
 def part_inventory_update(
-    *, part_inventory: PartInventory, user, data: dict[str, Any]
+    *,
+    part_inventory_key: int,
+    user,
+    expected_version: Version = None,
+    **changes: Unpack[PartInventoryChanges],
 ) -> PartInventory:
     """Change any field but `part` under the rules of create; a quantity change writes an
     `adjust` ledger row with the delta (contract 6.2)."""
-    reject_immutable_changes(part_inventory, data, PART_INVENTORY_IMMUTABLE)
-    data = {name: value for name, value in data.items() if name != "part"}
+    inventory = lock(PartInventory, part_inventory_key, related=("part",))
+    check_version(inventory, expected_version)
+    reject_immutable_changes(inventory, changes, PART_INVENTORY_IMMUTABLE)
+    data: dict[str, Any] = {name: value for name, value in changes.items() if name != "part"}
     autogenerate_serial = bool(data.pop("autogenerate_serial_number", False))
     autogenerate_lot = bool(data.pop("autogenerate_lot_number", False))
-    inventory = (
-        PartInventory.objects.select_for_update().select_related("part").get(pk=part_inventory.pk)
-    )
     before = inventory.quantity
     for name in ("serial_number", "lot_number"):
         if name in data:
             data[name] = _clean_number(data[name])
     if data.get("quantity", 0) is None:
-        raise errors.rule_violation(errors.REQUIRED, "quantity", FIELD="quantity")
+        raise DomainErrors([DomainError("required", "quantity")])
     apply_changes(inventory, data)
     # Autogenerating replaces the number the inventory had, unless the request also names one.
     if autogenerate_serial and "serial_number" not in data:
         inventory.serial_number = None
     if autogenerate_lot and "lot_number" not in data:
         inventory.lot_number = None
-    violations = _part_inventory_rules(
-        inventory, autogenerate_serial=autogenerate_serial, autogenerate_lot=autogenerate_lot
+    refuse(
+        _part_inventory_rules(
+            inventory, autogenerate_serial=autogenerate_serial, autogenerate_lot=autogenerate_lot
+        )
     )
-    if violations:
-        raise errors.rule_violations(violations)
     if autogenerate_serial:
         inventory.serial_number = serial_number_next(part=inventory.part)
     if autogenerate_lot:
@@ -471,15 +489,14 @@ def part_inventory_update(
     if inventory.serial_number and _serial_taken(inventory):
         raise _duplicate_serial(inventory)
     delta = Decimal(inventory.quantity) - before
-    actor = user if getattr(user, "is_authenticated", False) else None
-    changes = {name: getattr(inventory, name) for name in _UPDATABLE}
+    updated = {name: getattr(inventory, name) for name in _UPDATABLE}
     _write_checked(
         inventory,
         lambda: PartInventory.objects.filter(pk=inventory.pk).update(
-            **changes,
+            **updated,
             quantity=F("quantity") + delta,
             version=F("version") + 1,
-            modified_by=actor,
+            modified_by=actor(user),
             modified_at=timezone.now(),
         ),
     )
@@ -496,23 +513,28 @@ def part_inventory_update(
 
 
 @transaction.atomic
-def part_inventory_delete(*, instance: PartInventory, user) -> None:
+def part_inventory_delete(
+    *, part_inventory_key: int, user, expected_version: Version = None
+) -> None:
     """Delete inventory no open kit holds (409 otherwise), with a `delete` ledger row that takes
     its quantities to zero; the ledger rows stay."""
-    inventory = PartInventory.objects.select_for_update().get(pk=instance.pk)
+    inventory = lock(PartInventory, part_inventory_key)
+    check_version(inventory, expected_version)
     if inventory.kitted_quantity > 0:
-        raise errors.error(
-            errors.INVENTORY_STILL_KITTED,
+        raise DomainError(
+            "inventory_still_kitted",
             KEY=inventory.pk,
             QUANTITY=decimal_string(inventory.kitted_quantity),
         )
     if inventory.built_by_id is not None:
-        # A run's output is part of its as-built record (7.4): it stays.
-        raise errors.error(
-            errors.STILL_REFERENCED,
-            OBJECT=object_name(PartInventory),
+        # A run's output is part of its as-built record (7.4): it stays. (The run is named
+        # through the foreign key: inventory does not import kitting.)
+        run_model = PartInventory._meta.get_field("built_by").related_model
+        raise DomainError(
+            "still_referenced",
+            OBJECT=PartInventory,
             KEY=inventory.pk,
-            REFERENCES=f"inventory-control/run {inventory.built_by_id}",
+            REFERENCES=[run_model(pk=inventory.built_by_id)],
         )
     inventory_transaction_create(
         part_inventory=inventory,

@@ -1,10 +1,9 @@
 from django import forms
 from django.contrib import admin
 
-from config.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm
+from core.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm
 from inventory.models import KIT_TYPES, ItemType
 from kitcomponents import services
-from kitcomponents.api.serializers import KitComponentSerializer
 from kitcomponents.models import KitComponent
 
 
@@ -45,8 +44,6 @@ class KitTypeFilter(admin.SimpleListFilter):
 @admin.register(KitComponent)
 class KitComponentAdmin(ServiceModelAdmin):
     form = KitComponentForm
-    api_serializer = KitComponentSerializer
-    write_lock = services.kit_structure_lock
     list_display = (
         "key",
         "kit",
@@ -75,8 +72,8 @@ class KitComponentAdmin(ServiceModelAdmin):
     def service_create(self, *, user, data):
         return services.kit_component_create(user=user, **data)
 
-    def service_update(self, *, instance, user, data):
-        return services.kit_component_update(kit_component=instance, user=user, data=data)
+    def service_update(self, *, key, user, changes):
+        return services.kit_component_update(kit_component_key=key, user=user, **changes)
 
-    def service_delete(self, *, instance, user):
-        services.kit_component_delete(instance=instance, user=user)
+    def service_delete(self, *, key, user):
+        services.kit_component_delete(kit_component_key=key, user=user)

@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
-from config.api.models import IntacctModel
+from core.models import AuditedModel
 
 # Line numbers stay below this so a push can park lines above it (see services._push_lines).
 MAX_LINE_NUMBER = 999_999
@@ -17,7 +17,7 @@ class DeferralStatus(models.TextChoices):
     DEFER_BUNDLE_UNTIL_ITEM_IS_DELIVERED = "deferBundleUntilItemIsDelivered"
 
 
-class KitComponent(IntacctModel):
+class KitComponent(AuditedModel):
     """One line of a kit: which item, and how many units of it, the kit is made of."""
 
     kit = models.ForeignKey(

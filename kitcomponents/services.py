@@ -1,14 +1,15 @@
 """Writes for kit components: every numbered rule of contract section 4 lives here."""
 
+from collections.abc import Collection
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict, Unpack
 
 from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from config.api import errors
-from config.services import apply_changes, delete_unreferenced
+from core.errors import DomainError, DomainErrors, refuse
+from core.services import actor, apply_changes, check_version, delete_unreferenced, lock
 from inventory.models import Item, ItemType
 from kitcomponents.models import MAX_LINE_NUMBER, DeferralStatus, DeliveryStatus, KitComponent
 
@@ -54,15 +55,15 @@ def _contains(container_id: int, wanted_id: int, *, ignore_line: int | None = No
     return False
 
 
-def _rules(line: KitComponent) -> list[errors.ApiError]:
+def _rules(line: KitComponent) -> list[DomainError]:
     kit, component = line.kit, line.component
     violations = []
     if kit.item_type not in ALLOWED_COMPONENT_TYPES:  # rule 2
-        violations.append(errors.error(errors.NOT_A_KIT, "kit", ID=kit.code, TYPE=kit.item_type))
+        violations.append(DomainError("not_a_kit", "kit", ID=kit.code, TYPE=kit.item_type))
     elif component.item_type not in ALLOWED_COMPONENT_TYPES[kit.item_type]:  # rule 3
         violations.append(
-            errors.error(
-                errors.COMPONENT_TYPE_NOT_ALLOWED,
+            DomainError(
+                "component_type_not_allowed",
                 "component",
                 KIT_TYPE=kit.item_type,
                 TYPE=component.item_type,
@@ -70,42 +71,32 @@ def _rules(line: KitComponent) -> list[errors.ApiError]:
         )
     if kit.pk == component.pk or _contains(component.pk, kit.pk, ignore_line=line.pk):  # rule 4
         violations.append(
-            errors.error(errors.KIT_CYCLE, "component", KIT=kit.code, COMPONENT=component.code)
+            DomainError("kit_cycle", "component", KIT=kit.code, COMPONENT=component.code)
         )
     duplicate = KitComponent.objects.filter(kit=kit, component=component)
     if line.pk:
         duplicate = duplicate.exclude(pk=line.pk)
     if duplicate.exists():  # rule 5
         violations.append(
-            errors.error(
-                errors.DUPLICATE_COMPONENT, "component", KIT=kit.code, COMPONENT=component.code
-            )
+            DomainError("duplicate_component", "component", KIT=kit.code, COMPONENT=component.code)
         )
     if line.number_of_units is None:
-        violations.append(errors.error(errors.REQUIRED, "numberOfUnits", FIELD="numberOfUnits"))
+        violations.append(DomainError("required", "number_of_units"))
     elif Decimal(line.number_of_units) <= 0:
         violations.append(
-            errors.error(
-                errors.INVALID_VALUE,
-                "numberOfUnits",
-                FIELD="numberOfUnits",
-                REASON="must be greater than 0",
-            )
+            DomainError("invalid_value", "number_of_units", REASON="must be greater than 0")
         )
     if line.revenue_percentage is not None and not 0 <= Decimal(line.revenue_percentage) <= 100:
         violations.append(
-            errors.error(
-                errors.INVALID_VALUE,
-                "revenuePercentage",
-                FIELD="revenuePercentage",
-                REASON="must be between 0 and 100",
-            )
+            DomainError("invalid_value", "revenue_percentage", REASON="must be between 0 and 100")
         )
     if line.line_number is not None and not 1 <= line.line_number <= MAX_LINE_NUMBER:
-        violations.append(
-            errors.error(errors.LINE_NUMBER_OUT_OF_RANGE, "lineNumber", MAX=MAX_LINE_NUMBER)
-        )
+        violations.append(_line_out_of_range())
     return violations
+
+
+def _line_out_of_range() -> DomainError:
+    return DomainError("line_number_out_of_range", "line_number", MAX=MAX_LINE_NUMBER)
 
 
 def _place_line(line: KitComponent, requested: int | None, *, stored_in_kit: bool, user) -> None:
@@ -124,9 +115,7 @@ def _place_line(line: KitComponent, requested: int | None, *, stored_in_kit: boo
         if others.filter(line_number=requested).exists():
             highest += 1
             if highest > MAX_LINE_NUMBER:
-                raise errors.rule_violation(
-                    errors.LINE_NUMBER_OUT_OF_RANGE, "lineNumber", MAX=MAX_LINE_NUMBER
-                )
+                raise DomainErrors([_line_out_of_range()])
             # Park the moving lines (and this one, if stored here) above the range first:
             # (kit, lineNumber) is unique and both PostgreSQL and SQLite check it row by row,
             # so `n = n + 1` in place could collide.
@@ -136,7 +125,7 @@ def _place_line(line: KitComponent, requested: int | None, *, stored_in_kit: boo
                 line_number=F("line_number") + MAX_LINE_NUMBER + 1,
                 version=F("version") + 1,
                 modified_at=timezone.now(),
-                modified_by=user if getattr(user, "is_authenticated", False) else None,
+                modified_by=actor(user),
             )
             if stored_in_kit:
                 KitComponent.objects.filter(pk=line.pk).update(
@@ -146,9 +135,7 @@ def _place_line(line: KitComponent, requested: int | None, *, stored_in_kit: boo
                 line_number=F("line_number") - MAX_LINE_NUMBER
             )
     if line.line_number > MAX_LINE_NUMBER:
-        raise errors.rule_violation(
-            errors.LINE_NUMBER_OUT_OF_RANGE, "lineNumber", MAX=MAX_LINE_NUMBER
-        )
+        raise DomainErrors([_line_out_of_range()])
 
 
 def _lock_items(*items: Item) -> None:
@@ -180,34 +167,45 @@ def kit_component_create(
         default_deferral_status=default_deferral_status,
         line_number=line_number,
     )
-    violations = _rules(line)
-    if violations:
-        raise errors.rule_violations(violations)
+    refuse(_rules(line))
     _place_line(line, line_number, stored_in_kit=False, user=user)
     line.stamp(user, created=True)
     line.save()
     return line
 
 
+class KitComponentChanges(TypedDict, total=False):
+    kit: Item
+    component: Item
+    number_of_units: Decimal
+    revenue_percentage: Decimal | None
+    default_delivery_status: str
+    default_deferral_status: str
+    line_number: int | None
+
+
 @transaction.atomic
 def kit_component_update(
-    *, kit_component: KitComponent, user, data: dict[str, Any]
+    *,
+    kit_component_key: int,
+    user,
+    expected_version: int | Collection[int] | None = None,
+    **changes: Unpack[KitComponentChanges],
 ) -> KitComponent:
     """Rule 7: component, units, percentage, statuses and line may change; so may the kit, which
     re-checks rules 2-6 (a moved line without a number goes to the end of its new kit)."""
-    kit_structure_lock()
-    line = kit_component
+    kit_structure_lock()  # before any row lock, as every writer of kit structure takes it
+    line = lock(KitComponent, kit_component_key)
+    check_version(line, expected_version)
     old_kit_id, old_line = line.kit_id, line.line_number
-    changes = dict(data)
+    fields = dict(changes)
     # No number, or null: the line keeps its number (or goes to the end of its new kit).
-    requested = changes.pop("line_number", None)
-    apply_changes(line, changes)
+    requested = fields.pop("line_number", None)
+    apply_changes(line, fields)
     _lock_items(line.kit, line.component)
     if requested is not None:
         line.line_number = requested
-    violations = _rules(line)
-    if violations:
-        raise errors.rule_violations(violations)
+    refuse(_rules(line))
     if line.kit_id != old_kit_id:
         _place_line(line, requested, stored_in_kit=False, user=user)
     elif requested is not None and requested != old_line:
@@ -218,7 +216,11 @@ def kit_component_update(
 
 
 @transaction.atomic
-def kit_component_delete(*, instance: KitComponent, user) -> None:
+def kit_component_delete(
+    *, kit_component_key: int, user, expected_version: int | Collection[int] | None = None
+) -> None:
     """Rule 6: deleting leaves a gap in the line numbers."""
     kit_structure_lock()
-    delete_unreferenced(instance)
+    line = lock(KitComponent, kit_component_key)
+    check_version(line, expected_version)
+    delete_unreferenced(line)

@@ -12,13 +12,11 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from config.admin import AUDIT_FIELDS, ServiceModelAdmin
-from config.api.errors import ApiError
-from config.api.exceptions import integrity_error
-from config.api.fields import decimal_string
+from core.admin import AUDIT_FIELDS, ServiceModelAdmin, add_domain_error
+from core.errors import DomainError, DomainErrors, integrity_error
+from core.numbers import decimal_string
 from inventory.models import PartInventory, Warehouse
 from kitting import selectors, services
-from kitting.api.serializers import PartKitSerializer, RunSerializer
 from kitting.models import Installation, PartKit, PartKitLine, Run
 
 
@@ -81,13 +79,15 @@ class OutputInline(ReadOnlyInline):
         return _change_link(inventory, f"Part inventory {inventory.pk}")
 
 
-@admin.action(description="Complete the selected runs (build their outputs)")
+@admin.action(
+    description="Complete the selected runs (build their outputs)", permissions=["complete"]
+)
 def complete_runs(modeladmin, request, queryset):
     for run in queryset.order_by("pk"):
         try:
             services.run_complete(user=request.user, run=run)
-        except ApiError as err:
-            problems = "; ".join(d.message for d in err.details or [err])
+        except (DomainError, DomainErrors) as err:
+            problems = "; ".join(each.message() for each in err.errors)
             modeladmin.message_user(request, f"Run {run.code}: {problems}", messages.ERROR)
         else:
             modeladmin.message_user(request, f"Run {run.code} is complete", messages.SUCCESS)
@@ -95,7 +95,6 @@ def complete_runs(modeladmin, request, queryset):
 
 @admin.register(Run)
 class RunAdmin(ServiceModelAdmin):
-    api_serializer = RunSerializer
     list_display = ("code", "title", "part", "quantity", "status", "key")
     list_select_related = ("part",)
     list_filter = ("status",)
@@ -114,11 +113,15 @@ class RunAdmin(ServiceModelAdmin):
     def service_create(self, *, user, data):
         return services.run_create(user=user, **data)
 
-    def service_update(self, *, instance, user, data):
-        return services.run_update(run=instance, user=user, data=data)
+    def has_complete_permission(self, request) -> bool:
+        # What the run/complete workflow of the API demands.
+        return request.user.has_perm("kitting.change_run")
 
-    def service_delete(self, *, instance, user):
-        services.run_delete(instance=instance, user=user)
+    def service_update(self, *, key, user, changes):
+        return services.run_update(run_key=key, user=user, **changes)
+
+    def service_delete(self, *, key, user):
+        services.run_delete(run_key=key, user=user)
 
 
 class PartKitLineInline(ReadOnlyInline):
@@ -142,9 +145,6 @@ class StockMoveForm(forms.Form):
         Warehouse.objects.all(), required=False, help_text="Where the stock goes back to"
     )
 
-    # ApiError targets (the workflow's API fields) -> form fields.
-    TARGETS = {"partInventory": "part_inventory", "quantity": "quantity", "location": "location"}
-
     def __init__(self, *args, kit: PartKit, issuing: bool, **kwargs):
         super().__init__(*args, **kwargs)
         inventories = PartInventory.objects.select_related("part").order_by("pk")
@@ -154,14 +154,9 @@ class StockMoveForm(forms.Form):
         else:
             self.fields["part_inventory"].queryset = inventories.filter(kit_lines__part_kit=kit)
 
-    def add_api_error(self, err: ApiError) -> None:
-        for detail in err.details or [err]:
-            self.add_error(self.TARGETS.get(detail.target or ""), detail.message)
-
 
 @admin.register(PartKit)
 class PartKitAdmin(ServiceModelAdmin):
-    api_serializer = PartKitSerializer
     list_display = ("key", "run", "status")
     list_select_related = ("run",)
     list_filter = ("status",)
@@ -270,10 +265,10 @@ class PartKitAdmin(ServiceModelAdmin):
                         quantity=data["quantity"],
                         location=data["location"],
                     )
-            except ApiError as err:
-                form.add_api_error(err)
+            except (DomainError, DomainErrors) as err:
+                add_domain_error(form, err)
             except IntegrityError as exc:  # a concurrent writer won; the constraint held
-                form.add_api_error(integrity_error(exc))
+                add_domain_error(form, integrity_error(exc))
             else:
                 done = "Issued" if issuing else "Moved back to inventory"
                 self.message_user(request, f"{done}: part inventory {data['part_inventory'].pk}")
@@ -291,8 +286,8 @@ class PartKitAdmin(ServiceModelAdmin):
     def service_create(self, *, user, data):
         return services.part_kit_create(user=user, **data)
 
-    def service_update(self, *, instance, user, data):
-        return services.part_kit_update(part_kit=instance, user=user, data=data)
+    def service_update(self, *, key, user, changes):
+        return services.part_kit_update(part_kit_key=key, user=user, **changes)
 
-    def service_delete(self, *, instance, user):
-        services.part_kit_delete(instance=instance, user=user)
+    def service_delete(self, *, key, user):
+        services.part_kit_delete(part_kit_key=key, user=user)

@@ -1,7 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
-from config.api.models import IntacctModel
+from core.models import AuditedModel
 
 
 class RunStatus(models.TextChoices):
@@ -24,7 +24,7 @@ class PartKitStatus(models.TextChoices):
 CLOSED_KIT_STATUSES = (PartKitStatus.COMPLETED, PartKitStatus.CANCELED)
 
 
-class Run(IntacctModel):
+class Run(AuditedModel):
     """ION's run: building `quantity` of `part` from the inventory issued to its kits."""
 
     code = models.CharField("id", max_length=100, unique=True)
@@ -46,7 +46,7 @@ class Run(IntacctModel):
         return self.code
 
 
-class PartKit(IntacctModel):
+class PartKit(AuditedModel):
     """ION's part kit: the inventory allocated to a run."""
 
     run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="part_kits")

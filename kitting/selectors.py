@@ -8,8 +8,7 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from config.api import errors
-from config.api.identity import object_name
+from core.errors import DomainError
 from inventory.models import KIT_TYPES, Item
 from kitting.models import PartKit, Run
 
@@ -26,7 +25,7 @@ def _get(queryset: QuerySet, key) -> object:
     text = str(key)
     found = queryset.filter(pk=int(text)).first() if text.isascii() and text.isdigit() else None
     if found is None:
-        raise errors.error(errors.OBJECT_NOT_FOUND, OBJECT=object_name(queryset.model), KEY=key)
+        raise DomainError("not_found", OBJECT=queryset.model, KEY=key)
     return found
 
 
@@ -40,7 +39,7 @@ def part_kit_ref(key) -> PartKit:
     lock (404 there when it is gone). 404 at once when the key cannot be one."""
     text = str(key)
     if not (text.isascii() and text.isdigit()):
-        raise errors.error(errors.OBJECT_NOT_FOUND, OBJECT=object_name(PartKit), KEY=key)
+        raise DomainError("not_found", OBJECT=PartKit, KEY=key)
     return PartKit(pk=text)
 
 

@@ -15,18 +15,19 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from config.api import errors
 from config.api.compiled import CompiledQuery, CompiledUpdate
-from config.api.fields import decimal_string
-from config.api.identity import object_name
-from config.services import (
+from core.errors import DomainError, DomainErrors, Phrase, refuse
+from core.numbers import quantity_text
+from core.services import (
+    actor,
     check_unique_code,
+    check_version,
     delete_unreferenced,
     reject_immutable_changes,
     save_unique_code,
@@ -40,7 +41,7 @@ from inventory.models import (
     TransactionType,
     Warehouse,
 )
-from inventory.services import inventory_transaction_create, part_inventory_create
+from inventory.services import Version, inventory_transaction_create, part_inventory_create
 from kitting.models import (
     CLOSED_KIT_STATUSES,
     Installation,
@@ -52,15 +53,9 @@ from kitting.models import (
 )
 
 CLOSED_RUN_STATUSES = (RunStatus.COMPLETE, RunStatus.CANCELED)
-PART_KIT_IMMUTABLE = {"run": "run"}
-
-
-def _actor(user):
-    return user if getattr(user, "is_authenticated", False) else None
-
-
-def _text(value: Any) -> str:
-    return decimal_string(value) or "0"
+PART_KIT_IMMUTABLE = ("run",)
+_actor = actor
+_text = quantity_text
 
 
 # --- locks ---------------------------------------------------------------------------------------
@@ -68,25 +63,21 @@ def _text(value: Any) -> str:
 # run after the kit, against the global order.
 
 
-def _gone(obj, target: str | None) -> errors.ApiError:
+def _gone(obj, field: str | None) -> DomainError | DomainErrors:
     """The object was deleted between the request naming it and its lock."""
-    if target is None:
-        return errors.error(errors.OBJECT_NOT_FOUND, OBJECT=object_name(type(obj)), KEY=obj.pk)
-    return errors.rule_violation(
-        errors.REFERENCE_NOT_FOUND,
-        target,
-        FIELD=target,
-        OBJECT=object_name(type(obj)),
-        REFERENCE=f"key {obj.pk}",
+    if field is None:
+        return DomainError("not_found", OBJECT=type(obj), KEY=obj.pk)
+    return DomainErrors(
+        [DomainError("reference_not_found", field, OBJECT=type(obj), REFERENCE=f"key {obj.pk}")]
     )
 
 
-def _lock_run(run: Run, *, target: str | None = None) -> Run:
+def _lock_run(run: Run, *, field: str | None = None) -> Run:
     locked = (
         Run.objects.select_for_update(of=("self",)).select_related("part").filter(pk=run.pk).first()
     )
     if locked is None:
-        raise _gone(run, target)
+        raise _gone(run, field)
     return locked
 
 
@@ -126,7 +117,7 @@ def _lock_inventories(keys) -> dict[int, PartInventory]:
 def _lock_inventory(part_inventory: PartInventory) -> PartInventory:
     locked = _lock_inventories([part_inventory.pk]).get(part_inventory.pk)
     if locked is None:
-        raise _gone(part_inventory, "partInventory")
+        raise _gone(part_inventory, "part_inventory")
     return locked
 
 
@@ -135,7 +126,7 @@ def _lock_kit_inventory(kit: PartKit, part_inventory: PartInventory) -> PartInve
     as `kit_issued` (None: no line). The kit's lock guards its lines."""
     locked = _KIT_INVENTORY_LOCK.first(kit=kit.pk, inventory=part_inventory.pk)
     if locked is None:
-        raise _gone(part_inventory, "partInventory")
+        raise _gone(part_inventory, "part_inventory")
     return locked
 
 
@@ -254,18 +245,14 @@ def _set_kit_status(kits: list[PartKit], status: str, user) -> None:
 # --- runs ----------------------------------------------------------------------------------------
 
 
-def _run_rules(run: Run) -> list[errors.ApiError]:
+def _run_rules(run: Run) -> list[DomainError]:
     violations = []
     if not (run.code or "").strip():
-        violations.append(errors.error(errors.REQUIRED, "id", FIELD="id"))
+        violations.append(DomainError("required", "code"))
     if run.quantity is None:
-        violations.append(errors.error(errors.REQUIRED, "quantity", FIELD="quantity"))
+        violations.append(DomainError("required", "quantity"))
     elif run.quantity <= 0:
-        violations.append(
-            errors.error(
-                errors.INVALID_VALUE, "quantity", FIELD="quantity", REASON="must be greater than 0"
-            )
-        )
+        violations.append(DomainError("invalid_value", "quantity", REASON="must be greater than 0"))
     return violations
 
 
@@ -282,27 +269,38 @@ def run_create(
     run = Run(code=code, title=title or "", part=part, quantity=quantity, status=status)
     violations = _run_rules(run)
     if status == RunStatus.COMPLETE:
-        violations.append(errors.error(errors.RUN_COMPLETED_BY_WORKFLOW, "status"))
-    if violations:
-        raise errors.rule_violations(violations)
+        violations.append(DomainError("run_completed_by_workflow", "status"))
+    refuse(violations)
     check_unique_code(Run, code)
     run.stamp(user, created=True)
     save_unique_code(run, force_insert=True)
     return run
 
 
+class RunChanges(TypedDict, total=False):
+    code: str
+    title: str
+    part: Item | None
+    quantity: Decimal
+    status: str
+
+
 @transaction.atomic
-def run_update(*, run: Run, user, data: dict[str, Any]) -> Run:
+def run_update(
+    *, run_key: int, user, expected_version: Version = None, **changes: Unpack[RunChanges]
+) -> Run:
     """Any field may change, except that `complete` and `canceled` are final, `complete` is only
     reached through run/complete, and a complete run keeps the part and quantity it was built
     with. Canceling a run cancels its open kits, which returns what they hold to stock."""
-    run = _lock_run(run)
+    run = _lock_run(Run(pk=run_key))
+    check_version(run, expected_version)
+    data: dict[str, Any] = dict(changes)
     status = data.get("status", run.status)
     violations = []
     if run.status in CLOSED_RUN_STATUSES and status != run.status:
         violations.append(
-            errors.error(
-                errors.RUN_CLOSED,
+            DomainError(
+                "run_closed",
                 "status",
                 ID=run.code,
                 STATUS=run.status,
@@ -310,26 +308,20 @@ def run_update(*, run: Run, user, data: dict[str, Any]) -> Run:
             )
         )
     elif status == RunStatus.COMPLETE and run.status != RunStatus.COMPLETE:
-        violations.append(errors.error(errors.RUN_COMPLETED_BY_WORKFLOW, "status"))
+        violations.append(DomainError("run_completed_by_workflow", "status"))
     if run.status == RunStatus.COMPLETE:
         for name, current in (("part", run.part_id), ("quantity", run.quantity)):
             value = data.get(name, current)
             value = value.pk if isinstance(value, Item) else value
             if value != current:
+                reason = Phrase("its outputs are built, so its {field} stays as built", field=name)
                 violations.append(
-                    errors.error(
-                        errors.RUN_CLOSED,
-                        name,
-                        ID=run.code,
-                        STATUS=run.status,
-                        REASON=f"its outputs are built, so its {name} stays as built",
-                    )
+                    DomainError("run_closed", name, ID=run.code, STATUS=run.status, REASON=reason)
                 )
     for name, value in data.items():
         setattr(run, name, value)
     violations += _run_rules(run)
-    if violations:
-        raise errors.rule_violations(violations)
+    refuse(violations)
     if "code" in data:
         check_unique_code(Run, run.code, exclude_pk=run.pk)
     if status == RunStatus.CANCELED:
@@ -347,9 +339,11 @@ def run_update(*, run: Run, user, data: dict[str, Any]) -> Run:
 
 
 @transaction.atomic
-def run_delete(*, instance: Run, user) -> None:
+def run_delete(*, run_key: int, user, expected_version: Version = None) -> None:
     """A run with part kits, outputs or installations is still referenced: 409."""
-    delete_unreferenced(instance)
+    run = _lock_run(Run(pk=run_key))
+    check_version(run, expected_version)
+    delete_unreferenced(run)
 
 
 # --- part kits -----------------------------------------------------------------------------------
@@ -358,32 +352,33 @@ def run_delete(*, instance: Run, user) -> None:
 @transaction.atomic
 def part_kit_create(*, user, run: Run, status: str = PartKitStatus.DRAFT) -> PartKit:
     # The run's lock keeps run/complete from closing it while the kit is added.
-    run = _lock_run(run, target="run")
+    run = _lock_run(run, field="run")
     if run.status in CLOSED_RUN_STATUSES:
-        raise errors.rule_violation(
-            errors.RUN_CLOSED,
-            "run",
-            ID=run.code,
-            STATUS=run.status,
-            REASON="no part kit can be added to it",
-        )
+        reason = "no part kit can be added to it"
+        refuse([DomainError("run_closed", "run", ID=run.code, STATUS=run.status, REASON=reason)])
     kit = PartKit(run=run, status=status)
     kit.stamp(user, created=True)
     kit.save(force_insert=True)
     return kit
 
 
+class PartKitChanges(TypedDict, total=False):
+    run: Run
+    status: str
+
+
 @transaction.atomic
-def part_kit_update(*, part_kit: PartKit, user, data: dict[str, Any]) -> PartKit:
+def part_kit_update(
+    *, part_kit_key: int, user, expected_version: Version = None, **changes: Unpack[PartKitChanges]
+) -> PartKit:
     """Any status may follow any other, except out of completed and canceled. Moving a kit to
     completed or canceled returns everything still issued to it to stock (contract 7.2)."""
-    kit = _lock_kit(part_kit)
-    reject_immutable_changes(kit, data, PART_KIT_IMMUTABLE)
-    status = data.get("status", kit.status)
+    kit = _lock_kit(PartKit(pk=part_kit_key))
+    check_version(kit, expected_version)
+    reject_immutable_changes(kit, changes, PART_KIT_IMMUTABLE)
+    status = changes.get("status", kit.status)
     if not kit.is_open and status != kit.status:
-        raise errors.rule_violation(
-            errors.KIT_STATUS_FINAL, "status", KEY=kit.pk, STATUS=kit.status
-        )
+        refuse([DomainError("kit_status_final", "status", KEY=kit.pk, STATUS=kit.status)])
     if kit.is_open and status in CLOSED_KIT_STATUSES:
         _return_to_stock([kit], user)
     kit.status = status
@@ -393,31 +388,23 @@ def part_kit_update(*, part_kit: PartKit, user, data: dict[str, Any]) -> PartKit
 
 
 @transaction.atomic
-def part_kit_delete(*, instance: PartKit, user) -> None:
+def part_kit_delete(*, part_kit_key: int, user, expected_version: Version = None) -> None:
     """Only a kit that holds nothing and never held anything goes: its ledger rows name it."""
-    kit = _lock_kit(instance)
+    kit = _lock_kit(PartKit(pk=part_kit_key))
+    check_version(kit, expected_version)
     held = list(
         PartKitLine.objects.filter(part_kit=kit).order_by("pk").values_list("part_inventory_id")
     )
     if held and kit.is_open:
-        raise errors.error(
-            errors.KIT_STILL_HOLDS,
-            KEY=kit.pk,
-            INVENTORIES=", ".join(str(key) for (key,) in held),
+        raise DomainError(
+            "kit_still_holds", KEY=kit.pk, INVENTORIES=", ".join(str(key) for (key,) in held)
         )
-    history = list(
-        InventoryTransaction.objects.filter(part_kit_id=kit.pk).order_by("pk").values_list("pk")[:6]
+    history: list[Any] = list(
+        InventoryTransaction.objects.filter(part_kit_id=kit.pk).order_by("pk").only("pk")[:6]
     )
     if history:
-        names = [f"{object_name(InventoryTransaction)} {key}" for (key,) in history[:5]]
-        if len(history) > 5:
-            names.append("and more")
-        raise errors.error(
-            errors.STILL_REFERENCED,
-            OBJECT=object_name(PartKit),
-            KEY=kit.pk,
-            REFERENCES=", ".join(names),
-        )
+        references = history[:5] + (["and more"] if len(history) > 5 else [])
+        raise DomainError("still_referenced", OBJECT=PartKit, KEY=kit.pk, REFERENCES=references)
     delete_unreferenced(kit)
 
 
@@ -436,25 +423,24 @@ class KitMove:
 
 def _workflow_quantity(
     inventory: PartInventory, requested: Decimal | None
-) -> tuple[Decimal | None, errors.ApiError | None]:
+) -> tuple[Decimal | None, DomainError | None]:
     """A serial moves as one unit (quantity may be left out); anything else names a quantity."""
     if inventory.serial_number:
         if requested is None or requested == 1:
             return Decimal(1), None
-        return None, errors.error(
-            errors.SERIAL_MOVES_ONE, "quantity", KEY=inventory.pk, SERIAL=inventory.serial_number
+        return None, DomainError(
+            "serial_moves_one", "quantity", KEY=inventory.pk, SERIAL=inventory.serial_number
         )
     if requested is None:
-        return None, errors.error(errors.REQUIRED, "quantity", FIELD="quantity")
+        return None, DomainError("required", "quantity")
     if requested <= 0:
-        return None, errors.error(
-            errors.INVALID_VALUE, "quantity", FIELD="quantity", REASON="must be greater than 0"
-        )
+        return None, DomainError("invalid_value", "quantity", REASON="must be greater than 0")
     return Decimal(requested), None
 
 
-def _kit_closed(kit: PartKit) -> errors.ApiError:
-    return errors.error(errors.KIT_CLOSED, "key", KEY=kit.pk, STATUS=kit.status)
+def _kit_closed(kit: PartKit) -> DomainError:
+    # `key`: the workflow names the kit by its key.
+    return DomainError("kit_closed", "key", KEY=kit.pk, STATUS=kit.status)
 
 
 @transaction.atomic
@@ -469,8 +455,8 @@ def part_kit_issue(
         violations.append(_kit_closed(kit))
     quantity, problem = _workflow_quantity(inventory, quantity)
     if problem is None and quantity > inventory.quantity:
-        problem = errors.error(
-            errors.ISSUE_EXCEEDS_ON_HAND,
+        problem = DomainError(
+            "issue_exceeds_on_hand",
             "quantity",
             REQUESTED=_text(quantity),
             KEY=inventory.pk,
@@ -478,8 +464,7 @@ def part_kit_issue(
         )
     if problem is not None:
         violations.append(problem)
-    if violations:
-        raise errors.rule_violations(violations)
+    refuse(violations)
     _move_stock(
         inventory,
         user=user,
@@ -514,16 +499,14 @@ def part_kit_move_to_inventory(
     kit = _lock_kit(part_kit)
     inventory = _lock_kit_inventory(kit, part_inventory)
     if not kit.is_open:
-        raise errors.rule_violations([_kit_closed(kit)])
+        refuse([_kit_closed(kit)])
     issued = inventory.kit_issued
     if issued is None:
-        raise errors.rule_violation(
-            errors.NOT_IN_KIT, "partInventory", KEY=inventory.pk, KIT=kit.pk
-        )
+        refuse([DomainError("not_in_kit", "part_inventory", KEY=inventory.pk, KIT=kit.pk)])
     quantity, problem = _workflow_quantity(inventory, quantity)
     if problem is None and quantity > issued:
-        problem = errors.error(
-            errors.MOVE_EXCEEDS_ISSUED,
+        problem = DomainError(
+            "move_exceeds_issued",
             "quantity",
             REQUESTED=_text(quantity),
             KIT=kit.pk,
@@ -531,7 +514,7 @@ def part_kit_move_to_inventory(
             KEY=inventory.pk,
         )
     if problem is not None:
-        raise errors.rule_violations([problem])
+        refuse([problem])
     _move_stock(
         inventory,
         user=user,
@@ -556,23 +539,22 @@ class RunCompletion:
     outputs: list[PartInventory] = field(default_factory=list)
 
 
-def _serial_number_rules(run: Run, serial_numbers: list[str]) -> list[errors.ApiError]:
+def _serial_number_rules(run: Run, serial_numbers: list[str]) -> list[DomainError]:
     violations = []
     if run.quantity != run.quantity.to_integral_value():
         violations.append(
-            errors.error(
-                errors.INVALID_VALUE,
+            DomainError(
+                "invalid_value",
                 "quantity",
-                FIELD="quantity",
                 REASON=f"part {run.part.code} is serial-tracked, so a run builds whole units, "
                 f"not {_text(run.quantity)}",
             )
         )
     elif serial_numbers and len(serial_numbers) != run.quantity:
         violations.append(
-            errors.error(
-                errors.SERIAL_NUMBERS_COUNT,
-                "serialNumbers",
+            DomainError(
+                "serial_numbers_count",
+                "serial_numbers",
                 COUNT=len(serial_numbers),
                 QUANTITY=_text(run.quantity),
             )
@@ -580,33 +562,21 @@ def _serial_number_rules(run: Run, serial_numbers: list[str]) -> list[errors.Api
     seen = set()
     for number in serial_numbers:
         if not number.strip():
-            violations.append(
-                errors.error(
-                    errors.INVALID_VALUE,
-                    "serialNumbers",
-                    FIELD="serialNumbers",
-                    REASON="a serial number cannot be blank",
-                )
-            )
+            reason = "a serial number cannot be blank"
+            violations.append(DomainError("invalid_value", "serial_numbers", REASON=reason))
         elif number.strip() in seen:
-            violations.append(
-                errors.error(
-                    errors.INVALID_VALUE,
-                    "serialNumbers",
-                    FIELD="serialNumbers",
-                    REASON=f"{number.strip()} is given twice",
-                )
-            )
+            reason = f"{number.strip()} is given twice"
+            violations.append(DomainError("invalid_value", "serial_numbers", REASON=reason))
         seen.add(number.strip())
     return violations
 
 
-def _completion_rules(run: Run, serial_numbers: list[str]) -> list[errors.ApiError]:
+def _completion_rules(run: Run, serial_numbers: list[str]) -> list[DomainError]:
     violations = []
     if run.status in CLOSED_RUN_STATUSES:
         violations.append(
-            errors.error(
-                errors.RUN_CLOSED,
+            DomainError(
+                "run_closed",
                 "key",
                 ID=run.code,
                 STATUS=run.status,
@@ -615,28 +585,18 @@ def _completion_rules(run: Run, serial_numbers: list[str]) -> list[errors.ApiErr
         )
     part = run.part
     if part is None:
-        violations.append(errors.error(errors.RUN_HAS_NO_PART, "part", ID=run.code))
+        violations.append(DomainError("run_has_no_part", "part", ID=run.code))
     elif part.item_type not in STOCKED_TYPES:
         violations.append(
-            errors.error(
-                errors.RUN_PART_NOT_STOCKED,
-                "part",
-                ID=run.code,
-                PART=part.code,
-                TYPE=part.item_type,
+            DomainError(
+                "run_part_not_stocked", "part", ID=run.code, PART=part.code, TYPE=part.item_type
             )
         )
     elif part.tracking_type == TrackingType.SERIAL:
         violations += _serial_number_rules(run, serial_numbers)
     elif serial_numbers:
-        violations.append(
-            errors.error(
-                errors.INVALID_VALUE,
-                "serialNumbers",
-                FIELD="serialNumbers",
-                REASON=f"part {part.code} is not serial-tracked",
-            )
-        )
+        reason = f"part {part.code} is not serial-tracked"
+        violations.append(DomainError("invalid_value", "serial_numbers", REASON=reason))
     return violations
 
 
@@ -653,9 +613,7 @@ def run_complete(
     `build` rows and builtBy = the run, and complete the run."""
     run = _lock_run(run)
     serial_numbers = list(serial_numbers or [])
-    violations = _completion_rules(run, serial_numbers)
-    if violations:
-        raise errors.rule_violations(violations)
+    refuse(_completion_rules(run, serial_numbers))
 
     kits = list(
         PartKit.objects.select_for_update()
@@ -732,7 +690,9 @@ def _build(
             transaction_type=TransactionType.BUILD,
             run=run,
         )
-    except errors.ApiError as err:
-        if err.spec is errors.DUPLICATE:  # a given serial number is taken: name our field
-            raise errors.error(errors.DUPLICATE, "serialNumbers", **err.placeholders) from err
+    except DomainError as err:
+        if err.code == "duplicate":  # a given serial number is taken: name our argument
+            # The message still names the inventory's field the clash is on.
+            field = Phrase("{field}", field=err.field)
+            raise DomainError("duplicate", "serial_numbers", **err.params, FIELD=field) from err
         raise

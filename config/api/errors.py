@@ -470,3 +470,42 @@ def error_body(err: ApiError, support_id: str | None) -> dict[str, Any]:
         "ia::result": {"ia::error": err.as_dict(support_id)},
         "ia::meta": {"totalCount": 1, "totalSuccess": 0, "totalError": 1},
     }
+
+
+# --- the domain's refusals -------------------------------------------------------------------
+# A DomainError's code -> the catalogue entry it is answered with.
+DOMAIN_CODES: dict[str, ErrorSpec] = {
+    "not_found": OBJECT_NOT_FOUND,
+    "duplicate": DUPLICATE,
+    "still_referenced": STILL_REFERENCED,
+    "inventory_still_kitted": INVENTORY_STILL_KITTED,
+    "kit_still_holds": KIT_STILL_HOLDS,
+    "conflict": CONFLICT,
+    "constraint_violated": CONSTRAINT_VIOLATED,
+    "stale": PRECONDITION_FAILED,
+    "required": REQUIRED,
+    "invalid_value": INVALID_VALUE,
+    "immutable": IMMUTABLE,
+    "reference_not_found": REFERENCE_NOT_FOUND,
+    "not_a_kit": NOT_A_KIT,
+    "component_type_not_allowed": COMPONENT_TYPE_NOT_ALLOWED,
+    "kit_cycle": KIT_CYCLE,
+    "duplicate_component": DUPLICATE_COMPONENT,
+    "tracking_not_allowed": TRACKING_NOT_ALLOWED,
+    "kits_only": KITS_ONLY,
+    "line_number_out_of_range": LINE_NUMBER_OUT_OF_RANGE,
+    "part_not_stocked": PART_NOT_STOCKED,
+    "tracking_mismatch": TRACKING_MISMATCH,
+    "tracking_in_use": TRACKING_IN_USE,
+    "issue_exceeds_on_hand": ISSUE_EXCEEDS_ON_HAND,
+    "move_exceeds_issued": MOVE_EXCEEDS_ISSUED,
+    "not_in_kit": NOT_IN_KIT,
+    "kit_closed": KIT_CLOSED,
+    "kit_status_final": KIT_STATUS_FINAL,
+    "run_closed": RUN_CLOSED,
+    "run_has_no_part": RUN_HAS_NO_PART,
+    "run_part_not_stocked": RUN_PART_NOT_STOCKED,
+    "serial_moves_one": SERIAL_MOVES_ONE,
+    "run_completed_by_workflow": RUN_COMPLETED_BY_WORKFLOW,
+    "serial_numbers_count": SERIAL_NUMBERS_COUNT,
+}

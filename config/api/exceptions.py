@@ -11,14 +11,17 @@ from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-from config.api import errors
+from config.api import errors, identity
+from config.api.spec import api_name
+from core.errors import DomainError, DomainErrors, verbose_name
+from core.errors import integrity_error as core_integrity_error
 
 logger = logging.getLogger("kitsmith.api")
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     request = context.get("request")
-    err = to_api_error(exc, request)
+    err = to_api_error(exc, request, context.get("view"))
     if err.status >= 500:
         logger.error("Unhandled exception", exc_info=exc)
     support_id = getattr(request, "request_id", None) if request is not None else None
@@ -28,11 +31,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return response
 
 
-def to_api_error(exc: Exception, request: Any = None) -> errors.ApiError:
+def to_api_error(exc: Exception, request: Any = None, view: Any = None) -> errors.ApiError:
     path = request.path if request is not None else ""
     method = request.method if request is not None else ""
     if isinstance(exc, errors.ApiError):
         return exc
+    if isinstance(exc, DomainError | DomainErrors):
+        if_match = request.headers.get("If-Match") if request is not None else None
+        return domain_error(exc, input_serializer(view), if_match=if_match)
     if isinstance(exc, drf.ValidationError):
         return validation_error(exc.detail)
     if isinstance(exc, drf.UnsupportedMediaType):
@@ -83,6 +89,49 @@ def to_api_error(exc: Exception, request: Any = None) -> errors.ApiError:
     return errors.error(errors.INTERNAL_ERROR)
 
 
+def input_serializer(view: Any) -> type | None:
+    """The serializer whose members a request names: a workflow's input, else the object's."""
+    if view is None:
+        return None
+    found = getattr(view, "input_serializer", None)
+    if found is None and hasattr(view, "get_serializer_class"):
+        found = view.get_serializer_class()
+    return found
+
+
+def domain_error(
+    exc: DomainError | DomainErrors, serializer_class: type | None, *, if_match: str | None = None
+) -> errors.ApiError:
+    """A service's refusal in the catalogue's terms: its code picks the entry, its model field
+    becomes the member of `serializer_class` that renders it. Rules broken (422) answer as one
+    operationFailed with a detail each; anything else (404, 409, 412) answers alone."""
+    details = [_detail(err, serializer_class, if_match) for err in exc.errors]
+    if isinstance(exc, DomainError) and details[0].status != 422:
+        return details[0]
+    return errors.rule_violations(details)
+
+
+def _detail(err: DomainError, serializer_class: type | None, if_match: str | None):
+    spec = errors.DOMAIN_CODES[err.code]
+
+    def name(field: str) -> str:
+        found = api_name(serializer_class, field) if serializer_class is not None else field
+        if found == field and "_" in field:  # not a member here: the dialect's spelling of it
+            head, *rest = field.split("_")
+            found = head + "".join(word.title() for word in rest)
+        return found
+
+    target = name(err.field) if err.field is not None else None
+    placeholders = err.placeholders(name, _api_object)
+    if err.code == "stale":
+        placeholders = {"GIVEN": if_match or "", "CURRENT": f'"{err.params["CURRENT"]}"'}
+    return errors.ApiError(spec, target=target, placeholders=placeholders)
+
+
+def _api_object(model: type) -> str:
+    return identity.object_name(model) if identity.is_object(model) else verbose_name(model)
+
+
 def _is_contention(exc: OperationalError) -> bool:
     # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available; SQLite: locked.
     sqlstate = getattr(exc.__cause__, "sqlstate", None)
@@ -90,23 +139,7 @@ def _is_contention(exc: OperationalError) -> bool:
 
 
 def integrity_error(exc: IntegrityError) -> errors.ApiError:
-    text = str(exc).lower()
-    if "unique" in text or "duplicate" in text:
-        return errors.error(errors.CONFLICT, REASON="a record with the same unique values exists")
-    if "foreign key" in text:
-        return errors.error(errors.CONFLICT, REASON="a referenced record changed meanwhile")
-    return errors.rule_violations(
-        [errors.error(errors.CONSTRAINT_VIOLATED, CONSTRAINT=_constraint_name(text))]
-    )
-
-
-def _constraint_name(text: str) -> str:
-    # PostgreSQL: 'violates check constraint "name"'; SQLite: 'CHECK constraint failed: name'.
-    if 'constraint "' in text:
-        return text.split('constraint "', 1)[1].split('"', 1)[0]
-    if "failed:" in text:
-        return text.split("failed:", 1)[1].strip()
-    return "a database constraint"
+    return domain_error(core_integrity_error(exc), None)
 
 
 _DRF_CODES = {

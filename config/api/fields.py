@@ -2,7 +2,6 @@
 
 import copy
 import weakref
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import models
@@ -12,6 +11,7 @@ from rest_framework import serializers
 
 from config.api import errors, identity
 from config.api.compiled import CompiledQuery
+from core.numbers import as_number, decimal_string, parse_decimal  # noqa: F401 (re-exported)
 
 USER_OBJECT = "company-config/user"
 
@@ -108,23 +108,6 @@ class NumberField(serializers.DecimalField):
 
     def to_representation(self, value):
         return as_number(value)
-
-
-def as_number(value: Any) -> int | float | None:
-    if value is None:
-        return None
-    value = Decimal(value)
-    if value == value.to_integral_value():
-        return int(value)
-    return float(value)
-
-
-def decimal_string(value: Any) -> str | None:
-    """`Decimal("125.6700000000")` -> `"125.67"`, never with an exponent."""
-    if value is None:
-        return None
-    text = format(Decimal(value).normalize(), "f")
-    return "0" if text in ("-0", "") else text
 
 
 @extend_schema_field({"type": "string", "format": "decimal", "example": "125.67"})
@@ -318,10 +301,3 @@ REF_SCHEMA = {
 extend_schema_field(REF_SCHEMA)(RefField)
 extend_schema_field({**REF_SCHEMA, "readOnly": True, "nullable": True})(UserRefField)
 extend_schema_field(OpenApiTypes.BOOL)(StrictBooleanField)
-
-
-def parse_decimal(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None

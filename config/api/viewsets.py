@@ -4,6 +4,7 @@ A concrete viewset names its queryset, serializer, filterset and delete service;
 """
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,9 +20,9 @@ from rest_framework.response import Response
 from config.api import errors, identity, responses, spec
 from config.api.compiled import CompiledQuery
 from config.api.fields import parse_key
-from config.api.models import etag
 from config.api.protocol import paging, request_payload
 from config.api.query.details import detail_for
+from core.models import etag
 
 _OPTIMIZED: dict[tuple[type, type], QuerySet] = {}
 _LIST_QUERIES: dict[type, CompiledQuery] = {}
@@ -37,9 +38,6 @@ class ObjectViewSet(viewsets.GenericViewSet):
     delete_service: Callable[..., None] | None = None
     # Part inventory demands If-Match on every PATCH and DELETE (428 without it).
     if_match_required = False
-    # A lock the services take before any row lock (kit structure): taken first here too, so the
-    # row lock for If-Match never comes before it and two writers cannot deadlock.
-    write_lock: Callable[[], None] | None = None
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     @property
@@ -130,11 +128,9 @@ class ObjectViewSet(viewsets.GenericViewSet):
             optimized = _OPTIMIZED[plan_key] = described.optimize(self.queryset.all())
         return optimized.all()
 
-    def get_object(self, *, for_update: bool = False) -> models.Model:
+    def get_object(self) -> models.Model:
         key = self.kwargs[self.lookup_url_kwarg]
-        queryset = self.queryset.all() if for_update else self.get_queryset()
-        if for_update:
-            queryset = queryset.select_for_update()
+        queryset = self.get_queryset()
         instance = queryset.filter(pk=parse_key(key)).first() if parse_key(key) else None
         if instance is None:
             raise errors.error(
@@ -155,23 +151,24 @@ class ObjectViewSet(viewsets.GenericViewSet):
             headers={"Location": identity.href(instance), "ETag": instance.etag},
         )
 
+    # The services lock the row and compare the If-Match version under their own lock.
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         payload = self.payload(request)
-        with transaction.atomic():
-            self.take_write_lock()
-            instance = self.get_object(for_update=True)
-            self.check_if_match(request, instance)
-            serializer = self.get_serializer(instance, data=payload, partial=True)
-            serializer.is_valid(raise_exception=True)
-            instance = serializer.save()
+        instance = self.get_object()
+        expected_version = self.check_if_match(request, instance)
+        serializer = self.get_serializer(instance, data=payload, partial=True)
+        serializer.is_valid(raise_exception=True)
+        instance = serializer.save(expected_version=expected_version)
         return Response(responses.one(identity.ref(instance)), headers={"ETag": instance.etag})
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
-        with transaction.atomic():
-            self.take_write_lock()
-            instance = self.get_object(for_update=True)
-            self.check_if_match(request, instance)
-            type(self).delete_service(instance=instance, user=request.user)
+        instance = self.get_object()
+        expected_version = self.check_if_match(request, instance)
+        type(self).delete_service(
+            **{self.key_argument(): instance.pk},
+            user=request.user,
+            expected_version=expected_version,
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def update(self, request, *args, **kwargs):  # PUT is not part of the dialect
@@ -181,31 +178,36 @@ class ObjectViewSet(viewsets.GenericViewSet):
     def payload(self, request: Request) -> dict[str, Any]:
         return request_payload(request)
 
-    def take_write_lock(self) -> None:
-        if self.write_lock is not None:
-            type(self).write_lock()
-
-    def check_if_match(self, request: Request, instance: models.Model) -> None:
+    def check_if_match(self, request: Request, instance: models.Model) -> frozenset[int] | None:
+        """The versions If-Match accepts (None: any), for the service to compare under its own
+        lock; 428 where the object demands the header. A precondition that already fails on the
+        unlocked read answers 412 before the body is looked at, as RFC 9110 orders it."""
         header = request.headers.get("If-Match")
         if header is None:
             if self.if_match_required:
                 raise errors.error(
                     errors.PRECONDITION_REQUIRED, OBJECT=identity.object_name(self.model)
                 )
-            return
-        if not etag_matches(header, instance.etag):
+            return None
+        versions = if_match_versions(header)
+        if versions is not None and instance.version not in versions:
             raise errors.error(errors.PRECONDITION_FAILED, GIVEN=header, CURRENT=instance.etag)
+        return versions
+
+    def key_argument(self) -> str:
+        """The keyword the object's services take its key by: `part_inventory_key`."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.model.__name__).lower() + "_key"
 
 
-def etag_matches(header: str, current: str) -> bool:
-    """RFC 9110 If-Match: `*`, or a comma-separated list of (possibly weak-marked) tags."""
+def if_match_versions(header: str) -> frozenset[int] | None:
+    """RFC 9110 If-Match: `*` (None: any version), or a comma-separated list of (possibly
+    weak-marked) tags; a tag that is no version of ours matches nothing."""
     header = header.strip()
     if header == "*":
-        return True
-    bare_current = current.strip('"')
+        return None
+    versions = set()
     for tag in header.split(","):
-        tag = tag.strip()
-        tag = tag.removeprefix("W/")
-        if tag.strip('"') == bare_current:
-            return True
-    return False
+        bare = tag.strip().removeprefix("W/").strip('"')
+        if bare.isascii() and bare.isdigit():
+            versions.add(int(bare))
+    return frozenset(versions)

@@ -104,7 +104,7 @@ class ItemSerializer(IntacctSerializer):
         return services.item_create(user=self.user, **validated_data)
 
     def update(self, instance, validated_data):
-        return services.item_update(item=instance, user=self.user, data=validated_data)
+        return services.item_update(item_key=instance.pk, user=self.user, **validated_data)
 
 
 class WarehouseSerializer(IntacctSerializer):
@@ -120,7 +120,9 @@ class WarehouseSerializer(IntacctSerializer):
         return services.warehouse_create(user=self.user, **validated_data)
 
     def update(self, instance, validated_data):
-        return services.warehouse_update(warehouse=instance, user=self.user, data=validated_data)
+        return services.warehouse_update(
+            warehouse_key=instance.pk, user=self.user, **validated_data
+        )
 
 
 @extend_schema_field({**REF_SCHEMA, "readOnly": True, "nullable": True})
@@ -221,7 +223,7 @@ class PartInventorySerializer(IntacctSerializer):
 
     def update(self, instance, validated_data):
         return services.part_inventory_update(
-            part_inventory=instance, user=self.user, data=validated_data
+            part_inventory_key=instance.pk, user=self.user, **validated_data
         )
 
 

@@ -51,5 +51,5 @@ class KitComponentSerializer(IntacctSerializer):
 
     def update(self, instance, validated_data):
         return services.kit_component_update(
-            kit_component=instance, user=self.user, data=validated_data
+            kit_component_key=instance.pk, user=self.user, **validated_data
         )

@@ -9,4 +9,3 @@ class KitComponentViewSet(ObjectViewSet):
     serializer_class = KitComponentSerializer
     filterset_class = KitComponentFilter
     delete_service = services.kit_component_delete
-    write_lock = services.kit_structure_lock

@@ -115,7 +115,7 @@ class RunSerializer(IntacctSerializer):
         return services.run_create(user=self.user, **validated_data)
 
     def update(self, instance, validated_data):
-        return services.run_update(run=instance, user=self.user, data=validated_data)
+        return services.run_update(run_key=instance.pk, user=self.user, **validated_data)
 
 
 class RunRefField(RefField):
@@ -155,7 +155,7 @@ class PartKitSerializer(IntacctSerializer):
         return services.part_kit_create(user=self.user, **validated_data)
 
     def update(self, instance, validated_data):
-        return services.part_kit_update(part_kit=instance, user=self.user, data=validated_data)
+        return services.part_kit_update(part_kit_key=instance.pk, user=self.user, **validated_data)
 
 
 # --- workflows -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""What every Intacct-style object stores: a key, a version for ETags, and the audit group."""
+"""What every stored object has: a key, a version (the ETag), and who changed it when."""
 
 from django.conf import settings
 from django.db import models
@@ -9,7 +9,7 @@ def etag(version: int) -> str:
     return f'"{version}"'
 
 
-class IntacctModel(models.Model):
+class AuditedModel(models.Model):
     key = models.BigAutoField(primary_key=True)
     version = models.PositiveBigIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, editable=False)

@@ -1,13 +1,11 @@
 """The admin's shared base: every save and delete goes through the app's services.
 
-A rule broken in the admin shows as a form error on the field the service names (its ApiError
-`target`, an API name such as "numberOfUnits" or "tracking.enableSerialNo", mapped to the model
-field by the object spec), and nothing is written. The admin holds no rules.
+A rule broken in the admin shows as a form error on the form field of the model field the
+service's DomainError names, and nothing is written. The admin holds no rules and no locks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -16,11 +14,8 @@ from django.contrib.admin.actions import delete_selected as django_delete_select
 from django.db import IntegrityError, models, router, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from rest_framework import serializers
 
-from config.api import spec
-from config.api.errors import ApiError
-from config.api.exceptions import integrity_error
+from core.errors import DomainError, DomainErrors, integrity_error
 
 AUDIT_FIELDS = ("key", "version", "created_at", "created_by", "modified_at", "modified_by")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
@@ -32,7 +27,7 @@ class DeleteRefused(Exception):
 
 class ServiceModelForm(forms.ModelForm):
     """Validates by doing: the service creates or updates the object inside a savepoint, and its
-    ApiError becomes form errors. `model_admin` and `request` are set by ServiceModelAdmin."""
+    DomainError becomes form errors. `model_admin` and `request` are set by ServiceModelAdmin."""
 
     model_admin: ServiceModelAdmin
     request: Any
@@ -45,11 +40,11 @@ class ServiceModelForm(forms.ModelForm):
         try:
             with transaction.atomic(using=router.db_for_write(self._meta.model)):
                 self.instance = self._save_via_service()
-        except ApiError as err:
-            self._add_api_error(err)
+        except (DomainError, DomainErrors) as err:
+            add_domain_error(self, err)
         except IntegrityError as exc:
             # A concurrent writer beat the service's checks; the database constraint held.
-            self._add_api_error(integrity_error(exc))
+            add_domain_error(self, integrity_error(exc))
 
     def _save_via_service(self) -> models.Model:
         user = self.request.user
@@ -61,36 +56,38 @@ class ServiceModelForm(forms.ModelForm):
         )
         if not data:
             return self.instance
-        # Work on a locked fresh copy: a refused change leaves the form's instance untouched.
-        model = type(self.instance)
-        if self.model_admin.write_lock is not None:
-            type(self.model_admin).write_lock()  # before the row lock, as the API does
-        locked = model._default_manager.select_for_update().get(pk=self.instance.pk)
-        return self.model_admin.service_update(instance=locked, user=user, data=data)
+        # The service locks and re-reads the row: a refused change leaves the form's instance
+        # untouched.
+        return self.model_admin.service_update(key=self.instance.pk, user=user, changes=data)
 
-    def _add_api_error(self, err: ApiError) -> None:
-        for detail in err.details or [err]:
-            field = spec.model_field(self.model_admin.api_serializer, detail.target or "")
-            self.add_error(field if field in self.fields else None, detail.message)
+
+def add_domain_error(form: forms.Form, err: DomainError | DomainErrors) -> None:
+    """Each broken rule on the form field of the same name (else on the form), named in the
+    message by the field's label."""
+
+    def label(field: str) -> str:
+        found = form.fields.get(field)
+        return str(found.label) if found is not None and found.label else field
+
+    for each in err.errors:
+        field = each.field if each.field in form.fields else None
+        form.add_error(field, each.message(label))
 
 
 class ServiceModelAdmin(admin.ModelAdmin):
-    """Subclasses name the object's API serializer and implement the three service calls."""
+    """Subclasses implement the three service calls."""
 
     form = ServiceModelForm
-    api_serializer: type[serializers.Serializer]
-    # See ObjectViewSet.write_lock.
-    write_lock: Callable[[], None] | None = None
     readonly_fields = AUDIT_FIELDS
 
-    # The service calls. `data` holds model field names, as the services take them.
+    # The service calls. `data` and `changes` hold model field names, as the services take them.
     def service_create(self, *, user, data: dict[str, Any]) -> models.Model:
         raise NotImplementedError
 
-    def service_update(self, *, instance, user, data: dict[str, Any]) -> models.Model:
+    def service_update(self, *, key: int, user, changes: dict[str, Any]) -> models.Model:
         raise NotImplementedError
 
-    def service_delete(self, *, instance, user) -> None:
+    def service_delete(self, *, key: int, user) -> None:
         raise NotImplementedError
 
     def changes(self, form: ServiceModelForm, data: dict[str, Any]) -> dict[str, Any]:
@@ -125,9 +122,9 @@ class ServiceModelAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         try:
-            self.service_delete(instance=obj, user=request.user)
-        except ApiError as err:
-            raise DeleteRefused(err.message) from err
+            self.service_delete(key=obj.pk, user=request.user)
+        except (DomainError, DomainErrors) as err:
+            raise DeleteRefused(str(err)) from err
 
     def delete_queryset(self, request, queryset):
         # All or nothing: the first refusal undoes the deletes before it.
