@@ -12,7 +12,6 @@ from inventory.models import (
     TrackingType,
     Warehouse,
 )
-from kitcomponents.models import KitComponent
 
 
 class TrackingFilter(admin.SimpleListFilter):
@@ -31,46 +30,11 @@ class TrackingFilter(admin.SimpleListFilter):
         return queryset
 
 
-class KitComponentInline(admin.TabularInline):
-    """The kit's lines, read-only, in lineNumber order; each links to its own edit page, where
-    changes go through the kit-component services."""
-
-    model = KitComponent
-    fk_name = "kit"
-    fields = (
-        "line_number",
-        "component",
-        "number_of_units",
-        "revenue_percentage",
-        "default_delivery_status",
-        "default_deferral_status",
-        "edit_link",
-    )
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name = "kit component"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("component").order_by("line_number")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="edit")
-    def edit_link(self, line):
-        url = reverse("admin:kitcomponents_kitcomponent_change", args=[line.pk])
-        return format_html('<a href="{}">Edit line {}</a>', url, line.line_number)
-
-
 @admin.register(Item)
 class ItemAdmin(ServiceModelAdmin):
+    # A kit's lines, shown by the app that owns them (kitcomponents registers its inline here:
+    # inventory does not import it).
+    kit_inlines: list[type[admin.options.InlineModelAdmin]] = []
     list_display = ("code", "name", "item_type", "status", "tracking_type", "key")
     list_filter = ("item_type", "status", TrackingFilter)
     search_fields = ("code", "name")
@@ -109,7 +73,7 @@ class ItemAdmin(ServiceModelAdmin):
         return (*services.ITEM_IMMUTABLE, *AUDIT_FIELDS)
 
     def get_inlines(self, request, obj):
-        return [KitComponentInline] if obj is not None and obj.is_kit else []
+        return list(self.kit_inlines) if obj is not None and obj.is_kit else []
 
     def service_create(self, *, user, data):
         return services.item_create(user=user, **data)

@@ -1,7 +1,10 @@
 from django import forms
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from core.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm
+from inventory.admin import ItemAdmin
 from inventory.models import KIT_TYPES, ItemType
 from kitcomponents import services
 from kitcomponents.models import KitComponent
@@ -77,3 +80,44 @@ class KitComponentAdmin(ServiceModelAdmin):
 
     def service_delete(self, *, key, user):
         services.kit_component_delete(kit_component_key=key, user=user)
+
+
+class KitComponentInline(admin.TabularInline):
+    """The kit's lines, read-only, in lineNumber order; each links to its own edit page, where
+    changes go through the kit-component services."""
+
+    model = KitComponent
+    fk_name = "kit"
+    fields = (
+        "line_number",
+        "component",
+        "number_of_units",
+        "revenue_percentage",
+        "default_delivery_status",
+        "default_deferral_status",
+        "edit_link",
+    )
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "kit component"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("component").order_by("line_number")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="edit")
+    def edit_link(self, line):
+        url = reverse("admin:kitcomponents_kitcomponent_change", args=[line.pk])
+        return format_html('<a href="{}">Edit line {}</a>', url, line.line_number)
+
+
+ItemAdmin.kit_inlines.append(KitComponentInline)

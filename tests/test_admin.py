@@ -116,10 +116,10 @@ def result_codes(response):
 
 def test_item_changelist_search_and_filters(admin_client, items):
     inventory_services.item_update(
-        item=items["Prnt_Paper"], user=None, data={"enable_lot_category": True}
+        item_key=items["Prnt_Paper"].pk, user=None, enable_lot_category=True
     )
     inventory_services.item_update(
-        item=items["SKit_1"], user=None, data={"enable_serial_no": True, "status": "inactive"}
+        item_key=items["SKit_1"].pk, user=None, enable_serial_no=True, status="inactive"
     )
 
     everything = admin_client.get(ITEMS)

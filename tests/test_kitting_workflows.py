@@ -7,7 +7,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from config.api.errors import ApiError
+from core.errors import DomainErrors
 from inventory import services as inventory_services
 from inventory.models import InventoryTransaction, PartInventory
 from kitting import services
@@ -313,7 +313,7 @@ def test_workflow_permissions(client_for, admin_user, shop):
     assert allowed.post(MOVE, body, format="json").status_code == 200
     assert_error(allowed.post(COMPLETE, {"key": str(shop["run"].pk)}, format="json"), forbidden)
     builder = client_for(make_user("builder", "kitting.change_run"))
-    services.run_update(run=shop["run"], user=admin_user, data={"part": shop["widget"]})
+    services.run_update(run_key=shop["run"].pk, user=admin_user, part=shop["widget"])
     assert builder.post(COMPLETE, {"key": str(shop["run"].pk)}, format="json").status_code == 200
     assert fresh(shop["lot"]).modified_by.username == "stores"
 
@@ -425,7 +425,7 @@ def test_move_rules(api, admin_user, shop):
 def test_move_out_of_a_closed_kit_is_422(api, admin_user, shop):
     lot, part_kit = shop["lot"], shop["kit"]
     api.post(ISSUE, issue_body(part_kit, lot, 4), format="json")
-    services.part_kit_update(part_kit=part_kit, user=admin_user, data={"status": "canceled"})
+    services.part_kit_update(part_kit_key=part_kit.pk, user=admin_user, status="canceled")
     assert_rules(
         api.post(MOVE, issue_body(part_kit, lot, 1), format="json"), kit_closed(fresh(part_kit))
     )
@@ -709,9 +709,11 @@ def test_services_keep_the_rules_when_called_directly(admin_user, shop):
         user=admin_user, part_kit=part_kit, part_inventory=lot, quantity=4
     )
     assert (move.issued_quantity, move.part_inventory.quantity) == (4, 6)
-    with pytest.raises(ApiError) as raised:
+    with pytest.raises(DomainErrors) as raised:
         services.part_kit_issue(user=admin_user, part_kit=part_kit, part_inventory=lot, quantity=7)
-    assert raised.value.details[0].spec.error_id == "KS-4250"
+    assert [(e.code, e.field) for e in raised.value.errors] == [
+        ("issue_exceeds_on_hand", "quantity")
+    ]
     back = services.part_kit_move_to_inventory(
         user=admin_user, part_kit=part_kit, part_inventory=lot, quantity=4
     )

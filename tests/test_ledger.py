@@ -10,7 +10,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 
-from config.api import errors, identity
+from config.api import identity
+from core.errors import DomainError, DomainErrors
 from inventory import services
 from inventory.models import InventoryTransaction, LedgerIsImmutable, PartInventory
 from kitting.models import PartKit, Run
@@ -141,7 +142,7 @@ def test_issue_and_install_rows_name_the_kit_and_run(api, admin_user, parts):
 def test_list_and_filters(api, admin_user, parts):
     a = services.part_inventory_create(user=admin_user, part=parts["untracked"], quantity=3)
     b = services.part_inventory_create(user=admin_user, part=parts["lot"], lot_number="L")
-    services.part_inventory_update(part_inventory=a, user=admin_user, data={"quantity": 1})
+    services.part_inventory_update(part_inventory_key=a.pk, user=admin_user, quantity=1)
     kit = PartKit.objects.create(run=Run.objects.create(code="R-1"))
     issue(a, kit, 1, admin_user)
     rows = {
@@ -387,18 +388,20 @@ def test_ledger_invariant_after_a_random_sequence(admin_user, parts):
                 inventory = rng.choice(live)
                 quantity = Decimal(rng.randint(-2, 30)) / 2
                 services.part_inventory_update(
-                    part_inventory=inventory, user=admin_user, data={"quantity": quantity}
+                    part_inventory_key=inventory.pk, user=admin_user, quantity=quantity
                 )
             elif action == "delete":
-                services.part_inventory_delete(instance=rng.choice(live), user=admin_user)
+                services.part_inventory_delete(
+                    part_inventory_key=rng.choice(live).pk, user=admin_user
+                )
             else:
                 inventory = rng.choice([i for i in live if i.quantity >= 1] or live)
                 kit = rng.choice(kits)
                 if inventory.quantity < 1 or inventory.kit_lines.filter(part_kit=kit).exists():
-                    raise errors.ApiError(errors.CONFLICT)
+                    raise DomainError("conflict", REASON="nothing to issue")
                 issue(inventory, kit, 1, admin_user)
             counts[action] += 1
-        except errors.ApiError:
+        except (DomainError, DomainErrors):
             counts[f"{action} refused"] += 1
         if step % 25 == 0:
             assert_ledger_explains_every_unit(ever)
@@ -417,9 +420,9 @@ def test_list_and_detail_query_counts_do_not_grow(api, admin_user, parts):
             kit = PartKit.objects.create(run=Run.objects.create(code=f"R-{n}-{i}"))
             issue(inventory, kit, 1, admin_user)
             services.part_inventory_delete(
-                instance=services.part_inventory_create(
+                part_inventory_key=services.part_inventory_create(
                     user=admin_user, part=parts["lot"], lot_number="L", quantity=1
-                ),
+                ).pk,
                 user=admin_user,
             )
         return InventoryTransaction.objects.filter(type="issue").last()
@@ -446,7 +449,7 @@ def test_query_service_reads_both_objects(api, admin_user, parts):
         user=admin_user, part=parts["serial"], serial_number="S1", quantity=1
     )
     gone = services.part_inventory_create(user=admin_user, part=parts["lot"], lot_number="L9")
-    services.part_inventory_delete(instance=gone, user=admin_user)
+    services.part_inventory_delete(part_inventory_key=gone.pk, user=admin_user)
     kit = PartKit.objects.create(run=Run.objects.create(code="R-1"))
     issue(kept, kit, 1, admin_user)
 

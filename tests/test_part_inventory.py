@@ -320,7 +320,7 @@ def test_generation_skips_numbers_taken_by_hand_and_never_reuses(admin_user, par
     second = make(admin_user, widget, autogenerate_serial_number=True)
     assert (first.serial_number, second.serial_number) == ("Widget-000001", "Widget-000004")
     # Deleting frees nothing: the counter only grows.
-    services.part_inventory_delete(instance=second, user=admin_user)
+    services.part_inventory_delete(part_inventory_key=second.pk, user=admin_user)
     third = make(admin_user, widget, autogenerate_serial_number=True)
     assert third.serial_number == "Widget-000005"
     widget.refresh_from_db()
@@ -1123,7 +1123,7 @@ def test_admin_delete_goes_through_the_service(admin_client, admin_user, parts):
 
 def test_admin_ledger_is_read_only(admin_client, admin_user, parts):
     inventory = make(admin_user, parts["untracked"], quantity=2)
-    services.part_inventory_delete(instance=inventory, user=admin_user)
+    services.part_inventory_delete(part_inventory_key=inventory.pk, user=admin_user)
     row = InventoryTransaction.objects.filter(type="create").get()
     assert admin_client.get(ADMIN_LEDGER).status_code == 200
     # A row of deleted inventory still shows.

@@ -138,7 +138,7 @@ def run(user, objects, **body):
 
 def test_hooks_and_derivation_rules(objects, admin_user, items):
     inventory_services.item_update(
-        item=items["Prnt_Paper"], user=admin_user, data={"standard_cost": Decimal("2.5")}
+        item_key=items["Prnt_Paper"].pk, user=admin_user, standard_cost=Decimal("2.5")
     )
     fields = objects.get(ITEM).fields.columns
     assert "secret" not in fields  # write-only

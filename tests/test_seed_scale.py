@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Q, Sum
 
-from inventory.management.commands.seed_scale import ledger_mismatches
 from inventory.models import InventoryTransaction, Item, PartInventory, Warehouse
 from kitcomponents.models import KitComponent
+from kitting.management.commands.seed_scale import ledger_mismatches
 from kitting.models import PartKit, PartKitLine, Run
 
 pytestmark = pytest.mark.django_db
