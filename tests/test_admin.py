@@ -267,11 +267,11 @@ def test_tracking_on_a_non_inventory_item_is_a_field_error(admin_client, admin_u
     assert response.status_code == 200
     assert form_errors(response) == {
         "enable_serial_no": [
-            "tracking.enableSerialNo is only allowed on items of type inventory or "
+            "Serial tracked is only allowed on items of type inventory or "
             "stockableKit, not nonInventory"
         ],
         "enable_lot_category": [
-            "tracking.enableLotCategory is only allowed on items of type inventory or "
+            "Lot tracked is only allowed on items of type inventory or "
             "stockableKit, not nonInventory"
         ],
     }
@@ -282,9 +282,7 @@ def test_tracking_on_a_non_inventory_item_is_a_field_error(admin_client, admin_u
 def test_duplicate_item_id_is_a_field_error(admin_client, items):
     response = admin_client.post(ITEMS + "add/", item_form(code="Kit_1"))
     assert response.status_code == 200
-    assert form_errors(response) == {
-        "code": ["inventory-control/item with id Kit_1 already exists"]
-    }
+    assert form_errors(response) == {"code": ["item with Id Kit_1 already exists"]}
     assert Item.objects.count() == len(items)
 
 
@@ -293,7 +291,8 @@ def test_kit_revenue_posting_on_a_non_kit_is_a_field_error(admin_client, db):
     assert response.status_code == 200
     assert form_errors(response) == {
         "kit_revenue_posting": [
-            "kitRevenuePosting is only allowed on items of type kit or stockableKit, not inventory"
+            "Kit revenue posting is only allowed on items of type kit or stockableKit, "
+            "not inventory"
         ]
     }
     assert not Item.objects.exists()
@@ -321,12 +320,10 @@ def test_change_item_rule_violation_leaves_the_row_alone(admin_client, items):
     assert response.status_code == 200
     assert form_errors(response) == {
         "enable_lot_category": [
-            "tracking.enableLotCategory is only allowed on items of type inventory or "
+            "Lot tracked is only allowed on items of type inventory or "
             "stockableKit, not nonInventory"
         ],
-        "serial_mask": [
-            "tracking.serialMask is invalid: a mask needs at least one # for the counter"
-        ],
+        "serial_mask": ["Serial mask is invalid: a mask needs at least one # for the counter"],
     }
     noninv.refresh_from_db()
     assert (noninv.name, noninv.enable_lot_category, noninv.version) == ("NonInv name", False, 1)
@@ -499,8 +496,8 @@ def test_kit_component_rules_each_on_their_field(admin_client, items):
             "Item Prnt_Paper is of type inventory: a kit must be an item of type kit or "
             "stockableKit"
         ],
-        "number_of_units": ["numberOfUnits is invalid: must be greater than 0"],
-        "revenue_percentage": ["revenuePercentage is invalid: must be between 0 and 100"],
+        "number_of_units": ["Number of units is invalid: must be greater than 0"],
+        "revenue_percentage": ["Revenue percentage is invalid: must be between 0 and 100"],
     }
     assert not KitComponent.objects.exists()
 

@@ -1073,8 +1073,8 @@ def test_admin_rule_violation_is_a_field_error(admin_client, admin_user, parts):
     assert response.status_code == 200
     form = response.context["adminform"].form
     assert form.errors == {
-        "serial_number": ["serialNumber is not allowed: part Resin is lot-tracked"],
-        "lot_number": ["lotNumber is required"],
+        "serial_number": ["Serial number is not allowed: part Resin is lot-tracked"],
+        "lot_number": ["Lot number is required"],
     }
     response = admin_client.post(
         f"{ADMIN_PI}add/", pi_form(parts["serial"], serial_number="S1", quantity="1")
