@@ -28,7 +28,7 @@ MESSAGES: dict[str, str] = {
     ),
     "conflict": "The request conflicts with the stored data: {REASON}",
     "constraint_violated": "The change breaks the rule {CONSTRAINT}",
-    "stale": "If-Match {GIVEN} does not match the current version {CURRENT}",
+    "stale": "The object changed meanwhile: it is now at version {CURRENT}",
     "required": "{FIELD} is required",
     "invalid_value": "{FIELD} is invalid: {REASON}",
     "immutable": "{FIELD} cannot be changed after create",
