@@ -380,8 +380,8 @@ def test_deleting_a_referenced_item_is_refused_with_a_message(admin_client, item
     assert flashed(response) == [
         (
             "error",
-            f"Nothing was deleted: inventory-control/item {paper.pk} cannot be deleted: it is "
-            f"still referenced by inventory-control/kit-component {line.pk}",
+            f"Nothing was deleted: item {paper.pk} cannot be deleted: it is "
+            f"still referenced by kit component {line.pk}",
         )
     ]
     assert Item.objects.filter(pk=paper.pk).exists()
@@ -410,8 +410,8 @@ def test_delete_action_is_all_or_nothing(admin_client, items, add_line):
     assert flashed(response) == [
         (
             "error",
-            f"Nothing was deleted: inventory-control/item {paper.pk} cannot be deleted: it is "
-            f"still referenced by inventory-control/kit-component {line.pk}",
+            f"Nothing was deleted: item {paper.pk} cannot be deleted: it is "
+            f"still referenced by kit component {line.pk}",
         )
     ]
     assert Item.objects.filter(pk__in=[paper.pk, noninv.pk]).count() == 2
@@ -439,9 +439,7 @@ def test_warehouse_add_change_and_duplicate(admin_client, admin_user):
     east = inventory_services.warehouse_create(user=admin_user, code="WH-EAST", name="East")
     response = admin_client.post(f"{WAREHOUSES}{east.pk}/change/", {**form, "name": "East"})
     assert response.status_code == 200
-    assert form_errors(response) == {
-        "code": ["inventory-control/warehouse with id WH-MAIN already exists"]
-    }
+    assert form_errors(response) == {"code": ["warehouse with Id WH-MAIN already exists"]}
     east.refresh_from_db()
     assert (east.code, east.version) == ("WH-EAST", 1)
 
