@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from config import urls as config_urls
 from config.api.routers import ObjectRouter
 from kitcomponents.api.views import KitComponentViewSet
+from kitcomponents.models import KitComponent
 
 SECRET = "secret-detail-7f3a"
 
@@ -21,8 +22,8 @@ class CrashingView(APIView):
         raise RuntimeError(f"unexpected {SECRET}")
 
 
-def delete_then_crash(*, instance, user):
-    instance.delete()
+def delete_then_crash(*, kit_component_key, user, expected_version):
+    KitComponent.objects.filter(pk=kit_component_key).delete()
     raise RuntimeError(f"after deleting {SECRET}")
 
 

@@ -394,7 +394,7 @@ def test_admin_creates_and_completes_runs_through_the_services(client, admin_use
     form = {"code": "RUN-9", "title": "", "part": screw.pk, "quantity": "0", "status": "todo"}
     refused = client.post("/admin/kitting/run/add/", form)
     assert refused.status_code == 200
-    assert b"quantity is invalid: must be greater than 0" in refused.content
+    assert b"Quantity is invalid: must be greater than 0" in refused.content
     assert client.post("/admin/kitting/run/add/", {**form, "quantity": "3"}).status_code == 302
     the_run = Run.objects.get(code="RUN-9")
     assert (the_run.quantity, the_run.created_by) == (3, admin_user)

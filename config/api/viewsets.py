@@ -151,24 +151,27 @@ class ObjectViewSet(viewsets.GenericViewSet):
             headers={"Location": identity.href(instance), "ETag": instance.etag},
         )
 
-    # The services lock the row and compare the If-Match version under their own lock.
+    # The services lock the row and compare the If-Match version under their own lock; the
+    # transaction here only makes a request all or nothing, whatever fails inside it.
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         payload = self.payload(request)
-        instance = self.get_object()
-        expected_version = self.check_if_match(request, instance)
-        serializer = self.get_serializer(instance, data=payload, partial=True)
-        serializer.is_valid(raise_exception=True)
-        instance = serializer.save(expected_version=expected_version)
+        with transaction.atomic():
+            instance = self.get_object()
+            expected_version = self.check_if_match(request, instance)
+            serializer = self.get_serializer(instance, data=payload, partial=True)
+            serializer.is_valid(raise_exception=True)
+            instance = serializer.save(expected_version=expected_version)
         return Response(responses.one(identity.ref(instance)), headers={"ETag": instance.etag})
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
-        instance = self.get_object()
-        expected_version = self.check_if_match(request, instance)
-        type(self).delete_service(
-            **{self.key_argument(): instance.pk},
-            user=request.user,
-            expected_version=expected_version,
-        )
+        with transaction.atomic():
+            instance = self.get_object()
+            expected_version = self.check_if_match(request, instance)
+            type(self).delete_service(
+                **{self.key_argument(): instance.pk},
+                user=request.user,
+                expected_version=expected_version,
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def update(self, request, *args, **kwargs):  # PUT is not part of the dialect
