@@ -5,10 +5,7 @@ import pytest
 from core.errors import DomainError, DomainErrors
 from inventory import services
 from inventory.models import Item, Warehouse
-
-
-def refusal(exc) -> list[tuple[str, str | None]]:
-    return [(err.code, err.field) for err in exc.errors]
+from tests.rules_helpers import refusal
 
 
 def test_tracking_on_a_non_stocked_item(db):
