@@ -11,6 +11,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+# The domain's refusals read the same to every reader: their text lives with the domain
+# (core.errors), the catalogue adds the id and the status.
+from core.errors import MESSAGES
+
 
 @dataclass(frozen=True)
 class ErrorSpec:
@@ -130,9 +134,7 @@ FORBIDDEN = _spec(
 )
 
 # 404 / 405 / 415.
-OBJECT_NOT_FOUND = _spec(
-    "KS-4041", 404, "notFound", "KS.OBJECT_NOT_FOUND", "{OBJECT} with key {KEY} was not found"
-)
+OBJECT_NOT_FOUND = _spec("KS-4041", 404, "notFound", "KS.OBJECT_NOT_FOUND", MESSAGES["not_found"])
 ROUTE_NOT_FOUND = _spec("KS-4042", 404, "notFound", "KS.ROUTE_NOT_FOUND", "No route matches {PATH}")
 METHOD_NOT_ALLOWED = _spec(
     "KS-4051",
@@ -155,28 +157,28 @@ DUPLICATE = _spec(
     409,
     "conflict",
     "KS.DUPLICATE",
-    "{OBJECT} with {FIELD} {VALUE} already exists",
+    MESSAGES["duplicate"],
 )
 STILL_REFERENCED = _spec(
     "KS-4092",
     409,
     "conflict",
     "KS.STILL_REFERENCED",
-    "{OBJECT} {KEY} cannot be deleted: it is still referenced by {REFERENCES}",
+    MESSAGES["still_referenced"],
 )
 CONFLICT = _spec(
     "KS-4093",
     409,
     "conflict",
     "KS.CONFLICT",
-    "The request conflicts with the stored data: {REASON}",
+    MESSAGES["conflict"],
 )
 INVENTORY_STILL_KITTED = _spec(
     "KS-4094",
     409,
     "conflict",
     "KS.INVENTORY_STILL_KITTED",
-    "Part inventory {KEY} cannot be deleted: {QUANTITY} is still issued to open kits",
+    MESSAGES["inventory_still_kitted"],
 )
 
 # Kitting (contract 7).
@@ -185,8 +187,7 @@ KIT_STILL_HOLDS = _spec(
     409,
     "conflict",
     "KS.KIT_STILL_HOLDS",
-    "Part kit {KEY} cannot be deleted: it still holds part inventory {INVENTORIES}; move it to "
-    "inventory or cancel the kit first",
+    MESSAGES["kit_still_holds"],
 )
 
 # 412 / 428: optimistic concurrency.
@@ -209,19 +210,17 @@ PRECONDITION_REQUIRED = _spec(
 OPERATION_FAILED = _spec(
     "KS-4220", 422, "operationFailed", "KS.OPERATION_FAILED", "The operation could not be completed"
 )
-REQUIRED = _spec("KS-4221", 422, "operationFailed", "KS.REQUIRED", "{FIELD} is required")
+REQUIRED = _spec("KS-4221", 422, "operationFailed", "KS.REQUIRED", MESSAGES["required"])
 INVALID_VALUE = _spec(
-    "KS-4222", 422, "operationFailed", "KS.INVALID_VALUE", "{FIELD} is invalid: {REASON}"
+    "KS-4222", 422, "operationFailed", "KS.INVALID_VALUE", MESSAGES["invalid_value"]
 )
-IMMUTABLE = _spec(
-    "KS-4223", 422, "operationFailed", "KS.IMMUTABLE", "{FIELD} cannot be changed after create"
-)
+IMMUTABLE = _spec("KS-4223", 422, "operationFailed", "KS.IMMUTABLE", MESSAGES["immutable"])
 REFERENCE_NOT_FOUND = _spec(
     "KS-4224",
     422,
     "operationFailed",
     "KS.REFERENCE_NOT_FOUND",
-    "{FIELD} refers to a {OBJECT} that does not exist: {REFERENCE}",
+    MESSAGES["reference_not_found"],
 )
 REFERENCE_MISMATCH = _spec(
     "KS-4225",
@@ -235,56 +234,56 @@ NOT_A_KIT = _spec(
     422,
     "operationFailed",
     "KS.NOT_A_KIT",
-    "Item {ID} is of type {TYPE}: a kit must be an item of type kit or stockableKit",
+    MESSAGES["not_a_kit"],
 )
 COMPONENT_TYPE_NOT_ALLOWED = _spec(
     "KS-4227",
     422,
     "operationFailed",
     "KS.COMPONENT_TYPE_NOT_ALLOWED",
-    "A {KIT_TYPE} cannot contain an item of type {TYPE}",
+    MESSAGES["component_type_not_allowed"],
 )
 KIT_CYCLE = _spec(
     "KS-4228",
     422,
     "operationFailed",
     "KS.KIT_CYCLE",
-    "Kit {KIT} cannot contain {COMPONENT}: {COMPONENT} already contains {KIT}",
+    MESSAGES["kit_cycle"],
 )
 DUPLICATE_COMPONENT = _spec(
     "KS-4229",
     422,
     "operationFailed",
     "KS.DUPLICATE_COMPONENT",
-    "Kit {KIT} already has a line for component {COMPONENT}",
+    MESSAGES["duplicate_component"],
 )
 TRACKING_NOT_ALLOWED = _spec(
     "KS-4230",
     422,
     "operationFailed",
     "KS.TRACKING_NOT_ALLOWED",
-    "{FIELD} is only allowed on items of type inventory or stockableKit, not {TYPE}",
+    MESSAGES["tracking_not_allowed"],
 )
 KITS_ONLY = _spec(
     "KS-4231",
     422,
     "operationFailed",
     "KS.KITS_ONLY",
-    "{FIELD} is only allowed on items of type kit or stockableKit, not {TYPE}",
+    MESSAGES["kits_only"],
 )
 CONSTRAINT_VIOLATED = _spec(
     "KS-4232",
     422,
     "operationFailed",
     "KS.CONSTRAINT_VIOLATED",
-    "The change breaks the rule {CONSTRAINT}",
+    MESSAGES["constraint_violated"],
 )
 LINE_NUMBER_OUT_OF_RANGE = _spec(
     "KS-4233",
     422,
     "operationFailed",
     "KS.LINE_NUMBER_OUT_OF_RANGE",
-    "lineNumber must be between 1 and {MAX}",
+    MESSAGES["line_number_out_of_range"],
 )
 # Part inventory (contract 6).
 PART_NOT_STOCKED = _spec(
@@ -292,14 +291,14 @@ PART_NOT_STOCKED = _spec(
     422,
     "operationFailed",
     "KS.PART_NOT_STOCKED",
-    "Item {ID} is of type {TYPE}: only items of type inventory or stockableKit hold part inventory",
+    MESSAGES["part_not_stocked"],
 )
 TRACKING_MISMATCH = _spec(
     "KS-4241",
     422,
     "operationFailed",
     "KS.TRACKING_MISMATCH",
-    "{FIELD} is not allowed: part {PART} is {TRACKING}",
+    MESSAGES["tracking_mismatch"],
 )
 
 # Kitting (contract 7).
@@ -308,87 +307,84 @@ ISSUE_EXCEEDS_ON_HAND = _spec(
     422,
     "operationFailed",
     "KS.ISSUE_EXCEEDS_ON_HAND",
-    "Cannot issue {REQUESTED}: part inventory {KEY} has {AVAILABLE} on hand",
+    MESSAGES["issue_exceeds_on_hand"],
 )
 MOVE_EXCEEDS_ISSUED = _spec(
     "KS-4251",
     422,
     "operationFailed",
     "KS.MOVE_EXCEEDS_ISSUED",
-    "Cannot move {REQUESTED} to inventory: part kit {KIT} holds {ISSUED} of part inventory {KEY}",
+    MESSAGES["move_exceeds_issued"],
 )
 NOT_IN_KIT = _spec(
     "KS-4252",
     422,
     "operationFailed",
     "KS.NOT_IN_KIT",
-    "Part inventory {KEY} is not issued to part kit {KIT}",
+    MESSAGES["not_in_kit"],
 )
 KIT_CLOSED = _spec(
     "KS-4253",
     422,
     "operationFailed",
     "KS.KIT_CLOSED",
-    "Part kit {KEY} is {STATUS}: nothing can be issued to it or moved out of it",
+    MESSAGES["kit_closed"],
 )
 KIT_STATUS_FINAL = _spec(
     "KS-4254",
     422,
     "operationFailed",
     "KS.KIT_STATUS_FINAL",
-    "Part kit {KEY} is {STATUS}: a completed or canceled kit cannot change status",
+    MESSAGES["kit_status_final"],
 )
 RUN_CLOSED = _spec(
     "KS-4255",
     422,
     "operationFailed",
     "KS.RUN_CLOSED",
-    "Run {ID} is {STATUS}: {REASON}",
+    MESSAGES["run_closed"],
 )
 RUN_HAS_NO_PART = _spec(
     "KS-4256",
     422,
     "operationFailed",
     "KS.RUN_HAS_NO_PART",
-    "Run {ID} has no part: set the part it builds before completing it",
+    MESSAGES["run_has_no_part"],
 )
 RUN_PART_NOT_STOCKED = _spec(
     "KS-4257",
     422,
     "operationFailed",
     "KS.RUN_PART_NOT_STOCKED",
-    "Run {ID} builds item {PART} of type {TYPE}: only inventory and stockableKit items are built "
-    "into part inventory",
+    MESSAGES["run_part_not_stocked"],
 )
 SERIAL_MOVES_ONE = _spec(
     "KS-4258",
     422,
     "operationFailed",
     "KS.SERIAL_MOVES_ONE",
-    "Part inventory {KEY} is serial {SERIAL}: it moves one unit at a time, quantity must be 1",
+    MESSAGES["serial_moves_one"],
 )
 RUN_COMPLETED_BY_WORKFLOW = _spec(
     "KS-4259",
     422,
     "operationFailed",
     "KS.RUN_COMPLETED_BY_WORKFLOW",
-    "A run becomes complete only through POST /workflows/inventory-control/run/complete, which "
-    "builds its outputs",
+    MESSAGES["run_completed_by_workflow"],
 )
 SERIAL_NUMBERS_COUNT = _spec(
     "KS-4260",
     422,
     "operationFailed",
     "KS.SERIAL_NUMBERS_COUNT",
-    "{COUNT} serial numbers given for a run of {QUANTITY}: give one per unit, or none to generate "
-    "them",
+    MESSAGES["serial_numbers_count"],
 )
 TRACKING_IN_USE = _spec(
     "KS-4234",
     422,
     "operationFailed",
     "KS.TRACKING_IN_USE",
-    "{FIELD} cannot change while item {ID} has part inventory",
+    MESSAGES["tracking_in_use"],
 )
 
 # 429 / 500.
@@ -473,7 +469,8 @@ def error_body(err: ApiError, support_id: str | None) -> dict[str, Any]:
 
 
 # --- the domain's refusals -------------------------------------------------------------------
-# A DomainError's code -> the catalogue entry it is answered with.
+# A DomainError's code -> the catalogue entry it is answered with (with the domain's message,
+# but for `stale`: over HTTP the version a client read is the If-Match header it sent).
 DOMAIN_CODES: dict[str, ErrorSpec] = {
     "not_found": OBJECT_NOT_FOUND,
     "duplicate": DUPLICATE,
