@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from config.api.errors import CATALOGUE
-from inventory.management.commands.error_catalogue import BEGIN, END, catalogue_table
+from config.api.management.commands.error_catalogue import BEGIN, END, catalogue_table
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
