@@ -14,6 +14,7 @@ from django.contrib.admin.actions import delete_selected as django_delete_select
 from django.db import IntegrityError, models, router, transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.text import capfirst
 
 from core.errors import DomainError, DomainErrors, integrity_error
 
@@ -71,7 +72,8 @@ def add_domain_error(form: forms.Form, err: DomainError | DomainErrors) -> None:
 
     for each in err.errors:
         field = each.field if each.field in form.fields else None
-        form.add_error(field, each.message(label))
+        # A sentence of its own on the form, as Django's own messages are.
+        form.add_error(field, capfirst(each.message(label)))
 
 
 class ServiceModelAdmin(admin.ModelAdmin):

@@ -285,7 +285,7 @@ def test_tracking_on_a_non_inventory_item_is_a_field_error(admin_client, admin_u
 def test_duplicate_item_id_is_a_field_error(admin_client, items):
     response = admin_client.post(ITEMS + "add/", item_form(code="Kit_1"))
     assert response.status_code == 200
-    assert form_errors(response) == {"code": ["item with Id Kit_1 already exists"]}
+    assert form_errors(response) == {"code": ["Item with Id Kit_1 already exists"]}
     assert Item.objects.count() == len(items)
 
 
@@ -442,7 +442,7 @@ def test_warehouse_add_change_and_duplicate(admin_client, admin_user):
     east = inventory_services.warehouse_create(user=admin_user, code="WH-EAST", name="East")
     response = admin_client.post(f"{WAREHOUSES}{east.pk}/change/", {**form, "name": "East"})
     assert response.status_code == 200
-    assert form_errors(response) == {"code": ["warehouse with Id WH-MAIN already exists"]}
+    assert form_errors(response) == {"code": ["Warehouse with Id WH-MAIN already exists"]}
     east.refresh_from_db()
     assert (east.code, east.version) == ("WH-EAST", 1)
 

@@ -1080,7 +1080,7 @@ def test_admin_rule_violation_is_a_field_error(admin_client, admin_user, parts):
         f"{ADMIN_PI}add/", pi_form(parts["serial"], serial_number="S1", quantity="1")
     )
     assert response.context["adminform"].form.errors == {
-        "serial_number": ["part inventory with Serial number S1 for part Widget already exists"]
+        "serial_number": ["Part inventory with Serial number S1 for part Widget already exists"]
     }
     assert snapshot() == before
 
