@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: install run test lint bench dockerlint clean
+.PHONY: install run test test-newest lint bench dockerlint clean
 
 install: $(VENV)/.installed
 
@@ -27,6 +27,23 @@ test: install
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/python -m pytest
 
+# The suite on the newest Django (pyproject.toml stays on the LTS): its own Python and venv.
+NEWEST_PYTHON ?= $(HOME)/.pyenv/versions/3.12.1/bin/python
+NEWEST_DJANGO ?= Django>=6.1,<6.2
+NEWEST_VENV ?= .venv-django61
+
+$(NEWEST_VENV)/.installed: pyproject.toml .ci/newest_requirements.py
+	$(NEWEST_PYTHON) -m venv $(NEWEST_VENV)
+	$(NEWEST_VENV)/bin/pip install --quiet --upgrade pip
+	$(NEWEST_VENV)/bin/python .ci/newest_requirements.py "$(NEWEST_DJANGO)" > $(NEWEST_VENV)/requirements.txt
+	$(NEWEST_VENV)/bin/pip install --quiet -r $(NEWEST_VENV)/requirements.txt
+	$(NEWEST_VENV)/bin/pip install --quiet --no-deps -e .
+	touch $@
+
+test-newest: $(NEWEST_VENV)/.installed
+	$(NEWEST_VENV)/bin/python -m django --version
+	$(NEWEST_VENV)/bin/python -m pytest
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -39,4 +56,4 @@ bench: install
 	$(BIN)/python -m tests.perf
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) $(NEWEST_VENV) db.sqlite3 staticfiles

@@ -95,12 +95,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for the write lock instead of failing at once when two requests write together.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 else:
-    # PostgreSQL prepares the compiled hot-path statements (config.api.compiled) after this many
-    # runs on a connection, and stops planning them each time. Empty: never (needed behind a
-    # pooler in transaction mode, such as PgBouncer before 1.21).
+    # Values are bound server-side, so psycopg prepares a statement after it has run this many
+    # times on a connection and PostgreSQL stops planning it each time. Empty: never prepare
+    # (needed behind a pooler in transaction mode, such as PgBouncer before 1.21).
     _threshold = os.environ.get("DB_PREPARE_THRESHOLD", "5")
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
-        int(_threshold) if _threshold else None
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=int(_threshold) if _threshold else None,
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -9,7 +9,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from config.api.compiled import CompiledInsert
 from core.errors import DomainError, DomainErrors, Phrase, refuse
 from core.numbers import decimal_string
 from core.services import (
@@ -182,9 +181,6 @@ def warehouse_delete(*, warehouse_key: int, user, expected_version: Version = No
     delete_unreferenced(warehouse)
 
 
-_LEDGER_INSERT = CompiledInsert(InventoryTransaction)
-
-
 def inventory_transaction_create(
     *,
     part_inventory: PartInventory,
@@ -211,7 +207,7 @@ def inventory_transaction_create(
         run=run,
     )
     row.stamp(user, created=True)
-    _LEDGER_INSERT.save(row)  # every stock move writes one: compiled once (config.api.compiled)
+    row.save()  # an INSERT: the model refuses anything else (the ledger is immutable)
     return row
 
 

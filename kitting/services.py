@@ -11,7 +11,6 @@ past the checks here. Every quantity change writes its ledger row in the same tr
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,7 +20,6 @@ from django.db import transaction
 from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
-from config.api.compiled import CompiledQuery, CompiledUpdate
 from core.errors import DomainError, DomainErrors, Phrase, refuse
 from core.numbers import quantity_text
 from core.services import (
@@ -81,15 +79,6 @@ def _lock_run(run: Run, *, field: str | None = None) -> Run:
     return locked
 
 
-# The row locks every issue and move takes: compiled once (config.api.compiled).
-_KIT_LOCK = CompiledQuery(
-    lambda key: (
-        PartKit.objects.select_for_update(of=("self",)).select_related("run").filter(pk=key)
-    ),
-    key=int,
-)
-
-
 def _kit_inventory_lock(kit: int, inventory: int):
     held = PartKitLine.objects.filter(part_kit=kit, part_inventory=OuterRef("pk"))
     return (
@@ -99,11 +88,13 @@ def _kit_inventory_lock(kit: int, inventory: int):
     )
 
 
-_KIT_INVENTORY_LOCK = CompiledQuery(_kit_inventory_lock, kit=int, inventory=int)
-
-
 def _lock_kit(part_kit: PartKit) -> PartKit:
-    locked = _KIT_LOCK.first(key=part_kit.pk)
+    locked = (
+        PartKit.objects.select_for_update(of=("self",))
+        .select_related("run")
+        .filter(pk=part_kit.pk)
+        .first()
+    )
     if locked is None:
         raise _gone(part_kit, None)
     return locked
@@ -124,7 +115,7 @@ def _lock_inventory(part_inventory: PartInventory) -> PartInventory:
 def _lock_kit_inventory(kit: PartKit, part_inventory: PartInventory) -> PartInventory:
     """Lock the inventory (after its kit) and read, in the same query, what the kit holds of it
     as `kit_issued` (None: no line). The kit's lock guards its lines."""
-    locked = _KIT_INVENTORY_LOCK.first(kit=kit.pk, inventory=part_inventory.pk)
+    locked = _kit_inventory_lock(kit.pk, part_inventory.pk).first()
     if locked is None:
         raise _gone(part_inventory, "part_inventory")
     return locked
@@ -133,7 +124,7 @@ def _lock_kit_inventory(kit: PartKit, part_inventory: PartInventory) -> PartInve
 # --- the one place part inventory quantities change for kitting ---------------------------------
 
 
-def _stock_move(*, key, on_hand, kitted, installed, now, actor, location):
+def _stock_move(*, key, on_hand, kitted, installed, now, actor, location) -> None:
     """The UPDATE of a locked inventory row: signed deltas with F(), and a new location if any."""
     changes: dict[str, Any] = {
         "quantity": F("quantity") + on_hand,
@@ -145,29 +136,14 @@ def _stock_move(*, key, on_hand, kitted, installed, now, actor, location):
     }
     if location is not None:
         changes["location_id"] = location
-    return PartInventory.objects.filter(pk=key), changes
+    PartInventory.objects.filter(pk=key).update(**changes)
 
 
-# Every issue and move runs it: compiled once per shape (config.api.compiled).
-_STOCK_MOVE = CompiledUpdate(
-    _stock_move,
-    key=int,
-    on_hand=Decimal,
-    kitted=Decimal,
-    installed=Decimal,
-    now=dt.datetime,
-    actor=int,
-    location=int,
-)
-
-
-def _line_change(*, kit, inventory, delta):
+def _line_change(*, kit, inventory, delta) -> None:
     """What a kit holds of an inventory, changed by a signed delta (the kit's lock guards it)."""
-    lines = PartKitLine.objects.filter(part_kit_id=kit, part_inventory_id=inventory)
-    return lines, {"issued_quantity": F("issued_quantity") + delta}
-
-
-_LINE_CHANGE = CompiledUpdate(_line_change, kit=int, inventory=int, delta=Decimal)
+    PartKitLine.objects.filter(part_kit_id=kit, part_inventory_id=inventory).update(
+        issued_quantity=F("issued_quantity") + delta
+    )
 
 
 def _move_stock(
@@ -184,7 +160,7 @@ def _move_stock(
 ) -> None:
     """Apply signed deltas to a locked inventory row with F() and write the ledger row."""
     actor = _actor(user)
-    _STOCK_MOVE.run(
+    _stock_move(
         key=inventory.pk,
         on_hand=on_hand,
         kitted=kitted,
@@ -480,7 +456,7 @@ def part_kit_issue(
         PartKitLine.objects.create(part_kit=kit, part_inventory=inventory, issued_quantity=quantity)
         issued = quantity
     else:
-        _LINE_CHANGE.run(kit=kit.pk, inventory=inventory.pk, delta=quantity)
+        _line_change(kit=kit.pk, inventory=inventory.pk, delta=quantity)
         issued += quantity
     return KitMove(kit, inventory, issued)
 
@@ -527,7 +503,7 @@ def part_kit_move_to_inventory(
     )
     remaining = issued - quantity
     if remaining:
-        _LINE_CHANGE.run(kit=kit.pk, inventory=inventory.pk, delta=-quantity)
+        _line_change(kit=kit.pk, inventory=inventory.pk, delta=-quantity)
     else:
         PartKitLine.objects.filter(part_kit=kit, part_inventory=inventory).delete()
     return KitMove(kit, inventory, remaining)

@@ -21,12 +21,6 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _compiled_query_checks(settings):
-    # Every run of a compiled plan is checked against the queryset compiled as usual.
-    settings.COMPILED_QUERY_CHECKS = True
-
-
 @pytest.fixture
 def admin_user(db):
     return User.objects.create_superuser("admin", "admin@example.com", "admin-password")

@@ -3,7 +3,6 @@
 Each request through the `api` client (a real bearer token) costs one query for the token; the
 rest is the endpoint's own work."""
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -14,13 +13,6 @@ from kitcomponents.models import KitComponent
 from tests.conftest import make_user
 
 TOKEN = 1  # the access-token lookup, with its user
-
-
-@pytest.fixture(autouse=True)
-def _production_queries(settings):
-    # The compiled-query checks run the ORM's own statements beside each plan: counted here, they
-    # would hide what production runs.
-    settings.COMPILED_QUERY_CHECKS = False
 
 
 def count_queries(api, url: str) -> int:

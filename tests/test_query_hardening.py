@@ -6,8 +6,9 @@ import json
 import pytest
 
 from config.api.query import registry
+from config.api.query.build import MAX_PERIODS
 from config.api.query.expression import MAX_REFERENCES
-from config.api.query.selectors import AGGREGATES, MAX_PERIODS
+from config.api.query.parse import AGGREGATES
 from tests.kitting_helpers import part, stock
 
 QUERY = "/services/core/query"

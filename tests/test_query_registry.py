@@ -12,7 +12,7 @@ from config.api import errors
 from config.api.fields import NumberField, StrictCharField
 from config.api.query import Computed, Kind, register, registry
 from config.api.query.registry import Registry
-from config.api.query.selectors import query_page
+from config.api.query.run import query_page
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from inventory.api.serializers import ItemSerializer, WarehouseSerializer

@@ -1,7 +1,6 @@
 """Serializer fields for the Intacct dialect: string keys, references, numbers, decimals."""
 
 import copy
-import weakref
 from typing import Any
 
 from django.db import models
@@ -10,7 +9,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import errors, identity
-from config.api.compiled import CompiledQuery
 from core.numbers import as_number, decimal_string, parse_decimal  # noqa: F401 (re-exported)
 
 USER_OBJECT = "company-config/user"
@@ -144,10 +142,6 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-# Per field queryset (declared once, shared by every copy of the field): lookup -> CompiledQuery.
-_LOOKUPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
 class RefField(serializers.Field):
     """A reference to another object: `{"key": "27"}`, `{"id": "Kit_1"}`, or both naming the same.
 
@@ -172,16 +166,23 @@ class RefField(serializers.Field):
         self.reads = tuple(reads)
         super().__init__(**kwargs)
 
+    def __new__(cls, *args, **kwargs):
+        # The constructor's arguments, for __deepcopy__ (DRF's own copy of them is private).
+        field = super().__new__(cls, *args, **kwargs)
+        field._arguments = (args, kwargs)
+        return field
+
     def __deepcopy__(self, memo):
         # DRF copies every declared field for each serializer instance, rebuilding it from deep
         # copies of its arguments. A queryset is only ever filtered (cloned), never changed: share
         # it rather than deep-copy its whole query for every field of every request.
-        args = [a if isinstance(a, models.QuerySet) else copy.deepcopy(a, memo) for a in self._args]
+        args, kwargs = self._arguments
+        args = [a if isinstance(a, models.QuerySet) else copy.deepcopy(a, memo) for a in args]
         kwargs = {
             name: value
             if isinstance(value, models.QuerySet) or name in ("validators", "regex")
             else copy.deepcopy(value, memo)
-            for name, value in self._kwargs.items()
+            for name, value in kwargs.items()
         }
         return self.__class__(*args, **kwargs)
 
@@ -259,18 +260,8 @@ class RefField(serializers.Field):
         return found
 
     def _lookup(self, **lookup):
-        """The first object with this key (`pk`) or id, by a statement compiled once per field
-        queryset and lookup (config.api.compiled): writes resolve references on every request."""
-        ((name, value),) = lookup.items()
-        compiled = _LOOKUPS.setdefault(self.queryset, {})
-        if name not in compiled:
-            # A weak reference: the entry must not keep its own key (the queryset) alive.
-            queryset = weakref.ref(self.queryset)
-            compiled[name] = CompiledQuery(
-                lambda value: queryset().filter(**{name: value}).order_by("pk")[:1],
-                value=int if name == "pk" else str,
-            )
-        return compiled[name].first(value=value)
+        """The first object with this key (`pk`) or id: one statement."""
+        return self.queryset.filter(**lookup).order_by("pk").first()
 
     def field_path(self) -> str:
         names, node = [], self

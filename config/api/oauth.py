@@ -23,12 +23,11 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2 import Server
 from oauthlib.oauth2.rfc6749.grant_types import ClientCredentialsGrant
 
-from config.api import errors
-from config.api.compiled import CompiledQuery
+from config.api import errors, sql
 from config.api.responses import error_response
 
 _BOUND_CLIENT_CREDENTIALS = "client_credentials+user"
-# What validate_bearer_token, our authentication and the client throttle read of a token; its
+# What our bearer authentication and the client throttle read of a token; its
 # application's key and user, and all of each user (it becomes request.user) come with it.
 _TOKEN_FIELDS = ("token", "user", "application", "expires", "scope", "resource")
 
@@ -82,79 +81,68 @@ class IntacctOAuth2Validator(OAuth2Validator):
                 request.grant_type = "client_credentials"
         return super().save_bearer_token(token, request, *args, **kwargs)
 
-    def _load_access_token(self, token):
-        return load_access_token(token)
-
 
 def load_access_token(token: str):
-    """The access token with this value, its application and its user, in one query.
+    """The access token with this value, its application and its user, in one statement.
 
     DOT's own lookup joins every column of the token and its application; a bearer check reads
     only these (the user stays whole: it becomes request.user). A client-credentials token acts
-    as its application's user. Every request runs it, so it is compiled once (CompiledQuery)."""
+    as its application's user. Every request runs it: plain SQL, built once (config.api.sql)."""
     checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-    rows = _TOKEN_QUERY.rows(checksum=checksum)
-    if not rows:
+    statement, layout = _token_statement()
+    found = sql.rows(statement, [checksum])
+    if not found:
         return None
-    row = rows[0]
-    token_model, application_model, user_model = _token_models()
-    names = _token_names()
-    access_token = _instance(token_model, names["token"], row, 0)
-    width = len(names["token"])
-    application = _instance(application_model, names["application"], row, width)
-    width += len(names["application"])
-    users = [
-        _instance(user_model, names["user"], row, width),
-        _instance(user_model, names["user"], row, width + len(names["user"])),
-    ]
+    row, instances, offset = found[0], [], 0
+    for model, names in layout:
+        values = row[offset : offset + len(names)]
+        offset += len(names)
+        # from_db: the documented way to build an instance from loaded values.
+        instances.append(
+            None if values[0] is None else model.from_db(connection.alias, names, values)
+        )
+    access_token, application, user, application_user = instances
     if application is not None:
-        application.user = users[1]
+        application.user = application_user
         access_token.application = application
-    access_token.user = users[0] or (application.user if application is not None else None)
+    access_token.user = user or application_user
     return access_token
 
 
 @functools.cache
-def _token_models():
-    return get_access_token_model(), get_application_model(), get_user_model()
-
-
-@functools.cache
-def _token_names() -> dict[str, list[str]]:
-    """The attnames loaded of each model, in the order _token_lookup selects them."""
-    token_model, _, user_model = _token_models()
-    user_fields = [f.attname for f in user_model._meta.concrete_fields]
-    token_fields = [token_model._meta.get_field(name).attname for name in _TOKEN_FIELDS]
-    return {
-        "token": ["id", *token_fields],
-        "application": ["id", "user_id"],
-        "user": user_fields,
-    }
-
-
-def _token_lookup(checksum):
-    token_model, _, user_model = _token_models()
-    names = _token_names()
-    user = [f.name for f in user_model._meta.concrete_fields]
-    columns = [
-        *names["token"],
-        "application__id",
-        "application__user_id",
-        *(f"user__{name}" for name in user),
-        *(f"application__user__{name}" for name in user),
+def _token_statement() -> tuple[str, list[tuple[type, list[str]]]]:
+    """The lookup's SQL, and for each instance it loads (token, application, user, application
+    user) its model and the attnames of its columns, in order."""
+    token_model = get_access_token_model()
+    application_model = get_application_model()
+    user_model = get_user_model()
+    token, application, user = token_model._meta, application_model._meta, user_model._meta
+    token_fields = [token.pk, *(token.get_field(name) for name in _TOKEN_FIELDS)]
+    application_fields = [application.pk, application.get_field("user")]
+    user_fields = list(user.concrete_fields)
+    parts = [
+        ("t", token_fields),
+        ("a", application_fields),
+        ("u", user_fields),
+        ("au", user_fields),
     ]
-    return token_model.objects.filter(token_checksum=checksum).values_list(*columns)[:1]
-
-
-_TOKEN_QUERY = CompiledQuery(_token_lookup, checksum=str)
-
-
-def _instance(model, names: list[str], row: tuple, offset: int):
-    """A model instance from its columns in `row` (only those loaded); None if its key is null."""
-    values = row[offset : offset + len(names)]
-    if values[0] is None:
-        return None
-    return model.from_db(connection.alias, names, values)
+    q = sql.quoted
+    columns = ", ".join(f"{alias}.{q(f.column)}" for alias, fields in parts for f in fields)
+    user_key = q(user.pk.column)
+    statement = (
+        f"SELECT {columns} FROM {q(token.db_table)} t"
+        f" LEFT JOIN {q(application.db_table)} a ON a.{q(application.pk.column)}"
+        f" = t.{q(token.get_field('application').column)}"
+        f" LEFT JOIN {q(user.db_table)} u ON u.{user_key} = t.{q(token.get_field('user').column)}"
+        f" LEFT JOIN {q(user.db_table)} au ON au.{user_key} = a.{q(application_fields[1].column)}"
+        f" WHERE t.{q(token.get_field('token_checksum').column)} = %s"
+    )
+    models = [token_model, application_model, user_model, user_model]
+    layout = [
+        (model, [f.attname for f in fields])
+        for model, (_, fields) in zip(models, parts, strict=True)
+    ]
+    return statement, layout
 
 
 def _accept_json_body(request: HttpRequest) -> HttpResponse | None:

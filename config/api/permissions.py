@@ -22,9 +22,11 @@ class ModelPermissions(DjangoModelPermissions):
             if not (user and user.is_authenticated):
                 return False
             return user.has_perms(required(request) if callable(required) else required)
-        return super().has_permission(request, view)
-
-    def _queryset(self, view):
-        # Only the model matters here: the class's queryset, without building the view's.
         queryset = getattr(view, "queryset", None)
-        return queryset if queryset is not None else super()._queryset(view)
+        if queryset is None:
+            return super().has_permission(request, view)
+        # Only the model matters here: the class's queryset, without building the view's.
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        return user.has_perms(self.get_required_permissions(request.method, queryset.model))

@@ -3,12 +3,10 @@
 A concrete viewset names its queryset, serializer, filterset and delete service; nothing else.
 """
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
 
-from django.conf import settings
 from django.db import models, transaction
 from django.db.models import QuerySet
 from rest_framework import status, viewsets
@@ -18,15 +16,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import errors, identity, responses, spec
-from config.api.compiled import CompiledQuery
 from config.api.fields import parse_key
 from config.api.protocol import paging, request_payload
-from config.api.query.details import detail_for
 from core.models import etag
 
 _OPTIMIZED: dict[tuple[type, type], QuerySet] = {}
-_LIST_QUERIES: dict[type, CompiledQuery] = {}
-_DETAILS: dict[type, Any] = {}
+_SELECTED: dict[type, bool] = {}
 
 
 class ObjectViewSet(viewsets.GenericViewSet):
@@ -39,6 +34,9 @@ class ObjectViewSet(viewsets.GenericViewSet):
     # Part inventory demands If-Match on every PATCH and DELETE (428 without it).
     if_match_required = False
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # The GET of one object: `detail_selector(key=...)` returns (representation, version) or
+    # None, read without model instances (the app's selectors). None: the serializer renders it.
+    detail_selector: Callable[..., tuple[dict[str, Any], int] | None] | None = None
 
     @property
     def model(self) -> type[models.Model]:
@@ -57,32 +55,33 @@ class ObjectViewSet(viewsets.GenericViewSet):
             if start <= total:  # past the end nothing to fetch (a huge offset would overflow)
                 rows = queryset.values_list(*self.ref_columns())[start - 1 : start - 1 + size]
         else:
-            # Unfiltered, the common case: count and page compiled once (config.api.compiled).
-            compiled = _LIST_QUERIES.get(type(self))
-            if compiled is None:
-                queryset = self.queryset.order_by("pk").values_list(*self.ref_columns())
-                compiled = _LIST_QUERIES[type(self)] = CompiledQuery(lambda: queryset)
-            total = compiled.count()
-            rows = compiled.page(offset=start - 1, limit=size) if start <= total else []
+            # Unfiltered, the common case: the key index serves both the count and the page.
+            queryset = self.queryset.order_by("pk")
+            total = queryset.count()
+            rows = []
+            if start <= total:
+                rows = queryset.values_list(*self.ref_columns())[start - 1 : start - 1 + size]
         base = f"/objects/{identity.object_name(self.model)}/"
         refs = [{"key": str(row[0]), "id": str(row[-1]), "href": f"{base}{row[0]}"} for row in rows]
         return Response(responses.page(refs, total=total, start=start, size=size))
 
-    def compiled_detail(self):
-        """The query registry's Detail of this object when it reads what get_object() would: the
-        same queryset, and no object-level permission to check. Worked out once per class."""
+    def uses_detail_selector(self) -> bool:
+        """A GET reads through `detail_selector` unless an object permission must see the
+        instance, or a subclass reads other rows (its own queryset) than the class naming the
+        selector. Worked out once per class."""
         cls = type(self)
-        if cls not in _DETAILS:
-            detail = detail_for(self.get_serializer_class())
-            same_rows = detail is not None and str(detail.obj._queryset.query) == str(
-                self.queryset.query
-            )
+        if cls not in _SELECTED:
+            owner = next((c for c in cls.__mro__ if "detail_selector" in vars(c)), cls)
             object_checks = any(
                 type(p).has_object_permission is not BasePermission.has_object_permission
                 for p in self.get_permissions()
             )
-            _DETAILS[cls] = detail if same_rows and not object_checks else None
-        return _DETAILS[cls]
+            _SELECTED[cls] = (
+                cls.detail_selector is not None
+                and cls.queryset is owner.queryset
+                and not object_checks
+            )
+        return _SELECTED[cls]
 
     def ref_columns(self) -> tuple[str, ...]:
         """What a list row (a reference) reads: the key, and the field behind `id` if any."""
@@ -90,24 +89,17 @@ class ObjectViewSet(viewsets.GenericViewSet):
         return ("pk", id_field) if id_field else ("pk",)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        # Objects the query registry can read whole are rendered from compiled SQL; the rest
-        # by the serializer, from model instances.
-        detail = self.compiled_detail()
-        if detail is None:
+        if not self.uses_detail_selector():
             instance = self.get_object()
             data = self.get_serializer(instance).data
             return Response(responses.one(data), headers={"ETag": instance.etag})
         key = self.kwargs[self.lookup_url_kwarg]
-        found = detail.read(parse_key(key)) if parse_key(key) else None
+        found = type(self).detail_selector(key=parse_key(key)) if parse_key(key) else None
         if found is None:
             raise errors.error(
                 errors.OBJECT_NOT_FOUND, OBJECT=identity.object_name(self.model), KEY=key
             )
         data, version = found
-        if getattr(settings, "COMPILED_QUERY_CHECKS", False):
-            expected = self.get_serializer(self.get_object()).data
-            if json.loads(json.dumps(expected)) != data:
-                raise AssertionError(f"compiled detail differs:\n{data}\nfrom:\n{expected}")
         return Response(responses.one(data), headers={"ETag": etag(version)})
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:

@@ -18,6 +18,7 @@ from inventory.api.serializers import (
 
 class ItemViewSet(ObjectViewSet):
     queryset = selectors.item_list()
+    detail_selector = selectors.item_detail
     serializer_class = ItemSerializer
     filterset_class = ItemFilter
     delete_service = services.item_delete
@@ -25,6 +26,7 @@ class ItemViewSet(ObjectViewSet):
 
 class WarehouseViewSet(ObjectViewSet):
     queryset = selectors.warehouse_list()
+    detail_selector = selectors.warehouse_detail
     serializer_class = WarehouseSerializer
     filterset_class = WarehouseFilter
     delete_service = services.warehouse_delete
@@ -42,6 +44,7 @@ class InventoryTransactionViewSet(ObjectViewSet):
     """The ledger: list, get (and query) only."""
 
     queryset = selectors.inventory_transaction_list()
+    detail_selector = selectors.inventory_transaction_detail
     serializer_class = InventoryTransactionSerializer
     filterset_class = InventoryTransactionFilter
     http_method_names = ["get", "head", "options"]

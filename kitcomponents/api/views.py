@@ -7,5 +7,6 @@ from kitcomponents.api.serializers import KitComponentSerializer
 class KitComponentViewSet(ObjectViewSet):
     queryset = selectors.kit_component_list()
     serializer_class = KitComponentSerializer
+    detail_selector = selectors.kit_component_detail
     filterset_class = KitComponentFilter
     delete_service = services.kit_component_delete

@@ -3,16 +3,11 @@
 from drf_spectacular.utils import OpenApiResponse
 
 from config.api.protocol import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from config.api.query.build import MAX_EXPONENT, MAX_PERIODS, MAX_VALUES
 from config.api.query.dates import MACROS
 from config.api.query.expression import MAX_REFERENCES
+from config.api.query.parse import MAX_FIELDS, MAX_FILTERS
 from config.api.query.registry import registry
-from config.api.query.selectors import (
-    MAX_EXPONENT,
-    MAX_FIELDS,
-    MAX_FILTERS,
-    MAX_PERIODS,
-    MAX_VALUES,
-)
 from config.api.schema import IntacctAutoSchema, page_envelope
 
 OPERATOR_DESCRIPTIONS = {

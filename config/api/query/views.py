@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 from config.api.protocol import request_payload
 from config.api.query import schema as docs
 from config.api.query.registry import registry
-from config.api.query.selectors import query_page
+from config.api.query.run import query_page
 
 
 class QueryView(APIView):

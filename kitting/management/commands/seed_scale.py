@@ -168,12 +168,10 @@ class Command(BaseCommand):
                 # In this transaction: COPY FREEZE needs the tables truncated in it.
                 cursor.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
             else:
+                # Plain DELETEs, as a truncate would: no signals, no cascades (the ledger model
+                # refuses deletes, rightly).
                 for model in reversed(self._ordered_models()):
-                    manager = model._base_manager
-                    if model is InventoryTransaction:  # the model refuses deletes, rightly
-                        cursor.execute(f"DELETE FROM {model._meta.db_table}")
-                    else:
-                        manager.all()._raw_delete(connection.alias)
+                    cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
 
     def _ordered_models(self):
         order = [Warehouse, Item, KitComponent, Run, PartKit, PartInventory, PartKitLine]

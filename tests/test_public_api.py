@@ -1,0 +1,210 @@
+"""Production code uses only the public, documented APIs of Django, DRF, drf-spectacular and
+django-oauth-toolkit: no SQL-compiler internals, no `_private` names or attributes of theirs.
+
+Read with `ast` from the source of every production module (not tests, not migrations):
+- an import from those packages of a `_` name, of a known-internal module or name;
+- an attribute `x._name` whose name our own modules do not define, unless allowed below;
+- a method of ours overriding a `_` method of a class from those packages (a private hook).
+"""
+
+import ast
+import importlib
+import inspect
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = ("config", "core", "inventory", "kitcomponents", "kitting")
+PACKAGES = ("django", "rest_framework", "drf_spectacular", "oauth2_provider")
+
+# Modules whose contents are Django's implementation, not its API.
+INTERNAL_MODULES = ("django.db.models.sql", "django.db.backends", "django.db.models.query_utils")
+# Documented names that live in an otherwise internal module.
+PUBLIC_IN_INTERNAL = {"django.db.backends.signals": {"connection_created"}}
+# Internal names re-exported by public modules.
+INTERNAL_NAMES = {
+    "get_related_populators",
+    "RelatedPopulator",
+    "ModelIterable",
+    "ValuesIterable",
+    "ValuesListIterable",
+    "FlatValuesListIterable",
+    "Query",
+    "InsertQuery",
+    "UpdateQuery",
+    "DeleteQuery",
+    "SQLCompiler",
+    "ServerBindingCursor",
+}
+
+# `_` attributes that are documented API, each with where it is documented.
+ALLOWED_ATTRIBUTES = {
+    "_meta": "Model._meta, the Model _meta API (docs: ref/models/meta)",
+    "_default_manager": "Model._default_manager (docs: topics/db/managers, default managers)",
+    "_base_manager": "Model._base_manager (docs: topics/db/managers, base managers)",
+    "_state": "Model._state.adding / .db (docs: ref/models/instances, customizing model loading)",
+}
+
+# Undocumented uses not replaced yet, each with why: the test fails on any other (and on one of
+# these once it is gone, so that the list only shrinks).
+PENDING = {
+    # drf-spectacular documents get_request_serializer / get_response_serializers, but a raw
+    # schema returned there for a `list` action is wrapped in an array by its list heuristics;
+    # the envelopes stay on these hooks until the OpenAPI reads the object spec (issue 10, 3).
+    "config/api/schema.py IntacctAutoSchema._get_response_bodies overrides a hook": "envelopes",
+    "config/api/schema.py IntacctAutoSchema._map_serializer_field overrides a hook": "ref extras",
+    "config/api/schema.py uses ._map_model_field": "the extra members' types, from model fields",
+    "config/api/query/schema.py QuerySchema._get_response_bodies overrides a hook": "statuses",
+    "config/api/query/schema.py QuerySchema._get_request_body overrides a hook": "required body",
+    "kitting/api/views.py WorkflowSchema._get_response_bodies overrides a hook": "envelope",
+    "kitting/api/views.py uses ._get_response_for_code": "the result's schema and examples",
+    # The admin form validates through the service in place of model validation; the admin's
+    # rework (DomainError on the form field, issue 10, 2) replaces it.
+    "config/admin.py ServiceModelForm._post_clean overrides a hook": "validation by the service",
+    "config/admin.py uses ._errors": "skips the service when fields already failed",
+}
+
+
+def production_files() -> list[Path]:
+    files = []
+    for top in PRODUCTION:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            if "migrations" not in path.parts:
+                files.append(path)
+    return files
+
+
+def parse(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(), filename=str(path))
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def is_private(name: str) -> bool:
+    return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
+
+
+def ours(name: str) -> bool:
+    return name.split(".")[0] in PRODUCTION
+
+
+def third_party(module: str) -> bool:
+    return module.split(".")[0] in PACKAGES
+
+
+def internal_module(module: str) -> bool:
+    return any(module == m or module.startswith(m + ".") for m in INTERNAL_MODULES) or any(
+        is_private(part) for part in module.split(".")
+    )
+
+
+def names_we_define(trees) -> set[str]:
+    """Every `_` name our modules define: functions, classes, variables, arguments and the
+    attributes they assign (`self._x = ...`)."""
+    defined = set()
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                defined.add(node.name)
+            elif isinstance(node, ast.arg):
+                defined.add(node.arg)
+            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                defined.add(node.id)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                defined.add(node.attr)
+            elif isinstance(node, ast.alias) and node.asname:
+                defined.add(node.asname)
+    return {name for name in defined if is_private(name)}
+
+
+def import_violations(path: Path, tree: ast.Module) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if third_party(alias.name) and internal_module(alias.name):
+                    found.append(f"{path} imports {alias.name}")
+        elif isinstance(node, ast.ImportFrom) and node.module and third_party(node.module):
+            public = PUBLIC_IN_INTERNAL.get(node.module, set())
+            for alias in node.names:
+                name = alias.name
+                if name in public:
+                    continue
+                if internal_module(node.module) or is_private(name) or name in INTERNAL_NAMES:
+                    found.append(f"{path} imports {name} from {node.module}")
+    return found
+
+
+def attribute_violations(path: Path, tree: ast.Module, defined: set[str]) -> list[str]:
+    return [
+        f"{path} uses .{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and is_private(node.attr)
+        and node.attr not in defined
+        and node.attr not in ALLOWED_ATTRIBUTES
+    ]
+
+
+def hook_violations(path: Path, tree: ast.Module) -> list[str]:
+    """Methods our classes define (`def _x`) that override a `_` method of a third-party base
+    class: a private hook."""
+    module = importlib.import_module(module_name(path))
+    found = []
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        cls = getattr(module, node.name, None)
+        methods = [
+            item.name
+            for item in node.body
+            if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and is_private(item.name)
+        ]
+        for name in methods:
+            for base in inspect.getmro(cls)[1:]:
+                if third_party(base.__module__) and name in vars(base):
+                    found.append(f"{path.relative_to(ROOT)} {node.name}.{name} overrides a hook")
+                    break
+    return found
+
+
+def test_the_checks_find_what_they_look_for():
+    source = (
+        "from django.db.models.sql import Query\n"
+        "from django.db.models.query import get_related_populators\n"
+        "from rest_framework.fields import _UnvalidatedField\n"
+        "import django.db.backends.postgresql.base\n"
+        "from django.db.backends.signals import connection_created\n"
+        "def f(request, model):\n"
+        "    request._request, model._meta, model._mine\n"
+        "    model._mine = 1\n"
+    )
+    tree = ast.parse(source)
+    assert len(import_violations(Path("x.py"), tree)) == 4
+    found = attribute_violations(Path("x.py"), tree, names_we_define([tree]))
+    assert found == ["x.py uses ._request"]
+
+
+def test_production_code_uses_public_apis_only(db):
+    files = production_files()
+    trees = {path: parse(path) for path in files}
+    defined = names_we_define(trees.values())
+    found = []
+    for path, tree in trees.items():
+        relative = path.relative_to(ROOT)
+        found += import_violations(relative, tree)
+        found += attribute_violations(relative, tree, defined)
+        found += hook_violations(path, tree)
+    assert sorted(set(found)) == sorted(PENDING), "a new private use, or one fixed: see PENDING"
+
+
+def test_postgresql_prepares_statements_through_public_settings():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    options = connection.settings_dict["OPTIONS"]
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
