@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_date
 
 from config.api import errors
 from config.api.fields import as_number
+from config.api.protocol import paging
 from config.api.query import expression as expr
 from config.api.query.build import MAX_PERIODS, ORDERED, Builder
 from config.api.query.registry import (
@@ -29,7 +30,6 @@ from config.api.query.registry import (
     permission_for,
     unknown_field,
 )
-from config.api.protocol import paging
 
 MEMBERS = (
     "object",
