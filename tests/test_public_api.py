@@ -59,8 +59,8 @@ PENDING = {
     "kitting/api/views.py uses ._get_response_for_code": "the result's schema and examples",
     # The admin form validates through the service in place of model validation; the admin's
     # rework (DomainError on the form field, issue 10, 2) replaces it.
-    "config/admin.py ServiceModelForm._post_clean overrides a hook": "validation by the service",
-    "config/admin.py uses ._errors": "skips the service when fields already failed",
+    "core/admin.py ServiceModelForm._post_clean overrides a hook": "validation by the service",
+    "core/admin.py uses ._errors": "skips the service when fields already failed",
 }
 
 
