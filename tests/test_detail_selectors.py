@@ -8,14 +8,13 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 
-from inventory import selectors
+from inventory.api import details as selectors
 from inventory.api.serializers import (
     InventoryTransactionSerializer,
     ItemSerializer,
     WarehouseSerializer,
 )
 from inventory.models import InventoryTransaction, Item, PartInventory, Warehouse
-from kitcomponents import selectors as kit_selectors
 from kitcomponents.api.serializers import KitComponentSerializer
 from kitcomponents.models import KitComponent
 from kitting.models import PartKit, Run
@@ -113,9 +112,9 @@ def test_warehouse_detail(users):
 def test_kit_component_detail(users):
     kit_with_components(users)
     for line in KitComponent.objects.all():
-        selected = kit_selectors.kit_component_detail(key=line.pk)
+        selected = selectors.kit_component_detail(key=line.pk)
         assert_same(selected, KitComponentSerializer, line)
-    assert kit_selectors.kit_component_detail(key=10**9) is None
+    assert selectors.kit_component_detail(key=10**9) is None
 
 
 def test_inventory_transaction_detail(users):

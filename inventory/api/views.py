@@ -2,6 +2,7 @@ from rest_framework.exceptions import MethodNotAllowed
 
 from config.api.viewsets import ObjectViewSet
 from inventory import selectors, services
+from inventory.api import details
 from inventory.api.filters import (
     InventoryTransactionFilter,
     ItemFilter,
@@ -18,7 +19,7 @@ from inventory.api.serializers import (
 
 class ItemViewSet(ObjectViewSet):
     queryset = selectors.item_list()
-    detail_selector = selectors.item_detail
+    detail_selector = details.item_detail
     serializer_class = ItemSerializer
     filterset_class = ItemFilter
     delete_service = services.item_delete
@@ -26,7 +27,7 @@ class ItemViewSet(ObjectViewSet):
 
 class WarehouseViewSet(ObjectViewSet):
     queryset = selectors.warehouse_list()
-    detail_selector = selectors.warehouse_detail
+    detail_selector = details.warehouse_detail
     serializer_class = WarehouseSerializer
     filterset_class = WarehouseFilter
     delete_service = services.warehouse_delete
@@ -44,7 +45,7 @@ class InventoryTransactionViewSet(ObjectViewSet):
     """The ledger: list, get (and query) only."""
 
     queryset = selectors.inventory_transaction_list()
-    detail_selector = selectors.inventory_transaction_detail
+    detail_selector = details.inventory_transaction_detail
     serializer_class = InventoryTransactionSerializer
     filterset_class = InventoryTransactionFilter
     http_method_names = ["get", "head", "options"]
