@@ -18,6 +18,7 @@ RUN groupadd --system --gid 10001 kitsmith \
 
 COPY pyproject.toml README.md manage.py ./
 COPY config ./config
+COPY core ./core
 COPY inventory ./inventory
 COPY kitcomponents ./kitcomponents
 COPY kitting ./kitting

@@ -75,3 +75,22 @@ def test_compose_wires_the_app_to_a_healthy_postgres():
     assert {"SECRET_KEY", "ALLOWED_HOSTS"} <= set(app["environment"])
     # The HEALTHCHECK asks 127.0.0.1, which ALLOWED_HOSTS must admit.
     assert "127.0.0.1" in app["environment"]["ALLOWED_HOSTS"]
+
+
+def test_every_package_is_installed_and_copied_into_the_image():
+    """A new app must reach the wheel (pyproject's package list) and the image (a COPY line), or
+    the installed service fails at startup with ModuleNotFoundError."""
+    import tomllib
+
+    packages = sorted(
+        path.parent.name
+        for path in ROOT.glob("*/__init__.py")
+        if path.parent.name not in ("tests",)
+    )
+    assert "core" in packages
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"
+    ]["find"]["include"]
+    assert sorted(pattern.removesuffix("*") for pattern in include) == packages
+    copied = re.findall(r"^COPY (\w+) \./(\w+)$", DOCKERFILE, flags=re.MULTILINE)
+    assert sorted(source for source, target in copied if source == target) == packages
