@@ -17,74 +17,38 @@ from config.api import identity
 from config.api.oauth import api_client_create
 from inventory import services as inventory_services
 from inventory.models import Warehouse
-from tests.conftest import make_user
+from tests.support.errors import assert_error, err
+from tests.support.users import make_user
 
 TOKEN = "/oauth2/token"
 WAREHOUSES = "/objects/inventory-control/warehouse"
-FAILED = {"totalCount": 1, "totalSuccess": 0, "totalError": 1}
 TOKEN_MEMBERS = {"access_token", "token_type", "expires_in", "refresh_token", "scope"}
 Application = get_application_model()
-
-
-def ia_error(code, error_id, message_id, message, **placeholders):
-    return {
-        "code": code,
-        "message": message,
-        "errorId": error_id,
-        "additionalInfo": {
-            "messageId": message_id,
-            "placeholders": {name: str(value) for name, value in placeholders.items()},
-            "propertySet": {},
-        },
-    }
-
-
-def assert_error(response, status, expected, rfc6749=None):
-    """The exact ia::error body (supportId = X-Request-Id), plus any RFC 6749 members."""
-    assert response["Content-Type"].split(";")[0] == "application/json"
-    assert (response.status_code, response.json()) == (
-        status,
-        {
-            "ia::result": {"ia::error": {**expected, "supportId": response["X-Request-Id"]}},
-            "ia::meta": FAILED,
-            **(rfc6749 or {}),
-        },
-    )
 
 
 def assert_oauth_error(response, status, error):
     """A token endpoint failure: the ia::error body and RFC 6749's `error` member."""
     if status == 401:
-        expected = ia_error(
-            "unauthorized",
+        expected = err(
             "KS-4013",
-            "KS.OAUTH_ERROR",
             f"OAuth2 request failed: {error}",
             ERROR=error,
         )
     else:
-        expected = ia_error(
-            "invalidRequest",
+        expected = err(
             "KS-4006",
-            "KS.OAUTH_INVALID_REQUEST",
             f"OAuth2 request failed: {error}",
             ERROR=error,
         )
-    assert_error(response, status, expected, {"error": error})
+    assert_error(response, status, expected, error=error)
 
 
-NOT_AUTHENTICATED = ia_error(
-    "unauthorized",
+NOT_AUTHENTICATED = err(
     "KS-4011",
-    "KS.NOT_AUTHENTICATED",
     "Authentication credentials were not provided",
 )
-BAD_CREDENTIALS = ia_error(
-    "unauthorized", "KS-4012", "KS.BAD_CREDENTIALS", "The credentials are invalid or have expired"
-)
-FORBIDDEN = ia_error(
-    "forbidden", "KS-4031", "KS.FORBIDDEN", "You do not have permission to perform this action"
-)
+BAD_CREDENTIALS = err("KS-4012", "The credentials are invalid or have expired")
+FORBIDDEN = err("KS-4031", "You do not have permission to perform this action")
 
 
 def assert_token(response, user):
@@ -341,10 +305,8 @@ def test_token_endpoint_refuses_get(client):
     assert_error(
         response,
         405,
-        ia_error(
-            "methodNotAllowed",
+        err(
             "KS-4051",
-            "KS.METHOD_NOT_ALLOWED",
             f"Method GET is not allowed on {TOKEN}",
             METHOD="GET",
             PATH=TOKEN,
@@ -358,10 +320,8 @@ def test_token_endpoint_malformed_json_is_400(client):
     assert_error(
         response,
         400,
-        ia_error(
-            "invalidRequest",
+        err(
             "KS-4001",
-            "KS.MALFORMED_JSON",
             f"Request body is not valid JSON: {reason}",
             REASON=reason,
         ),

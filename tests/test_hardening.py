@@ -1,7 +1,6 @@
 """Inputs and races found in review: each once gave a 500 or let a rule slip."""
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
@@ -12,6 +11,7 @@ from inventory import services as inventory_services
 from inventory.models import PartInventory
 from kitcomponents import services as kit_services
 from kitcomponents.models import KitComponent
+from tests.support.parallel import requests_together
 
 KC = "/objects/inventory-control/kit-component"
 on_postgresql = pytest.mark.skipif(
@@ -111,24 +111,6 @@ def test_healthz_refuses_other_methods_with_an_error_body(client):
     assert error_of(response)["errorId"] == "KS-4051"
 
 
-def run_together(user, calls) -> list[int]:
-    """Each (method, url, data, headers) from its own client and connection, released at once."""
-    barrier = threading.Barrier(len(calls))
-
-    def worker(call):
-        method, url, data = call
-        client = APIClient()
-        client.force_authenticate(user)
-        try:
-            barrier.wait(timeout=60)
-            return getattr(client, method)(url, data, format="json").status_code
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(worker, calls))
-
-
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
 def test_renumbering_and_pushing_lines_together_never_deadlocks(admin_user, items):
@@ -148,7 +130,7 @@ def test_renumbering_and_pushing_lines_together_never_deadlocks(admin_user, item
     for _ in range(3):
         calls = [("patch", f"{KC}/{line.pk}", {"lineNumber": 1}) for line in lines]
         calls += [("patch", f"{KC}/{line.pk}", {"numberOfUnits": 2}) for line in lines]
-        statuses = run_together(admin_user, calls)
+        statuses = [r.status_code for r in requests_together(admin_user, calls)]
         assert statuses == [200] * len(calls)
     numbers = sorted(KitComponent.objects.filter(kit=kit).values_list("line_number", flat=True))
     assert len(numbers) == len(set(numbers)) == 4
@@ -161,7 +143,7 @@ def test_a_tracking_change_and_an_inventory_create_cannot_both_win(admin_user):
         part = inventory_services.item_create(
             user=admin_user, code=f"T{attempt}", name="T", item_type="inventory"
         )
-        statuses = run_together(
+        responses = requests_together(
             admin_user,
             [
                 ("patch", identity.href(part), {"tracking": {"enableSerialNo": True}}),
@@ -172,6 +154,7 @@ def test_a_tracking_change_and_an_inventory_create_cannot_both_win(admin_user):
                 ),
             ],
         )
+        statuses = [r.status_code for r in responses]
         part.refresh_from_db()
         has_inventory = PartInventory.objects.filter(part=part).exists()
         # Exactly one wins, and what is stored agrees with the winner.

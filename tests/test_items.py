@@ -1,30 +1,20 @@
 """inventory-control/item over HTTP: contract section 3, and the section 10 statuses it answers."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from rest_framework.test import APIClient
 
 from config.api import identity
 from config.api.throttling import ClientRateThrottle
 from inventory.models import Item, PartInventory
 from kitcomponents.models import KitComponent
 from kitting.models import Run
-from tests.conftest import make_user
-from tests.expect import (
-    assert_error,
-    assert_rules,
-    audit,
-    created,
-    err,
-    invalid,
-    ref,
-    required,
-    snapshot,
-)
+from tests.support.errors import assert_error, assert_rules, err, invalid, required
+from tests.support.parallel import run_together
+from tests.support.refs import audit, created, ref, snapshot
+from tests.support.users import forced_client, make_user
 
 ITEMS = "/objects/inventory-control/item"
 NON_STOCKED = ["nonInventory", "purchaseOnlyNonInventory", "salesOnlyNonInventory", "kit"]
@@ -1045,33 +1035,16 @@ def test_item_id_unique_in_the_database(db):
 # --- concurrent writers (PostgreSQL: SQLite admits one writer at a time) -------------------
 
 
-def run_together(count: int, call) -> list:
-    """`call(i)` in `count` threads released together, each on its own database connection."""
-    barrier = threading.Barrier(count)
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=60)
-            return call(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(worker, range(count)))
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers")
 @pytest.mark.django_db(transaction=True)
 def test_parallel_creates_of_one_id_make_one_item_and_409s(admin_user):
     def create(i):
-        client = APIClient()
-        client.force_authenticate(admin_user)
-        response = client.post(
+        response = forced_client(admin_user).post(
             ITEMS, {"id": "Same", "name": f"Attempt {i}", "itemType": "inventory"}, format="json"
         )
         return response.status_code, response.json()["ia::result"]
 
-    results = run_together(8, create)
+    results = run_together([partial(create, i) for i in range(8)])
 
     item = Item.objects.get()
     assert sorted(status for status, _ in results) == [201] + [409] * 7

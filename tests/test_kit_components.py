@@ -2,30 +2,18 @@
 rules, references, and the section 10 statuses it answers. The Intacct documentation's own example
 bodies are in test_smoke_kit_component.py."""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from django.db import IntegrityError, connection, transaction
-from rest_framework.test import APIClient
 
 from config.api import identity
 from inventory import services as inventory_services
 from inventory.models import Item
 from kitcomponents import services as kit_services
 from kitcomponents.models import KitComponent
-from tests.conftest import make_user
-from tests.expect import (
-    assert_error,
-    assert_rules,
-    audit,
-    created,
-    err,
-    invalid,
-    ref,
-    required,
-    snapshot,
-)
+from tests.support.errors import assert_error, assert_rules, err, invalid, required
+from tests.support.parallel import requests_together
+from tests.support.refs import audit, created, ref, snapshot
+from tests.support.users import make_user
 
 KC = "/objects/inventory-control/kit-component"
 ALL_TYPES = [
@@ -1071,23 +1059,9 @@ on_postgresql = pytest.mark.skipif(
 )
 
 
-def run_together(user, requests) -> list:
-    """Each (method, url, data) from its own client and connection, all released together."""
-    barrier = threading.Barrier(len(requests))
-
-    def worker(request):
-        method, url, data = request
-        client = APIClient()
-        client.force_authenticate(user)
-        try:
-            barrier.wait(timeout=60)
-            response = getattr(client, method)(url, data, format="json")
-            return response.status_code, response.json()["ia::result"]
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
-        return list(pool.map(worker, requests))
+def outcomes(user, requests) -> list:
+    """(status, ia::result) of each request, all sent together."""
+    return [(r.status_code, r.json()["ia::result"]) for r in requests_together(user, requests)]
 
 
 @on_postgresql
@@ -1095,7 +1069,7 @@ def run_together(user, requests) -> list:
 def test_parallel_lines_without_numbers_get_distinct_numbers(admin_user, items, parts):
     kit = items["Kit_1"]
     components = [*parts, items["NonInv"], items["PurchOnly"], items["SalesOnly"]]
-    results = run_together(admin_user, [("post", KC, body(kit, c)) for c in components])
+    results = outcomes(admin_user, [("post", KC, body(kit, c)) for c in components])
     assert [status for status, _ in results] == [201] * 8
     assert sorted(n for _, n in lines_of(kit)) == list(range(1, 9))
 
@@ -1109,7 +1083,7 @@ def test_parallel_pushes_keep_numbers_unique_and_ordered(admin_user, items, part
             user=admin_user, kit=kit, component=part, number_of_units=1, line_number=n
         )
     extra = [parts[3], parts[4], items["NonInv"], items["SalesOnly"]]
-    results = run_together(admin_user, [("post", KC, body(kit, c, lineNumber=1)) for c in extra])
+    results = outcomes(admin_user, [("post", KC, body(kit, c, lineNumber=1)) for c in extra])
     assert [status for status, _ in results] == [201] * 4
     numbers = lines_of(kit)
     assert [n for _, n in numbers] == list(range(1, 8))
@@ -1121,7 +1095,7 @@ def test_parallel_pushes_keep_numbers_unique_and_ordered(admin_user, items, part
 @pytest.mark.django_db(transaction=True)
 def test_parallel_opposite_lines_cannot_close_a_cycle(admin_user, items):
     kit_1, kit_2 = items["Kit_1"], items["Kit_2"]
-    results = run_together(
+    results = outcomes(
         admin_user, [("post", KC, body(kit_1, kit_2)), ("post", KC, body(kit_2, kit_1))]
     )
     assert sorted(status for status, _ in results) == [201, 422]
@@ -1134,7 +1108,7 @@ def test_parallel_opposite_lines_cannot_close_a_cycle(admin_user, items):
 @pytest.mark.django_db(transaction=True)
 def test_parallel_lines_for_one_component_make_one_line(admin_user, items):
     kit, paper = items["Kit_1"], items["Prnt_Paper"]
-    results = run_together(admin_user, [("post", KC, body(kit, paper, n)) for n in range(1, 6)])
+    results = outcomes(admin_user, [("post", KC, body(kit, paper, n)) for n in range(1, 6)])
     assert sorted(status for status, _ in results) == [201, 422, 422, 422, 422]
     assert {
         d["errorId"]
@@ -1161,7 +1135,7 @@ def test_parallel_lines_closing_a_long_cycle_through_disjoint_items(admin_user, 
         user=admin_user, kit=kit_3, component=kit_4, number_of_units=1
     )
     for _ in range(5):  # a race: try a few times
-        results = run_together(
+        results = outcomes(
             admin_user, [("post", KC, body(kit_2, kit_3)), ("post", KC, body(kit_4, kit_1))]
         )
         assert sorted(status for status, _ in results) == [201, 422]

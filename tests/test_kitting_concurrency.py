@@ -9,9 +9,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
@@ -24,7 +22,7 @@ from django.db import connection
 from config.api.oauth import api_client_create
 from inventory.models import PartInventory
 from kitting.models import PartKitLine
-from tests.kitting_helpers import (
+from tests.support.kitting import (
     INVENTORY,
     ISSUE,
     MOVE,
@@ -35,6 +33,7 @@ from tests.kitting_helpers import (
     run,
     stock,
 )
+from tests.support.parallel import run_together
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row-lock races need PostgreSQL"),
@@ -118,18 +117,6 @@ def _wait_until_healthy(process, base: str, log) -> None:
     pytest.fail("gunicorn did not answer /healthz")
 
 
-def _parallel(calls) -> list[requests.Response]:
-    """Run every call at once: each thread waits at a barrier, then sends its request."""
-    barrier = threading.Barrier(len(calls))
-
-    def fire(call):
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(fire, calls))
-
-
 def _without_support_id(response) -> dict:
     body = response.json()
     body["ia::result"]["ia::error"].pop("supportId")
@@ -148,7 +135,7 @@ def test_forty_parallel_issues_of_one_against_a_lot_of_25(server, admin_user):
     kits = [kit(admin_user, the_run) for _ in range(8)]
     body = {"partInventory": {"key": str(lot.pk)}, "quantity": 1}
 
-    responses = _parallel(
+    responses = run_together(
         [_post(base, headers, ISSUE, {**body, "key": str(kits[n % 8].pk)}) for n in range(40)]
     )
 
@@ -189,7 +176,7 @@ def test_twenty_parallel_issues_of_one_serial_to_twenty_kits(server, admin_user)
     the_run = run(admin_user, "RUN-1")
     kits = [kit(admin_user, the_run) for _ in range(20)]
 
-    responses = _parallel(
+    responses = run_together(
         [
             _post(
                 base, headers, ISSUE, {"key": str(k.pk), "partInventory": {"key": str(serial.pk)}}
@@ -271,7 +258,7 @@ def test_a_random_parallel_mix_of_issue_return_and_adjust_keeps_the_ledger(serve
 
     outcomes: dict[tuple[str, int], int] = {}
     for n, wave in enumerate(calls):
-        for kind, response in zip(kinds[n * 40 : (n + 1) * 40], _parallel(wave), strict=True):
+        for kind, response in zip(kinds[n * 40 : (n + 1) * 40], run_together(wave), strict=True):
             # Only clean answers: done, a broken rule, or a stale If-Match. Never a 500.
             assert response.status_code in (200, 412, 422), (kind, response.text)
             assert "ia::result" in response.json()

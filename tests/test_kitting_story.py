@@ -2,16 +2,16 @@
 and untracked part inventory, allocate it to a run with a part kit, move part of the lot back,
 build the run into a serial assembly, and issue that assembly to a higher-level run's kit."""
 
-from tests.kitting_helpers import (
+from tests.support.kitting import (
     COMPLETE,
     INVENTORY,
     ISSUE,
     KITS,
     MOVE,
-    ONE,
     RUNS,
     assert_ledger_invariant,
 )
+from tests.support.refs import ONE
 
 LEDGER = "/objects/inventory-control/inventory-transaction"
 QUERY = "/services/core/query"

@@ -12,34 +12,27 @@ from inventory import services as inventory_services
 from inventory.models import InventoryTransaction, PartInventory
 from kitting import services
 from kitting.models import Installation, PartKit, PartKitLine, Run
-from tests.conftest import make_user
-from tests.expect import snapshot
-from tests.kitting_helpers import (
+from tests.support.errors import assert_error, assert_rules, err, invalid, not_found, required
+from tests.support.kitting import (
     COMPLETE,
     ISSUE,
     MOVE,
-    ONE,
-    assert_error,
     assert_ledger_invariant,
-    assert_rules,
-    err,
     exceeds_on_hand,
     fresh,
-    invalid,
     issue_body,
     kit,
     kit_closed,
     ledger,
     lines_of,
-    not_found,
     part,
-    ref,
-    required,
     run,
     run_closed,
     serial_moves_one,
     stock,
 )
+from tests.support.refs import ONE, ref, snapshot
+from tests.support.users import make_user
 
 D = Decimal
 KIT_OBJECT = "inventory-control/part-kit"
@@ -218,7 +211,7 @@ def test_issue_to_open_kits_in_every_open_status(api, admin_user, shop):
 def test_issue_unknown_kit_is_404(api, shop):
     for key in ("999999", "abc"):
         body = {"key": key, "partInventory": {"key": str(shop["lot"].pk)}, "quantity": 1}
-        assert_error(api.post(ISSUE, body, format="json"), not_found(KIT_OBJECT, key))
+        assert_error(api.post(ISSUE, body, format="json"), 404, not_found(KIT_OBJECT, key))
 
 
 def test_issue_payload_errors(api, shop):
@@ -261,6 +254,7 @@ def test_issue_unknown_fields_are_400(api, shop):
     body["partInventory"]["serial"] = "x"
     assert_error(
         api.post(ISSUE, body, format="json"),
+        400,
         err("REST-1064", "Payload contains errors"),
         [
             err(
@@ -277,10 +271,12 @@ def test_issue_unknown_fields_are_400(api, shop):
 def test_issue_needs_a_json_object(api):
     assert_error(
         api.post(ISSUE, "", content_type="application/json"),
+        400,
         err("REST-1028", "A POST request requires a payload", METHOD="POST"),
     )
     assert_error(
         api.post(ISSUE, [1], format="json"),
+        400,
         err("KS-4002", "The payload must be a JSON object"),
     )
 
@@ -290,6 +286,7 @@ def test_workflows_only_answer_post(api):
         response = api.get(path)
         assert_error(
             response,
+            405,
             err("KS-4051", f"Method GET is not allowed on {path}", METHOD="GET", PATH=path),
         )
 
@@ -299,19 +296,24 @@ def test_workflow_permissions(client_for, admin_user, shop):
     body = issue_body(shop["kit"], shop["lot"], 1)
     assert_error(
         anonymous.post(ISSUE, body, format="json"),
+        401,
         err("KS-4011", "Authentication credentials were not provided"),
     )
     forbidden = err("KS-4031", "You do not have permission to perform this action")
     kit_only = client_for(make_user("kitter", "kitting.change_partkit"))
-    assert_error(kit_only.post(ISSUE, body, format="json"), forbidden)
-    assert_error(kit_only.post(MOVE, body, format="json"), forbidden)
-    assert_error(kit_only.post(COMPLETE, {"key": str(shop["run"].pk)}, format="json"), forbidden)
+    assert_error(kit_only.post(ISSUE, body, format="json"), 403, forbidden)
+    assert_error(kit_only.post(MOVE, body, format="json"), 403, forbidden)
+    assert_error(
+        kit_only.post(COMPLETE, {"key": str(shop["run"].pk)}, format="json"), 403, forbidden
+    )
     allowed = client_for(
         make_user("stores", "kitting.change_partkit", "inventory.change_partinventory")
     )
     assert allowed.post(ISSUE, body, format="json").status_code == 200
     assert allowed.post(MOVE, body, format="json").status_code == 200
-    assert_error(allowed.post(COMPLETE, {"key": str(shop["run"].pk)}, format="json"), forbidden)
+    assert_error(
+        allowed.post(COMPLETE, {"key": str(shop["run"].pk)}, format="json"), 403, forbidden
+    )
     builder = client_for(make_user("builder", "kitting.change_run"))
     services.run_update(run_key=shop["run"].pk, user=admin_user, part=shop["widget"])
     assert builder.post(COMPLETE, {"key": str(shop["run"].pk)}, format="json").status_code == 200
@@ -416,6 +418,7 @@ def test_move_rules(api, admin_user, shop):
     )
     assert_error(
         api.post(MOVE, {**issue_body(part_kit, lot, 1), "extra": 1}, format="json"),
+        400,
         err("REST-1064", "Payload contains errors"),
         [err("REST-1043", "/extra is not a valid field", "/extra", FIELD="/extra")],
     )
@@ -619,11 +622,12 @@ def test_complete_rules(api, admin_user, shop, assembly):
         invalid("quantity", "part ASM is serial-tracked, so a run builds whole units, not 1.5"),
     )
     assert_error(
-        api.post(COMPLETE, {"key": "424242"}, format="json"), not_found(RUN_OBJECT, "424242")
+        api.post(COMPLETE, {"key": "424242"}, format="json"), 404, not_found(RUN_OBJECT, "424242")
     )
     assert_rules(api.post(COMPLETE, {}, format="json"), required("key"))
     assert_error(
         api.post(COMPLETE, {"key": str(screws.pk), "serials": []}, format="json"),
+        400,
         err("REST-1064", "Payload contains errors"),
         [err("REST-1043", "/serials is not a valid field", "/serials", FIELD="/serials")],
     )
@@ -663,6 +667,7 @@ def test_complete_with_a_serial_number_already_taken_is_409_and_changes_nothing(
     value = "A-1 for part ASM"
     assert_error(
         response,
+        409,
         err(
             "KS-4091",
             f"inventory-control/part-inventory with serialNumber {value} already exists",

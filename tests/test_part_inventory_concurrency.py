@@ -4,16 +4,16 @@ Each thread is its own client with its own database connection, as separate serv
 would be. SQLite admits one writer at a time, so these run on PostgreSQL only.
 """
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from django.db import connection
-from rest_framework.test import APIClient
 
 from inventory import services
 from inventory.models import InventoryTransaction, Item, PartInventory
+from tests.support.parallel import run_together
+from tests.support.users import forced_client
 
 PI = "/objects/inventory-control/part-inventory"
 
@@ -21,27 +21,6 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers"),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def run_together(count: int, call) -> list:
-    """`call(i)` in `count` threads released at the same moment; each closes its connection."""
-    barrier = threading.Barrier(count)
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=60)
-            return call(i)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(worker, range(count)))
-
-
-def client(user) -> APIClient:
-    api = APIClient()
-    api.force_authenticate(user)
-    return api
 
 
 @pytest.fixture
@@ -58,7 +37,7 @@ def part(admin_user):
 
 def test_fifty_parallel_creates_get_fifty_distinct_generated_numbers(admin_user, part):
     def create(i):
-        response = client(admin_user).post(
+        response = forced_client(admin_user).post(
             PI,
             {
                 "part": {"key": str(part.pk)},
@@ -70,7 +49,7 @@ def test_fifty_parallel_creates_get_fifty_distinct_generated_numbers(admin_user,
         )
         return response.status_code, response.json()["ia::result"]["key"]
 
-    results = run_together(50, create)
+    results = run_together([partial(create, i) for i in range(50)])
     assert [status for status, _ in results] == [201] * 50
     keys = {int(key) for _, key in results}
     rows = PartInventory.objects.filter(pk__in=keys)
@@ -91,20 +70,20 @@ def test_fifty_parallel_service_creates_for_one_part(admin_user, part):
             user=admin_user, part=Item.objects.get(pk=part.pk), autogenerate_serial_number=True
         ).serial_number
 
-    numbers = run_together(50, create)
+    numbers = run_together([partial(create, i) for i in range(50)])
     assert sorted(numbers) == [f"Widget-{n:06d}" for n in range(1, 51)]
     assert InventoryTransaction.objects.filter(type="create").count() == 50
 
 
 def test_one_serial_claimed_by_many_at_once_is_created_once(admin_user, part):
     def create(i):
-        response = client(admin_user).post(
+        response = forced_client(admin_user).post(
             PI, {"part": {"key": str(part.pk)}, "serialNumber": "SN-RACE"}, format="json"
         )
         body = response.json()["ia::result"]
         return response.status_code, body.get("ia::error", {}).get("errorId")
 
-    results = run_together(12, create)
+    results = run_together([partial(create, i) for i in range(12)])
     assert sorted(results, key=str) == sorted([(201, None)] + [(409, "KS-4091")] * 11, key=str)
     assert PartInventory.objects.filter(serial_number="SN-RACE").count() == 1
     assert InventoryTransaction.objects.count() == 1
@@ -115,12 +94,12 @@ def test_parallel_patches_with_one_etag_only_one_wins(admin_user):
     inventory = services.part_inventory_create(user=admin_user, part=bolt, quantity=100)
 
     def adjust(i):
-        response = client(admin_user).patch(
+        response = forced_client(admin_user).patch(
             f"{PI}/{inventory.pk}", {"quantity": i}, format="json", HTTP_IF_MATCH='"1"'
         )
         return response.status_code
 
-    statuses = run_together(10, adjust)
+    statuses = run_together([partial(adjust, i) for i in range(10)])
     assert sorted(statuses) == [200] + [412] * 9
     inventory.refresh_from_db()
     assert inventory.version == 2
@@ -141,7 +120,7 @@ def test_parallel_adjusts_in_sequence_keep_the_ledger_exact(admin_user):
     inventory = services.part_inventory_create(user=admin_user, part=bolt, quantity=0)
 
     def add_one(i):
-        api = client(admin_user)
+        api = forced_client(admin_user)
         for _ in range(200):
             current = api.get(f"{PI}/{inventory.pk}")
             body = current.json()["ia::result"]
@@ -156,7 +135,7 @@ def test_parallel_adjusts_in_sequence_keep_the_ledger_exact(admin_user):
             assert response.status_code == 412
         return False
 
-    assert run_together(8, add_one) == [True] * 8
+    assert run_together([partial(add_one, i) for i in range(8)]) == [True] * 8
     inventory.refresh_from_db()
     assert inventory.quantity == 8
     deltas = InventoryTransaction.objects.filter(part_inventory_id=inventory.pk, type="adjust")

@@ -11,31 +11,24 @@ from inventory.models import InventoryTransaction, PartInventory
 from kitcomponents.services import kit_component_create
 from kitting import services
 from kitting.models import Installation, PartKit, PartKitLine, Run
-from tests.conftest import make_user
-from tests.expect import snapshot
-from tests.kitting_helpers import (
+from tests.support.errors import assert_error, assert_rules, err, invalid, required
+from tests.support.kitting import (
     ISSUE,
     KITS,
-    ONE,
-    assert_error,
     assert_ledger_invariant,
-    assert_rules,
-    audit,
-    err,
     fresh,
-    invalid,
     inventory_ref,
     issue_body,
     kit,
     ledger,
     lines_of,
     part,
-    ref,
-    required,
     run,
     run_closed,
     stock,
 )
+from tests.support.refs import ONE, audit, ref, snapshot
+from tests.support.users import make_user
 
 D = Decimal
 STATE = (PartInventory, PartKit, PartKitLine, Run, InventoryTransaction, Installation)
@@ -167,6 +160,7 @@ def test_create_rules(api, admin_user, bench):
     )
     assert_error(
         api.post(KITS, {"run": {"id": "RUN-1"}, "lines": []}, format="json"),
+        400,
         err("REST-1064", "Payload contains errors"),
         [err("REST-1043", "/lines is not a valid field", "/lines", FIELD="/lines")],
     )
@@ -253,6 +247,7 @@ def test_delete(api, admin_user, bench):
     inventories = f"{bench['lot1'].pk}, {bench['loose'].pk}"
     assert_error(
         api.delete(f"{KITS}/{holding.pk}"),
+        409,
         err(
             "KS-4098",
             f"Part kit {holding.pk} cannot be deleted: it still holds part inventory "
@@ -273,6 +268,7 @@ def test_delete(api, admin_user, bench):
     references = ", ".join(f"inventory-control/inventory-transaction {key}" for key in rows)
     assert_error(
         api.delete(f"{KITS}/{holding.pk}"),
+        409,
         err(
             "KS-4092",
             f"inventory-control/part-kit {holding.pk} cannot be deleted: it is still referenced by "
@@ -307,11 +303,11 @@ def test_permissions(client_for, admin_user, bench):
     forbidden = err("KS-4031", "You do not have permission to perform this action")
     viewer = client_for(make_user("viewer", "kitting.view_partkit"))
     assert viewer.get(f"{KITS}/{part_kit.pk}").status_code == 200
-    assert_error(viewer.post(KITS, {"run": {"id": "RUN-1"}}, format="json"), forbidden)
+    assert_error(viewer.post(KITS, {"run": {"id": "RUN-1"}}, format="json"), 403, forbidden)
     assert_error(
-        viewer.patch(f"{KITS}/{part_kit.pk}", {"status": "draft"}, format="json"), forbidden
+        viewer.patch(f"{KITS}/{part_kit.pk}", {"status": "draft"}, format="json"), 403, forbidden
     )
-    assert_error(viewer.delete(f"{KITS}/{part_kit.pk}"), forbidden)
+    assert_error(viewer.delete(f"{KITS}/{part_kit.pk}"), 403, forbidden)
 
 
 # --- query counts --------------------------------------------------------------------------------

@@ -18,55 +18,25 @@ from inventory import services as inventory_services
 from inventory.models import Item, Warehouse
 from kitcomponents.models import KitComponent
 from tests.crash_urls import SECRET
+from tests.support.errors import assert_error, err
+from tests.support.refs import ONE, ref
+from tests.support.users import bearer_client
 
 V1 = "/ia/api/v1"
 BASES = ["", V1]
 ITEMS = "/objects/inventory-control/item"
 WAREHOUSES = "/objects/inventory-control/warehouse"
 LINES = "/objects/inventory-control/kit-component"
-ONE = {"totalCount": 1, "totalSuccess": 1, "totalError": 0}
-FAILED = {"totalCount": 1, "totalSuccess": 0, "totalError": 1}
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-def ia_error(code, error_id, message_id, message, target=None, details=None, **placeholders):
-    body = {"code": code, "message": message, "errorId": error_id}
-    if target is not None:
-        body["target"] = target
-    body["additionalInfo"] = {
-        "messageId": message_id,
-        "placeholders": {name: str(value) for name, value in placeholders.items()},
-        "propertySet": {},
-    }
-    if details is not None:
-        body["details"] = details
-    return body
-
-
-def assert_error(response, status, error):
-    """The exact ia::error body; its supportId is the response's X-Request-Id."""
-    details = error.pop("details", None)
-    top = {**error, "supportId": response["X-Request-Id"]}
-    if details is not None:
-        top["details"] = details
-    assert response["Content-Type"].split(";")[0] == "application/json"
-    assert (response.status_code, response.json()) == (
-        status,
-        {"ia::result": {"ia::error": top}, "ia::meta": FAILED},
-    )
-
-
 def route_not_found(path):
-    return ia_error(
-        "notFound", "KS-4042", "KS.ROUTE_NOT_FOUND", f"No route matches {path}", PATH=path
-    )
+    return err("KS-4042", f"No route matches {path}", PATH=path)
 
 
 def not_allowed(method, path):
-    return ia_error(
-        "methodNotAllowed",
+    return err(
         "KS-4051",
-        "KS.METHOD_NOT_ALLOWED",
         f"Method {method} is not allowed on {path}",
         METHOD=method,
         PATH=path,
@@ -74,10 +44,8 @@ def not_allowed(method, path):
 
 
 def unknown_field(pointer):
-    return ia_error(
-        "invalidRequest",
+    return err(
         "REST-1043",
-        "IA.NOT_A_VALID_FIELD",
         f"{pointer} is not a valid field",
         pointer,
         FIELD=pointer,
@@ -85,17 +53,11 @@ def unknown_field(pointer):
 
 
 def payload_errors(*pointers):
-    return ia_error(
-        "invalidRequest",
+    return err(
         "REST-1064",
-        "IA.PAYLOAD_CONTAINS_ERRORS",
         "Payload contains errors",
         details=[unknown_field(p) for p in pointers],
     )
-
-
-def ref(obj):
-    return {"key": str(obj.pk), "id": identity.api_id(obj), "href": identity.href(obj)}
 
 
 def state():
@@ -354,10 +316,8 @@ def test_bad_paging_parameter_is_400(api, admin_user, name, value):
     assert_error(
         response,
         400,
-        ia_error(
-            "invalidRequest",
+        err(
             "KS-4003",
-            "KS.INVALID_PARAMETER",
             f"Query parameter {name} is invalid: {reason}",
             name,
             PARAMETER=name,
@@ -422,10 +382,8 @@ def test_unknown_key_is_404(api, key):
     assert_error(
         response,
         404,
-        ia_error(
-            "notFound",
+        err(
             "KS-4041",
-            "KS.OBJECT_NOT_FOUND",
             f"inventory-control/item with key {key} was not found",
             OBJECT="inventory-control/item",
             KEY=key,
@@ -458,10 +416,8 @@ def test_methods_not_allowed(api, warehouse, base):
 
 
 def unsupported(media_type):
-    return ia_error(
-        "invalidRequest",
+    return err(
         "KS-4151",
-        "KS.UNSUPPORTED_MEDIA_TYPE",
         f"Content type {media_type} is not supported: send application/json",
         TYPE=media_type,
     )
@@ -510,10 +466,8 @@ def test_malformed_json_is_400(api, body, reason):
     assert_error(
         response,
         400,
-        ia_error(
-            "invalidRequest",
+        err(
             "KS-4001",
-            "KS.MALFORMED_JSON",
             f"Request body is not valid JSON: {reason}",
             REASON=reason,
         ),
@@ -529,10 +483,8 @@ def test_empty_post_and_patch_require_a_payload(api, warehouse, body):
         assert_error(
             response,
             400,
-            ia_error(
-                "invalidRequest",
+            err(
                 "REST-1028",
-                "IA.REQUEST_REQUIRES_PAYLOAD",
                 f"A {method} request requires a payload",
                 METHOD=method,
             ),
@@ -545,10 +497,8 @@ def test_post_without_any_body_requires_a_payload(api):
     assert_error(
         response,
         400,
-        ia_error(
-            "invalidRequest",
+        err(
             "REST-1028",
-            "IA.REQUEST_REQUIRES_PAYLOAD",
             "A POST request requires a payload",
             METHOD="POST",
         ),
@@ -558,9 +508,7 @@ def test_post_without_any_body_requires_a_payload(api):
 @pytest.mark.parametrize("body", ['[{"id": "WH2", "name": "x"}]', '"WH2"', "42", "null"])
 def test_payload_that_is_not_an_object_is_400(api, warehouse, body):
     before = state()
-    expected = ia_error(
-        "invalidRequest", "KS-4002", "KS.PAYLOAD_NOT_OBJECT", "The payload must be a JSON object"
-    )
+    expected = err("KS-4002", "The payload must be a JSON object")
     assert_error(api.post(WAREHOUSES, body, content_type="application/json"), 400, dict(expected))
     response = api.patch(f"{WAREHOUSES}/{warehouse.pk}", body, content_type="application/json")
     assert_error(response, 400, dict(expected))
@@ -568,9 +516,7 @@ def test_payload_that_is_not_an_object_is_400(api, warehouse, body):
 
 
 def bad_request(reason):
-    return ia_error(
-        "invalidRequest", "KS-4005", "KS.BAD_REQUEST", f"Bad request: {reason}", REASON=reason
-    )
+    return err("KS-4005", f"Bad request: {reason}", REASON=reason)
 
 
 def test_oversized_body_is_400_not_a_crash(api, client, settings):
@@ -724,10 +670,8 @@ def test_matching_if_match_is_accepted(api, warehouse, if_match):
 
 
 def precondition_failed(given, current):
-    return ia_error(
-        "preconditionFailed",
+    return err(
         "KS-4121",
-        "KS.PRECONDITION_FAILED",
         f"If-Match {given} does not match the current version {current}",
         GIVEN=given,
         CURRENT=current,
@@ -759,10 +703,8 @@ def test_if_match_is_optional_on_items(api, items):
 # --- 500: crashes -------------------------------------------------------------------------------
 
 
-INTERNAL = ia_error(
-    "internalError",
+INTERNAL = err(
     "KS-5001",
-    "KS.INTERNAL_ERROR",
     "An unexpected error occurred; quote the supportId when reporting it",
 )
 
@@ -818,27 +760,14 @@ def two_per_minute(settings):
     }
 
 
-def bearer_client(user, name):
-    client_id, secret = api_client_create(user=user, name=name)
-    client = APIClient()
-    token = client.post(
-        "/oauth2/token",
-        {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
-    ).json()["access_token"]
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
-
-
 def assert_throttled(response):
     seconds = int(response["Retry-After"])
     assert 0 < seconds <= 60
     assert_error(
         response,
         429,
-        ia_error(
-            "tooManyRequests",
+        err(
             "KS-4291",
-            "KS.THROTTLED",
             f"Too many requests: retry in {seconds} seconds",
             SECONDS=seconds,
         ),

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from inventory import services as inventory_services
 from inventory.models import Item
-from tests.conftest import make_user
+from tests.support.users import make_user
 
 QUERY = "/services/core/query"
 ITEM = "inventory-control/item"

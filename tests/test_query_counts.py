@@ -10,7 +10,7 @@ from config.api import identity
 from inventory import services as inventory_services
 from kitcomponents import services as kit_services
 from kitcomponents.models import KitComponent
-from tests.conftest import make_user
+from tests.support.users import make_user
 
 TOKEN = 1  # the access-token lookup, with its user
 

@@ -9,32 +9,25 @@ from django.test.utils import CaptureQueriesContext
 from config.api import identity
 from inventory.models import InventoryTransaction, PartInventory
 from kitting.models import Installation, PartKit, PartKitLine, Run
-from tests.conftest import make_user
-from tests.expect import snapshot
-from tests.kitting_helpers import (
+from tests.support.errors import assert_error, assert_rules, err, invalid, required
+from tests.support.kitting import (
     COMPLETE,
     ISSUE,
-    ONE,
     RUNS,
-    assert_error,
     assert_ledger_invariant,
-    assert_rules,
-    audit,
-    err,
     fresh,
-    invalid,
     inventory_ref,
     issue_body,
     kit,
     ledger,
     lines_of,
     part,
-    ref,
-    required,
     run,
     run_closed,
     stock,
 )
+from tests.support.refs import ONE, audit, ref, snapshot
+from tests.support.users import make_user
 
 D = Decimal
 STATE = (PartInventory, PartKit, PartKitLine, Run, InventoryTransaction, Installation)
@@ -91,6 +84,7 @@ def test_duplicate_id_is_409_and_creates_nothing(api, admin_user):
     run(admin_user, "RUN-1")
     assert_error(
         api.post(RUNS, {"id": "RUN-1"}, format="json"),
+        409,
         err(
             "KS-4091",
             "inventory-control/run with id RUN-1 already exists",
@@ -134,6 +128,7 @@ def test_create_rules(api):
     )
     assert_error(
         api.post(RUNS, {"id": "R2", "bom": []}, format="json"),
+        400,
         err("REST-1064", "Payload contains errors"),
         [err("REST-1043", "/bom is not a valid field", "/bom", FIELD="/bom")],
     )
@@ -167,6 +162,7 @@ def test_patch_fields_and_status(api, admin_user):
     assert fresh(the_run).part is None
     assert_error(
         api.patch(href, {"title": "x"}, format="json", HTTP_IF_MATCH='"1"'),
+        412,
         err(
             "KS-4121",
             f'If-Match "1" does not match the current version "{fresh(the_run).version}"',
@@ -177,6 +173,7 @@ def test_patch_fields_and_status(api, admin_user):
     run(admin_user, "RUN-2")
     assert_error(
         api.patch(href, {"id": "RUN-2"}, format="json"),
+        409,
         err(
             "KS-4091",
             "inventory-control/run with id RUN-2 already exists",
@@ -254,6 +251,7 @@ def test_delete(api, admin_user):
     part_kit = kit(admin_user, the_run)
     assert_error(
         api.delete(f"{RUNS}/{the_run.pk}"),
+        409,
         err(
             "KS-4092",
             f"inventory-control/run {the_run.pk} cannot be deleted: it is still referenced by "
@@ -269,6 +267,7 @@ def test_delete(api, admin_user):
     output = PartInventory.objects.get(built_by=built)
     assert_error(
         api.delete(f"{RUNS}/{built.pk}"),
+        409,
         err(
             "KS-4092",
             f"inventory-control/run {built.pk} cannot be deleted: it is still referenced by "
@@ -301,6 +300,7 @@ def test_list_filters_and_paging(api, admin_user):
     }
     assert_error(
         api.get(RUNS, {"status": "done"}),
+        400,
         err(
             "KS-4003",
             "Query parameter status is invalid: not a valid value",
@@ -316,10 +316,12 @@ def test_permissions(client_for, admin_user):
     forbidden = err("KS-4031", "You do not have permission to perform this action")
     viewer = client_for(make_user("viewer", "kitting.view_run"))
     assert viewer.get(f"{RUNS}/{the_run.pk}").status_code == 200
-    assert_error(viewer.post(RUNS, {"id": "RUN-2"}, format="json"), forbidden)
-    assert_error(viewer.patch(f"{RUNS}/{the_run.pk}", {"title": "x"}, format="json"), forbidden)
-    assert_error(viewer.delete(f"{RUNS}/{the_run.pk}"), forbidden)
-    assert_error(client_for(make_user("nobody")).get(RUNS), forbidden)
+    assert_error(viewer.post(RUNS, {"id": "RUN-2"}, format="json"), 403, forbidden)
+    assert_error(
+        viewer.patch(f"{RUNS}/{the_run.pk}", {"title": "x"}, format="json"), 403, forbidden
+    )
+    assert_error(viewer.delete(f"{RUNS}/{the_run.pk}"), 403, forbidden)
+    assert_error(client_for(make_user("nobody")).get(RUNS), 403, forbidden)
 
 
 # --- the read-only lists: kits, outputs, installations -----------------------------------------
@@ -458,6 +460,7 @@ def test_query_runs(api, admin_user, client_for):
     forbidden = make_user("nosy")
     assert_error(
         client_for(forbidden).post(QUERY, body, format="json"),
+        403,
         err("KS-4031", "You do not have permission to perform this action"),
     )
 

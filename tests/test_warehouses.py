@@ -1,18 +1,18 @@
 """inventory-control/warehouse over HTTP: contract section 5, and the section 10 statuses it
 answers. (Deleting a warehouse that holds part inventory is tested with part inventory.)"""
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from rest_framework.test import APIClient
 
 from config.api import identity
 from inventory import services
 from inventory.models import Warehouse
-from tests.conftest import make_user
-from tests.expect import assert_error, assert_rules, audit, created, err, invalid, ref, required
+from tests.support.errors import assert_error, assert_rules, err, invalid, required
+from tests.support.parallel import run_together
+from tests.support.refs import audit, created, ref
+from tests.support.users import forced_client, make_user
 
 WAREHOUSES = "/objects/inventory-control/warehouse"
 
@@ -348,23 +348,16 @@ def test_parallel_creates_and_renames_to_one_id_leave_one_holder(admin_user):
     others = [
         services.warehouse_create(user=admin_user, code=f"WH-{i}", name=f"W{i}") for i in range(4)
     ]
-    barrier = threading.Barrier(8)
 
     def attempt(i):
-        client = APIClient()
-        client.force_authenticate(admin_user)
-        try:
-            barrier.wait(timeout=60)
-            if i < 4:
-                response = client.post(WAREHOUSES, {"id": "WH-X", "name": "New"}, format="json")
-            else:
-                response = client.patch(identity.href(others[i - 4]), {"id": "WH-X"}, format="json")
-            return response.status_code, response.json()["ia::result"]
-        finally:
-            connection.close()
+        client = forced_client(admin_user)
+        if i < 4:
+            response = client.post(WAREHOUSES, {"id": "WH-X", "name": "New"}, format="json")
+        else:
+            response = client.patch(identity.href(others[i - 4]), {"id": "WH-X"}, format="json")
+        return response.status_code, response.json()["ia::result"]
 
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(attempt, range(8)))
+    results = run_together([partial(attempt, i) for i in range(8)])
 
     winners = [status for status, _ in results if status in (200, 201)]
     conflicts = [result["ia::error"] for status, result in results if status == 409]

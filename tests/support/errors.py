@@ -1,11 +1,7 @@
 """Expected ia::error bodies, spelled out literally (not built from config.api.errors, so a broken
-catalogue entry fails the tests), and database snapshots for "nothing changed" checks."""
+catalogue entry fails the tests), and the one assert_error."""
 
 from typing import Any
-
-from django.db import models
-
-from config.api import identity
 
 # errorId -> (code, messageId), as the contract and the README's catalogue name them.
 IDS = {
@@ -15,8 +11,11 @@ IDS = {
     "KS-4001": ("invalidRequest", "KS.MALFORMED_JSON"),
     "KS-4002": ("invalidRequest", "KS.PAYLOAD_NOT_OBJECT"),
     "KS-4003": ("invalidRequest", "KS.INVALID_PARAMETER"),
+    "KS-4005": ("invalidRequest", "KS.BAD_REQUEST"),
+    "KS-4006": ("invalidRequest", "KS.OAUTH_INVALID_REQUEST"),
     "KS-4011": ("unauthorized", "KS.NOT_AUTHENTICATED"),
     "KS-4012": ("unauthorized", "KS.BAD_CREDENTIALS"),
+    "KS-4013": ("unauthorized", "KS.OAUTH_ERROR"),
     "KS-4031": ("forbidden", "KS.FORBIDDEN"),
     "KS-4041": ("notFound", "KS.OBJECT_NOT_FOUND"),
     "KS-4042": ("notFound", "KS.ROUTE_NOT_FOUND"),
@@ -24,6 +23,8 @@ IDS = {
     "KS-4151": ("invalidRequest", "KS.UNSUPPORTED_MEDIA_TYPE"),
     "KS-4091": ("conflict", "KS.DUPLICATE"),
     "KS-4092": ("conflict", "KS.STILL_REFERENCED"),
+    "KS-4094": ("conflict", "KS.INVENTORY_STILL_KITTED"),
+    "KS-4098": ("conflict", "KS.KIT_STILL_HOLDS"),
     "KS-4121": ("preconditionFailed", "KS.PRECONDITION_FAILED"),
     "KS-4220": ("operationFailed", "KS.OPERATION_FAILED"),
     "KS-4221": ("operationFailed", "KS.REQUIRED"),
@@ -39,8 +40,24 @@ IDS = {
     "KS-4231": ("operationFailed", "KS.KITS_ONLY"),
     "KS-4233": ("operationFailed", "KS.LINE_NUMBER_OUT_OF_RANGE"),
     "KS-4234": ("operationFailed", "KS.TRACKING_IN_USE"),
+    "KS-4240": ("operationFailed", "KS.PART_NOT_STOCKED"),
+    "KS-4241": ("operationFailed", "KS.TRACKING_MISMATCH"),
+    "KS-4250": ("operationFailed", "KS.ISSUE_EXCEEDS_ON_HAND"),
+    "KS-4251": ("operationFailed", "KS.MOVE_EXCEEDS_ISSUED"),
+    "KS-4252": ("operationFailed", "KS.NOT_IN_KIT"),
+    "KS-4253": ("operationFailed", "KS.KIT_CLOSED"),
+    "KS-4254": ("operationFailed", "KS.KIT_STATUS_FINAL"),
+    "KS-4255": ("operationFailed", "KS.RUN_CLOSED"),
+    "KS-4256": ("operationFailed", "KS.RUN_HAS_NO_PART"),
+    "KS-4257": ("operationFailed", "KS.RUN_PART_NOT_STOCKED"),
+    "KS-4258": ("operationFailed", "KS.SERIAL_MOVES_ONE"),
+    "KS-4259": ("operationFailed", "KS.RUN_COMPLETED_BY_WORKFLOW"),
+    "KS-4260": ("operationFailed", "KS.SERIAL_NUMBERS_COUNT"),
+    "KS-4281": ("preconditionRequired", "KS.PRECONDITION_REQUIRED"),
     "KS-4291": ("tooManyRequests", "KS.THROTTLED"),
+    "KS-5001": ("internalError", "KS.INTERNAL_ERROR"),
 }
+# code -> the statuses it may answer with.
 STATUS = {
     "invalidRequest": {400, 415},
     "unauthorized": {401},
@@ -50,13 +67,21 @@ STATUS = {
     "conflict": {409},
     "preconditionFailed": {412},
     "operationFailed": {422},
+    "preconditionRequired": {428},
     "tooManyRequests": {429},
+    "internalError": {500},
 }
 FAILED_META = {"totalCount": 1, "totalSuccess": 0, "totalError": 1}
-ONE = {"totalCount": 1, "totalSuccess": 1, "totalError": 0}
 
 
-def err(error_id: str, message: str, target: str | None = None, **placeholders: Any) -> dict:
+def err(
+    error_id: str,
+    message: str,
+    target: str | None = None,
+    *,
+    details: list[dict] | None = None,
+    **placeholders: Any,
+) -> dict:
     """One error (top level or detail) without supportId."""
     code, message_id = IDS[error_id]
     body: dict[str, Any] = {"code": code, "message": message, "errorId": error_id}
@@ -67,30 +92,35 @@ def err(error_id: str, message: str, target: str | None = None, **placeholders: 
         "placeholders": {k: str(v) for k, v in placeholders.items()},
         "propertySet": {},
     }
+    if details is not None:
+        body["details"] = details
     return body
 
 
-def assert_error(response, status: int, error: dict, details: list[dict] | None = None) -> None:
-    """The whole body: the error, its details, supportId = the response's X-Request-Id."""
-    top = {**error, "supportId": response["X-Request-Id"]}
+def assert_error(
+    response, status: int, expected: dict, details: list[dict] | None = None, **members: Any
+) -> None:
+    """The whole JSON body and status: the error, its details, supportId = the response's
+    X-Request-Id, and any further top-level `members` (RFC 6749's `error` on the token endpoint)."""
+    top = {**expected, "supportId": response["X-Request-Id"]}
     if details is not None:
         top["details"] = details
-    assert status in STATUS[error["code"]]
+    assert status in STATUS[expected["code"]], (status, expected["code"])
     # (This module is not assertion-rewritten: spell out what differs.)
     actual = (response.status_code, response.json())
-    expected = (status, {"ia::result": {"ia::error": top}, "ia::meta": FAILED_META})
-    assert actual == expected, f"\nactual:   {actual!r}\nexpected: {expected!r}"
+    wanted = (status, {"ia::result": {"ia::error": top}, "ia::meta": FAILED_META, **members})
+    assert actual == wanted, f"\nactual:   {actual!r}\nexpected: {wanted!r}"
     assert response["Content-Type"].split(";")[0] == "application/json"
 
 
 def assert_rules(response, *details: dict) -> None:
     """A 422 carrying exactly these rule violations."""
-    assert_error(
-        response,
-        422,
-        err("KS-4220", "The operation could not be completed"),
-        list(details),
-    )
+    assert_error(response, 422, failed(*details))
+
+
+def failed(*details: dict) -> dict:
+    """The 422 wrapper carrying one detail per violated rule."""
+    return err("KS-4220", "The operation could not be completed", details=list(details))
 
 
 def required(field: str) -> dict:
@@ -101,30 +131,5 @@ def invalid(field: str, reason: str) -> dict:
     return err("KS-4222", f"{field} is invalid: {reason}", field, FIELD=field, REASON=reason)
 
 
-def snapshot(*model_classes: type[models.Model]) -> dict[str, list[dict]]:
-    """Every row of these models, every column: compare before and after a failed request."""
-    return {m._meta.label: list(m.objects.order_by("pk").values()) for m in model_classes}
-
-
-def ref(obj) -> dict[str, str]:
-    return {"key": str(obj.pk), "id": identity.api_id(obj), "href": identity.href(obj)}
-
-
-def created(obj) -> dict:
-    return {"ia::result": ref(obj), "ia::meta": ONE}
-
-
-def audit(obj, user) -> dict:
-    user_ref = {
-        "key": str(user.pk),
-        "id": user.get_username(),
-        "href": f"/objects/company-config/user/{user.pk}",
-    }
-    return {
-        "createdDateTime": obj.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "modifiedDateTime": obj.modified_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "createdBy": str(user.pk),
-        "modifiedBy": str(user.pk),
-        "createdByUser": user_ref,
-        "modifiedByUser": user_ref,
-    }
+def not_found(obj: str, key) -> dict:
+    return err("KS-4041", f"{obj} with key {key} was not found", OBJECT=obj, KEY=key)

@@ -1,5 +1,5 @@
-"""Helpers for the kitting tests: literal error bodies for the kitting errorIds, building stock
-through the real services, calling the workflows, and the ledger invariant of contract 7.5."""
+"""Helpers for the kitting tests: literal bodies of the kitting errors, building stock through
+the real services, and the ledger invariant of contract 7.5."""
 
 from decimal import Decimal
 from typing import Any
@@ -10,7 +10,8 @@ from inventory import services as inventory_services
 from inventory.models import InventoryTransaction, PartInventory
 from kitting import services
 from kitting.models import CLOSED_KIT_STATUSES, PartKitLine
-from tests.expect import FAILED_META, ONE, audit, ref  # noqa: F401 (re-exported)
+from tests.support.errors import err
+from tests.support.refs import ref
 
 ISSUE = "/workflows/inventory-control/part-kit/issue"
 MOVE = "/workflows/inventory-control/part-kit/move-to-inventory"
@@ -18,89 +19,6 @@ COMPLETE = "/workflows/inventory-control/run/complete"
 RUNS = "/objects/inventory-control/run"
 KITS = "/objects/inventory-control/part-kit"
 INVENTORY = "/objects/inventory-control/part-inventory"
-
-# errorId -> (code, messageId), spelled out rather than read from the catalogue.
-IDS = {
-    "REST-1028": ("invalidRequest", "IA.REQUEST_REQUIRES_PAYLOAD"),
-    "REST-1043": ("invalidRequest", "IA.NOT_A_VALID_FIELD"),
-    "REST-1064": ("invalidRequest", "IA.PAYLOAD_CONTAINS_ERRORS"),
-    "KS-4002": ("invalidRequest", "KS.PAYLOAD_NOT_OBJECT"),
-    "KS-4003": ("invalidRequest", "KS.INVALID_PARAMETER"),
-    "KS-4011": ("unauthorized", "KS.NOT_AUTHENTICATED"),
-    "KS-4031": ("forbidden", "KS.FORBIDDEN"),
-    "KS-4041": ("notFound", "KS.OBJECT_NOT_FOUND"),
-    "KS-4051": ("methodNotAllowed", "KS.METHOD_NOT_ALLOWED"),
-    "KS-4091": ("conflict", "KS.DUPLICATE"),
-    "KS-4092": ("conflict", "KS.STILL_REFERENCED"),
-    "KS-4098": ("conflict", "KS.KIT_STILL_HOLDS"),
-    "KS-4121": ("preconditionFailed", "KS.PRECONDITION_FAILED"),
-    "KS-4220": ("operationFailed", "KS.OPERATION_FAILED"),
-    "KS-4221": ("operationFailed", "KS.REQUIRED"),
-    "KS-4222": ("operationFailed", "KS.INVALID_VALUE"),
-    "KS-4223": ("operationFailed", "KS.IMMUTABLE"),
-    "KS-4224": ("operationFailed", "KS.REFERENCE_NOT_FOUND"),
-    "KS-4250": ("operationFailed", "KS.ISSUE_EXCEEDS_ON_HAND"),
-    "KS-4251": ("operationFailed", "KS.MOVE_EXCEEDS_ISSUED"),
-    "KS-4252": ("operationFailed", "KS.NOT_IN_KIT"),
-    "KS-4253": ("operationFailed", "KS.KIT_CLOSED"),
-    "KS-4254": ("operationFailed", "KS.KIT_STATUS_FINAL"),
-    "KS-4255": ("operationFailed", "KS.RUN_CLOSED"),
-    "KS-4256": ("operationFailed", "KS.RUN_HAS_NO_PART"),
-    "KS-4257": ("operationFailed", "KS.RUN_PART_NOT_STOCKED"),
-    "KS-4258": ("operationFailed", "KS.SERIAL_MOVES_ONE"),
-    "KS-4259": ("operationFailed", "KS.RUN_COMPLETED_BY_WORKFLOW"),
-    "KS-4260": ("operationFailed", "KS.SERIAL_NUMBERS_COUNT"),
-}
-STATUS = {
-    "invalidRequest": 400,
-    "unauthorized": 401,
-    "forbidden": 403,
-    "notFound": 404,
-    "methodNotAllowed": 405,
-    "conflict": 409,
-    "preconditionFailed": 412,
-    "operationFailed": 422,
-}
-
-
-def err(error_id: str, message: str, target: str | None = None, **placeholders: Any) -> dict:
-    code, message_id = IDS[error_id]
-    body: dict[str, Any] = {"code": code, "message": message, "errorId": error_id}
-    if target is not None:
-        body["target"] = target
-    body["additionalInfo"] = {
-        "messageId": message_id,
-        "placeholders": {k: str(v) for k, v in placeholders.items()},
-        "propertySet": {},
-    }
-    return body
-
-
-def assert_error(response, error: dict, details: list[dict] | None = None) -> None:
-    """The exact ia::error body, its status from the code, supportId = X-Request-Id."""
-    top = {**error, "supportId": response["X-Request-Id"]}
-    if details is not None:
-        top["details"] = details
-    assert (response.status_code, response.json()) == (
-        STATUS[error["code"]],
-        {"ia::result": {"ia::error": top}, "ia::meta": FAILED_META},
-    )
-
-
-def assert_rules(response, *details: dict) -> None:
-    assert_error(response, err("KS-4220", "The operation could not be completed"), list(details))
-
-
-def required(field: str) -> dict:
-    return err("KS-4221", f"{field} is required", field, FIELD=field)
-
-
-def invalid(field: str, reason: str) -> dict:
-    return err("KS-4222", f"{field} is invalid: {reason}", field, FIELD=field, REASON=reason)
-
-
-def not_found(obj: str, key) -> dict:
-    return err("KS-4041", f"{obj} with key {key} was not found", OBJECT=obj, KEY=key)
 
 
 def exceeds_on_hand(key, requested, available) -> dict:
