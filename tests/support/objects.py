@@ -1,0 +1,248 @@
+"""NetBox-style generated object tests: a subclass of ObjectTests names one object with a few
+class attributes and methods, and gets the tests every object must pass: list, get, create,
+patch, delete, 404, 405, If-Match and model permissions, each with the exact body and status and
+the database state after it. A method the object does not allow is tested as a 405."""
+
+from typing import Any, ClassVar
+
+from django.db import models
+from rest_framework.test import APIClient
+
+from tests.support.errors import assert_error, err, not_found
+from tests.support.refs import ONE, created, ref, snapshot
+from tests.support.users import bearer_client, make_user
+
+NOT_AUTHENTICATED = err("KS-4011", "Authentication credentials were not provided")
+FORBIDDEN = err("KS-4031", "You do not have permission to perform this action")
+MISSING_KEY = 999999
+
+
+def page(refs: list[dict]) -> dict:
+    """A first list page holding these references."""
+    meta = {"totalCount": len(refs), "start": 1, "pageSize": 100, "next": None, "previous": None}
+    return {"ia::result": refs, "ia::meta": meta}
+
+
+def not_allowed(method: str, path: str) -> dict:
+    return err("KS-4051", f"Method {method} is not allowed on {path}", METHOD=method, PATH=path)
+
+
+class ObjectTests:
+    """Subclasses set the attributes and methods below; pytest collects their test_* methods
+    (this base class is not named Test*, so it is never collected itself)."""
+
+    object_name: ClassVar[str]  # "inventory-control/item"
+    model: ClassVar[type[models.Model]]
+    app_label: ClassVar[str]  # for the model permissions: "<app_label>.<action>_<model name>"
+    methods: ClassVar[frozenset[str]] = frozenset({"post", "patch", "delete"})
+    if_match_required: ClassVar[bool] = False
+    patch_body: ClassVar[dict] = {}
+    # Model values the patch above leaves on the row.
+    patched: ClassVar[dict] = {}
+    # Further models a write also changes (the ledger of a stock write): snapshot them too.
+    related: ClassVar[tuple[type[models.Model], ...]] = ()
+
+    # --- what a subclass provides ---------------------------------------------------------------
+
+    def make(self, user) -> models.Model:
+        """An existing row, made through the services."""
+        raise NotImplementedError
+
+    def create_body(self, user) -> tuple[dict, dict]:
+        """(a POST body, the model values the created row must have); may make what it refers to."""
+        raise NotImplementedError
+
+    def expected(self, obj, user) -> dict:
+        """The full GET body of `obj` made by `make(user)`, before any change."""
+        raise NotImplementedError
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def number(self) -> int:
+        """1, 2, 3, … within one test: distinct ids for the rows a test makes."""
+        self.made = getattr(self, "made", 0) + 1
+        return self.made
+
+    @property
+    def path(self) -> str:
+        return f"/objects/{self.object_name}"
+
+    def detail(self, key) -> str:
+        return f"{self.path}/{key}"
+
+    def perm(self, action: str) -> str:
+        return f"{self.app_label}.{action}_{self.model._meta.model_name}"
+
+    def state(self) -> dict:
+        return snapshot(self.model, *self.related)
+
+    def send(self, client: APIClient, method: str, url: str, body=None, **headers):
+        if body is None:
+            return getattr(client, method)(url, **headers)
+        return getattr(client, method)(url, body, format="json", **headers)
+
+    def if_match(self, etag: str = '"1"') -> dict[str, str]:
+        return {"HTTP_IF_MATCH": etag}
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def test_list(self, api, admin_user):
+        first, second = self.make(admin_user), self.make(admin_user)
+        response = api.get(self.path)
+        assert (response.status_code, response.json()) == (200, page([ref(first), ref(second)]))
+
+    def test_get(self, api, admin_user):
+        obj = self.make(admin_user)
+        response = api.get(self.detail(obj.pk))
+        assert (response.status_code, response["ETag"]) == (200, '"1"')
+        assert response.json() == {"ia::result": self.expected(obj, admin_user), "ia::meta": ONE}
+
+    def test_unknown_key_is_404(self, api, admin_user):
+        self.make(admin_user)
+        before = self.state()
+        response = api.get(self.detail(MISSING_KEY))
+        assert_error(response, 404, not_found(self.object_name, MISSING_KEY))
+        for method in sorted(self.methods - {"post"}):
+            body = self.patch_body if method == "patch" else None
+            response = self.send(api, method, self.detail(MISSING_KEY), body, **self.if_match())
+            assert_error(response, 404, not_found(self.object_name, MISSING_KEY))
+        assert self.state() == before
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def test_create(self, api, admin_user):
+        body, values = self.create_body(admin_user)
+        before = self.state()
+        response = api.post(self.path, body, format="json")
+        if "post" not in self.methods:
+            assert_error(response, 405, not_allowed("POST", self.path))
+            assert self.state() == before
+            return
+        row = self.model.objects.latest("pk")
+        assert (response.status_code, response.json()) == (201, created(row))
+        assert self.model.objects.count() == len(before[self.model._meta.label]) + 1
+        assert {name: getattr(row, name) for name in values} == values
+        assert (row.version, row.created_by, row.modified_by) == (1, admin_user, admin_user)
+
+    def test_patch(self, api, admin_user):
+        obj = self.make(admin_user)
+        before = self.state()
+        response = api.patch(self.detail(obj.pk), self.patch_body, format="json", **self.if_match())
+        if "patch" not in self.methods:
+            assert_error(response, 405, not_allowed("PATCH", self.detail(obj.pk)))
+            assert self.state() == before
+            return
+        assert (response.status_code, response.json()) == (200, created(obj))
+        obj.refresh_from_db()
+        assert {name: getattr(obj, name) for name in self.patched} == self.patched
+        assert obj.version == 2
+        assert api.get(self.detail(obj.pk))["ETag"] == '"2"'
+
+    def test_delete(self, api, admin_user):
+        obj = self.make(admin_user)
+        before = self.state()
+        response = api.delete(self.detail(obj.pk), **self.if_match())
+        if "delete" not in self.methods:
+            assert_error(response, 405, not_allowed("DELETE", self.detail(obj.pk)))
+            assert self.state() == before
+            return
+        assert (response.status_code, response.content) == (204, b"")
+        assert not self.model.objects.filter(pk=obj.pk).exists()
+        assert_error(api.get(self.detail(obj.pk)), 404, not_found(self.object_name, obj.pk))
+
+    def test_put_is_405(self, api, admin_user):
+        obj = self.make(admin_user)
+        before = self.state()
+        response = api.put(self.detail(obj.pk), self.patch_body, format="json")
+        assert_error(response, 405, not_allowed("PUT", self.detail(obj.pk)))
+        assert self.state() == before
+
+    # --- If-Match (contract 12.2) ---------------------------------------------------------------
+
+    def test_if_match(self, api, admin_user):
+        obj = self.make(admin_user)
+        before = self.state()
+        writes = [("patch", self.patch_body), ("delete", None)]
+        for method, body in [(m, b) for m, b in writes if m in self.methods]:
+            stale = self.send(api, method, self.detail(obj.pk), body, **self.if_match('"7"'))
+            assert_error(
+                stale,
+                412,
+                err(
+                    "KS-4121",
+                    'If-Match "7" does not match the current version "1"',
+                    GIVEN='"7"',
+                    CURRENT='"1"',
+                ),
+            )
+            if self.if_match_required:
+                missing = self.send(api, method, self.detail(obj.pk), body)
+                message = "can only be changed with an If-Match header carrying its current ETag"
+                assert_error(
+                    missing,
+                    428,
+                    err("KS-4281", f"{self.object_name} {message}", OBJECT=self.object_name),
+                )
+            assert self.state() == before
+        if "patch" in self.methods and not self.if_match_required:
+            # Optional: a PATCH without If-Match is served.
+            response = api.patch(self.detail(obj.pk), self.patch_body, format="json")
+            assert (response.status_code, response.json()) == (200, created(obj))
+
+    # --- permissions (contract 11) --------------------------------------------------------------
+
+    def test_without_credentials_is_401(self, admin_user):
+        obj = self.make(admin_user)
+        before = self.state()
+        anonymous = APIClient()
+        assert_error(anonymous.get(self.path), 401, NOT_AUTHENTICATED)
+        assert_error(anonymous.get(self.detail(obj.pk)), 401, NOT_AUTHENTICATED)
+        for method in sorted(self.methods):
+            url = self.path if method == "post" else self.detail(obj.pk)
+            body = None if method == "delete" else self.patch_body
+            response = self.send(anonymous, method, url, body, **self.if_match())
+            assert_error(response, 401, NOT_AUTHENTICATED)
+        assert self.state() == before
+
+    def test_without_the_model_permission_is_403(self, admin_user):
+        obj = self.make(admin_user)
+        body, _ = self.create_body(admin_user)
+        before = self.state()
+        # Each action's permission alone does not grant any other action.
+        for action, method in [("view", "post"), ("add", "get"), ("view", "patch")]:
+            client = bearer_client(make_user(f"only-{action}-{method}", self.perm(action)))
+            if method == "get":
+                assert_error(client.get(self.path), 403, FORBIDDEN)
+                assert_error(client.get(self.detail(obj.pk)), 403, FORBIDDEN)
+            elif method in self.methods:
+                url = self.path if method == "post" else self.detail(obj.pk)
+                payload = body if method == "post" else self.patch_body
+                response = self.send(client, method, url, payload, **self.if_match())
+                assert_error(response, 403, FORBIDDEN)
+        if "delete" in self.methods:
+            client = bearer_client(make_user("only-change", self.perm("change")))
+            response = client.delete(self.detail(obj.pk), **self.if_match())
+            assert_error(response, 403, FORBIDDEN)
+        assert self.state() == before
+
+    def test_with_the_model_permission_succeeds(self, admin_user):
+        obj = self.make(admin_user)
+        viewer = bearer_client(make_user("viewer", self.perm("view")))
+        assert viewer.get(self.path).json()["ia::result"] == [ref(obj)]
+        assert viewer.get(self.detail(obj.pk)).json()["ia::result"] == self.expected(
+            obj, admin_user
+        )
+        expected_statuses: dict[str, Any] = {"post": 201, "patch": 200, "delete": 204}
+        for action, method in [("add", "post"), ("change", "patch"), ("delete", "delete")]:
+            if method not in self.methods:
+                continue
+            client = bearer_client(make_user(f"{action}er", self.perm(action)))
+            if method == "post":
+                response = client.post(self.path, self.create_body(admin_user)[0], format="json")
+            else:
+                body = self.patch_body if method == "patch" else None
+                etag = f'"{type(obj).objects.get(pk=obj.pk).version}"'
+                response = self.send(
+                    client, method, self.detail(obj.pk), body, **self.if_match(etag)
+                )
+            assert response.status_code == expected_statuses[method], response.content

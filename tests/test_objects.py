@@ -1,0 +1,282 @@
+"""The generated object tests (tests/support/objects.py) for every object of the API: each class
+names its object, how to make one, a create and a patch body and the exact GET body."""
+
+from decimal import Decimal
+
+from inventory import services as inventory_services
+from inventory.models import InventoryTransaction, Item, PartInventory, Warehouse
+from kitcomponents import services as kit_services
+from kitcomponents.models import KitComponent
+from kitting import services as kitting_services
+from kitting.models import PartKit, Run
+from tests.support.objects import ObjectTests
+from tests.support.refs import audit, ref
+
+
+def part(user, code: str, item_type: str = "inventory") -> Item:
+    return inventory_services.item_create(
+        user=user, code=code, name=f"{code} name", item_type=item_type
+    )
+
+
+class TestItem(ObjectTests):
+    object_name = "inventory-control/item"
+    model = Item
+    app_label = "inventory"
+    patch_body = {"name": "Renamed"}
+    patched = {"name": "Renamed"}
+
+    def make(self, user):
+        return part(user, f"Part-{self.number()}")
+
+    def create_body(self, user):
+        code = f"New-{self.number()}"
+        body = {"id": code, "name": "New item", "itemType": "inventory"}
+        return body, {"code": code, "name": "New item", "item_type": "inventory"}
+
+    def expected(self, obj, user):
+        return {
+            "key": str(obj.pk),
+            "id": obj.code,
+            "name": obj.name,
+            "status": "active",
+            "itemType": "inventory",
+            "costMethod": "standard",
+            "unitOfMeasure": "each",
+            "extendedDescription": "",
+            "purchasing": {"standardCost": "0"},
+            "tracking": {
+                "enableSerialNo": False,
+                "serialMask": "",
+                "enableLotCategory": False,
+                "lotCategory": "",
+            },
+            "kitRevenuePosting": None,
+            "kitComponents": [],
+            "trackingType": "untracked",
+            "audit": audit(obj, user),
+            "href": obj.href,
+        }
+
+
+class TestWarehouse(ObjectTests):
+    object_name = "inventory-control/warehouse"
+    model = Warehouse
+    app_label = "inventory"
+    patch_body = {"name": "Renamed", "status": "inactive"}
+    patched = {"name": "Renamed", "status": "inactive"}
+
+    def make(self, user):
+        return inventory_services.warehouse_create(
+            user=user, code=f"WH-{self.number()}", name="Main shelf"
+        )
+
+    def create_body(self, user):
+        code = f"WH-NEW-{self.number()}"
+        return {"id": code, "name": "New shelf"}, {"code": code, "name": "New shelf"}
+
+    def expected(self, obj, user):
+        return {
+            "key": str(obj.pk),
+            "id": obj.code,
+            "name": "Main shelf",
+            "status": "active",
+            "audit": audit(obj, user),
+            "href": obj.href,
+        }
+
+
+class TestKitComponent(ObjectTests):
+    object_name = "inventory-control/kit-component"
+    model = KitComponent
+    app_label = "kitcomponents"
+    patch_body = {"numberOfUnits": 5}
+    patched = {"number_of_units": Decimal(5)}
+
+    def make(self, user):
+        n = self.number()
+        kit = part(user, f"Kit-{n}", "kit")
+        return kit_services.kit_component_create(
+            user=user, kit=kit, component=part(user, f"Part-{n}"), number_of_units=Decimal(2)
+        )
+
+    def create_body(self, user):
+        n = self.number()
+        kit, component = part(user, f"Kit-{n}", "kit"), part(user, f"Part-{n}")
+        body = {
+            "kit": {"id": kit.code},
+            "component": {"key": str(component.pk)},
+            "numberOfUnits": 3,
+        }
+        values = {"kit": kit, "component": component, "number_of_units": 3, "line_number": 1}
+        return body, values
+
+    def expected(self, obj, user):
+        component = obj.component
+        return {
+            "key": str(obj.pk),
+            "id": str(obj.pk),
+            "kit": ref(obj.kit),
+            "component": {
+                "key": str(component.pk),
+                "id": component.code,
+                "name": component.name,
+                "costMethod": "standard",
+                "itemType": "inventory",
+                "unitOfMeasure": "each",
+                "standardCost": "0",
+                "href": component.href,
+            },
+            "numberOfUnits": 2,
+            "revenuePercentage": None,
+            "defaultDeliveryStatus": "delivered",
+            "defaultDeferralStatus": "deferUntilItemIsDelivered",
+            "lineNumber": 1,
+            "audit": audit(obj, user),
+            "href": obj.href,
+        }
+
+
+class TestPartInventory(ObjectTests):
+    object_name = "inventory-control/part-inventory"
+    model = PartInventory
+    app_label = "inventory"
+    if_match_required = True
+    patch_body = {"cost": "2.50"}
+    patched = {"cost": Decimal("2.50"), "quantity": 3}
+    related = (InventoryTransaction,)
+
+    def make(self, user):
+        shelf = inventory_services.warehouse_create(
+            user=user, code=f"WH-{self.number()}", name="Shelf"
+        )
+        return inventory_services.part_inventory_create(
+            user=user, part=part(user, f"Part-{self.made}"), quantity=3, location=shelf
+        )
+
+    def create_body(self, user):
+        stocked = part(user, f"New-{self.number()}")
+        body = {"part": {"id": stocked.code}, "quantity": 4}
+        return body, {"part": stocked, "quantity": 4, "serial_number": None, "location": None}
+
+    def test_create_writes_its_ledger_row(self, api, admin_user):
+        body, _ = self.create_body(admin_user)
+        key = api.post(self.path, body, format="json").json()["ia::result"]["key"]
+        rows = InventoryTransaction.objects.filter(part_inventory_id=key)
+        assert list(rows.values_list("type", "quantity", "quantity_after")) == [("create", 4, 4)]
+
+    def expected(self, obj, user):
+        return {
+            "key": str(obj.pk),
+            "id": str(obj.pk),
+            "part": ref(obj.part),
+            "serialNumber": None,
+            "lotNumber": None,
+            "location": ref(obj.location),
+            "quantity": 3,
+            "cost": None,
+            "unitOfMeasure": "each",
+            "trackingType": "untracked",
+            "kittedQuantity": 0,
+            "installedQuantity": 0,
+            "kitted": False,
+            "installed": False,
+            "runs": [],
+            "builtBy": None,
+            "etag": '"1"',
+            "audit": audit(obj, user),
+            "href": obj.href,
+        }
+
+
+class TestInventoryTransaction(ObjectTests):
+    object_name = "inventory-control/inventory-transaction"
+    model = InventoryTransaction
+    app_label = "inventory"
+    methods = frozenset()
+    patch_body = {"quantity": 1}
+
+    def make(self, user):
+        inventory = inventory_services.part_inventory_create(
+            user=user, part=part(user, f"Part-{self.number()}"), quantity=3
+        )
+        return InventoryTransaction.objects.get(part_inventory_id=inventory.pk)
+
+    def create_body(self, user):
+        return {"type": "adjust", "quantity": 1}, {}
+
+    def expected(self, obj, user):
+        return {
+            "key": str(obj.pk),
+            "id": str(obj.pk),
+            "partInventory": ref(obj.part_inventory),
+            "part": ref(obj.part_inventory.part),
+            "type": "create",
+            "quantity": 3,
+            "kittedQuantity": 0,
+            "installedQuantity": 0,
+            "quantityAfter": 3,
+            "partKit": None,
+            "run": None,
+            "audit": audit(obj, user),
+            "href": obj.href,
+        }
+
+
+class TestRun(ObjectTests):
+    object_name = "inventory-control/run"
+    model = Run
+    app_label = "kitting"
+    patch_body = {"title": "Renamed", "quantity": 4}
+    patched = {"title": "Renamed", "quantity": 4}
+
+    def make(self, user):
+        return kitting_services.run_create(user=user, code=f"RUN-{self.number()}")
+
+    def create_body(self, user):
+        code = f"RUN-NEW-{self.number()}"
+        body = {"id": code, "title": "Build", "quantity": 2}
+        return body, {"code": code, "title": "Build", "quantity": 2, "status": "todo"}
+
+    def expected(self, obj, user):
+        return {
+            "key": str(obj.pk),
+            "id": obj.code,
+            "title": "",
+            "part": None,
+            "quantity": 1,
+            "status": "todo",
+            "partKits": [],
+            "outputs": [],
+            "installations": [],
+            "audit": audit(obj, user),
+            "href": obj.href,
+        }
+
+
+class TestPartKit(ObjectTests):
+    object_name = "inventory-control/part-kit"
+    model = PartKit
+    app_label = "kitting"
+    patch_body = {"status": "requested"}
+    patched = {"status": "requested"}
+
+    def make(self, user):
+        run = kitting_services.run_create(user=user, code=f"RUN-{self.number()}")
+        return kitting_services.part_kit_create(user=user, run=run)
+
+    def create_body(self, user):
+        run = kitting_services.run_create(user=user, code=f"RUN-NEW-{self.number()}")
+        return {"run": {"id": run.code}}, {"run": run, "status": "draft"}
+
+    def expected(self, obj, user):
+        return {
+            "key": str(obj.pk),
+            "id": str(obj.pk),
+            "run": ref(obj.run),
+            "status": "draft",
+            "partInventories": [],
+            "requirements": [],
+            "audit": audit(obj, user),
+            "href": obj.href,
+        }
