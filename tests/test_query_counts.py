@@ -1,114 +1,324 @@
-"""Reads cost a fixed number of queries, whatever they return: items, warehouses, kit components.
+"""Reads cost a fixed number of statements, whatever they return: every list, detail and query
+endpoint, measured once over one row (or one child row) and once over many, must run the same
+number of statements, and that number must be the one recorded in tests/query_counts.json.
 
-Each request through the `api` client (a real bearer token) costs one query for the token; the
-rest is the endpoint's own work."""
+The counts go through the `api` client (a real bearer token), so they include the token check.
 
+A change that legitimately changes a count regenerates the baseline, and the diff of the JSON
+file shows what moved in review:
+
+    UPDATE_QUERY_COUNTS=1 .venv/bin/python -m pytest -q -p no:randomly tests/test_query_counts.py
+
+(the run still fails where one row and many rows differ). A failing count prints every statement
+of both measurements."""
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from config.api import identity
 from inventory import services as inventory_services
 from kitcomponents import services as kit_services
-from kitcomponents.models import KitComponent
+from kitting import services as kitting_services
 from tests.support.users import make_user
 
-TOKEN = 1  # the access-token lookup, with its user
+BASELINE = Path(__file__).with_name("query_counts.json")
+UPDATE = os.environ.get("UPDATE_QUERY_COUNTS") == "1"
+MANY = 12
+OBJECTS = "/objects/inventory-control"
+QUERY = "/services/core/query"
+
+# A scene builds what one measurement reads and returns the request: (url, query body or None).
+# It is called twice in one test, with n=1 and n=MANY and distinct tags, so both sets coexist.
+Scene = Callable[..., tuple[str, dict | None]]
+SCENES: dict[str, Scene] = {}
 
 
-def count_queries(api, url: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        response = api.get(url)
-    assert response.status_code == 200, response.content
-    return len(ctx.captured_queries)
+def scene(name: str):
+    def register(build: Scene) -> Scene:
+        SCENES[name] = build
+        return build
+
+    return register
 
 
-def make_items(user, n: int, *, start: int = 0, item_type: str = "inventory"):
-    return [
-        inventory_services.item_create(
-            user=user, code=f"I{i:03d}", name=f"Item {i}", item_type=item_type
-        )
-        for i in range(start, start + n)
-    ]
+@pytest.fixture(autouse=True)
+def _production_queries(settings):
+    # The compiled-query checks run the ORM's own statements beside each plan: counted here, they
+    # would hide what production runs.
+    settings.COMPILED_QUERY_CHECKS = False
 
 
-def make_warehouses(user, n: int, *, start: int = 0):
-    return [
-        inventory_services.warehouse_create(user=user, code=f"W{i:03d}", name=f"Warehouse {i}")
-        for i in range(start, start + n)
-    ]
+# --- building blocks, through the services ------------------------------------------------------
 
 
-def add_lines(kit, components, users):
-    for i, component in enumerate(components):
+def item(user, code: str, item_type: str = "inventory"):
+    return inventory_services.item_create(
+        user=user, code=code, name=f"{code} name", item_type=item_type
+    )
+
+
+def items(user, tag: str, n: int, item_type: str = "inventory"):
+    return [item(user, f"{tag}-{i}", item_type) for i in range(n)]
+
+
+def kit_with_lines(users, tag: str, n: int):
+    """A kit of n lines, written by the users in turn (audit users differ from line to line)."""
+    kit = item(users[0], f"Kit-{tag}", "kit")
+    for i, component in enumerate(items(users[0], f"C{tag}", n)):
         kit_services.kit_component_create(
             user=users[i % len(users)], kit=kit, component=component, number_of_units=i + 1
         )
+    return kit
 
 
-# --- lists: token, count, one page of (key, id) -------------------------------------------
-
-
-def test_item_list(api, admin_user):
-    make_items(admin_user, 1)
-    one = count_queries(api, "/objects/inventory-control/item")
-    make_items(admin_user, 29, start=1)
-    thirty = count_queries(api, "/objects/inventory-control/item")
-    filtered = count_queries(
-        api, "/objects/inventory-control/item?itemType=inventory&status=active"
+def stocked(user, tag: str, quantity: int = 10):
+    return inventory_services.part_inventory_create(
+        user=user, part=item(user, f"Stock-{tag}"), quantity=quantity
     )
-    assert one == thirty == filtered == TOKEN + 2
 
 
-def test_warehouse_list(api, admin_user):
-    make_warehouses(admin_user, 1)
-    one = count_queries(api, "/objects/inventory-control/warehouse")
-    make_warehouses(admin_user, 29, start=1)
-    thirty = count_queries(api, "/objects/inventory-control/warehouse")
-    assert one == thirty == TOKEN + 2
+def kit_of(user, code: str):
+    return kitting_services.part_kit_create(
+        user=user, run=kitting_services.run_create(user=user, code=code)
+    )
 
 
-def test_kit_component_list(api, admin_user):
-    kit = inventory_services.item_create(user=admin_user, code="K", name="K", item_type="kit")
-    parts = make_items(admin_user, 30)
-    add_lines(kit, parts[:1], [admin_user])
-    one = count_queries(api, "/objects/inventory-control/kit-component")
-    add_lines(kit, parts[1:], [admin_user])
-    assert KitComponent.objects.count() == 30
-    thirty = count_queries(api, "/objects/inventory-control/kit-component")
-    filtered = count_queries(api, f"/objects/inventory-control/kit-component?kit={kit.pk}")
-    assert one == thirty == filtered == TOKEN + 2
+def issue(user, part_kit, inventory, quantity=1):
+    kitting_services.part_kit_issue(
+        user=user, part_kit=part_kit, part_inventory=inventory, quantity=quantity
+    )
 
 
-# --- details ------------------------------------------------------------------------------
+def users(admin, tag: str):
+    return [admin, make_user(f"other-{tag}")]
 
 
-def test_item_detail_with_1_or_20_kit_components(api, admin_user):
-    """Item with its audit users (1 query), its lines with kit, component and their audit users
-    (1 query), whoever created them."""
-    other = make_user("other")
-    small = inventory_services.item_create(user=admin_user, code="K1", name="K1", item_type="kit")
-    big = inventory_services.item_create(user=other, code="K20", name="K20", item_type="kit")
-    parts = make_items(admin_user, 20)
-    add_lines(small, parts[:1], [admin_user])
-    add_lines(big, parts, [admin_user, other])
-
-    assert len(api.get(identity.href(big)).json()["ia::result"]["kitComponents"]) == 20
-    one = count_queries(api, identity.href(small))
-    twenty = count_queries(api, identity.href(big))
-    plain = count_queries(api, identity.href(parts[0]))
-    assert one == twenty == plain == TOKEN + 2
+# --- lists: n rows -----------------------------------------------------------------------------
 
 
-def test_warehouse_detail(api, admin_user):
-    warehouse = make_warehouses(admin_user, 1)[0]
-    assert count_queries(api, identity.href(warehouse)) == TOKEN + 1
+@scene("item list")
+def _(user, n, tag):
+    items(user, tag, n)
+    return f"{OBJECTS}/item", None
 
 
-def test_kit_component_detail(api, admin_user):
-    other = make_user("other")
-    kit = inventory_services.item_create(user=admin_user, code="K", name="K", item_type="kit")
-    first, second = make_items(admin_user, 2)
-    add_lines(kit, [first], [admin_user])
-    add_lines(kit, [second], [other])
-    lines = list(KitComponent.objects.order_by("pk"))
-    assert [count_queries(api, identity.href(line)) for line in lines] == [TOKEN + 1, TOKEN + 1]
+@scene("item list filtered")
+def _(user, n, tag):
+    items(user, tag, n)
+    return f"{OBJECTS}/item?itemType=inventory&status=active", None
+
+
+@scene("warehouse list")
+def _(user, n, tag):
+    for i in range(n):
+        inventory_services.warehouse_create(user=user, code=f"W{tag}{i}", name="W")
+    return f"{OBJECTS}/warehouse", None
+
+
+@scene("kit-component list")
+def _(user, n, tag):
+    kit_with_lines([user], tag, n)
+    return f"{OBJECTS}/kit-component", None
+
+
+@scene("kit-component list filtered")
+def _(user, n, tag):
+    kit = kit_with_lines([user], tag, n)
+    return f"{OBJECTS}/kit-component?kit={kit.pk}", None
+
+
+@scene("part-inventory list")
+def _(user, n, tag):
+    for i in range(n):
+        stocked(user, f"{tag}{i}")
+    return f"{OBJECTS}/part-inventory", None
+
+
+@scene("inventory-transaction list")
+def _(user, n, tag):
+    for i in range(n):
+        stocked(user, f"{tag}{i}")
+    return f"{OBJECTS}/inventory-transaction", None
+
+
+@scene("run list")
+def _(user, n, tag):
+    for i in range(n):
+        kitting_services.run_create(user=user, code=f"RUN-{tag}{i}")
+    return f"{OBJECTS}/run", None
+
+
+@scene("part-kit list")
+def _(user, n, tag):
+    for i in range(n):
+        kit_of(user, f"RUN-{tag}{i}")
+    return f"{OBJECTS}/part-kit", None
+
+
+# --- details: n child rows ---------------------------------------------------------------------
+
+
+@scene("item detail")
+def _(user, n, tag):
+    return kit_with_lines(users(user, tag), tag, n).href, None
+
+
+@scene("warehouse detail")
+def _(user, n, tag):
+    for i in range(n - 1):
+        inventory_services.warehouse_create(user=user, code=f"W{tag}{i}", name="W")
+    other = make_user(f"other-{tag}")
+    return inventory_services.warehouse_create(user=other, code=f"W{tag}", name="W").href, None
+
+
+@scene("kit-component detail")
+def _(user, n, tag):
+    kit = kit_with_lines(users(user, tag), tag, n)
+    return kit.kit_components.order_by("pk").last().href, None
+
+
+@scene("part-inventory detail")
+def _(user, n, tag):
+    inventory = stocked(user, tag, quantity=n)
+    for i in range(n):
+        issue(user, kit_of(user, f"RUN-{tag}{i}"), inventory)
+    return inventory.href, None
+
+
+@scene("inventory-transaction detail")
+def _(user, n, tag):
+    inventory = stocked(user, tag, quantity=n)
+    part_kit = kit_of(user, f"RUN-{tag}")
+    for _ in range(n):
+        issue(user, part_kit, inventory)
+    row = inventory_services.InventoryTransaction.objects.filter(part_inventory=inventory).last()
+    return row.href, None
+
+
+@scene("run detail")
+def _(user, n, tag):
+    run = kitting_services.run_create(user=user, code=f"RUN-{tag}")
+    for i in range(n):
+        issue(
+            user, kitting_services.part_kit_create(user=user, run=run), stocked(user, f"{tag}{i}")
+        )
+    return run.href, None
+
+
+@scene("part-kit detail")
+def _(user, n, tag):
+    run = kitting_services.run_create(
+        user=user, code=f"RUN-{tag}", part=kit_with_lines([user], tag, n)
+    )
+    part_kit = kitting_services.part_kit_create(user=user, run=run)
+    for i in range(n):
+        issue(user, part_kit, stocked(user, f"{tag}{i}"))
+    return part_kit.href, None
+
+
+# --- the query service: n rows -----------------------------------------------------------------
+
+
+def query(obj: str, *fields: str) -> dict:
+    return {"object": f"inventory-control/{obj}", "fields": list(fields), "size": 100}
+
+
+@scene("query item")
+def _(user, n, tag):
+    items(user, tag, n)
+    return QUERY, query("item", "key", "id", "name", "itemType")
+
+
+@scene("query warehouse")
+def _(user, n, tag):
+    for i in range(n):
+        inventory_services.warehouse_create(user=user, code=f"W{tag}{i}", name="W")
+    return QUERY, query("warehouse", "key", "id", "name")
+
+
+@scene("query kit-component")
+def _(user, n, tag):
+    kit_with_lines([user], tag, n)
+    return QUERY, query("kit-component", "key", "id", "numberOfUnits")
+
+
+@scene("query part-inventory")
+def _(user, n, tag):
+    for i in range(n):
+        stocked(user, f"{tag}{i}")
+    return QUERY, query("part-inventory", "key", "id", "quantity")
+
+
+@scene("query inventory-transaction")
+def _(user, n, tag):
+    for i in range(n):
+        stocked(user, f"{tag}{i}")
+    return QUERY, query("inventory-transaction", "key", "id", "type", "quantity")
+
+
+@scene("query run")
+def _(user, n, tag):
+    for i in range(n):
+        kitting_services.run_create(user=user, code=f"RUN-{tag}{i}")
+    return QUERY, query("run", "key", "id", "status")
+
+
+@scene("query part-kit")
+def _(user, n, tag):
+    for i in range(n):
+        kit_of(user, f"RUN-{tag}{i}")
+    return QUERY, query("part-kit", "key", "id", "status")
+
+
+# --- the measurement ---------------------------------------------------------------------------
+
+
+def measure(api, url: str, body: dict | None) -> list[str]:
+    """The statements one request runs."""
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.get(url) if body is None else api.post(url, body, format="json")
+    assert response.status_code == 200, response.content
+    return [q["sql"] for q in ctx.captured_queries]
+
+
+def listing(label: str, statements: list[str]) -> str:
+    lines = "\n".join(f"  {i}. {sql}" for i, sql in enumerate(statements, 1))
+    return f"{label}: {len(statements)} statements\n{lines}"
+
+
+def record(name: str, count: int) -> None:
+    baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
+    baseline[name] = count
+    BASELINE.write_text(json.dumps(dict(sorted(baseline.items())), indent=2) + "\n")
+
+
+def test_the_baseline_names_every_scene_and_nothing_else():
+    if UPDATE:
+        baseline = json.loads(BASELINE.read_text())
+        BASELINE.write_text(
+            json.dumps({k: v for k, v in sorted(baseline.items()) if k in SCENES}, indent=2) + "\n"
+        )
+        return  # the scenes themselves record their counts, in whatever order they run
+    assert sorted(json.loads(BASELINE.read_text())) == sorted(SCENES)
+
+
+@pytest.mark.parametrize("name", sorted(SCENES))
+def test_statement_count(name, api, admin_user):
+    build = SCENES[name]
+    one = measure(api, *build(admin_user, 1, "a"))
+    many = measure(api, *build(admin_user, MANY, "b"))
+    if UPDATE:
+        record(name, len(one))
+    expected = json.loads(BASELINE.read_text()).get(name)
+    assert len(one) == len(many) == expected, "\n".join(
+        [
+            f"{name}: baseline {expected} ({BASELINE.name}; UPDATE_QUERY_COUNTS=1 regenerates it)",
+            listing("one row", one),
+            listing(f"{MANY} rows", many),
+        ]
+    )
