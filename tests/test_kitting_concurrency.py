@@ -22,17 +22,8 @@ from django.db import connection
 from config.api.oauth import api_client_create
 from inventory.models import PartInventory
 from kitting.models import PartKitLine
-from tests.support.kitting import (
-    INVENTORY,
-    ISSUE,
-    MOVE,
-    assert_ledger_invariant,
-    exceeds_on_hand,
-    kit,
-    part,
-    run,
-    stock,
-)
+from tests.support.factories import kit, part, run, stock
+from tests.support.kitting import INVENTORY, ISSUE, MOVE, assert_ledger_invariant, exceeds_on_hand
 from tests.support.parallel import run_together
 
 pytestmark = [

@@ -13,6 +13,7 @@ from inventory.models import InventoryTransaction, PartInventory
 from kitting import services
 from kitting.models import Installation, PartKit, PartKitLine, Run
 from tests.support.errors import assert_error, assert_rules, err, invalid, not_found, required
+from tests.support.factories import kit, part, run, stock
 from tests.support.kitting import (
     COMPLETE,
     ISSUE,
@@ -21,15 +22,11 @@ from tests.support.kitting import (
     exceeds_on_hand,
     fresh,
     issue_body,
-    kit,
     kit_closed,
     ledger,
     lines_of,
-    part,
-    run,
     run_closed,
     serial_moves_one,
-    stock,
 )
 from tests.support.refs import ONE, ref, snapshot
 from tests.support.users import make_user

@@ -3,20 +3,12 @@ names its object, how to make one, a create and a patch body and the exact GET b
 
 from decimal import Decimal
 
-from inventory import services as inventory_services
 from inventory.models import InventoryTransaction, Item, PartInventory, Warehouse
-from kitcomponents import services as kit_services
 from kitcomponents.models import KitComponent
-from kitting import services as kitting_services
 from kitting.models import PartKit, Run
+from tests.support.factories import kit, kit_line, part, run, stock, warehouse
 from tests.support.objects import ObjectTests
 from tests.support.refs import audit, ref
-
-
-def part(user, code: str, item_type: str = "inventory") -> Item:
-    return inventory_services.item_create(
-        user=user, code=code, name=f"{code} name", item_type=item_type
-    )
 
 
 class TestItem(ObjectTests):
@@ -67,9 +59,7 @@ class TestWarehouse(ObjectTests):
     patched = {"name": "Renamed", "status": "inactive"}
 
     def make(self, user):
-        return inventory_services.warehouse_create(
-            user=user, code=f"WH-{self.number()}", name="Main shelf"
-        )
+        return warehouse(user, f"WH-{self.number()}")
 
     def create_body(self, user):
         code = f"WH-NEW-{self.number()}"
@@ -95,10 +85,7 @@ class TestKitComponent(ObjectTests):
 
     def make(self, user):
         n = self.number()
-        kit = part(user, f"Kit-{n}", "kit")
-        return kit_services.kit_component_create(
-            user=user, kit=kit, component=part(user, f"Part-{n}"), number_of_units=Decimal(2)
-        )
+        return kit_line(user, part(user, f"Kit-{n}", "kit"), part(user, f"Part-{n}"), 2)
 
     def create_body(self, user):
         n = self.number()
@@ -147,12 +134,8 @@ class TestPartInventory(ObjectTests):
     related = (InventoryTransaction,)
 
     def make(self, user):
-        shelf = inventory_services.warehouse_create(
-            user=user, code=f"WH-{self.number()}", name="Shelf"
-        )
-        return inventory_services.part_inventory_create(
-            user=user, part=part(user, f"Part-{self.made}"), quantity=3, location=shelf
-        )
+        shelf = warehouse(user, f"WH-{self.number()}")
+        return stock(user, part(user, f"Part-{self.made}"), 3, location=shelf)
 
     def create_body(self, user):
         stocked = part(user, f"New-{self.number()}")
@@ -197,9 +180,7 @@ class TestInventoryTransaction(ObjectTests):
     patch_body = {"quantity": 1}
 
     def make(self, user):
-        inventory = inventory_services.part_inventory_create(
-            user=user, part=part(user, f"Part-{self.number()}"), quantity=3
-        )
+        inventory = stock(user, part(user, f"Part-{self.number()}"), 3)
         return InventoryTransaction.objects.get(part_inventory_id=inventory.pk)
 
     def create_body(self, user):
@@ -231,7 +212,7 @@ class TestRun(ObjectTests):
     patched = {"title": "Renamed", "quantity": 4}
 
     def make(self, user):
-        return kitting_services.run_create(user=user, code=f"RUN-{self.number()}")
+        return run(user, f"RUN-{self.number()}")
 
     def create_body(self, user):
         code = f"RUN-NEW-{self.number()}"
@@ -262,12 +243,11 @@ class TestPartKit(ObjectTests):
     patched = {"status": "requested"}
 
     def make(self, user):
-        run = kitting_services.run_create(user=user, code=f"RUN-{self.number()}")
-        return kitting_services.part_kit_create(user=user, run=run)
+        return kit(user, run(user, f"RUN-{self.number()}"))
 
     def create_body(self, user):
-        run = kitting_services.run_create(user=user, code=f"RUN-NEW-{self.number()}")
-        return {"run": {"id": run.code}}, {"run": run, "status": "draft"}
+        for_run = run(user, f"RUN-NEW-{self.number()}")
+        return {"run": {"id": for_run.code}}, {"run": for_run, "status": "draft"}
 
     def expected(self, obj, user):
         return {

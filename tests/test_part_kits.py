@@ -12,6 +12,7 @@ from kitcomponents.services import kit_component_create
 from kitting import services
 from kitting.models import Installation, PartKit, PartKitLine, Run
 from tests.support.errors import assert_error, assert_rules, err, invalid, required
+from tests.support.factories import kit, part, run, stock
 from tests.support.kitting import (
     ISSUE,
     KITS,
@@ -19,13 +20,9 @@ from tests.support.kitting import (
     fresh,
     inventory_ref,
     issue_body,
-    kit,
     ledger,
     lines_of,
-    part,
-    run,
     run_closed,
-    stock,
 )
 from tests.support.refs import ONE, audit, ref, snapshot
 from tests.support.users import make_user

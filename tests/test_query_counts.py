@@ -21,9 +21,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inventory import services as inventory_services
-from kitcomponents import services as kit_services
-from kitting import services as kitting_services
+from inventory.models import InventoryTransaction
+from tests.support.factories import issue, kit, kit_line, part, run, stock, warehouse
 from tests.support.users import make_user
 
 BASELINE = Path(__file__).with_name("query_counts.json")
@@ -53,45 +52,31 @@ def _production_queries(settings):
     settings.COMPILED_QUERY_CHECKS = False
 
 
-# --- building blocks, through the services ------------------------------------------------------
-
-
-def item(user, code: str, item_type: str = "inventory"):
-    return inventory_services.item_create(
-        user=user, code=code, name=f"{code} name", item_type=item_type
-    )
+# --- building blocks ----------------------------------------------------------------------------
 
 
 def items(user, tag: str, n: int, item_type: str = "inventory"):
-    return [item(user, f"{tag}-{i}", item_type) for i in range(n)]
+    return [part(user, f"{tag}-{i}", item_type) for i in range(n)]
+
+
+def warehouses(user, tag: str, n: int):
+    return [warehouse(user, f"W{tag}{i}") for i in range(n)]
 
 
 def kit_with_lines(users, tag: str, n: int):
     """A kit of n lines, written by the users in turn (audit users differ from line to line)."""
-    kit = item(users[0], f"Kit-{tag}", "kit")
+    the_kit = part(users[0], f"Kit-{tag}", "kit")
     for i, component in enumerate(items(users[0], f"C{tag}", n)):
-        kit_services.kit_component_create(
-            user=users[i % len(users)], kit=kit, component=component, number_of_units=i + 1
-        )
-    return kit
+        kit_line(users[i % len(users)], the_kit, component, i + 1)
+    return the_kit
 
 
 def stocked(user, tag: str, quantity: int = 10):
-    return inventory_services.part_inventory_create(
-        user=user, part=item(user, f"Stock-{tag}"), quantity=quantity
-    )
+    return stock(user, part(user, f"Stock-{tag}"), quantity)
 
 
 def kit_of(user, code: str):
-    return kitting_services.part_kit_create(
-        user=user, run=kitting_services.run_create(user=user, code=code)
-    )
-
-
-def issue(user, part_kit, inventory, quantity=1):
-    kitting_services.part_kit_issue(
-        user=user, part_kit=part_kit, part_inventory=inventory, quantity=quantity
-    )
+    return kit(user, run(user, code))
 
 
 def users(admin, tag: str):
@@ -115,8 +100,7 @@ def _(user, n, tag):
 
 @scene("warehouse list")
 def _(user, n, tag):
-    for i in range(n):
-        inventory_services.warehouse_create(user=user, code=f"W{tag}{i}", name="W")
+    warehouses(user, tag, n)
     return f"{OBJECTS}/warehouse", None
 
 
@@ -149,7 +133,7 @@ def _(user, n, tag):
 @scene("run list")
 def _(user, n, tag):
     for i in range(n):
-        kitting_services.run_create(user=user, code=f"RUN-{tag}{i}")
+        run(user, f"RUN-{tag}{i}")
     return f"{OBJECTS}/run", None
 
 
@@ -170,10 +154,8 @@ def _(user, n, tag):
 
 @scene("warehouse detail")
 def _(user, n, tag):
-    for i in range(n - 1):
-        inventory_services.warehouse_create(user=user, code=f"W{tag}{i}", name="W")
-    other = make_user(f"other-{tag}")
-    return inventory_services.warehouse_create(user=other, code=f"W{tag}", name="W").href, None
+    warehouses(user, tag, n - 1)
+    return warehouse(make_user(f"other-{tag}"), f"W{tag}").href, None
 
 
 @scene("kit-component detail")
@@ -186,7 +168,7 @@ def _(user, n, tag):
 def _(user, n, tag):
     inventory = stocked(user, tag, quantity=n)
     for i in range(n):
-        issue(user, kit_of(user, f"RUN-{tag}{i}"), inventory)
+        issue(user, kit_of(user, f"RUN-{tag}{i}"), inventory, 1)
     return inventory.href, None
 
 
@@ -195,29 +177,24 @@ def _(user, n, tag):
     inventory = stocked(user, tag, quantity=n)
     part_kit = kit_of(user, f"RUN-{tag}")
     for _ in range(n):
-        issue(user, part_kit, inventory)
-    row = inventory_services.InventoryTransaction.objects.filter(part_inventory=inventory).last()
+        issue(user, part_kit, inventory, 1)
+    row = InventoryTransaction.objects.filter(part_inventory=inventory).last()
     return row.href, None
 
 
 @scene("run detail")
 def _(user, n, tag):
-    run = kitting_services.run_create(user=user, code=f"RUN-{tag}")
+    the_run = run(user, f"RUN-{tag}")
     for i in range(n):
-        issue(
-            user, kitting_services.part_kit_create(user=user, run=run), stocked(user, f"{tag}{i}")
-        )
-    return run.href, None
+        issue(user, kit(user, the_run), stocked(user, f"{tag}{i}"), 1)
+    return the_run.href, None
 
 
 @scene("part-kit detail")
 def _(user, n, tag):
-    run = kitting_services.run_create(
-        user=user, code=f"RUN-{tag}", part=kit_with_lines([user], tag, n)
-    )
-    part_kit = kitting_services.part_kit_create(user=user, run=run)
+    part_kit = kit(user, run(user, f"RUN-{tag}", part=kit_with_lines([user], tag, n)))
     for i in range(n):
-        issue(user, part_kit, stocked(user, f"{tag}{i}"))
+        issue(user, part_kit, stocked(user, f"{tag}{i}"), 1)
     return part_kit.href, None
 
 
@@ -236,8 +213,7 @@ def _(user, n, tag):
 
 @scene("query warehouse")
 def _(user, n, tag):
-    for i in range(n):
-        inventory_services.warehouse_create(user=user, code=f"W{tag}{i}", name="W")
+    warehouses(user, tag, n)
     return QUERY, query("warehouse", "key", "id", "name")
 
 
@@ -264,7 +240,7 @@ def _(user, n, tag):
 @scene("query run")
 def _(user, n, tag):
     for i in range(n):
-        kitting_services.run_create(user=user, code=f"RUN-{tag}{i}")
+        run(user, f"RUN-{tag}{i}")
     return QUERY, query("run", "key", "id", "status")
 
 

@@ -9,7 +9,7 @@ from config.api.query import registry
 from config.api.query.build import MAX_PERIODS
 from config.api.query.expression import MAX_REFERENCES
 from config.api.query.parse import AGGREGATES
-from tests.support.kitting import part, stock
+from tests.support.factories import part, stock
 
 QUERY = "/services/core/query"
 ITEM = "inventory-control/item"

@@ -10,6 +10,7 @@ from config.api import identity
 from inventory.models import InventoryTransaction, PartInventory
 from kitting.models import Installation, PartKit, PartKitLine, Run
 from tests.support.errors import assert_error, assert_rules, err, invalid, required
+from tests.support.factories import kit, part, run, stock
 from tests.support.kitting import (
     COMPLETE,
     ISSUE,
@@ -18,13 +19,9 @@ from tests.support.kitting import (
     fresh,
     inventory_ref,
     issue_body,
-    kit,
     ledger,
     lines_of,
-    part,
-    run,
     run_closed,
-    stock,
 )
 from tests.support.refs import ONE, audit, ref, snapshot
 from tests.support.users import make_user

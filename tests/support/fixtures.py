@@ -6,8 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
-from inventory import services as inventory_services
-from kitcomponents import services as kit_services
+from tests.support.factories import kit_line, part
 from tests.support.users import bearer_client, forced_client
 
 
@@ -59,19 +58,12 @@ def items(admin_user):
         ("Kit_2", "kit"),
         ("SKit_2", "stockableKit"),
     ]
-    return {
-        code: inventory_services.item_create(
-            user=admin_user, code=code, name=f"{code} name", item_type=item_type
-        )
-        for code, item_type in specs
-    }
+    return {code: part(admin_user, code, item_type) for code, item_type in specs}
 
 
 @pytest.fixture
 def add_line(admin_user):
     def add(kit, component, units=1, **fields):
-        return kit_services.kit_component_create(
-            user=admin_user, kit=kit, component=component, number_of_units=units, **fields
-        )
+        return kit_line(admin_user, kit, component, units, **fields)
 
     return add

@@ -2,13 +2,10 @@
 the real services, and the ledger invariant of contract 7.5."""
 
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import Sum
 
-from inventory import services as inventory_services
 from inventory.models import InventoryTransaction, PartInventory
-from kitting import services
 from kitting.models import CLOSED_KIT_STATUSES, PartKitLine
 from tests.support.errors import err
 from tests.support.refs import ref
@@ -72,29 +69,6 @@ def inventory_ref(inventory) -> dict:
         "lotNumber": inventory.lot_number,
         "part": ref(inventory.part),
     }
-
-
-# --- stock, through the real services ------------------------------------------------------------
-
-
-def part(user, code: str, item_type: str = "inventory", **fields) -> Any:
-    return inventory_services.item_create(
-        user=user, code=code, name=f"{code} name", item_type=item_type, **fields
-    )
-
-
-def stock(user, item, quantity=0, **fields) -> PartInventory:
-    return inventory_services.part_inventory_create(
-        user=user, part=item, quantity=quantity, **fields
-    )
-
-
-def run(user, code: str = "RUN-1", **fields):
-    return services.run_create(user=user, code=code, **fields)
-
-
-def kit(user, for_run, **fields):
-    return services.part_kit_create(user=user, run=for_run, **fields)
 
 
 def issue_body(part_kit, inventory, quantity=None) -> dict:

@@ -1,0 +1,52 @@
+"""Rows for tests, made through the real services (so every row is stamped, validated and, for
+stock, written with its ledger row exactly as in production). Plain functions rather than
+factory-boy factories: a factory that bypassed the services would build rows production never
+writes. When a service's signature changes, this is the one place to follow it."""
+
+from typing import Any
+
+from inventory import services as inventory_services
+from inventory.models import Item, PartInventory, Warehouse
+from kitcomponents import services as kit_services
+from kitcomponents.models import KitComponent
+from kitting import services as kitting_services
+from kitting.models import PartKit, Run
+
+
+def part(user, code: str, item_type: str = "inventory", **fields: Any) -> Item:
+    """An item (any type; ION calls stocked items parts) named after its id."""
+    return inventory_services.item_create(
+        user=user, code=code, name=f"{code} name", item_type=item_type, **fields
+    )
+
+
+def warehouse(user, code: str, name: str = "Main shelf", **fields: Any) -> Warehouse:
+    return inventory_services.warehouse_create(user=user, code=code, name=name, **fields)
+
+
+def kit_line(user, kit: Item, component: Item, units=1, **fields: Any) -> KitComponent:
+    return kit_services.kit_component_create(
+        user=user, kit=kit, component=component, number_of_units=units, **fields
+    )
+
+
+def stock(user, item: Item, quantity=0, **fields: Any) -> PartInventory:
+    """Part inventory of `item` (its `create` ledger row written with it)."""
+    return inventory_services.part_inventory_create(
+        user=user, part=item, quantity=quantity, **fields
+    )
+
+
+def run(user, code: str = "RUN-1", **fields: Any) -> Run:
+    return kitting_services.run_create(user=user, code=code, **fields)
+
+
+def kit(user, for_run: Run, **fields: Any) -> PartKit:
+    return kitting_services.part_kit_create(user=user, run=for_run, **fields)
+
+
+def issue(user, part_kit: PartKit, inventory: PartInventory, quantity=None):
+    """The issue workflow: `quantity` of the inventory into the kit (an `issue` ledger row)."""
+    return kitting_services.part_kit_issue(
+        user=user, part_kit=part_kit, part_inventory=inventory, quantity=quantity
+    )
