@@ -17,7 +17,7 @@ from config.api import identity
 from config.api.oauth import api_client_create
 from inventory import services as inventory_services
 from inventory.models import Warehouse
-from tests.support.errors import assert_error, err
+from tests.support.errors import FORBIDDEN, NOT_AUTHENTICATED, assert_error, err
 from tests.support.users import make_user
 
 TOKEN = "/oauth2/token"
@@ -43,12 +43,7 @@ def assert_oauth_error(response, status, error):
     assert_error(response, status, expected, error=error)
 
 
-NOT_AUTHENTICATED = err(
-    "KS-4011",
-    "Authentication credentials were not provided",
-)
 BAD_CREDENTIALS = err("KS-4012", "The credentials are invalid or have expired")
-FORBIDDEN = err("KS-4031", "You do not have permission to perform this action")
 
 
 def assert_token(response, user):

@@ -15,7 +15,7 @@ from core.errors import DomainError, DomainErrors
 from inventory import services
 from inventory.models import InventoryTransaction, LedgerIsImmutable, PartInventory
 from kitting.models import PartKit, Run
-from tests.support.errors import assert_error, err
+from tests.support.errors import assert_error, not_allowed
 from tests.support.refs import ONE, ref
 from tests.support.users import make_user
 from tests.test_part_inventory import install, issue
@@ -171,15 +171,6 @@ def test_list_and_filters(forced_api, admin_user, parts):
         response = forced_api.get(f"{LEDGER}{bad}")
         assert response.status_code == 400
         assert response.json()["ia::result"]["ia::error"]["errorId"] == "KS-4003"
-
-
-def not_allowed(method: str, path: str) -> dict:
-    return err(
-        "KS-4051",
-        f"Method {method} is not allowed on {path}",
-        METHOD=method,
-        PATH=path,
-    )
 
 
 @pytest.mark.parametrize("who", ["admin", "reader"])

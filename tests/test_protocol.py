@@ -18,7 +18,13 @@ from inventory import services as inventory_services
 from inventory.models import Item, Warehouse
 from kitcomponents.models import KitComponent
 from tests.crash_urls import SECRET
-from tests.support.errors import assert_error, err
+from tests.support.errors import (
+    assert_error,
+    err,
+    not_allowed,
+    precondition_failed,
+    route_not_found,
+)
 from tests.support.refs import ONE, ref
 from tests.support.users import bearer_client
 
@@ -28,19 +34,6 @@ ITEMS = "/objects/inventory-control/item"
 WAREHOUSES = "/objects/inventory-control/warehouse"
 LINES = "/objects/inventory-control/kit-component"
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-def route_not_found(path):
-    return err("KS-4042", f"No route matches {path}", PATH=path)
-
-
-def not_allowed(method, path):
-    return err(
-        "KS-4051",
-        f"Method {method} is not allowed on {path}",
-        METHOD=method,
-        PATH=path,
-    )
 
 
 def unknown_field(pointer):
@@ -667,15 +660,6 @@ def test_matching_if_match_is_accepted(api, warehouse, if_match):
     deleted = api.delete(identity.href(warehouse), HTTP_IF_MATCH=if_match.replace("2", "3"))
     assert deleted.status_code == 204
     assert not Warehouse.objects.exists()
-
-
-def precondition_failed(given, current):
-    return err(
-        "KS-4121",
-        f"If-Match {given} does not match the current version {current}",
-        GIVEN=given,
-        CURRENT=current,
-    )
 
 
 @pytest.mark.parametrize("stale", ['"1"', 'W/"1"', '"1", "3"', '"2x"', '""'])

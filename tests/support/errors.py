@@ -133,3 +133,32 @@ def invalid(field: str, reason: str) -> dict:
 
 def not_found(obj: str, key) -> dict:
     return err("KS-4041", f"{obj} with key {key} was not found", OBJECT=obj, KEY=key)
+
+
+NOT_AUTHENTICATED = err("KS-4011", "Authentication credentials were not provided")
+FORBIDDEN = err("KS-4031", "You do not have permission to perform this action")
+
+
+def route_not_found(path: str) -> dict:
+    return err("KS-4042", f"No route matches {path}", PATH=path)
+
+
+def not_allowed(method: str, path: str) -> dict:
+    return err("KS-4051", f"Method {method} is not allowed on {path}", METHOD=method, PATH=path)
+
+
+def precondition_failed(given: str, current: str) -> dict:
+    return err(
+        "KS-4121",
+        f"If-Match {given} does not match the current version {current}",
+        GIVEN=given,
+        CURRENT=current,
+    )
+
+
+def precondition_required(obj: str) -> dict:
+    return err(
+        "KS-4281",
+        f"{obj} can only be changed with an If-Match header carrying its current ETag",
+        OBJECT=obj,
+    )

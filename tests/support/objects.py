@@ -8,12 +8,18 @@ from typing import Any, ClassVar
 from django.db import models
 from rest_framework.test import APIClient
 
-from tests.support.errors import assert_error, err, not_found
+from tests.support.errors import (
+    FORBIDDEN,
+    NOT_AUTHENTICATED,
+    assert_error,
+    not_allowed,
+    not_found,
+    precondition_failed,
+    precondition_required,
+)
 from tests.support.refs import ONE, created, ref, snapshot
 from tests.support.users import bearer_client, make_user
 
-NOT_AUTHENTICATED = err("KS-4011", "Authentication credentials were not provided")
-FORBIDDEN = err("KS-4031", "You do not have permission to perform this action")
 MISSING_KEY = 999999
 
 
@@ -21,10 +27,6 @@ def page(refs: list[dict]) -> dict:
     """A first list page holding these references."""
     meta = {"totalCount": len(refs), "start": 1, "pageSize": 100, "next": None, "previous": None}
     return {"ia::result": refs, "ia::meta": meta}
-
-
-def not_allowed(method: str, path: str) -> dict:
-    return err("KS-4051", f"Method {method} is not allowed on {path}", METHOD=method, PATH=path)
 
 
 class ObjectTests:
@@ -165,24 +167,10 @@ class ObjectTests:
         writes = [("patch", self.patch_body), ("delete", None)]
         for method, body in [(m, b) for m, b in writes if m in self.methods]:
             stale = self.send(api, method, self.detail(obj.pk), body, **self.if_match('"7"'))
-            assert_error(
-                stale,
-                412,
-                err(
-                    "KS-4121",
-                    'If-Match "7" does not match the current version "1"',
-                    GIVEN='"7"',
-                    CURRENT='"1"',
-                ),
-            )
+            assert_error(stale, 412, precondition_failed('"7"', '"1"'))
             if self.if_match_required:
                 missing = self.send(api, method, self.detail(obj.pk), body)
-                message = "can only be changed with an If-Match header carrying its current ETag"
-                assert_error(
-                    missing,
-                    428,
-                    err("KS-4281", f"{self.object_name} {message}", OBJECT=self.object_name),
-                )
+                assert_error(missing, 428, precondition_required(self.object_name))
             assert self.state() == before
         if "patch" in self.methods and not self.if_match_required:
             # Optional: a PATCH without If-Match is served.
