@@ -8,7 +8,7 @@ from kitcomponents.models import KitComponent
 from kitting.models import PartKit, Run
 from tests.support.factories import kit, kit_line, part, run, stock, warehouse
 from tests.support.objects import ObjectTests
-from tests.support.refs import audit, ref
+from tests.support.refs import audit, href, ref
 
 
 class TestItem(ObjectTests):
@@ -47,7 +47,7 @@ class TestItem(ObjectTests):
             "kitComponents": [],
             "trackingType": "untracked",
             "audit": audit(obj, user),
-            "href": obj.href,
+            "href": href(obj),
         }
 
 
@@ -72,7 +72,7 @@ class TestWarehouse(ObjectTests):
             "name": "Main shelf",
             "status": "active",
             "audit": audit(obj, user),
-            "href": obj.href,
+            "href": href(obj),
         }
 
 
@@ -112,7 +112,7 @@ class TestKitComponent(ObjectTests):
                 "itemType": "inventory",
                 "unitOfMeasure": "each",
                 "standardCost": "0",
-                "href": component.href,
+                "href": href(component),
             },
             "numberOfUnits": 2,
             "revenuePercentage": None,
@@ -120,7 +120,7 @@ class TestKitComponent(ObjectTests):
             "defaultDeferralStatus": "deferUntilItemIsDelivered",
             "lineNumber": 1,
             "audit": audit(obj, user),
-            "href": obj.href,
+            "href": href(obj),
         }
 
 
@@ -168,7 +168,7 @@ class TestPartInventory(ObjectTests):
             "builtBy": None,
             "etag": '"1"',
             "audit": audit(obj, user),
-            "href": obj.href,
+            "href": href(obj),
         }
 
 
@@ -200,7 +200,7 @@ class TestInventoryTransaction(ObjectTests):
             "partKit": None,
             "run": None,
             "audit": audit(obj, user),
-            "href": obj.href,
+            "href": href(obj),
         }
 
 
@@ -231,7 +231,7 @@ class TestRun(ObjectTests):
             "outputs": [],
             "installations": [],
             "audit": audit(obj, user),
-            "href": obj.href,
+            "href": href(obj),
         }
 
 
@@ -258,5 +258,5 @@ class TestPartKit(ObjectTests):
             "partInventories": [],
             "requirements": [],
             "audit": audit(obj, user),
-            "href": obj.href,
+            "href": href(obj),
         }

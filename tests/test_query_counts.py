@@ -23,6 +23,7 @@ from django.test.utils import CaptureQueriesContext
 
 from inventory.models import InventoryTransaction
 from tests.support.factories import issue, kit, kit_line, part, run, stock, warehouse
+from tests.support.refs import href
 from tests.support.users import make_user
 
 BASELINE = Path(__file__).with_name("query_counts.json")
@@ -149,19 +150,19 @@ def _(user, n, tag):
 
 @scene("item detail")
 def _(user, n, tag):
-    return kit_with_lines(users(user, tag), tag, n).href, None
+    return href(kit_with_lines(users(user, tag), tag, n)), None
 
 
 @scene("warehouse detail")
 def _(user, n, tag):
     warehouses(user, tag, n - 1)
-    return warehouse(make_user(f"other-{tag}"), f"W{tag}").href, None
+    return href(warehouse(make_user(f"other-{tag}"), f"W{tag}")), None
 
 
 @scene("kit-component detail")
 def _(user, n, tag):
-    kit = kit_with_lines(users(user, tag), tag, n)
-    return kit.kit_components.order_by("pk").last().href, None
+    the_kit = kit_with_lines(users(user, tag), tag, n)
+    return href(the_kit.kit_components.order_by("pk").last()), None
 
 
 @scene("part-inventory detail")
@@ -169,7 +170,7 @@ def _(user, n, tag):
     inventory = stocked(user, tag, quantity=n)
     for i in range(n):
         issue(user, kit_of(user, f"RUN-{tag}{i}"), inventory, 1)
-    return inventory.href, None
+    return href(inventory), None
 
 
 @scene("inventory-transaction detail")
@@ -179,7 +180,7 @@ def _(user, n, tag):
     for _ in range(n):
         issue(user, part_kit, inventory, 1)
     row = InventoryTransaction.objects.filter(part_inventory=inventory).last()
-    return row.href, None
+    return href(row), None
 
 
 @scene("run detail")
@@ -187,7 +188,7 @@ def _(user, n, tag):
     the_run = run(user, f"RUN-{tag}")
     for i in range(n):
         issue(user, kit(user, the_run), stocked(user, f"{tag}{i}"), 1)
-    return the_run.href, None
+    return href(the_run), None
 
 
 @scene("part-kit detail")
@@ -195,7 +196,7 @@ def _(user, n, tag):
     part_kit = kit(user, run(user, f"RUN-{tag}", part=kit_with_lines([user], tag, n)))
     for i in range(n):
         issue(user, part_kit, stocked(user, f"{tag}{i}"), 1)
-    return part_kit.href, None
+    return href(part_kit), None
 
 
 # --- the query service: n rows -----------------------------------------------------------------

@@ -4,9 +4,26 @@ from django.db import models
 
 ONE = {"totalCount": 1, "totalSuccess": 1, "totalError": 0}
 
+# model label -> (API object name, the model field rendered as `id`, or None where id = key).
+# Spelled out here rather than read from the models, as the contract names them.
+OBJECTS = {
+    "inventory.Item": ("inventory-control/item", "code"),
+    "inventory.Warehouse": ("inventory-control/warehouse", "code"),
+    "inventory.PartInventory": ("inventory-control/part-inventory", None),
+    "inventory.InventoryTransaction": ("inventory-control/inventory-transaction", None),
+    "kitcomponents.KitComponent": ("inventory-control/kit-component", None),
+    "kitting.Run": ("inventory-control/run", "code"),
+    "kitting.PartKit": ("inventory-control/part-kit", None),
+}
+
+
+def href(obj) -> str:
+    return f"/objects/{OBJECTS[obj._meta.label][0]}/{obj.pk}"
+
 
 def ref(obj) -> dict[str, str]:
-    return {"key": str(obj.pk), "id": obj.api_id, "href": obj.href}
+    id_field = OBJECTS[obj._meta.label][1]
+    return {"key": str(obj.pk), "id": str(getattr(obj, id_field or "pk")), "href": href(obj)}
 
 
 def created(obj) -> dict:
