@@ -79,12 +79,6 @@ ITEMS = [
 
 
 @pytest.fixture
-def su(admin_user, client_for):
-    """A superuser, authenticated without queries (the query-count tests count only ours)."""
-    return client_for(admin_user)
-
-
-@pytest.fixture
 def catalogue(admin_user, add_line):
     items = {}
     for code, name, item_type, cost, created, extra in ITEMS:
@@ -192,8 +186,8 @@ def but(*excluded):
         ({"$eq": {"tracking.lotCategory": "Paper"}}, ["Prnt_Paper"]),
     ],
 )
-def test_string_operators(su, catalogue, flt, expected):
-    assert item_ids(su, flt) == expected
+def test_string_operators(forced_api, catalogue, flt, expected):
+    assert item_ids(forced_api, flt) == expected
 
 
 @pytest.mark.parametrize(
@@ -219,9 +213,9 @@ def test_string_operators(su, catalogue, flt, expected):
         ({"$eq": {"purchasing.standardCost": 10}}, ["Kit_1"]),
     ],
 )
-def test_case_insensitive_comparison(su, catalogue, flt, expected):
+def test_case_insensitive_comparison(forced_api, catalogue, flt, expected):
     params = {"caseSensitiveComparison": False}
-    assert item_ids(su, flt, filterParameters=params) == expected
+    assert item_ids(forced_api, flt, filterParameters=params) == expected
 
 
 @pytest.mark.parametrize(
@@ -250,8 +244,8 @@ def test_case_insensitive_comparison(su, catalogue, flt, expected):
         ),
     ],
 )
-def test_number_operators(su, catalogue, flt, expected):
-    assert item_ids(su, flt) == expected
+def test_number_operators(forced_api, catalogue, flt, expected):
+    assert item_ids(forced_api, flt) == expected
 
 
 @pytest.mark.parametrize(
@@ -275,8 +269,8 @@ def test_number_operators(su, catalogue, flt, expected):
         ({"$eq": {"defaultDeliveryStatus": "undelivered"}}, ["L2", "L4"]),
     ],
 )
-def test_kit_component_number_and_null_operators(su, catalogue, flt, expected):
-    assert line_names(catalogue, su, flt) == expected
+def test_kit_component_number_and_null_operators(forced_api, catalogue, flt, expected):
+    assert line_names(catalogue, forced_api, flt) == expected
 
 
 @pytest.mark.parametrize(
@@ -297,8 +291,8 @@ def test_kit_component_number_and_null_operators(su, catalogue, flt, expected):
         ({"$notIn": {"kitRevenuePosting": ["componentLevel"]}}, but("Kit_1", "SKit_1")),
     ],
 )
-def test_boolean_operators_and_empty_strings_rendered_as_null(su, catalogue, flt, expected):
-    assert item_ids(su, flt) == expected
+def test_boolean_operators_and_empty_strings_rendered_as_null(forced_api, catalogue, flt, expected):
+    assert item_ids(forced_api, flt) == expected
 
 
 @pytest.mark.parametrize(
@@ -316,7 +310,7 @@ def test_boolean_operators_and_empty_strings_rendered_as_null(su, catalogue, flt
         ({"$eq": {"audit.createdByUser.key": None}}, []),
     ],
 )
-def test_key_operators(su, catalogue, admin_user, flt, expected):
+def test_key_operators(forced_api, catalogue, admin_user, flt, expected):
     def key(value):
         if isinstance(value, list):
             return [key(v) for v in value]
@@ -327,10 +321,10 @@ def test_key_operators(su, catalogue, admin_user, flt, expected):
 
     ((op, operand),) = flt.items()
     ((path, value),) = operand.items()
-    assert item_ids(su, {op: {path: key(value)}}) == expected
+    assert item_ids(forced_api, {op: {path: key(value)}}) == expected
     # A key is also accepted as a JSON integer.
     if isinstance(key(value), str) and key(value).isdigit():
-        assert item_ids(su, {op: {path: int(key(value))}}) == expected
+        assert item_ids(forced_api, {op: {path: int(key(value))}}) == expected
 
 
 @pytest.mark.parametrize(
@@ -352,33 +346,36 @@ def test_key_operators(su, catalogue, admin_user, flt, expected):
         ({"$eq": {"component.status": "inactive"}}, ["L4"]),
     ],
 )
-def test_reference_paths(su, catalogue, flt, expected):
+def test_reference_paths(forced_api, catalogue, flt, expected):
     ((op, operand),) = flt.items()
     ((path, value),) = operand.items()
     if isinstance(value, str) and value.startswith("K:"):
         value = catalogue.key(value[2:])
-    assert line_names(catalogue, su, {op: {path: value}}) == expected
+    assert line_names(catalogue, forced_api, {op: {path: value}}) == expected
 
 
-def test_has_looks_inside_a_list(su, catalogue):
+def test_has_looks_inside_a_list(forced_api, catalogue):
     l4 = str(catalogue.lines["L4"].pk)
-    assert item_ids(su, {"$has": {"kitComponents": l4}}) == ["SKit_1"]
-    assert item_ids(su, {"$has": {"kitComponents": int(l4)}}) == ["SKit_1"]
-    assert item_ids(su, {"$has": {"kitComponents": "999999"}}) == []
+    assert item_ids(forced_api, {"$has": {"kitComponents": l4}}) == ["SKit_1"]
+    assert item_ids(forced_api, {"$has": {"kitComponents": int(l4)}}) == ["SKit_1"]
+    assert item_ids(forced_api, {"$has": {"kitComponents": "999999"}}) == []
     paper = {"$has": {"kitComponents.component.id": "Prnt_Paper"}}
-    assert item_ids(su, paper) == ["Kit_1", "SKit_1"]
-    assert item_ids(su, {"$has": {"kitComponents.component.id": "prnt_paper"}}) == []
+    assert item_ids(forced_api, paper) == ["Kit_1", "SKit_1"]
+    assert item_ids(forced_api, {"$has": {"kitComponents.component.id": "prnt_paper"}}) == []
     insensitive = {"caseSensitiveComparison": False}
     lowered = {"$has": {"kitComponents.component.id": "prnt_paper"}}
-    assert item_ids(su, lowered, filterParameters=insensitive) == ["Kit_1", "SKit_1"]
-    assert item_ids(su, {"$has": {"kitComponents.numberOfUnits": 3}}) == ["SKit_1"]
-    assert item_ids(su, {"$has": {"kitComponents.revenuePercentage": None}}) == ["Kit_1", "SKit_1"]
+    assert item_ids(forced_api, lowered, filterParameters=insensitive) == ["Kit_1", "SKit_1"]
+    assert item_ids(forced_api, {"$has": {"kitComponents.numberOfUnits": 3}}) == ["SKit_1"]
+    assert item_ids(forced_api, {"$has": {"kitComponents.revenuePercentage": None}}) == [
+        "Kit_1",
+        "SKit_1",
+    ]
     # Through a reference: the kit components whose kit holds an Ink line.
     ink = {"$has": {"kit.kitComponents.component.id": "Ink"}}
-    assert line_names(catalogue, su, ink) == ["L4", "L5"]
+    assert line_names(catalogue, forced_api, ink) == ["L4", "L5"]
     # Combined with other filters by the expression.
     assert item_ids(
-        su,
+        forced_api,
         paper,
         {"$eq": {"itemType": "kit"}},
         {"$eq": {"id": "Tape"}},
@@ -386,10 +383,10 @@ def test_has_looks_inside_a_list(su, catalogue):
     ) == ["Kit_1", "Tape"]
 
 
-def test_date_macros_against_a_fixed_as_of_date(su, catalogue):
+def test_date_macros_against_a_fixed_as_of_date(forced_api, catalogue):
     def ids(op, value):
         params = {"asOfDate": "2024-05-15"}
-        return item_ids(su, {op: {"audit.createdDateTime": value}}, filterParameters=params)
+        return item_ids(forced_api, {op: {"audit.createdDateTime": value}}, filterParameters=params)
 
     this_week = ["Kit_1", "SKit_1", "Prnt_Paper"]
     this_month = [*this_week, "Ink", "NonInv"]
@@ -423,17 +420,20 @@ def test_date_macros_against_a_fixed_as_of_date(su, catalogue):
     assert ids("$between", ["2024-05-01", "2024-05-12T23:59:59Z"]) == ["Ink", "NonInv"]
     # A different as-of date moves every macro.
     moved = item_ids(
-        su,
+        forced_api,
         {"$eq": {"audit.createdDateTime": "currentQuarter"}},
         filterParameters={"asOfDate": "2024-03-01"},
     )
     assert moved == ["PurchOnly"]
 
 
-def test_date_macros_default_to_today(su, catalogue, admin_user):
+def test_date_macros_default_to_today(forced_api, catalogue, admin_user):
     inventory_services.item_create(user=admin_user, code="New", name="New", item_type="inventory")
-    assert item_ids(su, {"$eq": {"audit.createdDateTime": "today"}}) == ["New"]
-    assert item_ids(su, {"$eq": {"audit.modifiedDateTime": "currentYear"}}) == [*ALL_IDS, "New"]
+    assert item_ids(forced_api, {"$eq": {"audit.createdDateTime": "today"}}) == ["New"]
+    assert item_ids(forced_api, {"$eq": {"audit.modifiedDateTime": "currentYear"}}) == [
+        *ALL_IDS,
+        "New",
+    ]
 
 
 # --- filterExpression -------------------------------------------------------------------------
@@ -457,15 +457,15 @@ INACTIVE = {"$eq": {"status": "inactive"}}
         ("", []),
     ],
 )
-def test_expression_precedence(su, catalogue, expression, expected):
+def test_expression_precedence(forced_api, catalogue, expression, expected):
     body = {"filterExpression": expression}
-    assert item_ids(su, KIT_1, INK, INACTIVE, **body) == expected
+    assert item_ids(forced_api, KIT_1, INK, INACTIVE, **body) == expected
 
 
 # --- aggregates -------------------------------------------------------------------------------
-def test_aggregates_group_by_the_plain_fields(su, catalogue):
+def test_aggregates_group_by_the_plain_fields(forced_api, catalogue):
     rows = result(
-        su,
+        forced_api,
         object=ITEM,
         fields=[
             "itemType",
@@ -528,7 +528,7 @@ def test_aggregates_group_by_the_plain_fields(su, catalogue):
     ]
 
 
-def test_aggregates_over_references_with_filters_ordering_and_paging(su, catalogue):
+def test_aggregates_over_references_with_filters_ordering_and_paging(forced_api, catalogue):
     body = {
         "object": LINE,
         "fields": [
@@ -541,7 +541,7 @@ def test_aggregates_over_references_with_filters_ordering_and_paging(su, catalog
         "filters": [{"$ne": {"component.id": "Tape"}}],
         "orderBy": [{"count:key": "desc"}],
     }
-    rows = result(su, **body)
+    rows = result(forced_api, **body)
     assert rows == [
         {
             "kit.id": "Kit_1",
@@ -559,14 +559,14 @@ def test_aggregates_over_references_with_filters_ordering_and_paging(su, catalog
         },
     ]
     body["orderBy"] = [{"sum:numberOfUnits": "asc"}]
-    page = post(su, {**body, "start": 2, "size": 1}).json()
+    page = post(forced_api, {**body, "start": 2, "size": 1}).json()
     assert page == {
         "ia::result": [rows[0]],
         "ia::meta": {"totalCount": 2, "start": 2, "pageSize": 1, "next": None, "previous": 1},
     }
     # Grouping by two fields, one of them computed through the reference.
     rows = result(
-        su,
+        forced_api,
         object=LINE,
         fields=["component.trackingType", "defaultDeliveryStatus", "count:key"],
         orderBy=[{"defaultDeliveryStatus": "desc"}],
@@ -582,7 +582,7 @@ def test_aggregates_over_references_with_filters_ordering_and_paging(su, catalog
     ]
 
 
-def test_aggregates_without_grouping_answer_one_row(su, catalogue):
+def test_aggregates_without_grouping_answer_one_row(forced_api, catalogue):
     body = {
         "object": LINE,
         "fields": [
@@ -596,7 +596,7 @@ def test_aggregates_without_grouping_answer_one_row(su, catalogue):
             "min:kit.id",
         ],
     }
-    assert post(su, body).json() == {
+    assert post(forced_api, body).json() == {
         "ia::result": [
             {
                 "count:key": 5,
@@ -612,7 +612,7 @@ def test_aggregates_without_grouping_answer_one_row(su, catalogue):
         "ia::meta": {"totalCount": 1, "start": 1, "pageSize": 100, "next": None, "previous": None},
     }
     empty = {**body, "filters": [{"$eq": {"kit.id": "nothing"}}]}
-    assert post(su, empty).json()["ia::result"] == [
+    assert post(forced_api, empty).json()["ia::result"] == [
         {
             "count:key": 0,
             "count:revenuePercentage": 0,
@@ -624,14 +624,14 @@ def test_aggregates_without_grouping_answer_one_row(su, catalogue):
             "min:kit.id": None,
         }
     ]
-    assert post(su, {**body, "start": 2}).json() == {
+    assert post(forced_api, {**body, "start": 2}).json() == {
         "ia::result": [],
         "ia::meta": {"totalCount": 1, "start": 2, "pageSize": 100, "next": None, "previous": 1},
     }
 
 
-def test_null_is_a_group_of_its_own_and_sorts_first(su, catalogue):
-    rows = result(su, object=LINE, fields=["revenuePercentage", "count:key"])
+def test_null_is_a_group_of_its_own_and_sorts_first(forced_api, catalogue):
+    rows = result(forced_api, object=LINE, fields=["revenuePercentage", "count:key"])
     assert rows == [
         {"revenuePercentage": None, "count:key": 2},
         {"revenuePercentage": 20, "count:key": 1},
@@ -641,9 +641,9 @@ def test_null_is_a_group_of_its_own_and_sorts_first(su, catalogue):
 
 
 # --- ordering and paging ----------------------------------------------------------------------
-def test_rows_come_by_key_unless_ordered(su, catalogue):
-    assert item_ids(su) == ALL_IDS
-    by_name = item_ids(su, orderBy=[{"name": "asc"}])
+def test_rows_come_by_key_unless_ordered(forced_api, catalogue):
+    assert item_ids(forced_api) == ALL_IDS
+    by_name = item_ids(forced_api, orderBy=[{"name": "asc"}])
     assert by_name == [
         "NonInv",  # Consulting hour
         "Kit_1",  # Office kit
@@ -654,8 +654,10 @@ def test_rows_come_by_key_unless_ordered(su, catalogue):
         "Tape",
         "Ink",  # ink Cartridge: lower case sorts after upper case
     ]
-    assert item_ids(su, orderBy=[{"name": "DESC"}]) == by_name[::-1]
-    assert item_ids(su, orderBy=[{"itemType": "asc"}, {"purchasing.standardCost": "desc"}]) == [
+    assert item_ids(forced_api, orderBy=[{"name": "DESC"}]) == by_name[::-1]
+    assert item_ids(
+        forced_api, orderBy=[{"itemType": "asc"}, {"purchasing.standardCost": "desc"}]
+    ) == [
         "Prnt_Paper",
         "Ink",
         "Tape",
@@ -666,7 +668,7 @@ def test_rows_come_by_key_unless_ordered(su, catalogue):
         "SKit_1",
     ]
     # Ties break by key.
-    assert item_ids(su, orderBy=[{"trackingType": "desc"}]) == [
+    assert item_ids(forced_api, orderBy=[{"trackingType": "desc"}]) == [
         "Kit_1",
         "Ink",
         "NonInv",
@@ -678,9 +680,9 @@ def test_rows_come_by_key_unless_ordered(su, catalogue):
     ]
 
 
-def test_order_by_reference_paths_and_nulls(su, catalogue):
+def test_order_by_reference_paths_and_nulls(forced_api, catalogue):
     def lines(*order):
-        return line_names(catalogue, su, orderBy=list(order))
+        return line_names(catalogue, forced_api, orderBy=list(order))
 
     assert lines({"component.name": "asc"}, {"lineNumber": "desc"}) == [
         "L2",
@@ -695,9 +697,9 @@ def test_order_by_reference_paths_and_nulls(su, catalogue):
     assert lines({"revenuePercentage": "desc"}) == ["L4", "L1", "L3", "L2", "L5"]
 
 
-def test_paging_meta_at_the_edges(su, catalogue):
+def test_paging_meta_at_the_edges(forced_api, catalogue):
     def page(**body):
-        return post(su, {"object": ITEM, "fields": ["id"], **body}).json()
+        return post(forced_api, {"object": ITEM, "fields": ["id"], **body}).json()
 
     def meta(total, start, size, next_, previous):
         return {
@@ -757,21 +759,21 @@ def flatten(value, prefix=""):
 
 
 @pytest.mark.parametrize("object_name", [ITEM, LINE, "inventory-control/warehouse"])
-def test_query_rows_equal_the_objects_get(su, catalogue, admin_user, object_name):
+def test_query_rows_equal_the_objects_get(forced_api, catalogue, admin_user, object_name):
     """Every member GET renders is selectable, and renders the same (key/id strings, decimal
     strings, JSON numbers, booleans, UTC date-times, nulls)."""
     inventory_services.warehouse_create(user=admin_user, code="WH1", name="Main")
-    listed = su.get(f"/objects/{object_name}?size=4000").json()["ia::result"]
-    expected = [flatten(su.get(ref["href"]).json()["ia::result"]) for ref in listed]
+    listed = forced_api.get(f"/objects/{object_name}?size=4000").json()["ia::result"]
+    expected = [flatten(forced_api.get(ref["href"]).json()["ia::result"]) for ref in listed]
     fields = list(expected[0])
     assert "key" in fields and "audit.createdByUser.href" in fields
-    assert result(su, object=object_name, fields=fields, size=4000) == expected
+    assert result(forced_api, object=object_name, fields=fields, size=4000) == expected
 
 
-def test_rows_are_flat_and_typed(su, catalogue, admin_user):
+def test_rows_are_flat_and_typed(forced_api, catalogue, admin_user):
     line = catalogue.lines["L1"]
     rows = result(
-        su,
+        forced_api,
         object=LINE,
         fields=[
             "key",
@@ -811,8 +813,8 @@ def test_rows_are_flat_and_typed(su, catalogue, admin_user):
     ]
 
 
-def test_duplicate_fields_are_returned_once_and_the_v1_path_works(su, catalogue):
-    response = su.post(
+def test_duplicate_fields_are_returned_once_and_the_v1_path_works(forced_api, catalogue):
+    response = forced_api.post(
         "/ia/api/v1/services/core/query",
         {"object": ITEM, "fields": ["id", "id", "name"], "filters": [KIT_1]},
         format="json",
@@ -850,7 +852,7 @@ def _lines(admin_user, add_line, count):
 
 
 @pytest.mark.parametrize("count", [1, 40])
-def test_one_rows_query_and_one_count_query(su, admin_user, add_line, count):
+def test_one_rows_query_and_one_count_query(forced_api, admin_user, add_line, count):
     _lines(admin_user, add_line, count)
     bodies = [
         {"object": LINE, "fields": MANY_FIELDS, "size": 4000},
@@ -877,7 +879,7 @@ def test_one_rows_query_and_one_count_query(su, admin_user, add_line, count):
     ]
     for body in bodies:
         with CaptureQueriesContext(connection) as queries:
-            response = post(su, body)
+            response = post(forced_api, body)
         assert response.status_code == 200, response.json()
         assert response.json()["ia::meta"]["totalCount"] >= 1
         sqls = [q["sql"] for q in queries.captured_queries]
@@ -885,18 +887,20 @@ def test_one_rows_query_and_one_count_query(su, admin_user, add_line, count):
         assert "COUNT(" in sqls[0].upper()
     with CaptureQueriesContext(connection) as queries:
         assert (
-            post(su, {"object": LINE, "fields": ["count:key", "sum:numberOfUnits"]}).status_code
+            post(
+                forced_api, {"object": LINE, "fields": ["count:key", "sum:numberOfUnits"]}
+            ).status_code
             == 200
         )
     assert len(queries.captured_queries) == 1  # totals: one row, nothing to count
 
 
-def test_no_rows_query_when_nothing_matches(su, catalogue):
+def test_no_rows_query_when_nothing_matches(forced_api, catalogue):
     with CaptureQueriesContext(connection) as queries:
         assert (
-            post(su, {"object": ITEM, "fields": ["id"], "filters": [{"$eq": {"id": "x"}}]}).json()[
-                "ia::result"
-            ]
+            post(
+                forced_api, {"object": ITEM, "fields": ["id"], "filters": [{"$eq": {"id": "x"}}]}
+            ).json()["ia::result"]
             == []
         )
     assert len(queries.captured_queries) == 1
@@ -1532,14 +1536,14 @@ ERRORS = [
 
 @pytest.mark.parametrize(("body", "error_id", "target", "message"), ERRORS)
 def test_every_malformed_query_is_a_400_naming_the_problem(
-    su, catalogue, body, error_id, target, message
+    forced_api, catalogue, body, error_id, target, message
 ):
-    response = post(su, body)
+    response = post(forced_api, body)
     assert error(response) == (400, error_id, target, message)
 
 
-def test_error_body_in_full(su, catalogue):
-    response = post(su, base(filters=[{"$eq": {"name": 5}}]))
+def test_error_body_in_full(forced_api, catalogue):
+    response = post(forced_api, base(filters=[{"$eq": {"name": 5}}]))
     assert response.json() == {
         "ia::result": {
             "ia::error": {
@@ -1564,9 +1568,9 @@ def test_error_body_in_full(su, catalogue):
     }
 
 
-def test_unknown_members_are_rest_1064_with_a_detail_each(su, catalogue):
+def test_unknown_members_are_rest_1064_with_a_detail_each(forced_api, catalogue):
     body = base(filters=[], bogus=1, filterParameters={"caseSensitiveComparison": True, "nope": 1})
-    response = post(su, body)
+    response = post(forced_api, body)
     assert error(response) == (400, "REST-1064", None, "Payload contains errors")
     details = response.json()["ia::result"]["ia::error"]["details"]
     assert [(d["errorId"], d["target"], d["message"]) for d in details] == [
@@ -1575,20 +1579,26 @@ def test_unknown_members_are_rest_1064_with_a_detail_each(su, catalogue):
     ]
     # What Intacct clients send is accepted.
     accepted = {"includePrivate": False, "includeHierarchyFields": False, "asOfDate": None}
-    assert post(su, base(filterParameters=accepted)).status_code == 200
+    assert post(forced_api, base(filterParameters=accepted)).status_code == 200
 
 
-def test_protocol_errors(su, catalogue):
-    assert error(su.post(QUERY, "", content_type="application/json")) == (
+def test_protocol_errors(forced_api, catalogue):
+    assert error(forced_api.post(QUERY, "", content_type="application/json")) == (
         400,
         "REST-1028",
         None,
         "A POST request requires a payload",
     )
-    assert error(su.post(QUERY, ["id"], format="json"))[:2] == (400, "KS-4002")
-    assert error(su.post(QUERY, "{nope", content_type="application/json"))[:2] == (400, "KS-4001")
-    assert error(su.post(QUERY, {"object": ITEM}, format="multipart"))[:2] == (415, "KS-4151")
-    assert error(su.get(QUERY))[:2] == (405, "KS-4051")
+    assert error(forced_api.post(QUERY, ["id"], format="json"))[:2] == (400, "KS-4002")
+    assert error(forced_api.post(QUERY, "{nope", content_type="application/json"))[:2] == (
+        400,
+        "KS-4001",
+    )
+    assert error(forced_api.post(QUERY, {"object": ITEM}, format="multipart"))[:2] == (
+        415,
+        "KS-4151",
+    )
+    assert error(forced_api.get(QUERY))[:2] == (405, "KS-4051")
 
 
 # --- OpenAPI ----------------------------------------------------------------------------------
@@ -1663,14 +1673,16 @@ def test_the_schema_documents_the_real_request_and_response(db):
     assert {ITEM, LINE, "inventory-control/warehouse"} <= set(names)
 
 
-def test_the_largest_accepted_queries(su, catalogue):
+def test_the_largest_accepted_queries(forced_api, catalogue):
     days = [(dt.date(2024, 2, 5) + dt.timedelta(days=n)).isoformat() for n in range(100)]
     assert days[-1] == "2024-05-14"
     created = {"$in": {"audit.createdDateTime": days}}
     others = [{"$in": {"name": [f"{n}"] * 100}} for n in range(4)]
-    assert item_ids(su, created, *others, filterExpression="or") == but("Kit_1", "SalesOnly")
+    assert item_ids(forced_api, created, *others, filterExpression="or") == but(
+        "Kit_1", "SalesOnly"
+    )
     nested = "(" * 32 + "1" + ")" * 32
-    assert item_ids(su, KIT_1, filterExpression=nested) == ["Kit_1"]
+    assert item_ids(forced_api, KIT_1, filterExpression=nested) == ["Kit_1"]
     many = [{"$ne": {"id": f"x{n}"}} for n in range(99)]
-    assert item_ids(su, KIT_1, *many, filterExpression="or") == ALL_IDS
-    assert result(su, object=ITEM, fields=["id"] * 200, orderBy=[{"id": "asc"}] * 20)
+    assert item_ids(forced_api, KIT_1, *many, filterExpression="or") == ALL_IDS
+    assert result(forced_api, object=ITEM, fields=["id"] * 200, orderBy=[{"id": "asc"}] * 20)
