@@ -1,5 +1,5 @@
-"""Helpers for the kitting tests: literal bodies of the kitting errors, building stock through
-the real services, and the ledger invariant of contract 7.5."""
+"""Helpers for the kitting tests: literal bodies of the kitting errors, workflow bodies, and
+the ledger invariant of contract 7.5. (Rows are made in tests/support/factories.py.)"""
 
 from decimal import Decimal
 
