@@ -21,6 +21,7 @@ from tests.support.refs import ONE, created, ref, snapshot
 from tests.support.users import bearer_client, make_user
 
 MISSING_KEY = 999999
+BASES = ["", "/ia/api/v1"]  # every route is served at both (contract 1.1)
 
 
 def page(refs: list[dict]) -> dict:
@@ -90,14 +91,18 @@ class ObjectTests:
 
     def test_list(self, api, admin_user):
         first, second = self.make(admin_user), self.make(admin_user)
-        response = api.get(self.path)
-        assert (response.status_code, response.json()) == (200, page([ref(first), ref(second)]))
+        for base in BASES:
+            response = api.get(base + self.path)
+            expected = page([ref(first), ref(second)])
+            assert (response.status_code, response.json()) == (200, expected)
 
     def test_get(self, api, admin_user):
         obj = self.make(admin_user)
-        response = api.get(self.detail(obj.pk))
-        assert (response.status_code, response["ETag"]) == (200, '"1"')
-        assert response.json() == {"ia::result": self.expected(obj, admin_user), "ia::meta": ONE}
+        for base in BASES:
+            response = api.get(base + self.detail(obj.pk))
+            assert (response.status_code, response["ETag"]) == (200, '"1"')
+            body = {"ia::result": self.expected(obj, admin_user), "ia::meta": ONE}
+            assert response.json() == body
 
     def test_unknown_key_is_404(self, api, admin_user):
         self.make(admin_user)
