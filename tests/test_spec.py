@@ -17,7 +17,8 @@ from config.api import identity, spec
 from config.api.query import registry
 from config.api.spec import Role
 from inventory import services as inventory_services
-from tests.kitting_helpers import ISSUE, issue_body, kit, part, run, stock
+from tests.support.factories import kit, part, run, stock
+from tests.support.kitting import ISSUE, issue_body
 
 OBJECTS = [
     "inventory-control/item",
