@@ -5,7 +5,7 @@ import pytest
 from core.errors import DomainError, DomainErrors
 from inventory import services
 from inventory.models import Item, Warehouse
-from tests.rules_helpers import database, refusal
+from tests.support.rules import database, refusal
 
 
 def test_tracking_on_a_non_stocked_item(db):

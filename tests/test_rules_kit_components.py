@@ -9,7 +9,7 @@ from core.errors import DomainError, DomainErrors
 from inventory import services as inventory_services
 from kitcomponents import services
 from kitcomponents.models import MAX_LINE_NUMBER
-from tests.rules_helpers import database, refusal
+from tests.support.rules import database, refusal
 
 
 @pytest.fixture

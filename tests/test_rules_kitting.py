@@ -9,7 +9,7 @@ from core.errors import DomainError, DomainErrors
 from inventory import services as inventory_services
 from kitting import services
 from kitting.models import PartKit, Run
-from tests.rules_helpers import database, refusal
+from tests.support.rules import database, refusal
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from core.errors import DomainError, DomainErrors
 from inventory import services
 from kitting import services as kitting_services
-from tests.rules_helpers import database, refusal
+from tests.support.rules import database, refusal
 
 
 @pytest.fixture
