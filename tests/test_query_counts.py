@@ -46,13 +46,6 @@ def scene(name: str):
     return register
 
 
-@pytest.fixture(autouse=True)
-def _production_queries(settings):
-    # The compiled-query checks run the ORM's own statements beside each plan: counted here, they
-    # would hide what production runs.
-    settings.COMPILED_QUERY_CHECKS = False
-
-
 # --- building blocks ----------------------------------------------------------------------------
 
 
