@@ -523,14 +523,13 @@ def part_inventory_delete(
             QUANTITY=decimal_string(inventory.kitted_quantity),
         )
     if inventory.built_by_id is not None:
-        # A run's output is part of its as-built record (7.4): it stays. (The run is named
+        # A run's output is part of its as-built record (7.4): it stays. (The run is read
         # through the foreign key: inventory does not import kitting.)
-        run_model = PartInventory._meta.get_field("built_by").related_model
         raise DomainError(
             "still_referenced",
             OBJECT=PartInventory,
             KEY=inventory.pk,
-            REFERENCES=[run_model(pk=inventory.built_by_id)],
+            REFERENCES=[inventory.built_by],
         )
     inventory_transaction_create(
         part_inventory=inventory,

@@ -8,15 +8,17 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import User
 
-from inventory.api import details as selectors
-from inventory.api.serializers import (
-    InventoryTransactionSerializer,
-    ItemSerializer,
-    WarehouseSerializer,
-)
+from inventory.api.details import warehouse_detail
+from inventory.api.serializers import WarehouseSerializer
 from inventory.models import InventoryTransaction, Item, PartInventory, Warehouse
+from kitcomponents.api.details import item_detail, kit_component_detail
+from kitcomponents.api.item import ItemSerializer
 from kitcomponents.api.serializers import KitComponentSerializer
 from kitcomponents.models import KitComponent
+from kitting.api.inventory_transaction import (
+    InventoryTransactionSerializer,
+    inventory_transaction_detail,
+)
 from kitting.models import PartKit, Run
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +89,7 @@ def kit_with_components(users) -> Item:
 
 def test_item_detail(users):
     kit = kit_with_components(users)
-    assert_same(selectors.item_detail(key=kit.pk), ItemSerializer, kit)
+    assert_same(item_detail(key=kit.pk), ItemSerializer, kit)
     tracked = audited(
         Item,
         users,
@@ -99,22 +101,22 @@ def test_item_detail(users):
         enable_lot_category=True,
         lot_category="LOTS",
     )
-    assert_same(selectors.item_detail(key=tracked.pk), ItemSerializer, tracked)
-    assert selectors.item_detail(key=tracked.pk + 1000) is None
+    assert_same(item_detail(key=tracked.pk), ItemSerializer, tracked)
+    assert item_detail(key=tracked.pk + 1000) is None
 
 
 def test_warehouse_detail(users):
     warehouse = audited(Warehouse, users, code="W1", name="Main", status="inactive", version=7)
-    assert_same(selectors.warehouse_detail(key=warehouse.pk), WarehouseSerializer, warehouse)
-    assert selectors.warehouse_detail(key=warehouse.pk + 1) is None
+    assert_same(warehouse_detail(key=warehouse.pk), WarehouseSerializer, warehouse)
+    assert warehouse_detail(key=warehouse.pk + 1) is None
 
 
 def test_kit_component_detail(users):
     kit_with_components(users)
     for line in KitComponent.objects.all():
-        selected = selectors.kit_component_detail(key=line.pk)
+        selected = kit_component_detail(key=line.pk)
         assert_same(selected, KitComponentSerializer, line)
-    assert selectors.kit_component_detail(key=10**9) is None
+    assert kit_component_detail(key=10**9) is None
 
 
 def test_inventory_transaction_detail(users):
@@ -136,7 +138,7 @@ def test_inventory_transaction_detail(users):
         part_kit=kit,
         run=run,
     )
-    selected = selectors.inventory_transaction_detail(key=row.pk)
+    selected = inventory_transaction_detail(key=row.pk)
     assert_same(selected, InventoryTransactionSerializer, row)
     plain = audited(
         InventoryTransaction,
@@ -147,7 +149,5 @@ def test_inventory_transaction_detail(users):
         quantity=Decimal(4),
         quantity_after=Decimal(4),
     )
-    assert_same(
-        selectors.inventory_transaction_detail(key=plain.pk), InventoryTransactionSerializer, plain
-    )
-    assert selectors.inventory_transaction_detail(key=plain.pk + 1) is None
+    assert_same(inventory_transaction_detail(key=plain.pk), InventoryTransactionSerializer, plain)
+    assert inventory_transaction_detail(key=plain.pk + 1) is None

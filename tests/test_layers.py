@@ -5,6 +5,7 @@ import ast
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDER = ["core", "inventory", "kitcomponents", "kitting"]
@@ -12,12 +13,7 @@ ORDER = ["core", "inventory", "kitcomponents", "kitting"]
 # never import the protocol: commands about API clients and the catalogue live in config.api.
 DOMAIN_MODULES = ("models.py", "services.py", "selectors.py", "admin.py", "errors.py")
 # Known exceptions, each with its reason; the list only shrinks.
-ALLOWED = {
-    # Not yet moved: the item renders its kit components, part inventory its runs; these
-    # representation fields belong in the higher apps' api packages.
-    ("inventory/api/serializers.py", "kitcomponents.api.serializers"),
-    ("inventory/api/serializers.py", "kitting.models"),
-}
+ALLOWED: set[tuple[str, str]] = set()
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -58,6 +54,56 @@ def test_the_domain_does_not_import_the_protocol(app):
         if (str(path.relative_to(ROOT)), module) not in ALLOWED
     ]
     assert protocol == []
+
+
+def relation_walks(path: Path, accessors: set[str]) -> list[tuple[int, str]]:
+    """Uses of a higher model without importing it: a reverse accessor (`item.kit_components`,
+    `"kit_lines__part_kit"`) or `related_model` (a model reached through `_meta`)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Attribute) and node.attr in {*accessors, "related_model"}:
+            found.append((node.lineno, node.attr))
+        elif isinstance(node, ast.Constant) and str(node.value).split("__")[0] in accessors:
+            found.append((node.lineno, node.value))
+        elif isinstance(node, ast.keyword) and str(node.arg).split("__")[0] in accessors:
+            found.append((node.value.lineno, node.arg))
+    return found
+
+
+@pytest.mark.parametrize("app", ORDER)
+def test_no_app_walks_a_relation_up(app):
+    higher = ORDER[ORDER.index(app) + 1 :]
+    accessors = {
+        name
+        for model in apps.get_app_config(app).get_models()
+        for field in model._meta.get_fields()
+        if field.auto_created and not field.concrete
+        if field.related_model._meta.app_label in higher
+        for name in (field.name, field.get_accessor_name())
+    }
+    walks = [
+        (str(path.relative_to(ROOT)), *walk)
+        for path in modules_of(app)
+        for walk in relation_walks(path, accessors)
+    ]
+    assert walks == []
+
+
+def test_the_checker_sees_a_relation_walk(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        "def f(item):\n"
+        "    item.kit_components.all()\n"
+        "    Item.objects.filter(kit_lines__part_kit=1)\n"
+        "    return Item._meta.get_field('kit_components').related_model\n"
+    )
+    found = relation_walks(module, {"kit_components", "kit_lines"})
+    assert sorted(name for _, name in found) == [
+        "kit_components",
+        "kit_components",
+        "kit_lines__part_kit",
+        "related_model",
+    ]
 
 
 def test_the_checker_sees_an_upward_import(tmp_path):

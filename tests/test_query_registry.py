@@ -15,9 +15,10 @@ from config.api.query.registry import Registry
 from config.api.query.run import query_page
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
-from inventory.api.serializers import ItemSerializer, WarehouseSerializer
+from inventory.api.serializers import WarehouseSerializer
 from inventory.models import Item
 from kitcomponents import selectors as kit_selectors
+from kitcomponents.api.item import ItemSerializer
 from kitcomponents.api.serializers import KitComponentSerializer
 
 ITEM = "inventory-control/item"

@@ -1,9 +1,17 @@
-"""The kit component object of the API."""
+"""The kit component object of the API, and the item (it renders its kit components)."""
 
 from config.api.spec import declare
+from inventory import selectors as inventory_selectors
 from kitcomponents import selectors
-from kitcomponents.api import serializers
+from kitcomponents.api import item, serializers
 
+declare(
+    "inventory-control/item",
+    item.ItemSerializer,
+    id_field="code",
+    query=inventory_selectors.item_list(),
+    expressions={"trackingType": inventory_selectors.item_tracking_type()},
+)
 declare(
     "inventory-control/kit-component",
     serializers.KitComponentSerializer,

@@ -1,9 +1,11 @@
 from django.urls import re_path
 
 from config.api.routers import ObjectRouter
-from kitting.api import views
+from kitting.api import inventory_transaction, part_inventory, views
 
 router = ObjectRouter()
+router.register(part_inventory.PartInventoryViewSet)
+router.register(inventory_transaction.InventoryTransactionViewSet)
 router.register(views.RunViewSet)
 router.register(views.PartKitViewSet)
 
