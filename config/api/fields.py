@@ -77,16 +77,8 @@ class IdField(serializers.Field):
         return identity.api_id(instance)
 
 
-@extend_schema_field({"type": "string", "readOnly": True, "example": "42"})
-class KeyIdField(serializers.Field):
+class KeyIdField(KeyField):
     """`id` of an object whose id is its key (kit components, part kits, ledger rows)."""
-
-    def __init__(self, **kwargs):
-        kwargs.update(source="pk", read_only=True)
-        super().__init__(**kwargs)
-
-    def to_representation(self, value):
-        return str(value)
 
 
 @extend_schema_field({"type": "number", "example": 1})

@@ -20,7 +20,7 @@ from django.db.models import Prefetch, QuerySet
 from rest_framework import serializers
 
 from config.api import identity
-from config.api.fields import HrefField, KeyField, KeyIdField, RefField, UserRefField
+from config.api.fields import HrefField, KeyField, RefField, UserRefField
 
 
 class Role(enum.StrEnum):
@@ -281,7 +281,7 @@ def _members(serializer: serializers.Serializer, prefix: str, model) -> tuple[Me
         children, element, relation = (), None, None
         if isinstance(fld, HrefField):
             role = Role.HREF
-        elif isinstance(fld, KeyField | KeyIdField):
+        elif isinstance(fld, KeyField):  # KeyIdField too
             role = Role.KEY
         elif isinstance(fld, serializers.ListSerializer):
             role = Role.LIST

@@ -514,38 +514,32 @@ def _model_field(model, orm: str):
     return field_ if field_ is not None and field_.concrete else None
 
 
+# The kind of a model field or serializer field: the first class it is an instance of.
+_MODEL_KINDS = (
+    (models.ForeignKey, Kind.KEY),
+    (models.BooleanField, Kind.BOOLEAN),
+    (models.DateTimeField, Kind.DATETIME),
+    (models.DateField, Kind.DATE),
+    (models.DecimalField | models.FloatField, Kind.NUMBER),
+    (models.IntegerField, Kind.INTEGER),
+    (models.CharField | models.TextField, Kind.STRING),
+)
+_FIELD_KINDS = (
+    (serializers.BooleanField, Kind.BOOLEAN),
+    (serializers.DateTimeField, Kind.DATETIME),
+    (serializers.DateField, Kind.DATE),
+    (serializers.DecimalField | serializers.FloatField, Kind.NUMBER),
+    (serializers.IntegerField, Kind.INTEGER),
+    (serializers.ChoiceField | serializers.CharField, Kind.STRING),
+)
+
+
 def _model_kind(model_field) -> Kind | None:
-    if isinstance(model_field, models.ForeignKey):
-        return Kind.KEY
-    if isinstance(model_field, models.BooleanField):
-        return Kind.BOOLEAN
-    if isinstance(model_field, models.DateTimeField):
-        return Kind.DATETIME
-    if isinstance(model_field, models.DateField):
-        return Kind.DATE
-    if isinstance(model_field, models.DecimalField | models.FloatField):
-        return Kind.NUMBER
-    if isinstance(model_field, models.IntegerField):
-        return Kind.INTEGER
-    if isinstance(model_field, models.CharField | models.TextField):
-        return Kind.STRING
-    return None
+    return next((kind for cls, kind in _MODEL_KINDS if isinstance(model_field, cls)), None)
 
 
 def _field_kind(fld: serializers.Field) -> Kind | None:
-    if isinstance(fld, serializers.BooleanField):
-        return Kind.BOOLEAN
-    if isinstance(fld, serializers.DateTimeField):
-        return Kind.DATETIME
-    if isinstance(fld, serializers.DateField):
-        return Kind.DATE
-    if isinstance(fld, serializers.DecimalField | serializers.FloatField):
-        return Kind.NUMBER
-    if isinstance(fld, serializers.IntegerField):
-        return Kind.INTEGER
-    if isinstance(fld, serializers.ChoiceField | serializers.CharField):
-        return Kind.STRING
-    return None
+    return next((kind for cls, kind in _FIELD_KINDS if isinstance(fld, cls)), None)
 
 
 def _expression_kind(expression) -> Kind | None:
