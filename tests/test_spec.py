@@ -20,12 +20,13 @@ from inventory import services as inventory_services
 from tests.support.factories import kit, part, run, stock
 from tests.support.kitting import ISSUE, issue_body
 
+# In declaration order: each app declares the objects whose adapters it holds (apps in order).
 OBJECTS = [
-    "inventory-control/item",
     "inventory-control/warehouse",
+    "inventory-control/item",
+    "inventory-control/kit-component",
     "inventory-control/part-inventory",
     "inventory-control/inventory-transaction",
-    "inventory-control/kit-component",
     "inventory-control/run",
     "inventory-control/part-kit",
 ]
