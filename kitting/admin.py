@@ -101,7 +101,7 @@ class RunAdmin(ServiceModelAdmin):
     search_fields = ("code", "title")
     ordering = ("key",)
     autocomplete_fields = ("part",)
-    actions = (complete_runs,)
+    actions = (*ServiceModelAdmin.actions, complete_runs)
 
     def get_fields(self, request, obj=None):
         fields = ("code", "title", "part", "quantity", "status")
