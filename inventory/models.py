@@ -41,6 +41,22 @@ class TrackingType(models.TextChoices):
     UNTRACKED = "untracked"
 
 
+# An item's tracking, from its two flags: the first flag set wins (serial over lot). Read by
+# `item_tracking_type` in Python and by inventory.selectors in SQL.
+ITEM_TRACKING_FLAGS = (
+    ("enable_serial_no", TrackingType.SERIAL),
+    ("enable_lot_category", TrackingType.LOT),
+)
+
+
+def item_tracking_type(**flags: bool) -> str:
+    """The tracking type of an item with these flags (`enable_serial_no`, `enable_lot_category`)."""
+    for flag, tracking in ITEM_TRACKING_FLAGS:
+        if flags[flag]:
+            return tracking
+    return TrackingType.UNTRACKED
+
+
 class Item(AuditedModel):
     """Intacct's item; ION's part."""
 
@@ -93,11 +109,9 @@ class Item(AuditedModel):
 
     @property
     def tracking_type(self) -> str:
-        if self.enable_serial_no:
-            return TrackingType.SERIAL
-        if self.enable_lot_category:
-            return TrackingType.LOT
-        return TrackingType.UNTRACKED
+        return item_tracking_type(
+            enable_serial_no=self.enable_serial_no, enable_lot_category=self.enable_lot_category
+        )
 
 
 class Warehouse(AuditedModel):

@@ -6,6 +6,7 @@ from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat
 
 from inventory.models import (
+    ITEM_TRACKING_FLAGS,
     InventoryTransaction,
     Item,
     PartInventory,
@@ -21,8 +22,10 @@ def item_list() -> QuerySet[Item]:
 def item_tracking_type() -> Case:
     """`Item.tracking_type` in SQL (serial wins over lot), for the query service."""
     return Case(
-        When(enable_serial_no=True, then=Value(TrackingType.SERIAL.value)),
-        When(enable_lot_category=True, then=Value(TrackingType.LOT.value)),
+        *(
+            When(**{flag: True}, then=Value(tracking.value))
+            for flag, tracking in ITEM_TRACKING_FLAGS
+        ),
         default=Value(TrackingType.UNTRACKED.value),
     )
 

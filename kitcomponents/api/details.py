@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 
 from config.api import identity, render, sql
 from inventory.api.details import Detail
-from inventory.models import Item, TrackingType
+from inventory.models import Item, item_tracking_type
 from kitcomponents.models import KitComponent
 
 _ITEM = (
@@ -45,15 +45,6 @@ _KIT_COMPONENT = (
 )
 
 
-def _tracking_type(serial: bool, lot: bool) -> str:
-    """`Item.tracking_type` from its two flags (serial wins over lot)."""
-    if serial:
-        return TrackingType.SERIAL.value
-    if lot:
-        return TrackingType.LOT.value
-    return TrackingType.UNTRACKED.value
-
-
 def item_detail(*, key: int) -> Detail | None:
     """An item with its kit components: two statements, plain SQL (every item GET runs them)."""
     item_sql, lines_sql = _statements()["item"], _statements()["kit lines"]
@@ -78,7 +69,10 @@ def item_detail(*, key: int) -> Detail | None:
         },
         "kitRevenuePosting": row["kit_revenue_posting"] or None,
         "kitComponents": [_kit_component(line) for line in lines_sql.all(row["pk"])],
-        "trackingType": _tracking_type(row["enable_serial_no"], row["enable_lot_category"]),
+        "trackingType": item_tracking_type(
+            enable_serial_no=row["enable_serial_no"],
+            enable_lot_category=row["enable_lot_category"],
+        ),
         "audit": render.audit(row),
         "href": f"/objects/{identity.object_name(Item)}/{row['pk']}",
     }
