@@ -8,5 +8,6 @@ pytest.register_assert_rewrite("tests.support")
 
 pytest_plugins = [
     "tests.support.fixtures",
+    "tests.support.part_inventory",
     "tests.support.query",
 ]

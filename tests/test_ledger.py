@@ -16,9 +16,9 @@ from inventory import services
 from inventory.models import InventoryTransaction, LedgerIsImmutable, PartInventory
 from kitting.models import PartKit, Run
 from tests.support.errors import assert_error, not_allowed
+from tests.support.part_inventory import install, issue
 from tests.support.refs import ONE, ref
 from tests.support.users import make_user
-from tests.test_part_inventory import install, issue
 
 LEDGER = "/objects/inventory-control/inventory-transaction"
 PI = "/objects/inventory-control/part-inventory"
