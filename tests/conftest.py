@@ -8,6 +8,7 @@ pytest.register_assert_rewrite("tests.support")
 
 pytest_plugins = [
     "tests.support.fixtures",
+    "tests.support.kitting_workflows",
     "tests.support.part_inventory",
     "tests.support.query",
 ]
