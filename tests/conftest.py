@@ -10,5 +10,6 @@ pytest_plugins = [
     "tests.support.fixtures",
     "tests.support.kitting_workflows",
     "tests.support.part_inventory",
+    "tests.support.protocol",
     "tests.support.query",
 ]
