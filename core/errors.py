@@ -41,7 +41,7 @@ MESSAGES: dict[str, str] = {
         "{FIELD} is only allowed on items of type inventory or stockableKit, not {TYPE}"
     ),
     "kits_only": "{FIELD} is only allowed on items of type kit or stockableKit, not {TYPE}",
-    "line_number_out_of_range": "lineNumber must be between 1 and {MAX}",
+    "line_number_out_of_range": "{FIELD} must be between 1 and {MAX}",
     "part_not_stocked": (
         "Item {ID} is of type {TYPE}: only items of type inventory or stockableKit hold part "
         "inventory"

@@ -27,15 +27,24 @@ def check_version(instance: models.Model, expected_version: int | Collection[int
         raise DomainError("stale", CURRENT=instance.version)
 
 
-def lock(model: type[models.Model], key: int, *, related: tuple[str, ...] = ()) -> Any:
-    """The row, locked until commit (only its own row: joined rows stay unlocked), or a
-    not-found DomainError."""
+def lock(
+    model: type[models.Model],
+    key: int,
+    *,
+    related: tuple[str, ...] = (),
+    field: str | None = None,
+) -> Any:
+    """The row, locked until commit (only its own row: joined rows stay unlocked). Missing: a
+    not-found DomainError, or, when the row is what the caller's `field` refers to (deleted since
+    the request named it), a broken-reference rule on that field."""
     queryset = model._default_manager.select_for_update(of=("self",))
     if related:
         queryset = queryset.select_related(*related)
     found = queryset.filter(pk=key).first()
-    if found is None:
+    if found is None and field is None:
         raise DomainError("not_found", OBJECT=model, KEY=key)
+    if found is None:
+        refuse([DomainError("reference_not_found", field, OBJECT=model, REFERENCE=f"key {key}")])
     return found
 
 

@@ -395,7 +395,7 @@ def part_inventory_create(
         raise ValueError(f"part inventory is created by {_CREATING_TYPES}, not {transaction_type}")
     # Lock and re-read the part: its type and tracking decide the rules below, and item_update
     # refuses a tracking change while inventory exists, so neither may change under us.
-    part = Item.objects.select_for_update().get(pk=part.pk)
+    part = lock(Item, part.pk, field="part")
     inventory = PartInventory(
         part=part,
         serial_number=_clean_number(serial_number),

@@ -299,7 +299,13 @@ def test_rule_6_patch_to_another_kit_with_a_taken_number_pushes_there(
     assert versions(x, y) == [2, 2]
 
 
-LINE_RANGE = err("KS-4233", "lineNumber must be between 1 and 999999", "lineNumber", MAX=999999)
+LINE_RANGE = err(
+    "KS-4233",
+    "lineNumber must be between 1 and 999999",
+    "lineNumber",
+    FIELD="lineNumber",
+    MAX=999999,
+)
 
 
 @pytest.mark.parametrize("line_number", [0, -1, 1_000_000])

@@ -151,3 +151,11 @@ def test_tracking_does_not_change_under_existing_inventory(parts):
         enable_serial_no=True,
         enable_lot_category=True,
     ) == [("tracking_in_use", "enable_serial_no"), ("tracking_in_use", "enable_lot_category")]
+
+
+def test_a_part_deleted_after_the_request_named_it_is_a_broken_reference(parts):
+    gone = parts["untracked"]
+    services.item_delete(item_key=gone.pk, user=None)
+    assert refused(services.part_inventory_create, part=gone, quantity=1) == [
+        ("reference_not_found", "part")
+    ]
