@@ -4,6 +4,11 @@ from django.conf import settings
 from django.db import models
 
 
+def actor(user):
+    """The user to record in the audit stamps (None for anonymous callers)."""
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 def etag(version: int) -> str:
     """The ETag of an object at this version."""
     return f'"{version}"'
@@ -40,9 +45,9 @@ class AuditedModel(models.Model):
 
     def stamp(self, user, *, created: bool = False) -> None:
         """Record who changed the row; the caller saves it under its row lock."""
-        actor = user if getattr(user, "is_authenticated", False) else None
+        who = actor(user)
         if created:
-            self.created_by = actor
+            self.created_by = who
         else:
             self.version += 1
-        self.modified_by = actor
+        self.modified_by = who

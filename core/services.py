@@ -7,14 +7,10 @@ from django.db import IntegrityError, models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 
 from core.errors import DomainError, refuse
+from core.models import actor as actor  # the audit rule lives with the audited model
 
 # A reference named at most this many times in a refusal; the rest are counted.
 _NAMED_REFERENCES = 5
-
-
-def actor(user):
-    """The user to record in the audit stamps (None for anonymous callers)."""
-    return user if getattr(user, "is_authenticated", False) else None
 
 
 def check_version(instance: models.Model, expected_version: int | Collection[int] | None) -> None:
