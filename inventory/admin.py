@@ -207,7 +207,7 @@ class InventoryTransactionAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    # The row outlives what it names: show stored keys, linked while the object exists.
+    # The row outlives what it names: the stored key, linked to its change page.
     @admin.display(description="part inventory", ordering="part_inventory_id")
     def inventory(self, row):
         url = reverse("admin:inventory_partinventory_change", args=[row.part_inventory_id])

@@ -3,7 +3,7 @@ from django.db.models import Q
 
 from core.models import AuditedModel
 
-# Line numbers stay below this so a push can park lines above it (see services._push_lines).
+# Line numbers stay below this so a push can park lines above it (see services._place_line).
 MAX_LINE_NUMBER = 999_999
 
 

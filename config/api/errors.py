@@ -175,7 +175,8 @@ del _name, _entry
 
 @dataclass
 class ApiError(Exception):
-    """An answer in the `ia::error` shape. Services raise it; the API layer renders it.
+    """An answer in the `ia::error` shape, raised by the protocol layer (services raise
+    DomainErrors, which config.api.exceptions maps to these); the exception handler renders it.
 
     `details` are ApiErrors too (one per violated rule or unknown field); `target` names the field.
     """

@@ -3,7 +3,7 @@
 Each app declares its objects in `<app>/api/objects.py` (`declare(...)`); `config.api.apps` imports
 those modules and calls `build()` when Django starts. `describe()` is the project's only walker of
 serializers: the prefetch planner (viewsets), the query registry, unknown-member rejection, the
-admin's error mapping and the OpenAPI schema read the `ObjectSpec` it returns.
+read the `ObjectSpec` it returns (the OpenAPI document is drf-spectacular's own walk).
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ class ObjectViewSet(viewsets.GenericViewSet):
 
     lookup_url_kwarg = "key"
     lookup_value_regex = "[^/]+"
-    # The service that deletes one object: `delete_service(instance=..., user=...)`.
+    # The service that deletes one object:
+    # `delete_service(<model>_key=..., user=..., expected_version=...)`.
     delete_service: Callable[..., None] | None = None
     # Part inventory demands If-Match on every PATCH and DELETE (428 without it).
     if_match_required = False
@@ -45,24 +46,23 @@ class ObjectViewSet(viewsets.GenericViewSet):
     # --- reads -----------------------------------------------------------------------------
     def list(self, request: Request, *args, **kwargs) -> Response:
         start, size = paging(request.query_params)
+        queryset = self.queryset.all()
         filterset = self.filterset_class
         if filterset is not None and any(
             name in request.query_params for name in filterset.base_filters
         ):
-            queryset = self.filter_queryset(self.queryset.all()).order_by("pk")
-            total = queryset.count()
-            rows = []
-            if start <= total:  # past the end nothing to fetch (a huge offset would overflow)
-                rows = queryset.values_list(*self.ref_columns())[start - 1 : start - 1 + size]
-        else:
-            # Unfiltered, the common case: the key index serves both the count and the page.
-            queryset = self.queryset.order_by("pk")
-            total = queryset.count()
-            rows = []
-            if start <= total:
-                rows = queryset.values_list(*self.ref_columns())[start - 1 : start - 1 + size]
-        base = f"/objects/{identity.object_name(self.model)}/"
-        refs = [{"key": str(row[0]), "id": str(row[-1]), "href": f"{base}{row[0]}"} for row in rows]
+            queryset = self.filter_queryset(queryset)
+        # Unfiltered, the key index serves both the count and the page.
+        queryset = queryset.order_by("pk")
+        total = queryset.count()
+        rows = []
+        if start <= total:  # past the end nothing to fetch (a huge offset would overflow)
+            rows = queryset.values_list(*self.ref_columns())[start - 1 : start - 1 + size]
+        name = identity.object_name(self.model)
+        refs = [
+            {"key": str(row[0]), "id": str(row[-1]), "href": identity.href_of(name, row[0])}
+            for row in rows
+        ]
         return Response(responses.page(refs, total=total, start=start, size=size))
 
     def uses_detail_selector(self) -> bool:
@@ -94,7 +94,8 @@ class ObjectViewSet(viewsets.GenericViewSet):
             data = self.get_serializer(instance).data
             return Response(responses.one(data), headers={"ETag": instance.etag})
         key = self.kwargs[self.lookup_url_kwarg]
-        found = type(self).detail_selector(key=parse_key(key)) if parse_key(key) else None
+        parsed = parse_key(key)
+        found = type(self).detail_selector(key=parsed) if parsed else None
         if found is None:
             raise errors.error(
                 errors.OBJECT_NOT_FOUND, OBJECT=identity.object_name(self.model), KEY=key
