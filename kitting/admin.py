@@ -253,17 +253,18 @@ class PartKitAdmin(ServiceModelAdmin):
                 if issuing:
                     services.part_kit_issue(
                         user=request.user,
-                        part_kit=kit,
-                        part_inventory=data["part_inventory"],
+                        part_kit_key=kit.pk,
+                        part_inventory_key=data["part_inventory"].pk,
                         quantity=data["quantity"],
                     )
                 else:
+                    location = data["location"]
                     services.part_kit_move_to_inventory(
                         user=request.user,
-                        part_kit=kit,
-                        part_inventory=data["part_inventory"],
+                        part_kit_key=kit.pk,
+                        part_inventory_key=data["part_inventory"].pk,
                         quantity=data["quantity"],
-                        location=data["location"],
+                        location_key=location.pk if location is not None else None,
                     )
             except (DomainError, DomainErrors) as err:
                 add_domain_error(form, err)

@@ -34,15 +34,6 @@ def run_get(key) -> Run:
     return _get(Run.objects.all(), key)
 
 
-def part_kit_ref(key) -> PartKit:
-    """The part kit a workflow names by key, unread: the workflow's service reads it under its
-    lock (404 there when it is gone). 404 at once when the key cannot be one."""
-    text = str(key)
-    if not (text.isascii() and text.isdigit()):
-        raise DomainError("not_found", OBJECT=PartKit, KEY=key)
-    return PartKit(pk=text)
-
-
 def part_kit_get(key) -> PartKit:
     """The part kit a workflow names by key, or 404."""
     return _get(PartKit.objects.all(), key)

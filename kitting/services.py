@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, TypedDict, Unpack
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 
 from core.errors import DomainError, DomainErrors, Phrase, refuse
@@ -39,7 +39,8 @@ from inventory.models import (
     TransactionType,
     Warehouse,
 )
-from inventory.services import Version, inventory_transaction_create, part_inventory_create
+from inventory.services import Version, part_inventory_create
+from kitting import stock
 from kitting.models import (
     CLOSED_KIT_STATUSES,
     Installation,
@@ -79,15 +80,6 @@ def _lock_run(run: Run, *, field: str | None = None) -> Run:
     return locked
 
 
-def _kit_inventory_lock(kit: int, inventory: int):
-    held = PartKitLine.objects.filter(part_kit=kit, part_inventory=OuterRef("pk"))
-    return (
-        PartInventory.objects.select_for_update()
-        .annotate(kit_issued=Subquery(held.values("issued_quantity")[:1]))
-        .filter(pk=inventory)
-    )
-
-
 def _lock_kit(part_kit: PartKit) -> PartKit:
     locked = (
         PartKit.objects.select_for_update(of=("self",))
@@ -105,45 +97,7 @@ def _lock_inventories(keys) -> dict[int, PartInventory]:
     return {row.pk: row for row in rows}
 
 
-def _lock_inventory(part_inventory: PartInventory) -> PartInventory:
-    locked = _lock_inventories([part_inventory.pk]).get(part_inventory.pk)
-    if locked is None:
-        raise _gone(part_inventory, "part_inventory")
-    return locked
-
-
-def _lock_kit_inventory(kit: PartKit, part_inventory: PartInventory) -> PartInventory:
-    """Lock the inventory (after its kit) and read, in the same query, what the kit holds of it
-    as `kit_issued` (None: no line). The kit's lock guards its lines."""
-    locked = _kit_inventory_lock(kit.pk, part_inventory.pk).first()
-    if locked is None:
-        raise _gone(part_inventory, "part_inventory")
-    return locked
-
-
 # --- the one place part inventory quantities change for kitting ---------------------------------
-
-
-def _stock_move(*, key, on_hand, kitted, installed, now, actor, location) -> None:
-    """The UPDATE of a locked inventory row: signed deltas with F(), and a new location if any."""
-    changes: dict[str, Any] = {
-        "quantity": F("quantity") + on_hand,
-        "kitted_quantity": F("kitted_quantity") + kitted,
-        "installed_quantity": F("installed_quantity") + installed,
-        "version": F("version") + 1,
-        "modified_at": now,
-        "modified_by_id": actor,
-    }
-    if location is not None:
-        changes["location_id"] = location
-    PartInventory.objects.filter(pk=key).update(**changes)
-
-
-def _line_change(*, kit, inventory, delta) -> None:
-    """What a kit holds of an inventory, changed by a signed delta (the kit's lock guards it)."""
-    PartKitLine.objects.filter(part_kit_id=kit, part_inventory_id=inventory).update(
-        issued_quantity=F("issued_quantity") + delta
-    )
 
 
 def _move_stock(
@@ -156,37 +110,29 @@ def _move_stock(
     installed: Decimal = Decimal(0),
     part_kit: PartKit | None = None,
     run: Run | None = None,
-    location: Warehouse | None = None,
 ) -> None:
-    """Apply signed deltas to a locked inventory row with F() and write the ledger row."""
-    actor = _actor(user)
-    _stock_move(
-        key=inventory.pk,
+    """Apply signed deltas to a locked inventory row and write the ledger row (kitting/stock.py)."""
+    inventory.quantity = stock.move(
+        inventory.pk,
+        part_id=inventory.part_id,
+        quantity=inventory.quantity,
+        type=type,
+        actor=_actor_key(user),
         on_hand=on_hand,
         kitted=kitted,
         installed=installed,
-        now=timezone.now(),
-        actor=actor.pk if actor else None,
-        location=location.pk if location is not None else None,
+        part_kit=part_kit.pk if part_kit is not None else None,
+        run=run.pk if run is not None else None,
     )
-    if location is not None:
-        inventory.location = location
-    # The row is locked, so the copy in hand plus the deltas is what the database now holds.
-    inventory.quantity += on_hand
+    # The row is locked: the copy in hand plus the deltas is what the database now holds.
     inventory.kitted_quantity += kitted
     inventory.installed_quantity += installed
     inventory.version += 1
-    inventory_transaction_create(
-        part_inventory=inventory,
-        type=type,
-        user=user,
-        quantity=on_hand,
-        kitted_quantity=kitted,
-        installed_quantity=installed,
-        quantity_after=inventory.quantity,
-        part_kit=part_kit,
-        run=run,
-    )
+
+
+def _actor_key(user) -> int | None:
+    actor = _actor(user)
+    return actor.pk if actor is not None else None
 
 
 def _return_to_stock(kits: list[PartKit], user) -> None:
@@ -398,15 +344,13 @@ class KitMove:
 
 
 def _workflow_quantity(
-    inventory: PartInventory, requested: Decimal | None
+    key: int, serial_number: str | None, requested: Decimal | None
 ) -> tuple[Decimal | None, DomainError | None]:
     """A serial moves as one unit (quantity may be left out); anything else names a quantity."""
-    if inventory.serial_number:
+    if serial_number:
         if requested is None or requested == 1:
             return Decimal(1), None
-        return None, DomainError(
-            "serial_moves_one", "quantity", KEY=inventory.pk, SERIAL=inventory.serial_number
-        )
+        return None, DomainError("serial_moves_one", "quantity", KEY=key, SERIAL=serial_number)
     if requested is None:
         return None, DomainError("required", "quantity")
     if requested <= 0:
@@ -414,99 +358,170 @@ def _workflow_quantity(
     return Decimal(requested), None
 
 
-def _kit_closed(kit: PartKit) -> DomainError:
+def _kit_closed(key: int, status: str) -> DomainError:
     # `key`: the workflow names the kit by its key.
-    return DomainError("kit_closed", "key", KEY=kit.pk, STATUS=kit.status)
+    return DomainError("kit_closed", "key", KEY=key, STATUS=status)
+
+
+def _lock_kit_and_inventory(
+    part_kit_key: int, part_inventory_key: int, location_key: int | None = None
+) -> tuple[stock.KitRow, stock.InventoryRow]:
+    """Lock the kit, then the inventory. What is missing is named in the order a request names
+    it: the inventory and the location (members of its body), then the kit."""
+    kit = stock.lock_kit(part_kit_key)
+    inventory = stock.lock_inventory(
+        part_inventory_key, kit_key=part_kit_key, location_key=location_key
+    )
+    if inventory is None:
+        reference = f"key {part_inventory_key}"
+        missing = DomainError(
+            "reference_not_found", "part_inventory", OBJECT=PartInventory, REFERENCE=reference
+        )
+        refuse([missing])
+    if not inventory.location_found:
+        reference = f"key {location_key}"
+        refuse(
+            [DomainError("reference_not_found", "location", OBJECT=Warehouse, REFERENCE=reference)]
+        )
+    if kit is None:
+        raise DomainError("not_found", OBJECT=PartKit, KEY=part_kit_key)
+    return kit, inventory
+
+
+def _kit_move(
+    part_kit_key: int,
+    kit: stock.KitRow,
+    part_inventory_key: int,
+    inventory: stock.InventoryRow,
+    *,
+    on_hand: Decimal,
+    kitted: Decimal,
+    location_key: int | None,
+    issued: Decimal,
+) -> KitMove:
+    """The answer: the kit and the inventory as they now stand."""
+    part_kit = PartKit(pk=part_kit_key, run_id=kit.run_id, status=kit.status)
+    part_inventory = PartInventory(
+        pk=part_inventory_key,
+        part_id=inventory.part_id,
+        serial_number=inventory.serial_number,
+        quantity=on_hand,
+        kitted_quantity=inventory.kitted_quantity + kitted,
+        installed_quantity=inventory.installed_quantity,
+        version=inventory.version + 1,
+        location_id=location_key if location_key is not None else inventory.location_id,
+    )
+    return KitMove(part_kit, part_inventory, issued)
 
 
 @transaction.atomic
 def part_kit_issue(
-    *, user, part_kit: PartKit, part_inventory: PartInventory, quantity: Decimal | None = None
+    *, user, part_kit_key: int, part_inventory_key: int, quantity: Decimal | None = None
 ) -> KitMove:
     """Move `quantity` of the inventory from stock into the kit: an `issue` ledger row."""
-    kit = _lock_kit(part_kit)
-    inventory = _lock_kit_inventory(kit, part_inventory)
+    kit, inventory = _lock_kit_and_inventory(part_kit_key, part_inventory_key)
     violations = []
-    if not kit.is_open:
-        violations.append(_kit_closed(kit))
-    quantity, problem = _workflow_quantity(inventory, quantity)
+    if kit.status in CLOSED_KIT_STATUSES:
+        violations.append(_kit_closed(part_kit_key, kit.status))
+    quantity, problem = _workflow_quantity(part_inventory_key, inventory.serial_number, quantity)
     if problem is None and quantity > inventory.quantity:
         problem = DomainError(
             "issue_exceeds_on_hand",
             "quantity",
             REQUESTED=_text(quantity),
-            KEY=inventory.pk,
+            KEY=part_inventory_key,
             AVAILABLE=_text(inventory.quantity),
         )
     if problem is not None:
         violations.append(problem)
     refuse(violations)
-    _move_stock(
-        inventory,
-        user=user,
+    on_hand = stock.move(
+        part_inventory_key,
+        part_id=inventory.part_id,
+        quantity=inventory.quantity,
         type=TransactionType.ISSUE,
+        actor=_actor_key(user),
         on_hand=-quantity,
         kitted=quantity,
-        part_kit=kit,
-        run=kit.run,
+        part_kit=part_kit_key,
+        run=kit.run_id,
     )
-    # The kit's lock serializes every change to its lines.
-    issued = inventory.kit_issued
-    if issued is None:
-        PartKitLine.objects.create(part_kit=kit, part_inventory=inventory, issued_quantity=quantity)
-        issued = quantity
-    else:
-        _line_change(kit=kit.pk, inventory=inventory.pk, delta=quantity)
-        issued += quantity
-    return KitMove(kit, inventory, issued)
+    held = inventory.kit_issued
+    stock.line_add(
+        kit_key=part_kit_key, inventory_key=part_inventory_key, quantity=quantity, held=held
+    )
+    issued = quantity if held is None else held + quantity
+    return _kit_move(
+        part_kit_key,
+        kit,
+        part_inventory_key,
+        inventory,
+        on_hand=on_hand,
+        kitted=quantity,
+        location_key=None,
+        issued=issued,
+    )
 
 
 @transaction.atomic
 def part_kit_move_to_inventory(
     *,
     user,
-    part_kit: PartKit,
-    part_inventory: PartInventory,
+    part_kit_key: int,
+    part_inventory_key: int,
     quantity: Decimal | None = None,
-    location: Warehouse | None = None,
+    location_key: int | None = None,
 ) -> KitMove:
     """The reverse of issue: up to the issued quantity goes back to the same inventory record,
     optionally at a new location, with a `return` ledger row; a line that reaches 0 goes."""
-    kit = _lock_kit(part_kit)
-    inventory = _lock_kit_inventory(kit, part_inventory)
-    if not kit.is_open:
-        refuse([_kit_closed(kit)])
+    kit, inventory = _lock_kit_and_inventory(part_kit_key, part_inventory_key, location_key)
+    if kit.status in CLOSED_KIT_STATUSES:
+        refuse([_kit_closed(part_kit_key, kit.status)])
     issued = inventory.kit_issued
     if issued is None:
-        refuse([DomainError("not_in_kit", "part_inventory", KEY=inventory.pk, KIT=kit.pk)])
-    quantity, problem = _workflow_quantity(inventory, quantity)
+        missing = DomainError(
+            "not_in_kit", "part_inventory", KEY=part_inventory_key, KIT=part_kit_key
+        )
+        refuse([missing])
+    quantity, problem = _workflow_quantity(part_inventory_key, inventory.serial_number, quantity)
     if problem is None and quantity > issued:
         problem = DomainError(
             "move_exceeds_issued",
             "quantity",
             REQUESTED=_text(quantity),
-            KIT=kit.pk,
+            KIT=part_kit_key,
             ISSUED=_text(issued),
-            KEY=inventory.pk,
+            KEY=part_inventory_key,
         )
     if problem is not None:
         refuse([problem])
-    _move_stock(
-        inventory,
-        user=user,
+    on_hand = stock.move(
+        part_inventory_key,
+        part_id=inventory.part_id,
+        quantity=inventory.quantity,
         type=TransactionType.RETURN,
+        actor=_actor_key(user),
         on_hand=quantity,
         kitted=-quantity,
-        part_kit=kit,
-        run=kit.run,
-        location=location,
+        part_kit=part_kit_key,
+        run=kit.run_id,
+        location=location_key,
     )
     remaining = issued - quantity
     if remaining:
-        _line_change(kit=kit.pk, inventory=inventory.pk, delta=-quantity)
+        stock.line_change(kit_key=part_kit_key, inventory_key=part_inventory_key, delta=-quantity)
     else:
-        PartKitLine.objects.filter(part_kit=kit, part_inventory=inventory).delete()
-    return KitMove(kit, inventory, remaining)
+        stock.line_delete(kit_key=part_kit_key, inventory_key=part_inventory_key)
+    return _kit_move(
+        part_kit_key,
+        kit,
+        part_inventory_key,
+        inventory,
+        on_hand=on_hand,
+        kitted=-quantity,
+        location_key=location_key,
+        issued=remaining,
+    )
 
 
 @dataclass

@@ -320,7 +320,7 @@ def _filled_kit(admin_user, bench, lines: int, code: str) -> PartKit:
         kit_component_create(user=admin_user, kit=asm, component=component, number_of_units=1)
         inventory = stock(admin_user, component, 5, lot_number=f"L{n}")
         services.part_kit_issue(
-            user=admin_user, part_kit=part_kit, part_inventory=inventory, quantity=2
+            user=admin_user, part_kit_key=part_kit.pk, part_inventory_key=inventory.pk, quantity=2
         )
     return part_kit
 

@@ -118,10 +118,12 @@ def test_a_part_kit_keeps_its_run_and_a_final_status(db):
 def test_a_part_kit_that_holds_or_held_stock_is_not_deleted(part):
     screws = stock(part("Screw"), 5)
     holding = kit(run())
-    services.part_kit_issue(user=None, part_kit=holding, part_inventory=screws, quantity=2)
+    services.part_kit_issue(
+        user=None, part_kit_key=holding.pk, part_inventory_key=screws.pk, quantity=2
+    )
     assert refused(services.part_kit_delete, part_kit_key=holding.pk) == [("kit_still_holds", None)]
     services.part_kit_move_to_inventory(
-        user=None, part_kit=holding, part_inventory=screws, quantity=2
+        user=None, part_kit_key=holding.pk, part_inventory_key=screws.pk, quantity=2
     )
     # Empty again, but its ledger rows name it.
     assert refused(services.part_kit_delete, part_kit_key=holding.pk) == [
@@ -143,18 +145,22 @@ def test_issue_rules(part):
     widget = stock(part("Widget", enable_serial_no=True), 1, serial_number="S1")
     draft = kit(run())
     issue = services.part_kit_issue
-    assert refused(issue, part_kit=draft, part_inventory=screws) == [("required", "quantity")]
-    assert refused(issue, part_kit=draft, part_inventory=screws, quantity=Decimal(0)) == [
-        ("invalid_value", "quantity")
+    assert refused(issue, part_kit_key=draft.pk, part_inventory_key=screws.pk) == [
+        ("required", "quantity")
     ]
-    assert refused(issue, part_kit=draft, part_inventory=screws, quantity=Decimal(4)) == [
-        ("issue_exceeds_on_hand", "quantity")
-    ]
-    assert refused(issue, part_kit=draft, part_inventory=widget, quantity=Decimal(2)) == [
-        ("serial_moves_one", "quantity")
-    ]
+    assert refused(
+        issue, part_kit_key=draft.pk, part_inventory_key=screws.pk, quantity=Decimal(0)
+    ) == [("invalid_value", "quantity")]
+    assert refused(
+        issue, part_kit_key=draft.pk, part_inventory_key=screws.pk, quantity=Decimal(4)
+    ) == [("issue_exceeds_on_hand", "quantity")]
+    assert refused(
+        issue, part_kit_key=draft.pk, part_inventory_key=widget.pk, quantity=Decimal(2)
+    ) == [("serial_moves_one", "quantity")]
     closed = kit(draft.run, status="completed")
-    assert refused(issue, part_kit=closed, part_inventory=screws, quantity=Decimal(9)) == [
+    assert refused(
+        issue, part_kit_key=closed.pk, part_inventory_key=screws.pk, quantity=Decimal(9)
+    ) == [
         ("kit_closed", "key"),
         ("issue_exceeds_on_hand", "quantity"),
     ]
@@ -165,24 +171,29 @@ def test_issue_of_a_vanished_record_names_the_reference(part):
     gone = stock(part("Screw"), 1)
     inventory_services.part_inventory_delete(part_inventory_key=gone.pk, user=None)
     assert refused(
-        services.part_kit_issue, part_kit=draft, part_inventory=gone, quantity=Decimal(1)
+        services.part_kit_issue,
+        part_kit_key=draft.pk,
+        part_inventory_key=gone.pk,
+        quantity=Decimal(1),
     ) == [("reference_not_found", "part_inventory")]
 
 
 def test_move_to_inventory_rules(part):
     screws, nuts = stock(part("Screw"), 3), stock(part("Nut"), 3)
     draft = kit(run())
-    services.part_kit_issue(user=None, part_kit=draft, part_inventory=screws, quantity=2)
+    services.part_kit_issue(
+        user=None, part_kit_key=draft.pk, part_inventory_key=screws.pk, quantity=2
+    )
     move = services.part_kit_move_to_inventory
-    assert refused(move, part_kit=draft, part_inventory=nuts, quantity=Decimal(1)) == [
-        ("not_in_kit", "part_inventory")
-    ]
-    assert refused(move, part_kit=draft, part_inventory=screws, quantity=Decimal(3)) == [
-        ("move_exceeds_issued", "quantity")
-    ]
-    assert refused(move, part_kit=draft, part_inventory=screws, quantity=Decimal(-1)) == [
-        ("invalid_value", "quantity")
-    ]
+    assert refused(
+        move, part_kit_key=draft.pk, part_inventory_key=nuts.pk, quantity=Decimal(1)
+    ) == [("not_in_kit", "part_inventory")]
+    assert refused(
+        move, part_kit_key=draft.pk, part_inventory_key=screws.pk, quantity=Decimal(3)
+    ) == [("move_exceeds_issued", "quantity")]
+    assert refused(
+        move, part_kit_key=draft.pk, part_inventory_key=screws.pk, quantity=Decimal(-1)
+    ) == [("invalid_value", "quantity")]
 
 
 # --- run/complete --------------------------------------------------------------------------------
@@ -223,7 +234,9 @@ def test_a_taken_serial_number_refuses_the_whole_completion(part):
     stock(widget, 1, serial_number="S2")
     screws = stock(part("Screw"), 4)
     two = run("RUN-1", part=widget, quantity=2)
-    services.part_kit_issue(user=None, part_kit=kit(two), part_inventory=screws, quantity=3)
+    services.part_kit_issue(
+        user=None, part_kit_key=kit(two).pk, part_inventory_key=screws.pk, quantity=3
+    )
     # The first output is built and the kit's stock installed before the clash: all rolls back.
     assert refused(services.run_complete, run=two, serial_numbers=["S1", "S2"]) == [
         ("duplicate", "serial_numbers")

@@ -129,7 +129,9 @@ def test_inventory_an_open_kit_holds_is_not_deleted(parts):
     screws = create(parts["untracked"], quantity=3)
     run = kitting_services.run_create(user=None, code="RUN-1")
     kit = kitting_services.part_kit_create(user=None, run=run)
-    kitting_services.part_kit_issue(user=None, part_kit=kit, part_inventory=screws, quantity=2)
+    kitting_services.part_kit_issue(
+        user=None, part_kit_key=kit.pk, part_inventory_key=screws.pk, quantity=2
+    )
     assert refused(services.part_inventory_delete, part_inventory_key=screws.pk) == [
         ("inventory_still_kitted", None)
     ]

@@ -343,7 +343,10 @@ def built_run(admin_user):
                 from kitting import services
 
                 services.part_kit_issue(
-                    user=admin_user, part_kit=part_kit, part_inventory=inventory, quantity=2
+                    user=admin_user,
+                    part_kit_key=part_kit.pk,
+                    part_inventory_key=inventory.pk,
+                    quantity=2,
                 )
                 made.append(inventory)
         from kitting import services

@@ -264,6 +264,35 @@ class RefField(serializers.Field):
         return ".".join(reversed(names))
 
 
+class KeyRefField(RefField):
+    """A reference resolved to the referenced object's key without reading the row: the service
+    that takes the key reads and locks the row in its own transaction and refuses a key that
+    names nothing. A reference by `id` to an object with an id field of its own is looked up (its
+    key only is kept); anything ambiguous (a key and an id that differ) reads as RefField does.
+
+    `named` keeps how the request named the object (`key 12`, `id 12`), for the service's error.
+    """
+
+    named: str | None = None
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("invalid")
+        key, ident = data.get("key"), data.get("id")
+        key_given, id_given = key not in (None, ""), ident not in (None, "")
+        by_key = identity.id_field(self.model) is None  # its id is its key
+        parsed = parse_key(key) if key_given else None
+        if parsed is not None and (not id_given or (by_key and str(ident) == str(parsed))):
+            self.named = f"key {key}"
+            return parsed
+        if not key_given and by_key and parse_key(ident) is not None:
+            self.named = f"id {ident}"
+            return parse_key(ident)
+        found = super().to_internal_value(data)
+        self.named = f"key {key}" if key_given else f"id {ident}"
+        return found.pk
+
+
 class UserRefField(serializers.Field):
     def __init__(self, **kwargs):
         kwargs["read_only"] = True

@@ -9,6 +9,7 @@ from config.api.fields import (
     IdField,
     KeyField,
     KeyIdField,
+    KeyRefField,
     NumberField,
     RefField,
     StrictCharField,
@@ -186,8 +187,9 @@ class KeyInputField(serializers.Field):
 
 
 class PartKitIssueSerializer(WorkflowSerializer):
+    # References resolve to keys: the service reads the rows under its locks.
     key = KeyInputField(help_text="The part kit")
-    partInventory = RefField(PartInventory.objects.all(), source="part_inventory")
+    partInventory = KeyRefField(PartInventory.objects.all(), source="part_inventory")
     quantity = NumberField(
         required=False,
         allow_null=True,
@@ -196,7 +198,7 @@ class PartKitIssueSerializer(WorkflowSerializer):
 
 
 class PartKitMoveToInventorySerializer(PartKitIssueSerializer):
-    location = RefField(
+    location = KeyRefField(
         Warehouse.objects.all(),
         required=False,
         allow_null=True,

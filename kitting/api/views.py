@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from typing import Any
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
@@ -7,9 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import responses
+from config.api.fields import KeyRefField, parse_key
 from config.api.protocol import request_payload
 from config.api.schema import ERROR, ERROR_STATUSES, IntacctAutoSchema, one_envelope
 from config.api.viewsets import ObjectViewSet
+from core.errors import DomainError, DomainErrors
 from kitting import selectors, services
 from kitting.api.filters import PartKitFilter, RunFilter
 from kitting.api.serializers import (
@@ -21,6 +24,7 @@ from kitting.api.serializers import (
     RunCompleteSerializer,
     RunSerializer,
 )
+from kitting.models import PartKit
 
 
 class RunViewSet(ObjectViewSet):
@@ -76,11 +80,40 @@ class WorkflowView(APIView):
             data=request_payload(request), context={"request": request}
         )
         serializer.is_valid(raise_exception=True)
-        result = self.perform(request.user, **serializer.validated_data)
+        try:
+            result = self.perform(request.user, **serializer.validated_data)
+        except DomainErrors as exc:
+            raise DomainErrors(_as_named(err, serializer) for err in exc.errors) from exc
         return Response(responses.one(self.result_serializer(result).data))
 
     def perform(self, user, **data: Any) -> Any:
         raise NotImplementedError
+
+
+def _as_named(err: DomainError, serializer: serializers.Serializer) -> DomainError:
+    """A reference the service found missing, named as the request named it (`id 12`)."""
+    if err.code != "reference_not_found":
+        return err
+    for field in serializer.fields.values():
+        if isinstance(field, KeyRefField) and field.source == err.field and field.named:
+            return DomainError(err.code, err.field, **{**err.params, "REFERENCE": field.named})
+    return err
+
+
+def _part_kit_key(key: str) -> int:
+    # 0 names no kit: the service answers 404 after the body's references are checked.
+    return parse_key(key) or 0
+
+
+@contextmanager
+def _kit_not_found_as_named(key: str):
+    """The kit's 404 names the key as the request spelled it."""
+    try:
+        yield
+    except DomainError as err:
+        if err.code == "not_found" and err.params.get("OBJECT") is PartKit:
+            raise DomainError("not_found", OBJECT=PartKit, KEY=key) from err
+        raise
 
 
 PART_KIT_PERMISSIONS = ["kitting.change_partkit", "inventory.change_partinventory"]
@@ -122,8 +155,14 @@ class PartKitIssueView(WorkflowView):
     result_serializer = KitMoveResultSerializer
     result_description = "The kit, the inventory's on-hand quantity now, what the kit holds of it"
 
-    def perform(self, user, *, key, **data):
-        return services.part_kit_issue(user=user, part_kit=selectors.part_kit_ref(key), **data)
+    def perform(self, user, *, key, part_inventory, quantity=None):
+        with _kit_not_found_as_named(key):
+            return services.part_kit_issue(
+                user=user,
+                part_kit_key=_part_kit_key(key),
+                part_inventory_key=part_inventory,
+                quantity=quantity,
+            )
 
 
 @extend_schema(
@@ -151,10 +190,15 @@ class PartKitMoveToInventoryView(WorkflowView):
     result_serializer = KitMoveResultSerializer
     result_description = "The kit, the inventory's on-hand quantity now, what the kit holds of it"
 
-    def perform(self, user, *, key, **data):
-        return services.part_kit_move_to_inventory(
-            user=user, part_kit=selectors.part_kit_ref(key), **data
-        )
+    def perform(self, user, *, key, part_inventory, quantity=None, location=None):
+        with _kit_not_found_as_named(key):
+            return services.part_kit_move_to_inventory(
+                user=user,
+                part_kit_key=_part_kit_key(key),
+                part_inventory_key=part_inventory,
+                quantity=quantity,
+                location_key=location,
+            )
 
 
 @extend_schema(
