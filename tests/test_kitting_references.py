@@ -1,0 +1,146 @@
+"""Issue and move-to-inventory take their references by key: the body's references are resolved
+without reading the rows, the service reads and locks them in its transaction, and a missing one
+is answered exactly as before, named as the request named it."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from inventory import services as inventory_services
+from inventory.models import InventoryTransaction, PartInventory
+from kitting.models import PartKit, PartKitLine
+from tests.expect import snapshot
+from tests.kitting_helpers import (
+    ISSUE,
+    MOVE,
+    assert_error,
+    assert_rules,
+    err,
+    issue_body,
+    kit,
+    not_found,
+    part,
+    run,
+    stock,
+)
+
+STATE = (PartInventory, PartKit, PartKitLine, InventoryTransaction)
+INVENTORY_OBJECT = "inventory-control/part-inventory"
+
+
+@pytest.fixture
+def shop(admin_user):
+    screw = part(admin_user, "Screw")
+    wh1 = inventory_services.warehouse_create(user=admin_user, code="WH-1", name="Main")
+    return {
+        "loose": stock(admin_user, screw, 100),
+        "kit": kit(admin_user, run(admin_user)),
+        "wh1": wh1,
+    }
+
+
+@pytest.fixture
+def forced(admin_user, client_for):
+    """No bearer token: every statement a request runs is the workflow's own."""
+    return client_for(admin_user)
+
+
+def missing(field: str, obj: str, reference: str) -> dict:
+    return err(
+        "KS-4224",
+        f"{field} refers to a {obj} that does not exist: {reference}",
+        field,
+        FIELD=field,
+        OBJECT=obj,
+        REFERENCE=reference,
+    )
+
+
+@pytest.mark.parametrize("path", [ISSUE, MOVE])
+def test_a_workflow_reads_nothing_outside_its_transaction(forced, shop, path):
+    forced.post(ISSUE, issue_body(shop["kit"], shop["loose"], 2), format="json")
+    with CaptureQueriesContext(connection) as captured:
+        response = forced.post(path, issue_body(shop["kit"], shop["loose"], 1), format="json")
+    assert response.status_code == 200, response.content
+    statements = [query["sql"] for query in captured.captured_queries]
+    # The test's own transaction turns BEGIN/COMMIT into a savepoint and its release.
+    assert statements[0].startswith("SAVEPOINT") and statements[-1].startswith("RELEASE")
+    # Lock kit, lock inventory (with the kit's line), UPDATE, ledger INSERT, the line's change.
+    assert len(statements) == 7
+
+
+@pytest.mark.parametrize("path", [ISSUE, MOVE])
+def test_a_missing_part_inventory_is_named_as_the_request_named_it(api, shop, path):
+    before = snapshot(*STATE)
+    for reference, named in (
+        ({"key": "999999"}, "key 999999"),
+        ({"key": "0999999"}, "key 0999999"),
+        ({"id": "999999"}, "id 999999"),
+        ({"key": "999999", "id": "999999"}, "key 999999"),
+        ({"key": "abc"}, "key abc"),
+    ):
+        body = {"key": str(shop["kit"].pk), "partInventory": reference, "quantity": 1}
+        assert_rules(
+            api.post(path, body, format="json"),
+            missing("partInventory", INVENTORY_OBJECT, named),
+        )
+    assert snapshot(*STATE) == before
+
+
+def test_a_missing_part_inventory_is_answered_before_a_missing_kit(api, shop):
+    for key in ("999999", "abc"):
+        body = {"key": key, "partInventory": {"key": "999999"}, "quantity": 1}
+        assert_rules(
+            api.post(ISSUE, body, format="json"),
+            missing("partInventory", INVENTORY_OBJECT, "key 999999"),
+        )
+        body["partInventory"] = {"key": str(shop["loose"].pk)}
+        assert_error(
+            api.post(ISSUE, body, format="json"), not_found("inventory-control/part-kit", key)
+        )
+
+
+def test_a_missing_location_is_answered_before_a_missing_kit(api, shop):
+    lot = shop["loose"]
+    api.post(ISSUE, issue_body(shop["kit"], lot, 2), format="json")
+    before = snapshot(*STATE)
+    for key in (str(shop["kit"].pk), "999999"):
+        body = {**issue_body(shop["kit"], lot, 1), "key": key, "location": {"key": "999999"}}
+        assert_rules(
+            api.post(MOVE, body, format="json"),
+            missing("location", "inventory-control/warehouse", "key 999999"),
+        )
+    assert snapshot(*STATE) == before
+
+
+def test_a_reference_whose_key_and_id_differ_is_read_as_before(api, shop):
+    lot = shop["loose"]
+    body = {
+        "key": str(shop["kit"].pk),
+        "partInventory": {"key": str(lot.pk), "id": f"0{lot.pk}"},
+        "quantity": 1,
+    }
+    message = f"partInventory: key {lot.pk} and id 0{lot.pk} name different objects"
+    placeholders = {"FIELD": "partInventory", "KEY": str(lot.pk), "ID": f"0{lot.pk}"}
+    mismatch = {
+        "code": "operationFailed",
+        "message": message,
+        "errorId": "KS-4225",
+        "target": "partInventory",
+        "additionalInfo": {
+            "messageId": "KS.REFERENCE_MISMATCH",
+            "placeholders": placeholders,
+            "propertySet": {},
+        },
+    }
+    assert_rules(api.post(ISSUE, body, format="json"), mismatch)
+
+
+def test_a_location_named_by_key_or_id_moves_the_inventory(api, shop):
+    lot, wh1 = shop["loose"], shop["wh1"]
+    api.post(ISSUE, issue_body(shop["kit"], lot, 2), format="json")
+    for location in ({"key": str(wh1.pk)}, {"id": "WH-1"}):
+        body = {**issue_body(shop["kit"], lot, 1), "location": location}
+        assert api.post(MOVE, body, format="json").status_code == 200
+    lot.refresh_from_db()
+    assert (lot.location_id, lot.quantity) == (wh1.pk, 100)
