@@ -85,7 +85,7 @@ class OutputInline(ReadOnlyInline):
 def complete_runs(modeladmin, request, queryset):
     for run in queryset.order_by("pk"):
         try:
-            services.run_complete(user=request.user, run=run)
+            services.run_complete(user=request.user, run_key=run.pk)
         except (DomainError, DomainErrors) as err:
             problems = "; ".join(each.message() for each in err.errors)
             modeladmin.message_user(request, f"Run {run.code}: {problems}", messages.ERROR)

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
-from core.errors import DomainError
 from inventory.models import KIT_TYPES, Item
 from kitting.models import PartKit, Run
 
@@ -19,24 +18,6 @@ def run_list() -> QuerySet[Run]:
 
 def part_kit_list() -> QuerySet[PartKit]:
     return PartKit.objects.all()
-
-
-def _get(queryset: QuerySet, key) -> object:
-    text = str(key)
-    found = queryset.filter(pk=int(text)).first() if text.isascii() and text.isdigit() else None
-    if found is None:
-        raise DomainError("not_found", OBJECT=queryset.model, KEY=key)
-    return found
-
-
-def run_get(key) -> Run:
-    """The run a workflow names by key, or 404."""
-    return _get(Run.objects.all(), key)
-
-
-def part_kit_get(key) -> PartKit:
-    """The part kit a workflow names by key, or 404."""
-    return _get(PartKit.objects.all(), key)
 
 
 @dataclass(frozen=True)

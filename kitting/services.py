@@ -595,14 +595,14 @@ def _completion_rules(run: Run, serial_numbers: list[str]) -> list[DomainError]:
 def run_complete(
     *,
     user,
-    run: Run,
+    run_key: int,
     location: Warehouse | None = None,
     serial_numbers: list[str] | None = None,
 ) -> RunCompletion:
     """Build the run's output (contract 7.3, 7.4): install everything issued to its open kits
     (`install` rows and Installation records), complete those kits, create the outputs with
     `build` rows and builtBy = the run, and complete the run."""
-    run = _lock_run(run)
+    run = _lock_run(Run(pk=run_key))
     serial_numbers = list(serial_numbers or [])
     refuse(_completion_rules(run, serial_numbers))
 

@@ -11,6 +11,7 @@ from inventory.models import InventoryTransaction, PartInventory
 from kitting.models import PartKit, PartKitLine
 from tests.expect import snapshot
 from tests.kitting_helpers import (
+    COMPLETE,
     ISSUE,
     MOVE,
     assert_error,
@@ -88,7 +89,7 @@ def test_a_missing_part_inventory_is_named_as_the_request_named_it(api, shop, pa
 
 
 def test_a_missing_part_inventory_is_answered_before_a_missing_kit(api, shop):
-    for key in ("999999", "abc"):
+    for key in ("999999", "0999999", "abc"):
         body = {"key": key, "partInventory": {"key": "999999"}, "quantity": 1}
         assert_rules(
             api.post(ISSUE, body, format="json"),
@@ -144,3 +145,11 @@ def test_a_location_named_by_key_or_id_moves_the_inventory(api, shop):
         assert api.post(MOVE, body, format="json").status_code == 200
     lot.refresh_from_db()
     assert (lot.location_id, lot.quantity) == (wh1.pk, 100)
+
+
+def test_an_unknown_run_is_named_as_the_request_named_it(api, db):
+    for key in ("424242", "0424242", "abc", "99999999999999999999"):
+        body = {"key": key}
+        assert_error(
+            api.post(COMPLETE, body, format="json"), not_found("inventory-control/run", key)
+        )

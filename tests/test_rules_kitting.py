@@ -72,7 +72,7 @@ def test_a_closed_run_keeps_its_status_and_a_complete_one_what_it_built(part):
     assert refused(services.run_update, run_key=canceled.pk, status="todo") == [
         ("run_closed", "status")
     ]
-    built = services.run_complete(user=None, run=run("RUN-B", part=screw, quantity=2)).run
+    built = services.run_complete(user=None, run_key=run("RUN-B", part=screw, quantity=2).pk).run
     assert refused(services.run_update, run_key=built.pk, part=nut, quantity=Decimal(3)) == [
         ("run_closed", "part"),
         ("run_closed", "quantity"),
@@ -201,30 +201,35 @@ def test_move_to_inventory_rules(part):
 
 def test_complete_needs_an_open_run_with_a_stocked_part(part):
     complete = services.run_complete
-    assert refused(complete, run=run("RUN-1")) == [("run_has_no_part", "part")]
+    assert refused(complete, run_key=run("RUN-1").pk) == [("run_has_no_part", "part")]
     service = part("Service", "nonInventory")
-    assert refused(complete, run=run("RUN-2", part=service)) == [("run_part_not_stocked", "part")]
+    assert refused(complete, run_key=run("RUN-2", part=service).pk) == [
+        ("run_part_not_stocked", "part")
+    ]
     canceled = run("RUN-3", status="canceled")
-    assert refused(complete, run=canceled) == [("run_closed", "key"), ("run_has_no_part", "part")]
+    assert refused(complete, run_key=canceled.pk) == [
+        ("run_closed", "key"),
+        ("run_has_no_part", "part"),
+    ]
 
 
 def test_serial_numbers_of_a_completion(part):
     widget, screw = part("Widget", enable_serial_no=True), part("Screw")
     complete = services.run_complete
     two = run("RUN-1", part=widget, quantity=2)
-    assert refused(complete, run=two, serial_numbers=["S1"]) == [
+    assert refused(complete, run_key=two.pk, serial_numbers=["S1"]) == [
         ("serial_numbers_count", "serial_numbers")
     ]
-    assert refused(complete, run=two, serial_numbers=["S1", " "]) == [
+    assert refused(complete, run_key=two.pk, serial_numbers=["S1", " "]) == [
         ("invalid_value", "serial_numbers")
     ]
-    assert refused(complete, run=two, serial_numbers=["S1", "S1 "]) == [
+    assert refused(complete, run_key=two.pk, serial_numbers=["S1", "S1 "]) == [
         ("invalid_value", "serial_numbers")
     ]
     half = run("RUN-2", part=widget, quantity=Decimal("1.5"))
-    assert refused(complete, run=half) == [("invalid_value", "quantity")]
+    assert refused(complete, run_key=half.pk) == [("invalid_value", "quantity")]
     plain = run("RUN-3", part=screw)
-    assert refused(complete, run=plain, serial_numbers=["S1"]) == [
+    assert refused(complete, run_key=plain.pk, serial_numbers=["S1"]) == [
         ("invalid_value", "serial_numbers")
     ]
 
@@ -238,6 +243,6 @@ def test_a_taken_serial_number_refuses_the_whole_completion(part):
         user=None, part_kit_key=kit(two).pk, part_inventory_key=screws.pk, quantity=3
     )
     # The first output is built and the kit's stock installed before the clash: all rolls back.
-    assert refused(services.run_complete, run=two, serial_numbers=["S1", "S2"]) == [
+    assert refused(services.run_complete, run_key=two.pk, serial_numbers=["S1", "S2"]) == [
         ("duplicate", "serial_numbers")
     ]

@@ -139,7 +139,7 @@ def test_inventory_an_open_kit_holds_is_not_deleted(parts):
 
 def test_a_runs_output_is_not_deleted(parts):
     run = kitting_services.run_create(user=None, code="RUN-1", part=parts["untracked"])
-    [output] = kitting_services.run_complete(user=None, run=run).outputs
+    [output] = kitting_services.run_complete(user=None, run_key=run.pk).outputs
     assert refused(services.part_inventory_delete, part_inventory_key=output.pk) == [
         ("still_referenced", None)
     ]

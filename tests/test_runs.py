@@ -351,7 +351,7 @@ def built_run(admin_user):
                 made.append(inventory)
         from kitting import services
 
-        services.run_complete(user=admin_user, run=the_run)
+        services.run_complete(user=admin_user, run_key=the_run.pk)
         return fresh(the_run), made
 
     return build

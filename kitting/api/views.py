@@ -1,6 +1,7 @@
 from contextlib import contextmanager
 from typing import Any
 
+from django.db.models import Model
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -24,7 +25,7 @@ from kitting.api.serializers import (
     RunCompleteSerializer,
     RunSerializer,
 )
-from kitting.models import PartKit
+from kitting.models import PartKit, Run
 
 
 class RunViewSet(ObjectViewSet):
@@ -100,19 +101,19 @@ def _as_named(err: DomainError, serializer: serializers.Serializer) -> DomainErr
     return err
 
 
-def _part_kit_key(key: str) -> int:
-    # 0 names no kit: the service answers 404 after the body's references are checked.
+def _key(key: str) -> int:
+    # 0 names nothing: the service answers 404 after the body's references are checked.
     return parse_key(key) or 0
 
 
 @contextmanager
-def _kit_not_found_as_named(key: str):
-    """The kit's 404 names the key as the request spelled it."""
+def _not_found_as_named(model: type[Model], key: str):
+    """The 404 of the object the action is on names its key as the request spelled it."""
     try:
         yield
     except DomainError as err:
-        if err.code == "not_found" and err.params.get("OBJECT") is PartKit:
-            raise DomainError("not_found", OBJECT=PartKit, KEY=key) from err
+        if err.code == "not_found" and err.params.get("OBJECT") is model:
+            raise DomainError("not_found", OBJECT=model, KEY=key) from err
         raise
 
 
@@ -156,10 +157,10 @@ class PartKitIssueView(WorkflowView):
     result_description = "The kit, the inventory's on-hand quantity now, what the kit holds of it"
 
     def perform(self, user, *, key, part_inventory, quantity=None):
-        with _kit_not_found_as_named(key):
+        with _not_found_as_named(PartKit, key):
             return services.part_kit_issue(
                 user=user,
-                part_kit_key=_part_kit_key(key),
+                part_kit_key=_key(key),
                 part_inventory_key=part_inventory,
                 quantity=quantity,
             )
@@ -191,10 +192,10 @@ class PartKitMoveToInventoryView(WorkflowView):
     result_description = "The kit, the inventory's on-hand quantity now, what the kit holds of it"
 
     def perform(self, user, *, key, part_inventory, quantity=None, location=None):
-        with _kit_not_found_as_named(key):
+        with _not_found_as_named(PartKit, key):
             return services.part_kit_move_to_inventory(
                 user=user,
-                part_kit_key=_part_kit_key(key),
+                part_kit_key=_key(key),
                 part_inventory_key=part_inventory,
                 quantity=quantity,
                 location_key=location,
@@ -244,4 +245,5 @@ class RunCompleteView(WorkflowView):
     result_description = "The completed run and the part inventory it built"
 
     def perform(self, user, *, key, **data):
-        return services.run_complete(user=user, run=selectors.run_get(key), **data)
+        with _not_found_as_named(Run, key):
+            return services.run_complete(user=user, run_key=_key(key), **data)
