@@ -4,9 +4,13 @@ here.
 Stock is moved the Saleor way. Rows are locked in one global order, run -> part kit -> part
 inventory (-> item, taken by part-inventory creation), each kind by primary key, before any
 quantity is read, so concurrent requests from any number of processes queue instead of
-deadlocking; quantities change with F() expressions; and the database constraints (quantities
-never negative, a serial is one unit, a kit line holds more than zero) stop any bug that slips
-past the checks here. Every quantity change writes its ledger row in the same transaction.
+deadlocking; quantities change by signed deltas in the database (`quantity = quantity + %s`, the
+few literal statements of kitting/stock.py); and the database constraints (quantities never
+negative, a serial is one unit, a kit line holds more than zero) stop any bug that slips past the
+checks here. Every quantity change writes its ledger row in the same transaction.
+
+The workflows take their references by key and read nothing before their locks: a row that is
+gone is refused under the lock.
 """
 
 from __future__ import annotations

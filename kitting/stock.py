@@ -6,6 +6,9 @@ column names and runs through the public `connection.cursor()` with parameters, 
 prepares it (settings: server-side binding, prepare_threshold). Callers hold the transaction and
 take the locks here in the global order (part kit, then part inventory); the database's
 constraints and triggers stay the last guard.
+
+The ledger INSERT bypasses InventoryTransaction.save() and its signals: no receiver listens to
+them; one that is added must be called here too (tests/test_ledger.py checks the rows).
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 without reading the rows, the service reads and locks them in its transaction, and a missing one
 is answered exactly as before, named as the request named it."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -153,3 +155,43 @@ def test_an_unknown_run_is_named_as_the_request_named_it(api, db):
         assert_error(
             api.post(COMPLETE, body, format="json"), not_found("inventory-control/run", key)
         )
+
+
+def test_issue_and_move_write_the_ledger_rows_and_stamps_the_orm_would(api, admin_user, shop):
+    lot, part_kit, wh1 = shop["loose"], shop["kit"], shop["wh1"]
+    version = lot.version
+    assert api.post(ISSUE, issue_body(part_kit, lot, "2.5"), format="json").status_code == 200
+    body = {**issue_body(part_kit, lot, "2.5"), "location": {"id": "WH-1"}}
+    assert api.post(MOVE, body, format="json").status_code == 200
+    lot.refresh_from_db()
+    issued, returned = InventoryTransaction.objects.filter(part_inventory=lot).order_by("pk")[1:]
+    expected = {
+        "version": 1,
+        "created_by_id": admin_user.pk,
+        "modified_by_id": admin_user.pk,
+        "part_inventory_id": lot.pk,
+        "part_id": lot.part_id,
+        "part_kit_id": part_kit.pk,
+        "run_id": part_kit.run_id,
+    }
+    for row, kind, on_hand, after in (
+        (issued, "issue", Decimal("-2.5"), Decimal("97.5")),
+        (returned, "return", Decimal("2.5"), Decimal(100)),
+    ):
+        assert {name: getattr(row, name) for name in expected} == expected
+        assert (row.type, row.quantity, row.kitted_quantity, row.installed_quantity) == (
+            kind,
+            on_hand,
+            -on_hand,
+            0,
+        )
+        assert row.quantity_after == after
+        assert row.created_at == row.modified_at and row.created_at.tzinfo is not None
+    # The inventory carries the same stamp as its last ledger row.
+    assert (lot.version, lot.modified_by_id, lot.modified_at) == (
+        version + 2,
+        admin_user.pk,
+        returned.created_at,
+    )
+    assert (lot.quantity, lot.kitted_quantity, lot.location_id) == (100, 0, wh1.pk)
+    assert not PartKitLine.objects.filter(part_kit=part_kit).exists()
