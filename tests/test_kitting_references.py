@@ -11,21 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from inventory import services as inventory_services
 from inventory.models import InventoryTransaction, PartInventory
 from kitting.models import PartKit, PartKitLine
-from tests.expect import snapshot
-from tests.kitting_helpers import (
-    COMPLETE,
-    ISSUE,
-    MOVE,
-    assert_error,
-    assert_rules,
-    err,
-    issue_body,
-    kit,
-    not_found,
-    part,
-    run,
-    stock,
-)
+from tests.support.errors import assert_error, assert_rules, err, not_found
+from tests.support.factories import kit, part, run, stock
+from tests.support.kitting import COMPLETE, ISSUE, MOVE, issue_body
+from tests.support.refs import snapshot
 
 STATE = (PartInventory, PartKit, PartKitLine, InventoryTransaction)
 INVENTORY_OBJECT = "inventory-control/part-inventory"
@@ -42,12 +31,6 @@ def shop(admin_user):
     }
 
 
-@pytest.fixture
-def forced(admin_user, client_for):
-    """No bearer token: every statement a request runs is the workflow's own."""
-    return client_for(admin_user)
-
-
 def missing(field: str, obj: str, reference: str) -> dict:
     return err(
         "KS-4224",
@@ -60,7 +43,9 @@ def missing(field: str, obj: str, reference: str) -> dict:
 
 
 @pytest.mark.parametrize("path", [ISSUE, MOVE])
-def test_a_workflow_reads_nothing_outside_its_transaction(forced, shop, path):
+def test_a_workflow_reads_nothing_outside_its_transaction(forced_api, shop, path):
+    # No bearer token (forced_api): every statement the request runs is the workflow's own.
+    forced = forced_api
     forced.post(ISSUE, issue_body(shop["kit"], shop["loose"], 2), format="json")
     with CaptureQueriesContext(connection) as captured:
         response = forced.post(path, issue_body(shop["kit"], shop["loose"], 1), format="json")
@@ -99,7 +84,7 @@ def test_a_missing_part_inventory_is_answered_before_a_missing_kit(api, shop):
         )
         body["partInventory"] = {"key": str(shop["loose"].pk)}
         assert_error(
-            api.post(ISSUE, body, format="json"), not_found("inventory-control/part-kit", key)
+            api.post(ISSUE, body, format="json"), 404, not_found("inventory-control/part-kit", key)
         )
 
 
@@ -123,19 +108,14 @@ def test_a_reference_whose_key_and_id_differ_is_read_as_before(api, shop):
         "partInventory": {"key": str(lot.pk), "id": f"0{lot.pk}"},
         "quantity": 1,
     }
-    message = f"partInventory: key {lot.pk} and id 0{lot.pk} name different objects"
-    placeholders = {"FIELD": "partInventory", "KEY": str(lot.pk), "ID": f"0{lot.pk}"}
-    mismatch = {
-        "code": "operationFailed",
-        "message": message,
-        "errorId": "KS-4225",
-        "target": "partInventory",
-        "additionalInfo": {
-            "messageId": "KS.REFERENCE_MISMATCH",
-            "placeholders": placeholders,
-            "propertySet": {},
-        },
-    }
+    mismatch = err(
+        "KS-4225",
+        f"partInventory: key {lot.pk} and id 0{lot.pk} name different objects",
+        "partInventory",
+        FIELD="partInventory",
+        KEY=lot.pk,
+        ID=f"0{lot.pk}",
+    )
     assert_rules(api.post(ISSUE, body, format="json"), mismatch)
 
 
@@ -153,7 +133,7 @@ def test_an_unknown_run_is_named_as_the_request_named_it(api, db):
     for key in ("424242", "0424242", "abc", "99999999999999999999"):
         body = {"key": key}
         assert_error(
-            api.post(COMPLETE, body, format="json"), not_found("inventory-control/run", key)
+            api.post(COMPLETE, body, format="json"), 404, not_found("inventory-control/run", key)
         )
 
 

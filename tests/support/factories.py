@@ -48,5 +48,5 @@ def kit(user, for_run: Run, **fields: Any) -> PartKit:
 def issue(user, part_kit: PartKit, inventory: PartInventory, quantity=None):
     """The issue workflow: `quantity` of the inventory into the kit (an `issue` ledger row)."""
     return kitting_services.part_kit_issue(
-        user=user, part_kit=part_kit, part_inventory=inventory, quantity=quantity
+        user=user, part_kit_key=part_kit.pk, part_inventory_key=inventory.pk, quantity=quantity
     )
