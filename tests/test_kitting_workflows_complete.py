@@ -302,16 +302,18 @@ def test_services_keep_the_rules_when_called_directly(admin_user, shop):
     """The admin and commands call the same services: the rules hold without the API."""
     lot, part_kit = shop["lot"], shop["kit"]
     move = services.part_kit_issue(
-        user=admin_user, part_kit=part_kit, part_inventory=lot, quantity=4
+        user=admin_user, part_kit_key=part_kit.pk, part_inventory_key=lot.pk, quantity=4
     )
     assert (move.issued_quantity, move.part_inventory.quantity) == (4, 6)
     with pytest.raises(DomainErrors) as raised:
-        services.part_kit_issue(user=admin_user, part_kit=part_kit, part_inventory=lot, quantity=7)
+        services.part_kit_issue(
+            user=admin_user, part_kit_key=part_kit.pk, part_inventory_key=lot.pk, quantity=7
+        )
     assert [(e.code, e.field) for e in raised.value.errors] == [
         ("issue_exceeds_on_hand", "quantity")
     ]
     back = services.part_kit_move_to_inventory(
-        user=admin_user, part_kit=part_kit, part_inventory=lot, quantity=4
+        user=admin_user, part_kit_key=part_kit.pk, part_inventory_key=lot.pk, quantity=4
     )
     assert (back.issued_quantity, back.part_inventory.quantity) == (0, 10)
     assert assert_ledger_invariant() == 3
@@ -331,7 +333,7 @@ def test_the_database_refuses_what_a_buggy_service_might_write(admin_user, shop,
     """Saleor's rule: every invariant is also a constraint, so a bug cannot make stock negative."""
     line_kit = kit(admin_user, shop["run"])
     services.part_kit_issue(
-        user=admin_user, part_kit=line_kit, part_inventory=shop["loose"], quantity=1
+        user=admin_user, part_kit_key=line_kit.pk, part_inventory_key=shop["loose"].pk, quantity=1
     )
     rows = {
         "inventory": PartInventory.objects.filter(pk=shop["lot"].pk),

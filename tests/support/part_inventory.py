@@ -36,7 +36,7 @@ def ledger_of(inventory_id: int) -> list[tuple]:
 def issue(inventory: PartInventory, kit: PartKit, quantity, user) -> None:
     """Issue through kitting's own workflow service, so these tests see what kitting writes."""
     kitting_services.part_kit_issue(
-        user=user, part_kit=kit, part_inventory=inventory, quantity=Decimal(quantity)
+        user=user, part_kit_key=kit.pk, part_inventory_key=inventory.pk, quantity=Decimal(quantity)
     )
 
 
@@ -53,7 +53,7 @@ def install(inventory: PartInventory, kit: PartKit, quantity, user) -> None:
             user=user, code=f"OUT-{run.code}", name="Output", item_type="inventory"
         )
         run.save(update_fields=["part"])
-    kitting_services.run_complete(user=user, run=run)
+    kitting_services.run_complete(user=user, run_key=run.pk)
 
 
 # --- fixtures --------------------------------------------------------------------------------
