@@ -5,8 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
@@ -86,6 +85,10 @@ def complete_runs(modeladmin, request, queryset):
     for run in queryset.order_by("pk"):
         try:
             services.run_complete(user=request.user, run_key=run.pk)
+        except IntegrityError as exc:  # a concurrent writer won; the constraint held
+            modeladmin.message_user(
+                request, f"Run {run.code}: {integrity_error(exc).message()}", messages.ERROR
+            )
         except (DomainError, DomainErrors) as err:
             problems = "; ".join(each.message() for each in err.errors)
             modeladmin.message_user(request, f"Run {run.code}: {problems}", messages.ERROR)
@@ -240,7 +243,9 @@ class PartKitAdmin(ServiceModelAdmin):
         return self._stock_move_view(request, object_id, issuing=False)
 
     def _stock_move_view(self, request, object_id, *, issuing: bool):
-        kit = get_object_or_404(PartKit, pk=object_id)
+        kit = self.get_object(request, object_id)  # None for a key that is not one, too
+        if kit is None:
+            raise Http404(f"No part kit with key {object_id}")
         if not (
             self.has_change_permission(request, kit)
             and request.user.has_perm("inventory.change_partinventory")

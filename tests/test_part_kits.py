@@ -487,3 +487,10 @@ def test_query_count_does_not_grow_with_kits_and_lines(api, admin_user, bench):
     for n in range(4):
         _filled_kit(admin_user, bench, 5, f"L{n}")
     assert count() == (small, 1)
+
+
+@pytest.mark.parametrize("key", ["abc", "99999999", "1e3", "99999999999999999999999"])
+@pytest.mark.parametrize("action", ["issue", "move-to-inventory"])
+def test_admin_stock_move_pages_of_no_kit_are_404(client, admin_user, key, action):
+    client.force_login(admin_user)
+    assert client.get(f"/admin/kitting/partkit/{key}/{action}/").status_code == 404
