@@ -121,9 +121,11 @@ class ObjectViewSet(viewsets.GenericViewSet):
             optimized = _OPTIMIZED[plan_key] = described.optimize(self.queryset.all())
         return optimized.all()
 
-    def get_object(self) -> models.Model:
+    def get_object(self, *, for_write: bool = False) -> models.Model:
+        """The object the URL names. A write reads it without the GET's joins and prefetches: the
+        service locks and reads it again, this read only answers 404, 403 and an early 412."""
         key = self.kwargs[self.lookup_url_kwarg]
-        queryset = self.get_queryset()
+        queryset = self.queryset.all() if for_write else self.get_queryset()
         instance = queryset.filter(pk=parse_key(key)).first() if parse_key(key) else None
         if instance is None:
             raise errors.error(
@@ -149,7 +151,7 @@ class ObjectViewSet(viewsets.GenericViewSet):
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         payload = self.payload(request)
         with transaction.atomic():
-            instance = self.get_object()
+            instance = self.get_object(for_write=True)
             expected_version = self.check_if_match(request, instance)
             serializer = self.get_serializer(instance, data=payload, partial=True)
             serializer.is_valid(raise_exception=True)
@@ -158,7 +160,7 @@ class ObjectViewSet(viewsets.GenericViewSet):
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         with transaction.atomic():
-            instance = self.get_object()
+            instance = self.get_object(for_write=True)
             expected_version = self.check_if_match(request, instance)
             type(self).delete_service(
                 **{self.key_argument(): instance.pk},
