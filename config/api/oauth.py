@@ -10,12 +10,13 @@ Differences from DOT's defaults, each because Intacct clients and SDKs rely on i
 
 import functools
 import hashlib
+import io
 import json
 
 from django.contrib.auth import get_user_model
+from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, QueryDict
-from django.utils.datastructures import MultiValueDict
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as oauth_views
 from oauth2_provider.models import get_access_token_model, get_application_model
@@ -145,9 +146,11 @@ def _token_statement() -> tuple[str, list[tuple[type, list[str]]]]:
     return statement, layout
 
 
-def _accept_json_body(request: HttpRequest) -> HttpResponse | None:
+def _accept_json_body(request: HttpRequest) -> HttpRequest | HttpResponse:
+    """The request DOT reads: a JSON body becomes the same request with that body as a form
+    (DOT parses form bodies only), or the error answering a malformed one."""
     if request.content_type != "application/json":
-        return None
+        return request
     try:
         payload = json.loads(request.body or b"{}")
     except ValueError as exc:
@@ -157,8 +160,15 @@ def _accept_json_body(request: HttpRequest) -> HttpResponse | None:
     form = QueryDict(mutable=True)
     for name, value in payload.items():
         form[name] = value if isinstance(value, str) else json.dumps(value)
-    request._post, request._files = form, MultiValueDict()
-    return None
+    body = form.urlencode().encode()
+    # A new WSGI request over a copy of the environ, so that Django parses the form itself.
+    environ = {
+        **request.META,
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body)),
+    }
+    return WSGIRequest(environ)
 
 
 def _with_error_body(request: HttpRequest, response: HttpResponse) -> HttpResponse:
@@ -188,10 +198,10 @@ def token_view(request: HttpRequest) -> HttpResponse:
             request,
             errors.error(errors.METHOD_NOT_ALLOWED, METHOD=request.method, PATH=request.path),
         )
-    rejected = _accept_json_body(request)
-    if rejected is not None:
-        return rejected
-    return _with_error_body(request, oauth_views.TokenView.as_view()(request))
+    form_request = _accept_json_body(request)
+    if isinstance(form_request, HttpResponse):
+        return form_request
+    return _with_error_body(request, oauth_views.TokenView.as_view()(form_request))
 
 
 authorize_view = oauth_views.AuthorizationView.as_view()
