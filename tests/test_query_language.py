@@ -3,11 +3,13 @@
 import datetime as dt
 
 import pytest
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
 
 from config.api.query import dates
 from config.api.query import expression as expr
-from config.api.query.registry import reroot
+from config.api.query.registry import NotReachable, reroot
+from inventory.models import Item
 
 A, B, C, D = (expr.Ref(n) for n in range(1, 5))
 
@@ -167,3 +169,10 @@ def test_expressions_are_rerooted_through_a_reference():
     )
     assert str(case).count("component__") == 0  # the registered expression is left untouched
     assert reroot("created_by", "kit__") == "kit__created_by"
+    either = ~Q(code="x") | Q(code__in=["a"], name=F("code"))
+    assert reroot(either, "component__") == ~Q(component__code="x") | Q(
+        component__code__in=["a"], component__name=F("component__code")
+    )
+    for unreachable in (OuterRef("pk"), Exists(Item.objects.filter(code=OuterRef("code")))):
+        with pytest.raises(NotReachable):
+            reroot(Coalesce(unreachable, Value(0)), "component__")

@@ -125,7 +125,8 @@ def objects():
     own = Registry()
     own.register(
         ItemWithExtras,
-        queryset=Item.objects.annotate(double_cost=F("standard_cost") * 2),
+        queryset=Item.objects.all(),
+        annotations={"double_cost": F("standard_cost") * 2},
         # hook 1: at registration, by API path (overrides the others)
         expressions={"trackingType": inventory_selectors.item_tracking_type()},
     )

@@ -87,7 +87,7 @@ def _check(described: spec.ObjectSpec, rendered: dict, members) -> None:
     for member in shown:
         value = rendered[member.name]
         if member.role is Role.GROUP:
-            _check(described, value, member.children)
+            _check(described, value, member.members)
         elif member.role is Role.REFERENCE and value is not None:
             assert list(value)[:2] == ["key", "id"] and list(value)[-1] == "href"
             assert set(value) <= member.field.allowed_members()

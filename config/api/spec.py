@@ -42,7 +42,7 @@ class Member:
     role: Role
     field: serializers.Field  # the bound field: it renders the member and parses its input
     owner: serializers.Serializer  # the serializer (or group) that declares it
-    children: tuple[Member, ...] = ()  # a group's members
+    members: tuple[Member, ...] = ()  # a group's members
     element: ObjectSpec | None = None  # a list's element
     relation: Any = None  # a list's model relation (None where the model has none)
 
@@ -86,9 +86,11 @@ class ObjectSpec:
     select_related: tuple[str, ...] = ()
     deferred: tuple[str, ...] = ()
     prefetch: tuple[str | Prefetch, ...] = ()
-    # What the query service reads this object from (None: not queryable) and its expressions.
+    # What the query service reads this object from (None: not queryable), its expressions
+    # and the annotations it adds to that queryset.
     query: QuerySet | None = None
     expressions: dict[str, Any] = field(default_factory=dict)
+    annotations: dict[str, Any] = field(default_factory=dict)
 
     def _of(self, *roles: Role) -> tuple[str, ...]:
         return tuple(p for p, m in self.members.items() if m.role in roles and not m.write_only)
@@ -159,6 +161,7 @@ class Declaration:
     id_field: str | None
     query: QuerySet | None
     expressions: Mapping[str, Any] | None
+    annotations: Mapping[str, Any] | None
 
 
 _DECLARED: list[Declaration] = []
@@ -174,10 +177,12 @@ def declare(
     id_field: str | None = None,
     query: QuerySet | None = None,
     expressions: Mapping[str, Any] | None = None,
+    annotations: Mapping[str, Any] | None = None,
 ) -> None:
     """An object of the API: its path, its serializer (whose Meta.model is the object's model),
-    the model field behind its `id` (None: the key), and what the query service reads it from."""
-    _DECLARED.append(Declaration(name, serializer_class, id_field, query, expressions))
+    the model field behind its `id` (None: the key), and what the query service reads it from
+    (`query`, with `annotations` applied to it)."""
+    _DECLARED.append(Declaration(name, serializer_class, id_field, query, expressions, annotations))
 
 
 def declare_payload(serializer_class: type[serializers.Serializer]) -> None:
@@ -194,6 +199,7 @@ def build() -> None:
         spec = describe(decl.serializer_class)
         spec.query = decl.query
         spec.expressions = dict(decl.expressions or {})
+        spec.annotations = dict(decl.annotations or {})
         _OBJECTS[decl.name] = spec
     for serializer_class in _PAYLOADS:
         describe(serializer_class)
@@ -308,7 +314,7 @@ def _members(serializer: serializers.Serializer, prefix: str, model) -> tuple[Me
 def _flatten(level: tuple[Member, ...], out: dict[str, Member]) -> None:
     for member in level:
         out[member.path] = member
-        _flatten(member.children, out)
+        _flatten(member.members, out)
 
 
 def _relation(model, source: str):
@@ -372,7 +378,7 @@ def _plan_level(level, model, selects: set, prefetches: list, columns: dict) -> 
             base = inner() if inner else member.relation.related_model._default_manager.all()
             prefetches.append(Prefetch(source, queryset=member.element.optimize(base)))
         elif member.role is Role.GROUP:
-            _plan_level(member.children, model, selects, prefetches, columns)
+            _plan_level(member.members, model, selects, prefetches, columns)
         elif "." in source:
             *through, name = source.split(".")
             _need(columns, "__".join(through), {name})

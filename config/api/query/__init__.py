@@ -12,7 +12,8 @@ the model's Django view permission to query it. Nothing else is declared: the qu
 what GET renders, rendered by the same serializer fields:
 
 - a plain field is queryable when its `source` is a model field (dotted sources such as
-  `part.unit_of_measure` follow foreign keys) or an annotation of the registered queryset;
+  `part.unit_of_measure` follow foreign keys) or an annotation declared with the object
+  (`declare(..., query=..., annotations={"name": expression})`);
   `key`, `id` (KeyField / KeyIdField) and `href` come from the base serializer;
 - a `GroupSerializer` (source="*") gives `group.member` paths (`tracking.enableSerialNo`), and the
   audit group gives `audit.createdDateTime`, `audit.createdBy`, `audit.createdByUser.id`...;
@@ -32,10 +33,10 @@ what GET renders, rendered by the same serializer fields:
     2. on the serializer (or group serializer) class: `query_expressions = {"etag": ...}`;
     3. on a custom serializer field class: `query_expression = ...`.
   An expression is an unresolved ORM expression (F, Q, Case/When, functions), an ORM path, or the
-  name of an annotation the registered queryset carries; wrap it in
+  name of an annotation declared with the object; wrap it in
   `Computed(expression, kind="boolean")` when the field class does not tell the kind of value.
   Expressions also work through references (they are re-rooted: `component.trackingType`); a
-  queryset annotation only works on the object's own queries.
+  declared annotation only works on the object's own queries.
 
 Semantics worth knowing (the tests pin each of them):
 - every $not… operator and $ne is the exact complement of its positive form, so a null matches

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.db import models
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import BaseExpression
 from django.utils import timezone
 from rest_framework import serializers
@@ -142,10 +142,13 @@ class QueryObject:
         queryset: QuerySet,
         expressions: Mapping[str, Any] | None,
         registry: Registry,
+        annotations: Mapping[str, Any] | None = None,
     ):
         self.name = name
         self.serializer_class = serializer_class
-        self._queryset = queryset
+        # Applied here, so that their names are known without reading the SQL query.
+        self.annotations = dict(annotations or {})
+        self._queryset = queryset.annotate(**self.annotations) if self.annotations else queryset
         self.expressions = dict(expressions or {})
         self.registry = registry
 
@@ -195,6 +198,7 @@ class Registry:
                     described.serializer_class,
                     queryset=described.query,
                     expressions=described.expressions,
+                    annotations=described.annotations,
                     name=described.name,
                 )
 
@@ -204,6 +208,7 @@ class Registry:
         *,
         queryset: QuerySet,
         expressions: Mapping[str, Any] | None = None,
+        annotations: Mapping[str, Any] | None = None,
         name: str | None = None,
     ) -> QueryObject:
         if not name and not identity.is_object(queryset.model):
@@ -214,7 +219,7 @@ class Registry:
             current.serializer_class.__qualname__ != serializer_class.__qualname__
         ):
             raise ImproperlyConfigured(f"{name} is already registered with another serializer")
-        obj = QueryObject(name, serializer_class, queryset, expressions, self)
+        obj = QueryObject(name, serializer_class, queryset, expressions, self, annotations)
         self._objects[name] = obj
         return obj
 
@@ -398,7 +403,7 @@ def _stored_column(obj: QueryObject, path: str, fld: serializers.Field) -> Colum
         return Column(
             path, kind, _renderer(fld, kind), orm=orm, empty_is_null=_empty_is_null(fld, kind)
         )
-    if fld.source in obj._queryset.query.annotations:
+    if fld.source in obj.annotations:
         kind = _field_kind(fld)
         if kind is None:
             return None
@@ -411,7 +416,7 @@ def _computed_column(obj: QueryObject, path: str, fld: serializers.Field, declar
     expression, kind = computed.expression, computed.kind
     kind = Kind(kind) if kind else None
     if isinstance(expression, str):
-        if expression in obj._queryset.query.annotations:
+        if expression in obj.annotations:
             kind = kind or _field_kind(fld)
             return Column(path, _need(kind, path), _renderer(fld, kind), annotation=expression)
         orm = _orm(expression)
@@ -613,20 +618,20 @@ def reroot(expression: Any, prefix: str) -> Any:
         return expression
     if isinstance(expression, str):
         return prefix + expression
+    if isinstance(expression, OuterRef):
+        raise NotReachable(str(expression))
     if isinstance(expression, F):
         return F(prefix + expression.name)
     if isinstance(expression, Q):
-        clone = Q()
-        clone.connector, clone.negated = expression.connector, expression.negated
-        clone.children = [
-            (prefix + child[0], reroot(child[1], prefix) if _is_expression(child[1]) else child[1])
-            if isinstance(child, tuple)
-            else reroot(child, prefix)
-            for child in expression.children
-        ]
-        return clone
+        # Rebuilt from its deconstruction (what migrations serialize it by): lookups come as
+        # (path, value) arguments or as keywords, beside the connector and negation flags that
+        # are passed back to Q unchanged.
+        _, args, kwargs = expression.deconstruct()
+        flags = {name: kwargs.pop(name) for name in ("_connector", "_negated") if name in kwargs}
+        lookups = {prefix + name: _reroot_value(value, prefix) for name, value in kwargs.items()}
+        return Q(*(_reroot_child(child, prefix) for child in args), **lookups, **flags)
     if isinstance(expression, BaseExpression):
-        if getattr(expression, "contains_outer_reference", False) or hasattr(expression, "query"):
+        if isinstance(expression, Subquery):
             raise NotReachable(str(expression))
         clone = expression.copy()
         clone.set_source_expressions(
@@ -636,8 +641,15 @@ def reroot(expression: Any, prefix: str) -> Any:
     return expression
 
 
-def _is_expression(value: Any) -> bool:
-    return isinstance(value, BaseExpression | F | Q)
+def _reroot_child(child: Any, prefix: str) -> Any:
+    if isinstance(child, tuple):
+        return (prefix + child[0], _reroot_value(child[1], prefix))
+    return reroot(child, prefix)
+
+
+def _reroot_value(value: Any, prefix: str) -> Any:
+    """A lookup's value: an expression is rerooted, a literal stays."""
+    return reroot(value, prefix) if isinstance(value, BaseExpression | F | Q) else value
 
 
 # Filled from the object spec at startup (config.api.apps).
