@@ -12,7 +12,9 @@ from django.db import connection
 
 
 def quoted(name: str) -> str:
-    return connection.ops.quote_name(name)
+    """One of our own table or column names, quoted the SQL-standard way (PostgreSQL and SQLite
+    alike); our names never hold a double quote."""
+    return f'"{name}"'
 
 
 def rows(sql: str, params: Sequence[Any]) -> list[tuple]:
