@@ -118,14 +118,14 @@ class ServiceModelAdmin(admin.ModelAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         with transaction.atomic(using=router.db_for_write(self.model)):
             response = super().changeform_view(request, object_id, form_url, extra_context)
-            if not getattr(request, "_saved_via_service", False):
+            if not getattr(request, "saved_via_service", False):
                 # The form ran the service but the page is shown again (an inline was invalid).
                 transaction.set_rollback(True)
         return response
 
     def save_model(self, request, obj, form, change):
         # The form's validation already saved it through the service.
-        request._saved_via_service = True
+        request.saved_via_service = True
 
     # Deletes.
     def get_deleted_objects(self, objs, request):
