@@ -36,7 +36,7 @@ class ServiceModelForm(forms.ModelForm):
     def _post_clean(self) -> None:
         # Django's model validation (constraints, uniqueness) is replaced by the service's rules,
         # which answer with the API's messages. Field-level form errors stop us before the service.
-        if self._errors:
+        if self.errors:
             return
         try:
             with transaction.atomic(using=router.db_for_write(self._meta.model)):

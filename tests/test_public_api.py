@@ -65,8 +65,10 @@ ATTRIBUTE_FUNCTIONS = ("getattr", "hasattr", "setattr", "delattr")
 # these once it is gone, so that the list only shrinks).
 PENDING = {
     # drf-spectacular documents get_request_serializer / get_response_serializers, but a raw
-    # schema returned there for a `list` action is wrapped in an array by its list heuristics;
-    # the envelopes stay on these hooks until the OpenAPI reads the object spec (issue 10, 3).
+    # schema returned there for a `list` action is wrapped in an array by its list heuristics
+    # (`many=False` applies to serializers only, which would become components of their own and
+    # change the document), and a raw request schema is never `required`; the envelopes stay on
+    # these hooks until the OpenAPI reads the object spec (issue 10, 3).
     "config/api/schema.py IntacctAutoSchema._get_response_bodies overrides a hook": "envelopes",
     "config/api/schema.py IntacctAutoSchema._map_serializer_field overrides a hook": "ref extras",
     "config/api/schema.py uses ._map_model_field": "the extra members' types, from model fields",
@@ -74,10 +76,10 @@ PENDING = {
     "config/api/query/schema.py QuerySchema._get_request_body overrides a hook": "required body",
     "kitting/api/views.py WorkflowSchema._get_response_bodies overrides a hook": "envelope",
     "kitting/api/views.py uses ._get_response_for_code": "the result's schema and examples",
-    # The admin form validates through the service in place of model validation; the admin's
-    # rework (DomainError on the form field, issue 10, 2) replaces it.
+    # The admin form validates through the service in place of Django's model validation
+    # (its DomainError lands on the form field). No public ModelForm hook skips that validation:
+    # clean() runs before it, and it would add Django's own messages beside the service's.
     "core/admin.py ServiceModelForm._post_clean overrides a hook": "validation by the service",
-    "core/admin.py uses ._errors": "skips the service when fields already failed",
     # The benchmark data loader (no request path): after COPY it resets the key sequences with
     # the statements the documented `sqlsequencereset` command prints, which Django offers no
     # public call for, and quotes table names as the backend does.
