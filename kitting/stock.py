@@ -22,6 +22,7 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
+from core.sql import quoted
 from inventory.models import InventoryTransaction, PartInventory, Warehouse
 from kitting.models import PartKit, PartKitLine
 
@@ -50,8 +51,7 @@ def _field(model: type[models.Model], name: str) -> models.Field:
 
 
 def _names(model: type[models.Model], *fields: str) -> tuple[str, ...]:
-    quote = connection.ops.quote_name
-    return (quote(model._meta.db_table), *(quote(_field(model, f).column) for f in fields))
+    return (quoted(model._meta.db_table), *(quoted(_field(model, f).column) for f in fields))
 
 
 @cache

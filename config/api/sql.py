@@ -10,11 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection
 
-
-def quoted(name: str) -> str:
-    """One of our own table or column names, quoted the SQL-standard way (PostgreSQL and SQLite
-    alike); our names never hold a double quote."""
-    return f'"{name}"'
+from core.sql import quoted as quoted  # the one quoting rule, shared with the domain
 
 
 def rows(sql: str, params: Sequence[Any]) -> list[tuple]:
