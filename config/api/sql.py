@@ -4,11 +4,12 @@ public `connection.cursor()`, so its text is built once and PostgreSQL prepares 
 every request."""
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, models
 
 from core.sql import quoted as quoted  # the one quoting rule, shared with the domain
 
@@ -28,3 +29,24 @@ def _aware(value: Any) -> Any:
     if isinstance(value, dt.datetime) and value.tzinfo is None:
         return value.replace(tzinfo=dt.UTC)
     return value
+
+
+def reference_page(model: type[models.Model], id_field: str | None, *, start: int, size: int):
+    """A whole table's list page: its row count and the page's (key, id) rows in key order, from
+    two statements built once per model (the key index serves both)."""
+    count, page = _reference_statements(model, id_field)
+    total = rows(count, ())[0][0]
+    found = rows(page, (size, start - 1)) if start <= total else []
+    return total, found
+
+
+@functools.cache
+def _reference_statements(model: type[models.Model], id_field: str | None) -> tuple[str, str]:
+    table, key = quoted(model._meta.db_table), quoted(model._meta.pk.column)
+    columns = key
+    if id_field is not None:
+        columns += ", " + quoted(model._meta.get_field(id_field).column)
+    return (
+        f"SELECT COUNT(*) FROM {table}",
+        f"SELECT {columns} FROM {table} ORDER BY {key} LIMIT %s OFFSET %s",
+    )
