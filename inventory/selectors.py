@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Case, CharField, Q, QuerySet, Value, When
-from django.db.models.functions import Cast, Concat
+from django.db.models import Case, Q, QuerySet, Value, When
 
 from inventory.models import (
     ITEM_TRACKING_FLAGS,
@@ -38,17 +37,17 @@ def part_inventory_list() -> QuerySet[PartInventory]:
     return PartInventory.objects.all()
 
 
-def part_inventory_query_expressions() -> dict[str, Any]:
-    """The read-only part inventory fields computed in Python, in SQL, for the query service."""
+def part_inventory_expressions() -> dict[str, Any]:
+    """PartInventory's computed properties (`tracking_type`, `kitted`, `installed`) in SQL, for
+    reads that filter, sort or aggregate on them."""
     return {
-        "trackingType": Case(
+        "tracking_type": Case(
             When(serial_number__isnull=False, then=Value(TrackingType.SERIAL.value)),
             When(lot_number__isnull=False, then=Value(TrackingType.LOT.value)),
             default=Value(TrackingType.UNTRACKED.value),
         ),
         "kitted": Q(quantity=0, kitted_quantity__gt=0),
         "installed": Q(quantity=0, kitted_quantity=0, installed_quantity__gt=0),
-        "etag": Concat(Value('"'), Cast("version", CharField()), Value('"')),
     }
 
 

@@ -9,6 +9,8 @@ import functools
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 from rest_framework import serializers
 
 from config.api.fields import USER_OBJECT, as_number, decimal_string
@@ -60,3 +62,8 @@ def audit(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         "createdByUser": ref(USER_OBJECT, created_by, row[f"{prefix}created_by__{username}"]),
         "modifiedByUser": ref(USER_OBJECT, modified_by, row[f"{prefix}modified_by__{username}"]),
     }
+
+
+def etag_expression(version_field: str):
+    """The ETag of a row (`"3"`) computed by the database, for the query service."""
+    return Concat(Value('"'), Cast(version_field, CharField()), Value('"'))

@@ -1,16 +1,23 @@
 """The kitting objects of the API, part inventory and the ledger (they render runs and kits),
 and the bodies of the workflows."""
 
+from config.api import render
 from config.api.spec import declare, declare_payload
 from inventory import selectors as inventory_selectors
 from kitting import selectors
 from kitting.api import inventory_transaction, part_inventory, serializers
 
+_computed = inventory_selectors.part_inventory_expressions()
 declare(
     "inventory-control/part-inventory",
     part_inventory.PartInventorySerializer,
     query=inventory_selectors.part_inventory_list(),
-    expressions=inventory_selectors.part_inventory_query_expressions(),
+    expressions={
+        "trackingType": _computed["tracking_type"],
+        "kitted": _computed["kitted"],
+        "installed": _computed["installed"],
+        "etag": render.etag_expression("version"),
+    },
 )
 declare(
     "inventory-control/inventory-transaction",
