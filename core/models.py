@@ -3,15 +3,12 @@
 from django.conf import settings
 from django.db import models
 
+from core.versions import etag
+
 
 def actor(user):
     """The user to record in the audit stamps (None for anonymous callers)."""
     return user if getattr(user, "is_authenticated", False) else None
-
-
-def etag(version: int) -> str:
-    """The ETag of an object at this version."""
-    return f'"{version}"'
 
 
 class AuditedModel(models.Model):

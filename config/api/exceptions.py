@@ -15,6 +15,7 @@ from config.api import errors, identity
 from config.api.spec import api_name
 from core.errors import DomainError, DomainErrors, verbose_name
 from core.errors import integrity_error as core_integrity_error
+from core.versions import etag
 
 logger = logging.getLogger("kitsmith.api")
 
@@ -124,7 +125,7 @@ def _detail(err: DomainError, serializer_class: type | None, if_match: str | Non
     target = name(err.field) if err.field is not None else None
     placeholders = err.placeholders(name, _api_object)
     if err.code == "stale":
-        placeholders = {"GIVEN": if_match or "", "CURRENT": f'"{err.params["CURRENT"]}"'}
+        placeholders = {"GIVEN": if_match or "", "CURRENT": etag(err.params["CURRENT"])}
     return errors.ApiError(spec, target=target, placeholders=placeholders)
 
 

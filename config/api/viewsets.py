@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from config.api import errors, identity, responses, spec, sql
 from config.api.fields import parse_key
 from config.api.protocol import paging, request_payload
-from core.models import etag
+from core.versions import etag
 
 _OPTIMIZED: dict[tuple[type, type], QuerySet] = {}
 _SELECTED: dict[type, bool] = {}
