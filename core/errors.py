@@ -70,8 +70,7 @@ MESSAGES: dict[str, str] = {
         "Part inventory {KEY} is serial {SERIAL}: it moves one unit at a time, quantity must be 1"
     ),
     "run_completed_by_workflow": (
-        "A run becomes complete only through POST /workflows/inventory-control/run/complete, "
-        "which builds its outputs"
+        "A run becomes complete only by completing it, which builds its outputs"
     ),
     "serial_numbers_count": (
         "{COUNT} serial numbers given for a run of {QUANTITY}: give one per unit, or none to "

@@ -64,8 +64,10 @@ def _spec(error_id: str, status: int, message: str, message_id: str = "") -> Err
     return spec
 
 
-def _domain(error_id: str, status: int, code: str) -> ErrorSpec:
-    DOMAIN_CODES[code] = _spec(error_id, status, MESSAGES[code])
+def _domain(error_id: str, status: int, code: str, message: str | None = None) -> ErrorSpec:
+    """A domain refusal's entry, worded as the domain words it unless the API names its own
+    route (`message`)."""
+    DOMAIN_CODES[code] = _spec(error_id, status, message or MESSAGES[code])
     return DOMAIN_CODES[code]
 
 
@@ -157,7 +159,13 @@ RUN_CLOSED = _domain("KS-4255", 422, "run_closed")
 RUN_HAS_NO_PART = _domain("KS-4256", 422, "run_has_no_part")
 RUN_PART_NOT_STOCKED = _domain("KS-4257", 422, "run_part_not_stocked")
 SERIAL_MOVES_ONE = _domain("KS-4258", 422, "serial_moves_one")
-RUN_COMPLETED_BY_WORKFLOW = _domain("KS-4259", 422, "run_completed_by_workflow")
+RUN_COMPLETED_BY_WORKFLOW = _domain(
+    "KS-4259",
+    422,
+    "run_completed_by_workflow",
+    "A run becomes complete only through POST /workflows/inventory-control/run/complete, "
+    "which builds its outputs",
+)
 SERIAL_NUMBERS_COUNT = _domain("KS-4260", 422, "serial_numbers_count")
 TRACKING_IN_USE = _domain("KS-4234", 422, "tracking_in_use")
 
