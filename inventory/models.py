@@ -49,6 +49,14 @@ ITEM_TRACKING_FLAGS = (
 )
 
 
+# Part inventory's tracking, from the number it carries: serial first (a serial may also carry a
+# lot). Read by `PartInventory.tracking_type` in Python and by inventory.selectors in SQL.
+PART_INVENTORY_TRACKING_NUMBERS = (
+    ("serial_number", TrackingType.SERIAL),
+    ("lot_number", TrackingType.LOT),
+)
+
+
 def item_tracking_type(**flags: bool) -> str:
     """The tracking type of an item with these flags (`enable_serial_no`, `enable_lot_category`)."""
     for flag, tracking in ITEM_TRACKING_FLAGS:
@@ -207,10 +215,9 @@ class PartInventory(AuditedModel):
 
     @property
     def tracking_type(self) -> str:
-        if self.serial_number:
-            return TrackingType.SERIAL
-        if self.lot_number:
-            return TrackingType.LOT
+        for number, tracking in PART_INVENTORY_TRACKING_NUMBERS:
+            if getattr(self, number):
+                return tracking
         return TrackingType.UNTRACKED
 
     @property

@@ -6,6 +6,7 @@ from django.db.models import Case, Q, QuerySet, Value, When
 
 from inventory.models import (
     ITEM_TRACKING_FLAGS,
+    PART_INVENTORY_TRACKING_NUMBERS,
     InventoryTransaction,
     Item,
     PartInventory,
@@ -41,9 +42,12 @@ def part_inventory_expressions() -> dict[str, Any]:
     """PartInventory's computed properties (`tracking_type`, `kitted`, `installed`) in SQL, for
     reads that filter, sort or aggregate on them."""
     return {
+        # Numbers are never blank (a constraint): set means not null.
         "tracking_type": Case(
-            When(serial_number__isnull=False, then=Value(TrackingType.SERIAL.value)),
-            When(lot_number__isnull=False, then=Value(TrackingType.LOT.value)),
+            *(
+                When(**{f"{number}__isnull": False}, then=Value(tracking.value))
+                for number, tracking in PART_INVENTORY_TRACKING_NUMBERS
+            ),
             default=Value(TrackingType.UNTRACKED.value),
         ),
         "kitted": Q(quantity=0, kitted_quantity__gt=0),
