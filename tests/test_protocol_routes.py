@@ -11,6 +11,7 @@ from inventory import services as inventory_services
 from inventory.models import Item, Warehouse
 from kitcomponents.models import KitComponent
 from tests.support.errors import (
+    FORBIDDEN,
     assert_error,
     err,
     not_allowed,
@@ -313,6 +314,38 @@ def test_unknown_route_is_json_404(api, settings, debug, path):
 
 def test_unknown_route_answers_without_credentials(client):
     assert_error(client.post("/nope", {}), 404, route_not_found("/nope"))
+
+
+UNKNOWN_ROUTES = ["/nope", "/objects/inventory-control/bogus", "/ia/api/v1/objects/x/y/1/z"]
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+@pytest.mark.parametrize("session", [False, True], ids=["anonymous", "session"])
+def test_unknown_route_is_404_for_every_method_with_csrf_checks_on(admin_user, method, session):
+    # Browsers and SDKs send no CSRF token: the route's absence is the answer, not CSRF's 403.
+    browser = APIClient(enforce_csrf_checks=True)
+    if session:
+        browser.force_login(admin_user)
+    for path in UNKNOWN_ROUTES:
+        response = getattr(browser, method)(path, {"id": "X"}, format="json")
+        assert_error(response, 404, route_not_found(path))
+
+
+def test_csrf_still_guards_session_writes_and_the_admin(admin_user):
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(admin_user)
+    before = state()
+    refused = browser.post(WAREHOUSES, {"id": "W1", "name": "x"}, format="json")
+    assert_error(refused, 403, FORBIDDEN)
+    admin_post = browser.post("/admin/inventory/warehouse/add/", {"code": "W1", "name": "x"})
+    assert_error(admin_post, 403, FORBIDDEN)
+    assert state() == before
+
+
+def test_healthz_post_is_405_with_csrf_checks_on(db):
+    response = APIClient(enforce_csrf_checks=True).post("/healthz")
+    assert_error(response, 405, not_allowed("POST", "/healthz"))
+    assert response["Allow"] == "GET, HEAD"
 
 
 @pytest.mark.parametrize("key", ["999999", "abc", "²", "99999999999999999999999"])
