@@ -14,6 +14,7 @@ from tests.support.refs import audit, href, ref
 class TestItem(ObjectTests):
     object_name = "inventory-control/item"
     model = Item
+    filters = ("id", "itemType", "status")
     app_label = "inventory"
     patch_body = {"name": "Renamed"}
     patched = {"name": "Renamed"}
@@ -54,6 +55,7 @@ class TestItem(ObjectTests):
 class TestWarehouse(ObjectTests):
     object_name = "inventory-control/warehouse"
     model = Warehouse
+    filters = ("id", "status")
     app_label = "inventory"
     patch_body = {"name": "Renamed", "status": "inactive"}
     patched = {"name": "Renamed", "status": "inactive"}
@@ -79,6 +81,7 @@ class TestWarehouse(ObjectTests):
 class TestKitComponent(ObjectTests):
     object_name = "inventory-control/kit-component"
     model = KitComponent
+    filters = ("kit", "component")
     app_label = "kitcomponents"
     patch_body = {"numberOfUnits": 5}
     patched = {"number_of_units": Decimal(5)}
@@ -127,6 +130,7 @@ class TestKitComponent(ObjectTests):
 class TestPartInventory(ObjectTests):
     object_name = "inventory-control/part-inventory"
     model = PartInventory
+    filters = ("part", "location", "serialNumber", "lotNumber")
     app_label = "inventory"
     if_match_required = True
     patch_body = {"cost": "2.50"}
@@ -175,6 +179,7 @@ class TestPartInventory(ObjectTests):
 class TestInventoryTransaction(ObjectTests):
     object_name = "inventory-control/inventory-transaction"
     model = InventoryTransaction
+    filters = ("partInventory", "part", "type", "partKit", "run")
     app_label = "inventory"
     methods = frozenset()
     patch_body = {"quantity": 1}
@@ -207,6 +212,7 @@ class TestInventoryTransaction(ObjectTests):
 class TestRun(ObjectTests):
     object_name = "inventory-control/run"
     model = Run
+    filters = ("id", "status", "part")
     app_label = "kitting"
     patch_body = {"title": "Renamed", "quantity": 4}
     patched = {"title": "Renamed", "quantity": 4}
@@ -238,6 +244,7 @@ class TestRun(ObjectTests):
 class TestPartKit(ObjectTests):
     object_name = "inventory-control/part-kit"
     model = PartKit
+    filters = ("run", "status")
     app_label = "kitting"
     patch_body = {"status": "requested"}
     patched = {"status": "requested"}

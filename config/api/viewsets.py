@@ -46,6 +46,7 @@ class ObjectViewSet(viewsets.GenericViewSet):
 
     # --- reads -----------------------------------------------------------------------------
     def list(self, request: Request, *args, **kwargs) -> Response:
+        self.check_list_parameters(request.query_params)
         start, size = paging(request.query_params)
         filterset = self.filterset_class
         id_field = identity.id_field(self.model)
@@ -67,6 +68,17 @@ class ObjectViewSet(viewsets.GenericViewSet):
             for row in rows
         ]
         return Response(responses.page(refs, total=total, start=start, size=size))
+
+    def check_list_parameters(self, params) -> None:
+        """Contract 1.3: a list takes start, size and its object's filters. Any other parameter
+        is a 400 naming it: django-filter ignores what it does not know, so a misspelt filter
+        (`part.id`, `itemtype`) would otherwise answer every row."""
+        filters = tuple(self.filterset_class.base_filters) if self.filterset_class else ()
+        known = ("start", "size", *filters)
+        for name in params:
+            if name not in known:
+                reason = f"unknown parameter; this list takes {', '.join(known)}"
+                raise errors.error(errors.INVALID_PARAMETER, name, PARAMETER=name, REASON=reason)
 
     def lists_whole_table(self) -> bool:
         """Whether the viewset's queryset is its model's whole table, so an unfiltered page can be

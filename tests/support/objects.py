@@ -12,6 +12,7 @@ from tests.support.errors import (
     FORBIDDEN,
     NOT_AUTHENTICATED,
     assert_error,
+    err,
     not_allowed,
     not_found,
     precondition_failed,
@@ -21,6 +22,9 @@ from tests.support.refs import ONE, created, ref, snapshot
 from tests.support.users import bearer_client, make_user
 
 MISSING_KEY = 999999
+# No object's list takes these: references by id are filtered by key (`part=27`), names are
+# case-sensitive, and only start and size page.
+UNKNOWN_LIST_PARAMETERS = ["part.id", "kit.id", "itemtype", "Status", "format", "page", "bogus"]
 BASES = ["", "/ia/api/v1"]  # every route is served at both (contract 1.1)
 
 
@@ -44,6 +48,8 @@ class ObjectTests:
     patched: ClassVar[dict] = {}
     # Further models a write also changes (the ledger of a stock write): snapshot them too.
     related: ClassVar[tuple[type[models.Model], ...]] = ()
+    # The list's documented filters (contract 1.3: with start and size, all a list takes).
+    filters: ClassVar[tuple[str, ...]] = ()
 
     # --- what a subclass provides ---------------------------------------------------------------
 
@@ -95,6 +101,26 @@ class ObjectTests:
             response = api.get(base + self.path)
             expected = page([ref(first), ref(second)])
             assert (response.status_code, response.json()) == (200, expected)
+
+    def test_documented_filters_are_accepted(self, api, admin_user):
+        obj = self.make(admin_user)
+        # An empty value filters nothing: the name alone is what is checked here.
+        for name in ("start", "size", *self.filters):
+            response = api.get(self.path, {name: ""})
+            assert (response.status_code, response.json()) == (200, page([ref(obj)]))
+
+    def test_unknown_list_parameter_is_400(self, api, admin_user):
+        self.make(admin_user)
+        before = self.state()
+        reason = f"unknown parameter; this list takes {', '.join(('start', 'size', *self.filters))}"
+        for base in BASES:
+            # Misspelt or undocumented filters never answer every row.
+            for name in UNKNOWN_LIST_PARAMETERS:
+                response = api.get(base + self.path, {"size": "10", name: "1"})
+                message = f"Query parameter {name} is invalid: {reason}"
+                expected = err("KS-4003", message, name, PARAMETER=name, REASON=reason)
+                assert_error(response, 400, expected)
+        assert self.state() == before
 
     def test_get(self, api, admin_user):
         obj = self.make(admin_user)
