@@ -36,6 +36,21 @@ class AuditedModel(models.Model):
     class Meta:
         abstract = True
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # What the row held when read (Django's documented hook for telling changes later).
+        instance.stored_values = dict(zip(field_names, values, strict=True))
+        return instance
+
+    def has_changes(self) -> bool:
+        """Whether a field read from the row now holds another value; a row not read from the
+        database (a new one) always has."""
+        stored = getattr(self, "stored_values", None)
+        if stored is None:
+            return True
+        return any(getattr(self, name) != value for name, value in stored.items())
+
     @property
     def etag(self) -> str:
         return etag(self.version)

@@ -1,6 +1,6 @@
 """Helpers the apps' services share: guarded deletes, unique codes, versions, immutable fields."""
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -64,6 +64,22 @@ def _value(value: Any) -> Any:
 def apply_changes(instance: models.Model, changes: Mapping[str, Any]) -> None:
     for field, value in changes.items():
         setattr(instance, field, value)
+
+
+def save_changes(
+    instance: models.Model, user, *, save: Callable[[models.Model], Any] | None = None
+) -> bool:
+    """Stamp (next version, who changed it) and save an updated row, unless nothing it holds
+    changed: a PATCH that changes nothing keeps its version, ETag and audit stamps (contract
+    12.2). `save` writes the stamped row (default: Model.save). Returns whether it wrote."""
+    if not instance.has_changes():
+        return False
+    instance.stamp(user)
+    if save is None:
+        instance.save()
+    else:
+        save(instance)
+    return True
 
 
 def delete_unreferenced(instance: models.Model) -> None:

@@ -12,13 +12,13 @@ from django.utils import timezone
 from core.errors import DomainError, DomainErrors, Phrase, refuse
 from core.numbers import decimal_string
 from core.services import (
-    actor,
     apply_changes,
     check_unique_code,
     check_version,
     delete_unreferenced,
     lock,
     reject_immutable_changes,
+    save_changes,
     save_unique_code,
 )
 from inventory.models import (
@@ -107,8 +107,7 @@ def item_update(
     _reject_tracking_change_in_use(item, changes)
     apply_changes(item, changes)
     refuse(_item_rules(item))
-    item.stamp(user)
-    item.save()
+    save_changes(item, user)
     return item
 
 
@@ -169,8 +168,7 @@ def warehouse_update(
     refuse(_warehouse_rules(warehouse))
     if "code" in changes:
         check_unique_code(Warehouse, warehouse.code, exclude_pk=warehouse.pk)
-    warehouse.stamp(user)
-    save_unique_code(warehouse)
+    save_changes(warehouse, user, save=save_unique_code)
     return warehouse
 
 
@@ -485,19 +483,22 @@ def part_inventory_update(
     if inventory.serial_number and _serial_taken(inventory):
         raise _duplicate_serial(inventory)
     delta = Decimal(inventory.quantity) - before
-    updated = {name: getattr(inventory, name) for name in _UPDATABLE}
-    _write_checked(
-        inventory,
-        lambda: PartInventory.objects.filter(pk=inventory.pk).update(
-            **updated,
-            quantity=F("quantity") + delta,
-            version=F("version") + 1,
-            modified_by=actor(user),
-            modified_at=timezone.now(),
-        ),
-    )
-    inventory.refresh_from_db()
-    if delta:
+
+    def write(stamped: PartInventory) -> None:
+        updated = {name: getattr(stamped, name) for name in _UPDATABLE}
+        _write_checked(
+            stamped,
+            lambda: PartInventory.objects.filter(pk=stamped.pk).update(
+                **updated,
+                quantity=F("quantity") + delta,
+                version=stamped.version,
+                modified_by=stamped.modified_by,
+                modified_at=timezone.now(),
+            ),
+        )
+        stamped.refresh_from_db()
+
+    if save_changes(inventory, user, save=write) and delta:
         inventory_transaction_create(
             part_inventory=inventory,
             type=TransactionType.ADJUST,

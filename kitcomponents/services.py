@@ -9,7 +9,14 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from core.errors import DomainError, DomainErrors, refuse
-from core.services import actor, apply_changes, check_version, delete_unreferenced, lock
+from core.services import (
+    actor,
+    apply_changes,
+    check_version,
+    delete_unreferenced,
+    lock,
+    save_changes,
+)
 from inventory.models import Item, ItemType
 from kitcomponents.models import MAX_LINE_NUMBER, DeferralStatus, DeliveryStatus, KitComponent
 
@@ -210,8 +217,7 @@ def kit_component_update(
         _place_line(line, requested, stored_in_kit=False, user=user)
     elif requested is not None and requested != old_line:
         _place_line(line, requested, stored_in_kit=True, user=user)
-    line.stamp(user)
-    line.save()
+    save_changes(line, user)
     return line
 
 

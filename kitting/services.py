@@ -32,6 +32,7 @@ from core.services import (
     check_version,
     delete_unreferenced,
     reject_immutable_changes,
+    save_changes,
     save_unique_code,
 )
 from inventory.models import (
@@ -259,8 +260,7 @@ def run_update(
         )
         _return_to_stock(kits, user)
         _set_kit_status(kits, PartKitStatus.CANCELED, user)
-    run.stamp(user)
-    save_unique_code(run)
+    save_changes(run, user, save=save_unique_code)
     return run
 
 
@@ -308,8 +308,7 @@ def part_kit_update(
     if kit.is_open and status in CLOSED_KIT_STATUSES:
         _return_to_stock([kit], user)
     kit.status = status
-    kit.stamp(user)
-    kit.save()
+    save_changes(kit, user)
     return kit
 
 

@@ -91,8 +91,10 @@ def test_patch_back_what_get_returned(forced_api, admin_user, parts, shelf):
     body = get_result(forced_api, inventory)
     response = patch(forced_api, inventory, body)
     assert response.status_code == 200, response.content
+    # It changes nothing, so the version stays (contract 12.2).
+    assert response["ETag"] == '"1"'
     inventory.refresh_from_db()
-    assert (inventory.serial_number, inventory.quantity, inventory.version) == ("S-9", 1, 2)
+    assert (inventory.serial_number, inventory.quantity, inventory.version) == ("S-9", 1, 1)
 
 
 def test_part_is_immutable(forced_api, admin_user, parts):

@@ -171,6 +171,26 @@ class ObjectTests:
         assert obj.version == 2
         assert api.get(self.detail(obj.pk))["ETag"] == '"2"'
 
+    def test_patch_that_changes_nothing_keeps_the_version(self, api, admin_user):
+        # Contract 12.2: nothing sent, values the row already holds, or the GET body sent back.
+        obj = self.make(admin_user)
+        if "patch" not in self.methods:
+            return  # test_patch proves the 405
+        as_made = api.get(self.detail(obj.pk)).json()["ia::result"]
+        changed = api.patch(self.detail(obj.pk), self.patch_body, format="json", **self.if_match())
+        assert (changed.status_code, changed["ETag"]) == (200, '"2"')
+        as_patched = api.get(self.detail(obj.pk)).json()["ia::result"]
+        before = self.state()
+        for body in ({}, self.patch_body, as_patched):
+            response = api.patch(self.detail(obj.pk), body, format="json", **self.if_match('"2"'))
+            assert (response.status_code, response.json()) == (200, created(obj)), body
+            assert response["ETag"] == '"2"'
+            assert self.state() == before  # version, modified time and user, the rest: all kept
+        assert api.get(self.detail(obj.pk))["ETag"] == '"2"'
+        # Sending the first GET body back undoes the patch: that is a change.
+        undone = api.patch(self.detail(obj.pk), as_made, format="json", **self.if_match('"2"'))
+        assert (undone.status_code, undone["ETag"]) == (200, '"3"')
+
     def test_delete(self, api, admin_user):
         obj = self.make(admin_user)
         before = self.state()
