@@ -2,6 +2,7 @@
 authentication, Django model permissions, and the create_api_client command."""
 
 import base64
+import hashlib
 import io
 import json
 from datetime import timedelta
@@ -9,8 +10,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
-from oauth2_provider.models import AccessToken, get_application_model
+from oauth2_provider.models import AccessToken, RefreshToken, get_application_model
 from rest_framework.test import APIClient
 
 from config.api import identity
@@ -18,6 +20,7 @@ from config.api.oauth import api_client_create
 from inventory import services as inventory_services
 from inventory.models import Warehouse
 from tests.support.errors import FORBIDDEN, NOT_AUTHENTICATED, assert_error, err
+from tests.support.parallel import run_together
 from tests.support.users import make_user
 
 TOKEN = "/oauth2/token"
@@ -150,43 +153,82 @@ def test_client_of_an_inactive_user_gets_no_token(client, service_user, credenti
     assert not AccessToken.objects.exists()
 
 
-def test_refresh_token_grant(client, service_user, credentials):
+def client_credentials_token(credentials) -> dict:
     client_id, secret = credentials
-    first = assert_token(
-        client.post(
+    return (
+        APIClient()
+        .post(
             TOKEN,
             {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
-        ),
-        service_user,
+        )
+        .json()
     )
-    refreshed = assert_token(
-        client.post(
-            TOKEN,
-            {
-                "grant_type": "refresh_token",
-                "refresh_token": first["refresh_token"],
-                "client_id": client_id,
-                "client_secret": secret,
-            },
-        ),
-        service_user,
-    )
-    assert refreshed["access_token"] != first["access_token"]
-    assert refreshed["refresh_token"] != first["refresh_token"]
-    assert bearer(refreshed["access_token"]).get(WAREHOUSES).status_code == 200
-    # The refreshed token replaces the old one, and a refresh token works once.
-    old = bearer(first["access_token"]).get(WAREHOUSES)
-    assert_error(old, 401, BAD_CREDENTIALS)
-    again = client.post(
+
+
+def refresh(credentials, refresh_token):
+    client_id, secret = credentials
+    return APIClient().post(
         TOKEN,
         {
             "grant_type": "refresh_token",
-            "refresh_token": first["refresh_token"],
+            "refresh_token": refresh_token,
             "client_id": client_id,
             "client_secret": secret,
         },
     )
-    assert_oauth_error(again, 400, "invalid_grant")
+
+
+def test_refresh_token_grant(service_user, credentials):
+    first = client_credentials_token(credentials)
+    refreshed = assert_token(refresh(credentials, first["refresh_token"]), service_user)
+    assert refreshed["access_token"] != first["access_token"]
+    assert refreshed["refresh_token"] != first["refresh_token"]
+    assert bearer(refreshed["access_token"]).get(WAREHOUSES).status_code == 200
+    # Contract 11: the access token issued before stays valid until it expires...
+    assert bearer(first["access_token"]).get(WAREHOUSES).status_code == 200
+    assert AccessToken.objects.count() == 2
+    AccessToken.objects.filter(token=first["access_token"]).update(
+        expires=timezone.now() - timedelta(seconds=1)
+    )
+    assert_error(bearer(first["access_token"]).get(WAREHOUSES), 401, BAD_CREDENTIALS)
+    assert bearer(refreshed["access_token"]).get(WAREHOUSES).status_code == 200
+
+
+def test_previous_refresh_token_works_for_the_grace_period(service_user, credentials):
+    first = client_credentials_token(credentials)
+    refreshed = assert_token(refresh(credentials, first["refresh_token"]), service_user)
+    # Within REFRESH_TOKEN_GRACE_SECONDS a second refresh (another worker) gets the same pair.
+    again = assert_token(refresh(credentials, first["refresh_token"]), service_user)
+    assert again == refreshed
+    assert (AccessToken.objects.count(), RefreshToken.objects.count()) == (2, 2)
+    # Once the grace period is over the old refresh token is refused, and its replay revokes
+    # the tokens refreshed from it (RFC 9700 reuse protection); the first access token lives on.
+    RefreshToken.objects.filter(revoked__isnull=False).update(
+        revoked=timezone.now() - timedelta(seconds=121)
+    )
+    assert_oauth_error(refresh(credentials, first["refresh_token"]), 400, "invalid_grant")
+    assert_error(bearer(refreshed["access_token"]).get(WAREHOUSES), 401, BAD_CREDENTIALS)
+    assert_oauth_error(refresh(credentials, refreshed["refresh_token"]), 400, "invalid_grant")
+    assert bearer(first["access_token"]).get(WAREHOUSES).status_code == 200
+
+
+def test_grace_period_follows_the_setting(service_user, credentials, settings):
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0}
+    first = client_credentials_token(credentials)
+    assert_token(refresh(credentials, first["refresh_token"]), service_user)
+    assert_oauth_error(refresh(credentials, first["refresh_token"]), 400, "invalid_grant")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="parallel requests: PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_refreshing_at_once_get_the_same_pair(service_user, credentials):
+    first = client_credentials_token(credentials)
+    answers = run_together([lambda: refresh(credentials, first["refresh_token"])] * 4)
+    bodies = [assert_token(answer, service_user) for answer in answers]
+    assert all(body == bodies[0] for body in bodies)
+    assert (AccessToken.objects.count(), RefreshToken.objects.count()) == (2, 2)
+    for token in (first["access_token"], bodies[0]["access_token"]):
+        assert bearer(token).get(WAREHOUSES).status_code == 200
 
 
 def test_authorization_code_grant_end_to_end(service_user):
@@ -242,6 +284,72 @@ def test_authorization_code_grant_end_to_end(service_user):
     assert Warehouse.objects.get().created_by == service_user
 
 
+def authorize(browser, application, redirect_uri, **extra):
+    """The user approves the application's request; the redirect back to the client."""
+    query = {
+        "response_type": "code",
+        "client_id": application.client_id,
+        "redirect_uri": redirect_uri,
+        "scope": "read write",
+        **extra,
+    }
+    page = browser.get("/oauth2/authorize", query)
+    if page.status_code != 200:
+        return page
+    form = {name: value for name, value in page.context["form"].initial.items() if value}
+    return browser.post("/oauth2/authorize", {**form, "allow": "Authorize"})
+
+
+def test_public_client_needs_pkce(service_user):
+    redirect_uri = "https://app.example.com/callback"
+    application = Application.objects.create(
+        name="mobile app",
+        user=make_user("owner"),
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=redirect_uri,
+    )
+    browser = APIClient()
+    browser.force_login(service_user)
+    # Without a code challenge, or with the "plain" method: refused back to the client.
+    for extra in ({}, {"code_challenge": "x" * 43, "code_challenge_method": "plain"}):
+        refused = authorize(browser, application, redirect_uri, **extra)
+        assert refused.status_code == 302
+        assert parse_qs(urlsplit(refused["Location"]).query)["error"] == ["invalid_request"]
+    verifier = "a-long-enough-code-verifier-0123456789-abcdefghij"
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    approved = authorize(
+        browser,
+        application,
+        redirect_uri,
+        code_challenge=challenge.decode().rstrip("="),
+        code_challenge_method="S256",
+    )
+    assert approved.status_code == 302
+    code = parse_qs(urlsplit(approved["Location"]).query)["code"][0]
+    exchange = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": application.client_id,
+    }
+    wrong = APIClient().post(TOKEN, {**exchange, "code_verifier": "not-the-verifier" * 3})
+    assert_oauth_error(wrong, 400, "invalid_grant")
+    # A failed exchange invalidates the code (RFC 6749 4.1.2): authorize again.
+    approved = authorize(
+        browser,
+        application,
+        redirect_uri,
+        code_challenge=challenge.decode().rstrip("="),
+        code_challenge_method="S256",
+    )
+    exchange["code"] = parse_qs(urlsplit(approved["Location"]).query)["code"][0]
+    body = assert_token(
+        APIClient().post(TOKEN, {**exchange, "code_verifier": verifier}), service_user
+    )
+    assert bearer(body["access_token"]).get(WAREHOUSES).status_code == 200
+
+
 def test_bad_client_secret_is_401(client, credentials):
     client_id, _ = credentials
     response = client.post(
@@ -263,7 +371,7 @@ def test_bad_client_secret_by_http_basic_is_401(client, credentials):
 
 @pytest.mark.parametrize(
     ("grant", "error"),
-    [("bogus", "unsupported_grant_type"), ("password", "unauthorized_client")],
+    [("bogus", "unsupported_grant_type"), ("password", "unsupported_grant_type")],
 )
 def test_grant_the_client_may_not_use_is_400(client, credentials, grant, error):
     client_id, secret = credentials
@@ -278,6 +386,56 @@ def test_grant_the_client_may_not_use_is_400(client, credentials, grant, error):
         },
     )
     assert_oauth_error(response, 400, error)
+    assert not AccessToken.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "grant", ["password", "urn:ietf:params:oauth:grant-type:device_code", "implicit"]
+)
+def test_only_three_grants_exist_whatever_a_client_is_registered_for(service_user, grant):
+    # Contract 11: even an application registered for the grant in the admin gets no token.
+    grant_types = {"password": Application.GRANT_PASSWORD, "implicit": Application.GRANT_IMPLICIT}
+    application = Application.objects.create(
+        name="legacy",
+        user=service_user,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=grant_types.get(grant, Application.GRANT_DEVICE_CODE),
+        client_secret="legacy-secret-0123456789",
+        redirect_uris="https://client.example.com/callback",
+    )
+    response = APIClient().post(
+        TOKEN,
+        {
+            "grant_type": grant,
+            "client_id": application.client_id,
+            "client_secret": "legacy-secret-0123456789",
+            "username": "svc",
+            "password": "pw-svc",
+            "device_code": "any",
+        },
+    )
+    assert_oauth_error(response, 400, "unsupported_grant_type")
+    assert not AccessToken.objects.exists()
+
+
+def test_implicit_grant_is_refused_at_the_authorization_endpoint(service_user):
+    redirect_uri = "https://client.example.com/callback"
+    application = Application.objects.create(
+        name="spa",
+        user=service_user,
+        client_type=Application.CLIENT_PUBLIC,
+        authorization_grant_type=Application.GRANT_IMPLICIT,
+        redirect_uris=redirect_uri,
+    )
+    browser = APIClient()
+    browser.force_login(service_user)
+    query = {"response_type": "token", "client_id": application.client_id}
+    response = browser.get("/oauth2/authorize", {**query, "redirect_uri": redirect_uri})
+    assert response.status_code == 302
+    location = urlsplit(response["Location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == redirect_uri
+    assert parse_qs(location.query)["error"] == ["unsupported_response_type"]
+    assert "access_token" not in response["Location"]
     assert not AccessToken.objects.exists()
 
 

@@ -94,3 +94,35 @@ def test_every_package_is_installed_and_copied_into_the_image():
     assert sorted(pattern.removesuffix("*") for pattern in include) == packages
     copied = re.findall(r"^COPY (\w+) \./(\w+)$", DOCKERFILE, flags=re.MULTILINE)
     assert sorted(source for source, target in copied if source == target) == packages
+
+
+def image_environment() -> dict[str, str]:
+    """The ENV the Dockerfile sets, as the container sees it."""
+    joined = re.sub(r"\\\n\s*", " ", DOCKERFILE)
+    (line,) = re.findall(r"^ENV (.*)$", joined, flags=re.MULTILINE)
+    return dict(pair.split("=", 1) for pair in line.split())
+
+
+def test_check_deploy_with_the_images_settings_reports_nothing(tmp_path):
+    # Contract 11: the image's production settings pass Django's and DOT's deploy checks.
+    # The one silenced check (plaintext token storage) is what the refresh grace period needs.
+    env = {
+        "PATH": os.environ["PATH"],
+        **image_environment(),
+        "SECRET_KEY": "deploy-check-" + os.urandom(24).hex(),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    assert env["DEBUG"] == "0"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        "System check identified no issues (1 silenced).\n",
+        "",
+    )

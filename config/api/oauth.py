@@ -5,7 +5,13 @@ Differences from DOT's defaults, each because Intacct clients and SDKs rely on i
 - every grant, client credentials included, answers with a refresh token;
 - the token endpoint takes JSON bodies as well as form bodies, and the `username` field on
   client credentials (it must then name the client's user);
-- errors carry the ia::error body next to RFC 6749's `error` and `error_description`.
+- errors carry the ia::error body next to RFC 6749's `error` and `error_description`;
+- a refresh grant leaves the access token issued before valid until it expires, and the previous
+  refresh token works for REFRESH_TOKEN_GRACE_SECONDS (DOT's grace period), so workers sharing a
+  token, or refreshing it at once, do not lock each other out;
+- only the client-credentials, authorization-code (PKCE for public clients) and refresh-token
+  grants exist: the implicit, password and device grants answer unsupported_grant_type or
+  unsupported_response_type whatever a client was registered for.
 """
 
 import functools
@@ -15,11 +21,15 @@ import json
 
 from django.contrib.auth import get_user_model
 from django.core.handlers.wsgi import WSGIRequest
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as oauth_views
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_refresh_token_model,
+)
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2 import Server
 from oauthlib.oauth2.rfc6749.grant_types import ClientCredentialsGrant
@@ -49,12 +59,21 @@ class IntacctClientCredentialsGrant(ClientCredentialsGrant):
         return super().create_token_response(request, _AlwaysIssueRefreshToken(token_handler))
 
 
+# What oauthlib's all-grants server offers beyond contract 11's three grants.
+_REFUSED_GRANTS = ("password", "urn:ietf:params:oauth:grant-type:device_code")
+_REFUSED_RESPONSE_TYPES = ("token",)  # the implicit grant
+
+
 class IntacctOAuth2Server(Server):
     def __init__(self, request_validator, *args, **kwargs):
         super().__init__(request_validator, *args, **kwargs)
         credentials = IntacctClientCredentialsGrant(request_validator)
         self.client_credentials_grant = credentials
         self.grant_types["client_credentials"] = credentials
+        for grant_type in _REFUSED_GRANTS:
+            self.grant_types.pop(grant_type)
+        for response_type in _REFUSED_RESPONSE_TYPES:
+            self.response_types.pop(response_type)
 
 
 class IntacctOAuth2Validator(OAuth2Validator):
@@ -72,6 +91,10 @@ class IntacctOAuth2Validator(OAuth2Validator):
         return True
 
     def save_bearer_token(self, token, request, *args, **kwargs):
+        if request.grant_type == "refresh_token":
+            with transaction.atomic():
+                _keep_access_token_of(getattr(request, "refresh_token_instance", None))
+                return super().save_bearer_token(token, request, *args, **kwargs)
         # DOT drops the user from client-credentials tokens and could not store their refresh
         # token without one; the application's user is who the token acts as.
         if request.grant_type == "client_credentials":
@@ -81,6 +104,28 @@ class IntacctOAuth2Validator(OAuth2Validator):
             finally:
                 request.grant_type = "client_credentials"
         return super().save_bearer_token(token, request, *args, **kwargs)
+
+
+def _keep_access_token_of(refresh_token) -> None:
+    """Rotating a refresh token revokes it, and DOT's revoke deletes the access token bound to
+    it. Unbound first, that access token lives on until it expires (contract 11). The update
+    also locks the refresh token: a concurrent refresh of it waits, then finds it rotated and
+    gets the same new pair (DOT's grace period)."""
+    if refresh_token is not None and refresh_token.revoked is None:
+        get_refresh_token_model().objects.filter(pk=refresh_token.pk, revoked=None).update(
+            access_token=None
+        )
+
+
+def pkce_required(client_id: str) -> bool:
+    """PKCE for public clients, which hold no secret; a confidential client authenticates."""
+    application_model = get_application_model()
+    client_type = (
+        application_model.objects.filter(client_id=client_id)
+        .values_list("client_type", flat=True)
+        .first()
+    )
+    return client_type != application_model.CLIENT_CONFIDENTIAL
 
 
 def load_access_token(token: str):
@@ -191,6 +236,13 @@ def _with_error_body(request: HttpRequest, response: HttpResponse) -> HttpRespon
     return out
 
 
+class IntacctTokenView(oauth_views.TokenView):
+    def post(self, request, *args, **kwargs):
+        # DOT answers the device grant itself, before oauthlib: every grant goes to the server,
+        # which has no device grant (unsupported_grant_type, as for any other).
+        return self.authorization_flow_token_response(request)
+
+
 @csrf_exempt
 def token_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
@@ -201,7 +253,7 @@ def token_view(request: HttpRequest) -> HttpResponse:
     form_request = _accept_json_body(request)
     if isinstance(form_request, HttpResponse):
         return form_request
-    return _with_error_body(request, oauth_views.TokenView.as_view()(form_request))
+    return _with_error_body(request, IntacctTokenView.as_view()(form_request))
 
 
 authorize_view = oauth_views.AuthorizationView.as_view()

@@ -207,6 +207,7 @@ def service_env(database_url: str) -> dict[str, str]:
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "CONN_MAX_AGE": "3600",  # persistent: one connection per worker for the whole run
         "LOG_LEVEL": "WARNING",  # no per-request log line: that is the access log
+        "SECURE_SSL_REDIRECT": "0",  # wrk speaks plain HTTP on the loopback
         # One client hammers the service: a per-client limit would answer 429 within a second.
         "THROTTLE_RATE_CLIENT": "100000000/min",
         "DJANGO_SETTINGS_MODULE": "config.settings",
