@@ -6,6 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.api import errors, oauth, responses
+from config.api.protocol import VERSION_PREFIX
 
 
 @csrf_exempt  # it changes nothing: a POST is its 405, not a CSRF 403
@@ -40,7 +41,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include(api_patterns)),
-    path("ia/api/v1/", include((api_patterns, "v1"), namespace="v1")),
+    path(VERSION_PREFIX.lstrip("/") + "/", include((api_patterns, "v1"), namespace="v1")),
     # Anything else is an ia::error 404, also with DEBUG on (no HTML page ever).
     re_path(r"^.*$", responses.unknown_route),
 ]

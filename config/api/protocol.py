@@ -1,5 +1,5 @@
-"""The protocol's request conventions shared by objects, workflows and the query service: paging
-parameters and the JSON object body of a write."""
+"""The protocol's request conventions shared by objects, workflows and the query service: the
+versioned base path, paging parameters and the JSON object body of a write."""
 
 from typing import Any
 
@@ -9,6 +9,16 @@ from config.api import errors
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 4000
+# Every route is also served under this prefix (contract 1.1), so an Intacct client only changes
+# its host.
+VERSION_PREFIX = "/ia/api/v1"
+
+
+def route_path(path: str) -> str:
+    """A request's path as the contract spells it: without the `/ia/api/v1` prefix."""
+    if path.startswith(VERSION_PREFIX + "/"):
+        return path[len(VERSION_PREFIX) :]
+    return path
 
 
 def paging(params: Any) -> tuple[int, int]:

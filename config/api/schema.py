@@ -8,7 +8,7 @@ from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter
 
 from config.api.fields import RefField
-from config.api.protocol import MAX_PAGE_SIZE
+from config.api.protocol import MAX_PAGE_SIZE, VERSION_PREFIX
 
 REFERENCE = {
     "type": "object",
@@ -209,7 +209,7 @@ def only_root_paths(endpoints):
     return [
         (path.rstrip("/") or "/", *rest)
         for path, *rest in endpoints
-        if not path.startswith("/ia/api/v1/")
+        if not path.startswith(VERSION_PREFIX + "/")
     ]
 
 
