@@ -36,6 +36,12 @@ class BearerAuthentication(OAuth2Authentication):
         raise AuthenticationFailed()
 
 
+def application_id(request) -> int | None:
+    """The API client a request comes from: its bearer token's OAuth2 application (None for a
+    session or a forced authentication)."""
+    return getattr(getattr(request, "auth", None), "application_id", None)
+
+
 def _sends_bearer(request) -> bool:
     scheme = get_authorization_header(request).split(b" ", 1)[0]
     return scheme.lower() == b"bearer"

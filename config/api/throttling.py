@@ -7,6 +7,8 @@ pickles, on every request) the time of each request in the window, which grows w
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from config.api.auth import application_id
+
 
 class _CurrentRates:
     """DRF binds THROTTLE_RATES to the class at import; this reads the settings on every access
@@ -41,10 +43,9 @@ class ClientRateThrottle(SimpleRateThrottle):
         return max(0.0, self.window_start + self.duration - self.now)
 
     def get_cache_key(self, request, view):
-        token = getattr(request, "auth", None)
-        application_id = getattr(token, "application_id", None)
-        if application_id is not None:
-            ident = f"app:{application_id}"
+        client = application_id(request)
+        if client is not None:
+            ident = f"app:{client}"
         elif request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:
