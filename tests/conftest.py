@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.support.part_inventory",
     "tests.support.protocol",
     "tests.support.query",
+    "tests.support.server",
 ]

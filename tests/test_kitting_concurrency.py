@@ -2,24 +2,13 @@
 test database, hit by parallel requests. PostgreSQL only (SQLite has one writer at a time and no
 row locks, so there is nothing to race)."""
 
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import requests
-from django.conf import global_settings, settings
 from django.db import connection
 
-from config.api.oauth import api_client_create
 from inventory.models import PartInventory
 from kitting.models import PartKitLine
 from tests.support.factories import kit, part, run, stock
@@ -30,82 +19,13 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="row-lock races need PostgreSQL"),
     pytest.mark.django_db(transaction=True),
 ]
-ROOT = Path(__file__).resolve().parent.parent
-WORKERS = 4
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _database_url() -> str:
-    # The test database pytest-django created: the server must see what the test commits.
-    db = settings.DATABASES["default"]
-    auth = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
-    return f"postgres://{auth}@{host}/{db['NAME']}"
+GUNICORN_WORKERS = 4
 
 
 @pytest.fixture
-def server(admin_user, settings):
-    """A real gunicorn (4 sync workers) on a free port; yields (base URL, bearer headers)."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "DEBUG": "1",
-        "CONN_MAX_AGE": "0",
-        "THROTTLE_RATE_CLIENT": "1000000/min",
-        "LOG_LEVEL": "WARNING",
-    }
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    command = [str(gunicorn), "config.wsgi", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(WORKERS), "--timeout", "120"]
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_until_healthy(process, base, log)
-            # The server verifies with the project's hashers, not the tests' fast MD5 one.
-            settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
-            client_id, secret = api_client_create(user=admin_user, name="concurrency")
-            token = requests.post(
-                f"{base}/oauth2/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": client_id,
-                    "client_secret": secret,
-                },
-                timeout=60,
-            )
-            assert token.status_code == 200, token.text
-            yield base, {"Authorization": f"Bearer {token.json()['access_token']}"}
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_until_healthy(process, base: str, log) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log.seek(0)
-            pytest.fail(f"gunicorn exited: {log.read().decode(errors='replace')}")
-        try:
-            if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    pytest.fail("gunicorn did not answer /healthz")
+def server(gunicorn_server):
+    """A real gunicorn (4 sync workers, tests/support/server.py); (base URL, bearer headers)."""
+    return gunicorn_server.url, gunicorn_server.headers
 
 
 def _without_support_id(response) -> dict:

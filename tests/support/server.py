@@ -1,0 +1,116 @@
+"""A real multi-process server on the pytest test database, for tests whose point is several
+processes at once (pytest-django's live_server is one thread of the test process).
+
+`gunicorn_server` (registered by tests/conftest.py) gives a test a `Server`: the base URL of a
+gunicorn with sync workers (3, or the test module's `GUNICORN_WORKERS`) and the headers of a real
+bearer token of `admin_user`. The process is started once per test module and serves the test
+database, so the test must commit what it sends (it runs with `transactional_db`). PostgreSQL
+only: the SQLite test database lives in the test process's memory.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import requests
+from django.conf import global_settings, settings
+from django.db import connection
+
+from config.api.oauth import api_client_create
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+WORKERS = 3
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    headers: dict[str, str]  # Authorization: Bearer <token of admin_user>
+
+
+def database_url() -> str:
+    """The test database pytest-django created, as a DATABASE_URL."""
+    db = settings.DATABASES["default"]
+    auth = quote(db["USER"] or "")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"])
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    return f"postgres://{auth}@{host}/{db['NAME']}"
+
+
+@pytest.fixture(scope="module")
+def gunicorn_url(request, django_db_setup):
+    """A gunicorn on a free port serving the test database, for the whole test module."""
+    if connection.vendor != "postgresql":
+        pytest.fail("gunicorn_server needs PostgreSQL: skip the test on SQLite")
+    workers = getattr(request.module, "GUNICORN_WORKERS", WORKERS)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DEBUG": "1",
+        # No connection outlives its request, so none is left open when the test database goes.
+        "CONN_MAX_AGE": "0",
+        "THROTTLE_RATE_CLIENT": "1000000/min",
+        "LOG_LEVEL": "WARNING",
+    }
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    command = [str(gunicorn), "config.wsgi", "--bind", f"127.0.0.1:{port}"]
+    command += ["--workers", str(workers), "--timeout", "120"]
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_until_healthy(process, url, log)
+            yield url
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def gunicorn_server(gunicorn_url, transactional_db, admin_user, settings) -> Server:
+    """The module's gunicorn and a bearer token of `admin_user` it issued."""
+    # The server verifies the client secret with the project's hashers, not the tests' MD5.
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    client_id, secret = api_client_create(user=admin_user, name="gunicorn")
+    token = requests.post(
+        f"{gunicorn_url}/oauth2/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        timeout=60,
+    )
+    assert token.status_code == 200, token.text
+    return Server(gunicorn_url, {"Authorization": f"Bearer {token.json()['access_token']}"})
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_healthy(process, url: str, log) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            log.seek(0)
+            pytest.fail(f"gunicorn exited: {log.read().decode(errors='replace')}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    pytest.fail("gunicorn did not answer /healthz")
