@@ -177,6 +177,10 @@ SILENCED_SYSTEM_CHECKS = [
     "oauth2_provider.W006",
 ]
 
+# django-oauth-toolkit's default, named so that a foreign key to it (the stored Idempotency-Key
+# answers') migrates as DOT's own models do.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kitsmith API",
     "DESCRIPTION": (

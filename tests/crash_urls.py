@@ -1,16 +1,23 @@
-"""Test-only urlconf: the real routes plus views that crash, to see what a client gets from a bug.
+"""Test-only urlconf: the real routes plus views that crash (or race), to see what a client gets.
 
 Used with `@pytest.mark.urls("tests.crash_urls")`. Nothing here is mocked: the DRF views run on our
 authentication, permissions, renderers and exception handler; the plain view on our middleware.
 """
 
+from django.db import OperationalError
 from django.urls import include, path
+from django.utils import timezone
+from rest_framework import serializers
 from rest_framework.views import APIView
 
 from config import urls as config_urls
+from config.api.auth import application_id
+from config.api.models import IdempotencyKey
 from config.api.routers import ObjectRouter
+from inventory.services import warehouse_create
 from kitcomponents.api.views import KitComponentViewSet
 from kitcomponents.models import KitComponent
+from kitting.api.views import WorkflowView
 
 SECRET = "secret-detail-7f3a"
 
@@ -33,6 +40,49 @@ class CrashingKitComponentViewSet(KitComponentViewSet):
     delete_service = delete_then_crash
 
 
+class WarehouseCodeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+
+
+class WarehouseWorkflow(WorkflowView):
+    required_permissions: list[str] = []
+    input_serializer = WarehouseCodeSerializer
+    result_serializer = WarehouseCodeSerializer
+
+
+class WriteThenCrashWorkflow(WarehouseWorkflow):
+    """A workflow that writes a warehouse, then fails: what a 500 leaves behind."""
+
+    def perform(self, user, *, code):
+        warehouse_create(user=user, code=code, name=code)
+        raise RuntimeError(f"after writing {SECRET}")
+
+
+class ContendedWorkflow(WarehouseWorkflow):
+    """A workflow that writes a warehouse, then loses a race for a lock (SQLite's wording)."""
+
+    def perform(self, user, *, code):
+        warehouse_create(user=user, code=code, name=code)
+        raise OperationalError("database is locked")
+
+
+class KeyStoredMeanwhileWorkflow(WarehouseWorkflow):
+    """A workflow that writes a warehouse while another request stores an answer under its
+    Idempotency-Key: what SQLite, which has no advisory lock, can see under concurrency."""
+
+    def perform(self, user, *, code):
+        warehouse_create(user=user, code=code, name=code)
+        IdempotencyKey.objects.create(
+            application_id=application_id(self.request),
+            user=user,
+            key=self.idempotency_key,
+            fingerprint="0" * 64,
+            status=200,
+            created_at=timezone.now(),
+        )
+        return {"code": code}
+
+
 def crashing_plain_view(request):
     raise RuntimeError(f"plain {SECRET}")
 
@@ -43,6 +93,9 @@ router.register(CrashingKitComponentViewSet, basename="crash-kit-component")
 urlpatterns = [
     path("crash/drf", CrashingView.as_view()),
     path("crash/plain", crashing_plain_view),
+    path("crash/workflow", WriteThenCrashWorkflow.as_view()),
+    path("crash/contended", ContendedWorkflow.as_view()),
+    path("crash/key-stored-meanwhile", KeyStoredMeanwhileWorkflow.as_view()),
     path("crash/", include(router.urls)),
     # Last, because it ends with the catch-all 404.
     *config_urls.urlpatterns,

@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from config.api.errors import CATALOGUE
 from config.api.management.commands.error_catalogue import BEGIN, END, catalogue_table
+from inventory.models import Item
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -54,11 +55,17 @@ def test_configuration_lists_every_variable_settings_reads():
     assert read <= documented, f"undocumented: {sorted(read - documented)}"
 
 
+# Sections whose first code block goes on with the session "Try the API" opened.
+CONTINUED = ["Idempotency"]
+MARKER = "=== README section: "
+
+
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough is curl commands")
 @pytest.mark.django_db(transaction=True, reset_sequences=True)
 def test_curl_walkthrough_runs_as_printed(live_server):
-    """The README's curl block, run by bash against a live server on fresh demo data; only
-    the two credentials and the base URL are filled in, as a reader would."""
+    """The README's curl block, and after it the first block of each section continuing its
+    session, run by bash against a live server on fresh demo data; only the two credentials and
+    the base URL are filled in, as a reader would."""
     out = StringIO()
     call_command("seed_demo", stdout=out)
     client_id = re.search(r"client_id (\S+)", out.getvalue()).group(1)
@@ -70,6 +77,8 @@ def test_curl_walkthrough_runs_as_printed(live_server):
         .replace("BASE=http://127.0.0.1:8000", f"BASE={live_server.url}")
     )
     assert filled.count(client_id) == 1 and filled.count(live_server.url) == 1
+    for title in CONTINUED:
+        filled += f"echo '{MARKER}{title}'\n" + code_blocks(section(title))[0]
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", filled],
         capture_output=True,
@@ -77,7 +86,9 @@ def test_curl_walkthrough_runs_as_printed(live_server):
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+    lines, *continued = re.split(f"^{MARKER}.*\n", result.stdout, flags=re.MULTILINE)
+    lines = lines.splitlines()
+    outputs = dict(zip(CONTINUED, continued, strict=True))
 
     assert lines[0] == (
         '{"ia::result":{"key":"6","id":"Prnt_Cable","href":"/objects/inventory-control/item/6"},'
@@ -102,3 +113,31 @@ def test_curl_walkthrough_runs_as_printed(live_server):
         '{"ia::result":{"ia::error":{"code":"conflict","message":"inventory-control/item 2 '
         'cannot be deleted: it is still referenced by inventory-control/kit-component 2"'
     )
+
+    replayed = outputs["Idempotency"].replace("\r\n", "\n").splitlines()
+    starts = [n for n, line in enumerate(replayed) if line.startswith("HTTP/")]
+    assert len(starts) == 2
+    first, again = replayed[starts[0] : starts[1]], replayed[starts[1] :]
+    created = (
+        '{"ia::result":{"key":"7","id":"Prnt_Toner","href":"/objects/inventory-control/item/7"},'
+        '"ia::meta":{"totalCount":1,"totalSuccess":1,"totalError":0}}'
+    )
+    assert first[0] == again[0] == "HTTP/1.1 201 Created"
+    for answer in (first, again):
+        assert "Idempotency-Key: toner-order-0001" in answer
+        assert "Location: /objects/inventory-control/item/7" in answer
+        assert created in answer
+    assert not any(line.startswith("x-ia-idempotency-cached-date") for line in first)
+    (cached,) = [line for line in again if line.startswith("x-ia-idempotency-cached-date")]
+    assert re.fullmatch(r"x-ia-idempotency-cached-date: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", cached)
+    assert replayed[-1].startswith(
+        '{"ia::result":{"ia::error":{"code":"conflict","message":"Idempotency-Key '
+        'toner-order-0001 was already used for a different request","errorId":"KS-4095"'
+    )
+    assert list(Item.objects.filter(code__startswith="Prnt_").values_list("code", flat=True)) == [
+        "Prnt_Paper",
+        "Prnt_Ink",
+        "Prnt_1000",
+        "Prnt_Cable",
+        "Prnt_Toner",
+    ]

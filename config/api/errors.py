@@ -96,6 +96,9 @@ QUERY_INVALID_VALUE = _spec(
 QUERY_INVALID_EXPRESSION = _spec(
     "KS-4009", 400, "Invalid query: filterExpression {EXPRESSION} is invalid: {REASON}"
 )
+IDEMPOTENCY_KEY_INVALID = _spec(
+    "KS-4019", 400, "Idempotency-Key must be 1 to 256 printable ASCII characters"
+)
 
 # 401 / 403: who you are and what you may do.
 NOT_AUTHENTICATED = _spec("KS-4011", 401, "Authentication credentials were not provided")
@@ -118,6 +121,20 @@ CONFLICT = _domain("KS-4093", 409, "conflict")
 INVENTORY_STILL_KITTED = _domain("KS-4094", 409, "inventory_still_kitted")
 # Kitting (contract 7).
 KIT_STILL_HOLDS = _domain("KS-4098", 409, "kit_still_holds")
+# Idempotency-Key misuse (contract 12.1).
+IDEMPOTENCY_KEY_REUSED = _spec(
+    "KS-4095", 409, "Idempotency-Key {KEY} was already used for a different request"
+)
+IDEMPOTENCY_KEY_IN_FLIGHT = _spec(
+    "KS-4096",
+    409,
+    "A request with Idempotency-Key {KEY} is still in progress; retry once it has answered",
+)
+IDEMPOTENCY_KEY_EXPIRED = _spec(
+    "KS-4097",
+    409,
+    "Idempotency-Key {KEY} was first used at {DATE}, more than 48 hours ago: send a new key",
+)
 
 # 412 / 428: optimistic concurrency.
 PRECONDITION_FAILED = _spec(

@@ -79,9 +79,11 @@ def to_api_error(exc: Exception, request: Any = None, view: Any = None) -> error
         return integrity_error(exc)
     if isinstance(exc, OperationalError) and _is_contention(exc):
         # A deadlock or lock timeout between concurrent writers: nothing was written; retry.
-        return errors.error(
+        err = errors.error(
             errors.CONFLICT, REASON="a concurrent request was changing the same rows; retry"
         )
+        err.headers["Retry-After"] = "1"
+        return err
     if isinstance(exc, DataError):
         # A value the database cannot store (out of range, NUL in text) that no check caught.
         return errors.error(errors.BAD_REQUEST, REASON="a value is out of range or not storable")

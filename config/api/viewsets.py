@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from config.api import errors, identity, responses, spec, sql
 from config.api.fields import parse_key
+from config.api.idempotency import IdempotentMixin
 from config.api.protocol import paging, request_payload
 from core.versions import etag
 
@@ -25,8 +26,9 @@ _SELECTED: dict[type, bool] = {}
 _WHOLE_TABLE: dict[type, bool] = {}
 
 
-class ObjectViewSet(viewsets.GenericViewSet):
-    """list / retrieve / create / partial_update / destroy in the Intacct envelopes."""
+class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
+    """list / retrieve / create / partial_update / destroy in the Intacct envelopes; a keyed POST
+    or PATCH answers once (IdempotentMixin)."""
 
     lookup_url_kwarg = "key"
     lookup_value_regex = "[^/]+"

@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from config.api import responses
 from config.api.fields import KeyRefField, parse_key
+from config.api.idempotency import IdempotentMixin
 from config.api.protocol import request_payload
 from config.api.schema import ERROR, ERROR_STATUSES, IntacctAutoSchema, one_envelope
 from config.api.viewsets import ObjectViewSet
@@ -67,9 +68,10 @@ class WorkflowSchema(IntacctAutoSchema):
         return bodies
 
 
-class WorkflowView(APIView):
+class WorkflowView(IdempotentMixin, APIView):
     """`POST /workflows/inventory-control/{object}/{action}`: validate the body, name the object by
-    its key (404 when unknown), run the action's one service, answer its result."""
+    its key (404 when unknown), run the action's one service, answer its result; a keyed request
+    answers once (IdempotentMixin)."""
 
     schema = WorkflowSchema()
     input_serializer: type[serializers.Serializer]

@@ -1,0 +1,76 @@
+"""Contract 12.1 across processes: the same keyed request sent many times at once to a gunicorn
+with several workers (tests/support/server.py) writes once; every other answer is the first one
+replayed or a 409 saying it is still in progress. PostgreSQL only (the server serves the test
+database; SQLite's lives in the test process)."""
+
+import pytest
+import requests
+from django.db import connection
+
+from config.api.models import IdempotencyKey
+from inventory.models import InventoryTransaction
+from tests.support.kitting import ISSUE, exceeds_on_hand, issue_body
+from tests.support.parallel import run_together
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="a multi-process server on PG"),
+    pytest.mark.django_db(transaction=True),
+]
+AT_ONCE = 8
+CACHED = "x-ia-idempotency-cached-date"
+
+
+def send_together(server, body, key):
+    headers = {**server.headers, "Idempotency-Key": key}
+    return run_together(
+        [
+            lambda: requests.post(f"{server.url}{ISSUE}", json=body, headers=headers, timeout=120)
+            for _ in range(AT_ONCE)
+        ]
+    )
+
+
+def first_and_others(answers):
+    """The one answer that ran (no cached date), the replays of it and the 409s."""
+    (first,) = [a for a in answers if a.status_code != 409 and CACHED not in a.headers]
+    replays = [a for a in answers if CACHED in a.headers]
+    refused = [a for a in answers if a.status_code == 409]
+    assert 1 + len(replays) + len(refused) == AT_ONCE
+    for replay in replays:
+        assert (replay.status_code, replay.content) == (first.status_code, first.content)
+        assert replay.headers["Idempotency-Key"] == first.headers["Idempotency-Key"]
+    for answer in refused:
+        error = answer.json()["ia::result"]["ia::error"]
+        assert (error["errorId"], answer.headers["Retry-After"]) == ("KS-4096", "1")
+    return first
+
+
+def test_the_same_keyed_issue_sent_at_once_moves_stock_once(gunicorn_server, shop):
+    lot, part_kit = shop["lot"], shop["kit"]
+
+    answers = send_together(gunicorn_server, issue_body(part_kit, lot, 3), "issue-3-at-once")
+
+    first = first_and_others(answers)
+    assert first.status_code == 200
+    assert first.json()["ia::result"]["issuedQuantity"] == 3
+    lot.refresh_from_db()
+    assert (lot.quantity, lot.kitted_quantity) == (7, 3)
+    issues = InventoryTransaction.objects.filter(part_inventory=lot, type="issue")
+    assert list(issues.values_list("quantity", flat=True)) == [-3]
+    assert list(IdempotencyKey.objects.values_list("key", "status")) == [("issue-3-at-once", 200)]
+
+
+def test_the_same_keyed_422_sent_at_once_is_answered_once_and_replayed(gunicorn_server, shop):
+    lot, part_kit = shop["lot"], shop["kit"]
+
+    answers = send_together(gunicorn_server, issue_body(part_kit, lot, 11), "too-many")
+
+    first = first_and_others(answers)
+    assert first.status_code == 422
+    assert first.json()["ia::result"]["ia::error"]["details"] == [
+        exceeds_on_hand(lot.pk, "11", "10")
+    ]
+    lot.refresh_from_db()
+    assert (lot.quantity, lot.kitted_quantity) == (10, 0)
+    assert not InventoryTransaction.objects.filter(type="issue").exists()
+    assert list(IdempotencyKey.objects.values_list("key", "status")) == [("too-many", 422)]
