@@ -496,6 +496,27 @@ def test_no_statement_without_the_header_and_three_with_it(api):
     assert len(others) == len([s for s in plain if "SAVEPOINT" not in s])
 
 
+# --- the OpenAPI document --------------------------------------------------------------------
+
+
+def test_the_openapi_document_offers_the_header_where_it_is_taken(client):
+    paths = client.get("/api/schema/?format=json").json()["paths"]
+
+    def takes_key(path, method):
+        parameters = paths[path][method].get("parameters", [])
+        found = [p for p in parameters if p["name"] == "Idempotency-Key"]
+        assert [(p["in"], p.get("required", False)) for p in found] in ([], [("header", False)])
+        return bool(found)
+
+    assert takes_key(ITEMS, "post")
+    assert takes_key(ITEMS + "/{key}", "patch")
+    assert takes_key(ISSUE, "post")
+    assert not takes_key(ITEMS, "get")
+    assert not takes_key(ITEMS + "/{key}", "get")
+    assert not takes_key(ITEMS + "/{key}", "delete")
+    assert not takes_key("/services/core/query", "post")
+
+
 # --- the admin --------------------------------------------------------------------------------
 
 

@@ -8,6 +8,8 @@ from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter
 
 from config.api.fields import RefField
+from config.api.idempotency import HEADER as IDEMPOTENCY_HEADER
+from config.api.idempotency import KEYED_METHODS, IdempotentMixin
 from config.api.protocol import MAX_PAGE_SIZE, VERSION_PREFIX
 
 REFERENCE = {
@@ -198,6 +200,17 @@ class IntacctAutoSchema(AutoSchema):
                     required=required,
                     description="The ETag of the version you read"
                     + (" (required)" if required else " (optional)"),
+                )
+            )
+        if isinstance(self.view, IdempotentMixin) and self.method in KEYED_METHODS:
+            params.append(
+                OpenApiParameter(
+                    IDEMPOTENCY_HEADER,
+                    str,
+                    OpenApiParameter.HEADER,
+                    description="1-256 printable ASCII characters: the same request sent again"
+                    " with the same key within 48 hours gets the first answer, nothing written"
+                    " (optional)",
                 )
             )
         return params
