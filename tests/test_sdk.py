@@ -169,7 +169,6 @@ def test_get_model(credentials):
     assert model["fields"]["itemType"]["mutable"] is False
 
 
-@pytest.mark.skip(reason="needs Idempotency-Key; enabled when merged")
 def test_post_with_idempotent_key_twice_gives_one_object(credentials):
     sdk = connect(credentials, username="admin")
     body = {"id": "SDK-IDEM", "name": "Once", "itemType": "inventory"}
