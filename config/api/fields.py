@@ -14,6 +14,18 @@ from core.numbers import as_number, decimal_string, parse_decimal  # noqa: F401 
 USER_OBJECT = "company-config/user"
 
 
+def schema_field(schema: dict[str, Any]):
+    """A field class's JSON schema, stated once: drf-spectacular documents it in the OpenAPI
+    document and the object spec reads its `type`, `format`, `enum` and `nullable` (the model
+    service), so the two cannot disagree."""
+
+    def declare(cls):
+        cls.json_schema = schema
+        return extend_schema_field(schema)(cls)
+
+    return declare
+
+
 MAX_KEY = 2**63 - 1
 
 
@@ -39,7 +51,7 @@ def user_ref(user) -> dict[str, str] | None:
     }
 
 
-@extend_schema_field({"type": "string", "readOnly": True, "example": "42"})
+@schema_field({"type": "string", "readOnly": True, "example": "42"})
 class KeyField(serializers.Field):
     def __init__(self, **kwargs):
         kwargs.update(source="pk", read_only=True)
@@ -49,9 +61,7 @@ class KeyField(serializers.Field):
         return str(value)
 
 
-@extend_schema_field(
-    {"type": "string", "readOnly": True, "example": "/objects/inventory-control/item/42"}
-)
+@schema_field({"type": "string", "readOnly": True, "example": "/objects/inventory-control/item/42"})
 class HrefField(serializers.Field):
     """The object's href; `source` names another object to render the href of."""
 
@@ -64,7 +74,7 @@ class HrefField(serializers.Field):
         return identity.href(instance)
 
 
-@extend_schema_field({"type": "string", "readOnly": True, "example": "Kit_1"})
+@schema_field({"type": "string", "readOnly": True, "example": "Kit_1"})
 class IdField(serializers.Field):
     """The object's `id` (its id field, or its key); `source` names another object to render."""
 
@@ -81,7 +91,7 @@ class KeyIdField(KeyField):
     """`id` of an object whose id is its key (kit components, part kits, ledger rows)."""
 
 
-@extend_schema_field({"type": "number", "example": 1})
+@schema_field({"type": "number", "example": 1})
 class NumberField(serializers.DecimalField):
     """A decimal stored exactly, rendered as a JSON number (`1`, `2.5`), as Intacct does."""
 
@@ -100,7 +110,7 @@ class NumberField(serializers.DecimalField):
         return as_number(value)
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "example": "125.67"})
+@schema_field({"type": "string", "format": "decimal", "example": "125.67"})
 class DecimalStringField(serializers.DecimalField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", 28)
@@ -181,6 +191,20 @@ class RefField(serializers.Field):
     @property
     def model(self) -> type[models.Model]:
         return self.queryset.model
+
+    @property
+    def referenced_model(self) -> type[models.Model] | None:
+        """The model of the object this names (None: a reference built without a queryset)."""
+        return None if self.queryset is None else self.queryset.model
+
+    def extra_source(self, name: str) -> str | None:
+        """The referenced model's field the extra member `name` renders: its attribute, or for
+        the one callable the one field it `reads`; None when that is not known."""
+        source = self.extra[name]
+        if isinstance(source, str):
+            return source
+        callables = [s for s in self.extra.values() if callable(s)]
+        return self.reads[0] if len(callables) == 1 and len(self.reads) == 1 else None
 
     def columns(self) -> set[str] | None:
         """The referenced object's fields this renders (besides its key); None when unknown."""
@@ -310,6 +334,6 @@ REF_SCHEMA = {
         "href": {"type": "string", "readOnly": True},
     },
 }
-extend_schema_field(REF_SCHEMA)(RefField)
-extend_schema_field({**REF_SCHEMA, "readOnly": True, "nullable": True})(UserRefField)
+schema_field(REF_SCHEMA)(RefField)
+schema_field({**REF_SCHEMA, "readOnly": True, "nullable": True})(UserRefField)
 extend_schema_field(OpenApiTypes.BOOL)(StrictBooleanField)

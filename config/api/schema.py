@@ -122,6 +122,9 @@ def _json(schema: dict, description: str) -> dict:
 
 
 class IntacctAutoSchema(AutoSchema):
+    # The error statuses an operation documents: a view that cannot answer some narrows them.
+    error_statuses: tuple[str, ...] = tuple(ERROR_STATUSES)
+
     def _component(self, name: str, schema: dict) -> dict:
         component = ResolvedComponent(
             name=name, type=ResolvedComponent.SCHEMA, schema=schema, object=name
@@ -150,7 +153,8 @@ class IntacctAutoSchema(AutoSchema):
             bodies = super()._get_response_bodies(direction)
         error = self._component("Error", ERROR)
         for status, description in ERROR_STATUSES.items():
-            bodies.setdefault(status, _json(error, description))
+            if status in self.error_statuses:
+                bodies.setdefault(status, _json(error, description))
         return bodies
 
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
@@ -159,13 +163,14 @@ class IntacctAutoSchema(AutoSchema):
             # A reference renders the extra read-only members it lists (component name, cost...).
             properties = dict(schema["properties"])
             href = properties.pop("href")
-            for name, source in field.extra.items():
-                properties[name] = {**self._extra_schema(field.model, source), "readOnly": True}
+            for name in field.extra:
+                shown = self._extra_schema(field.model, field.extra_source(name))
+                properties[name] = {**shown, "readOnly": True}
             schema["properties"] = {**properties, "href": href}
         return schema
 
-    def _extra_schema(self, model, source) -> dict:
-        if isinstance(source, str):
+    def _extra_schema(self, model, source: str | None) -> dict:
+        if source is not None:
             try:
                 return self._map_model_field(model._meta.get_field(source), "response")
             except FieldDoesNotExist:

@@ -2,15 +2,22 @@
 
 Each app declares its objects in `<app>/api/objects.py` (`declare(...)`); `config.api.apps` imports
 those modules and calls `build()` when Django starts. `describe()` is the project's only walker of
-serializers: the prefetch planner (viewsets), the query registry, unknown-member rejection, the
-read the `ObjectSpec` it returns (the OpenAPI document is drf-spectacular's own walk).
+serializers: the prefetch planner (viewsets), the query registry, unknown-member rejection and
+the model service (config.api.model) read the `ObjectSpec` it returns. The OpenAPI document is
+drf-spectacular's own walk; what each member is in JSON comes from the schema our fields declare
+once for both (`config.api.fields.schema_field`), and tests/test_model_agreement.py holds the
+model, the OpenAPI document and the real bodies to the same answers.
 """
 
 from __future__ import annotations
 
 import enum
+import types
+import typing
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -20,7 +27,7 @@ from django.db.models import Prefetch, QuerySet
 from rest_framework import serializers
 
 from config.api import identity
-from config.api.fields import HrefField, KeyField, RefField, UserRefField
+from config.api.fields import USER_OBJECT, HrefField, KeyField, RefField, UserRefField
 
 
 class Role(enum.StrEnum):
@@ -45,10 +52,46 @@ class Member:
     members: tuple[Member, ...] = ()  # a group's members
     element: ObjectSpec | None = None  # a list's element
     relation: Any = None  # a list's model relation (None where the model has none)
+    model: type[models.Model] | None = None  # the model its source is read from
 
     @property
     def name(self) -> str:
         return self.path.rsplit(".", 1)[-1]
+
+    @cached_property
+    def shape(self) -> dict[str, Any]:
+        """What the member is in JSON: its `type` (string, number, integer, boolean, array or
+        object), `nullable`, and its `format` and `enum` where it has them."""
+        return _shape(self)
+
+    @property
+    def refers_to(self) -> str | None:
+        """The API object a reference names (`inventory-control/item`); None for the rest."""
+        if self.role is Role.USER:
+            return USER_OBJECT
+        model = getattr(self.field, "referenced_model", None)
+        return identity.object_name(model) if model and identity.is_object(model) else None
+
+    @cached_property
+    def reference_extras(self) -> dict[str, Member | None]:
+        """A reference's extra members (`component.name`), each with the member of the named
+        object it shows (None where that is not known)."""
+        target = get(self.refers_to) if self.refers_to else None
+        shown: dict[str, Member | None] = {}
+        for name in getattr(self.field, "extra", None) or {}:
+            source = self.field.extra_source(name)
+            path = target.model_to_api.get(source) if target is not None and source else None
+            shown[name] = target.members.get(path) if path else None
+        return shown
+
+    @cached_property
+    def default(self) -> Any:
+        """What a create stores when the member is left out (the model field's default, as the
+        member renders it); None when there is none."""
+        column = _column(self.model, self.source)
+        if self.read_only or column is None or not column.has_default():
+            return None
+        return self.field.to_representation(column.get_default())
 
     @property
     def source(self) -> str:
@@ -82,6 +125,8 @@ class ObjectSpec:
     api_to_model: dict[str, str]  # API path -> model attribute path (`part.unit_of_measure`)
     model_to_api: dict[str, str]  # model field -> API path
     parent_link: str | None = None  # a list element's foreign key to its parent
+    # The members a write may set on create only (the domain's immutable fields), by API path.
+    immutable: frozenset[str] = frozenset()
     # The prefetch plan: joins, the joined columns nothing renders, prefetches.
     select_related: tuple[str, ...] = ()
     deferred: tuple[str, ...] = ()
@@ -121,6 +166,10 @@ class ObjectSpec:
         return frozenset(
             p for p, m in self.members.items() if not m.read_only and m.role is not Role.GROUP
         )
+
+    def mutable(self, path: str) -> bool:
+        """Whether a PATCH may change the member: writable, and not fixed at create."""
+        return not self.members[path].read_only and path not in self.immutable
 
     def optimize(self, queryset: QuerySet) -> QuerySet:
         """The queryset with the prefetch plan: a detail or a page costs the same number of
@@ -162,6 +211,7 @@ class Declaration:
     query: QuerySet | None
     expressions: Mapping[str, Any] | None
     annotations: Mapping[str, Any] | None
+    immutable: tuple[str, ...]
 
 
 _DECLARED: list[Declaration] = []
@@ -178,11 +228,17 @@ def declare(
     query: QuerySet | None = None,
     expressions: Mapping[str, Any] | None = None,
     annotations: Mapping[str, Any] | None = None,
+    immutable: tuple[str, ...] = (),
 ) -> None:
     """An object of the API: its path, its serializer (whose Meta.model is the object's model),
-    the model field behind its `id` (None: the key), and what the query service reads it from
-    (`query`, with `annotations` applied to it)."""
-    _DECLARED.append(Declaration(name, serializer_class, id_field, query, expressions, annotations))
+    the model field behind its `id` (None: the key), what the query service reads it from
+    (`query`, with `annotations` applied to it), and the model fields its update service refuses
+    to change (`immutable`: the service's own list)."""
+    _DECLARED.append(
+        Declaration(
+            name, serializer_class, id_field, query, expressions, annotations, tuple(immutable)
+        )
+    )
 
 
 def declare_payload(serializer_class: type[serializers.Serializer]) -> None:
@@ -200,6 +256,7 @@ def build() -> None:
         spec.query = decl.query
         spec.expressions = dict(decl.expressions or {})
         spec.annotations = dict(decl.annotations or {})
+        spec.immutable = frozenset(spec.model_to_api[name] for name in decl.immutable)
         _OBJECTS[decl.name] = spec
     for serializer_class in _PAYLOADS:
         describe(serializer_class)
@@ -307,7 +364,7 @@ def _members(serializer: serializers.Serializer, prefix: str, model) -> tuple[Me
             role = Role.USER
         else:
             role = Role.VALUE
-        out.append(Member(path, role, fld, serializer, children, element, relation))
+        out.append(Member(path, role, fld, serializer, children, element, relation, model))
     return tuple(out)
 
 
@@ -338,6 +395,98 @@ def _inputs(serializer: serializers.Serializer) -> Accepted:
         else:
             accepted[name] = None
     return accepted
+
+
+# --- what each member is in JSON ----------------------------------------------------------------
+# Django REST framework's field kinds, the first that matches: (class, JSON type, format).
+_KINDS: tuple[tuple[type, str, str | None], ...] = (
+    (serializers.BooleanField, "boolean", None),
+    (serializers.IntegerField, "integer", None),
+    (serializers.FloatField, "number", None),
+    (serializers.DateTimeField, "string", "date-time"),
+    (serializers.DateField, "string", "date"),
+    (serializers.ListField, "array", None),
+    (serializers.ListSerializer, "array", None),
+    (serializers.Serializer, "object", None),
+    (serializers.DictField, "object", None),
+    (serializers.JSONField, "object", None),
+)
+# A method field's return annotation.
+_PYTHON_TYPES = {
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    Decimal: "number",
+    list: "array",
+    tuple: "array",
+    dict: "object",
+}
+
+
+def _shape(member: Member) -> dict[str, Any]:
+    fld = member.field
+    shape: dict[str, Any] = {"type": "string"}
+    nullable = bool(fld.allow_null)
+    declared = getattr(fld, "json_schema", None)  # config.api.fields.schema_field
+    if declared is not None:
+        shape = {k: declared[k] for k in ("type", "format", "enum") if k in declared}
+        nullable = nullable or bool(declared.get("nullable"))
+    elif isinstance(fld, serializers.ChoiceField):
+        shape["enum"] = list(fld.choices)
+    elif isinstance(fld, serializers.DecimalField):
+        as_text = fld.coerce_to_string
+        shape = {"type": "string", "format": "decimal"} if as_text else {"type": "number"}
+    elif isinstance(fld, serializers.SerializerMethodField):
+        kind, optional = _returned(getattr(member.owner, fld.method_name))
+        shape["type"] = kind
+        nullable = nullable or optional
+    else:
+        for kind, json_type, fmt in _KINDS:
+            if isinstance(fld, kind):
+                shape = {"type": json_type, **({"format": fmt} if fmt else {})}
+                break
+    shape["nullable"] = nullable or _nullable_source(member.model, member.source)
+    return shape
+
+
+def _returned(method) -> tuple[str, bool]:
+    """The JSON type a method's return annotation names, and whether it may be None."""
+    hint = typing.get_type_hints(method).get("return", str)
+    optional = False
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        optional, hint = len(args) < len(typing.get_args(hint)), args[0]
+    return _PYTHON_TYPES.get(typing.get_origin(hint) or hint, "string"), optional
+
+
+def _column(model, source: str | None):
+    """The model field a plain (undotted) source names, or None."""
+    if model is None or not source or source == "*" or "." in source:
+        return None
+    try:
+        return model._meta.get_field(source)
+    except FieldDoesNotExist:
+        return None
+
+
+def _nullable_source(model, source: str | None) -> bool:
+    """Whether the model may hold None on the way to a dotted source (`part.unit_of_measure`)."""
+    if model is None or not source or source == "*":
+        return False
+    for name in source.split("."):
+        try:
+            column = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return False  # a property: its own business
+        if column.one_to_many or column.many_to_many:
+            return False  # a list: empty, never null
+        if column.null:
+            return True
+        model = column.related_model
+        if model is None:
+            return False
+    return False
 
 
 # --- the prefetch plan -------------------------------------------------------------------------

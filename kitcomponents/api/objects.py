@@ -2,6 +2,7 @@
 
 from config.api.spec import declare
 from inventory import selectors as inventory_selectors
+from inventory import services as inventory_services
 from kitcomponents import selectors
 from kitcomponents.api import item, serializers
 
@@ -11,6 +12,7 @@ declare(
     id_field="code",
     query=inventory_selectors.item_list(),
     expressions={"trackingType": inventory_selectors.item_tracking_type()},
+    immutable=inventory_services.ITEM_IMMUTABLE,
 )
 declare(
     "inventory-control/kit-component",

@@ -3,12 +3,11 @@ ledger row renders its part kit and run: the lowest app whose data it shows."""
 
 import django_filters
 from django.db import models
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import MethodNotAllowed
 
 from config.api import identity, render
-from config.api.fields import REF_SCHEMA, KeyIdField, NumberField, RefField
+from config.api.fields import REF_SCHEMA, KeyIdField, NumberField, RefField, schema_field
 from config.api.filters import KeyFilter
 from config.api.serializers import IntacctSerializer
 from config.api.viewsets import ObjectViewSet
@@ -18,18 +17,18 @@ from inventory.models import InventoryTransaction, Item, PartInventory, Transact
 from kitting.models import PartKit, Run
 
 
-@extend_schema_field({**REF_SCHEMA, "readOnly": True, "nullable": True})
+@schema_field({**REF_SCHEMA, "readOnly": True, "nullable": True})
 class KeyRefField(serializers.Field):
     """A read-only reference to an object whose id is its key, built from the stored key alone:
     it still renders after the object is gone (the ledger outlives inventory)."""
 
     def __init__(self, model: type[models.Model], **kwargs):
-        self.target = model
+        self.referenced_model = model
         kwargs["read_only"] = True
         super().__init__(**kwargs)
 
     def to_representation(self, key):
-        href = identity.href_of(identity.object_name(self.target), key)
+        href = identity.href_of(identity.object_name(self.referenced_model), key)
         return {"key": str(key), "id": str(key), "href": href}
 
 
@@ -45,7 +44,7 @@ class InventoryTransactionSerializer(IntacctSerializer):
     installedQuantity = NumberField(source="installed_quantity", read_only=True)
     quantityAfter = NumberField(source="quantity_after", read_only=True)
     partKit = KeyRefField(PartKit, source="part_kit_id")
-    run = RefField(Run.objects.all(), read_only=True)
+    run = RefField(Run.objects.all(), read_only=True, allow_null=True)
 
     class Meta:
         model = InventoryTransaction

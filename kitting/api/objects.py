@@ -4,7 +4,8 @@ and the bodies of the workflows."""
 from config.api import render
 from config.api.spec import declare, declare_payload
 from inventory import selectors as inventory_selectors
-from kitting import selectors
+from inventory import services as inventory_services
+from kitting import selectors, services
 from kitting.api import inventory_transaction, part_inventory, serializers
 
 _computed = inventory_selectors.part_inventory_expressions()
@@ -18,6 +19,7 @@ declare(
         "installed": _computed["installed"],
         "etag": render.etag_expression("version"),
     },
+    immutable=inventory_services.PART_INVENTORY_IMMUTABLE,
 )
 declare(
     "inventory-control/inventory-transaction",
@@ -34,6 +36,7 @@ declare(
     "inventory-control/part-kit",
     serializers.PartKitSerializer,
     query=selectors.part_kit_list(),
+    immutable=services.PART_KIT_IMMUTABLE,
 )
 declare_payload(serializers.PartKitIssueSerializer)
 declare_payload(serializers.PartKitMoveToInventorySerializer)

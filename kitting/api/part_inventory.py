@@ -3,7 +3,6 @@ renders the runs that kitted, consumed or built it: the lowest app whose data it
 
 import django_filters
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import identity
@@ -15,6 +14,7 @@ from config.api.fields import (
     RefField,
     StrictBooleanField,
     StrictCharField,
+    schema_field,
 )
 from config.api.filters import KeyFilter
 from config.api.serializers import IntacctSerializer
@@ -24,7 +24,7 @@ from inventory.models import Item, PartInventory, TrackingType, Warehouse
 from kitting.models import Installation, PartKitLine, Run
 
 
-@extend_schema_field({"type": "array", "readOnly": True, "items": REF_SCHEMA})
+@schema_field({"type": "array", "readOnly": True, "items": REF_SCHEMA})
 class RunsField(serializers.Field):
     """Runs whose kits hold (kit lines) or consumed (installations) this inventory, by key."""
 
@@ -73,7 +73,7 @@ class PartInventorySerializer(IntacctSerializer):
     kitted = serializers.BooleanField(read_only=True)
     installed = serializers.BooleanField(read_only=True)
     runs = RunsField()
-    builtBy = RefField(Run.objects.all(), source="built_by", read_only=True)
+    builtBy = RefField(Run.objects.all(), source="built_by", read_only=True, allow_null=True)
     etag = serializers.CharField(read_only=True)
 
     class Meta:

@@ -13,6 +13,7 @@ from config.api.fields import (
     NumberField,
     RefField,
     StrictCharField,
+    schema_field,
 )
 from config.api.serializers import IntacctSerializer, reject_unknown_fields
 from inventory.models import Item, PartInventory, Warehouse
@@ -48,7 +49,7 @@ class KittingRefSerializer(serializers.Serializer):
     href = HrefField()
 
 
-@extend_schema_field(PART_INVENTORY_REF_SCHEMA)
+@schema_field(PART_INVENTORY_REF_SCHEMA)
 class PartInventoryRefField(RefField):
     """A part inventory with what tells it apart: its numbers and its part."""
 
@@ -149,7 +150,7 @@ class PartKitSerializer(IntacctSerializer):
         fields = ["key", "id", "run", "status", "partInventories", "requirements", "audit", "href"]
 
     @extend_schema_field(RequirementSerializer(many=True))
-    def get_requirements(self, kit):
+    def get_requirements(self, kit) -> list[dict]:
         return RequirementSerializer(selectors.part_kit_requirements(kit), many=True).data
 
     def create(self, validated_data):
@@ -171,7 +172,7 @@ class WorkflowSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-@extend_schema_field({"type": "string", "example": "7"})
+@schema_field({"type": "string", "example": "7"})
 class KeyInputField(serializers.Field):
     """The key of the object the action is on: `"7"` (or the number 7)."""
 
@@ -229,6 +230,9 @@ class InventoryQuantitySerializer(serializers.Serializer):
     href = HrefField()
     quantity = NumberField(read_only=True)
 
+    class Meta:
+        model = PartInventory  # the model service shows it as a reference to part inventory
+
 
 class KitMoveResultSerializer(serializers.Serializer):
     """The part kit, the inventory's on-hand quantity now, and what the kit now holds of it."""
@@ -244,8 +248,8 @@ class RunOutputSerializer(serializers.Serializer):
     key = KeyField()
     id = IdField()
     href = HrefField()
-    serialNumber = serializers.CharField(source="serial_number", read_only=True)
-    lotNumber = serializers.CharField(source="lot_number", read_only=True)
+    serialNumber = serializers.CharField(source="serial_number", read_only=True, allow_null=True)
+    lotNumber = serializers.CharField(source="lot_number", read_only=True, allow_null=True)
     quantity = NumberField(read_only=True)
 
 
