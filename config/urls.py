@@ -6,6 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.api import errors, oauth, responses
+from config.api.model import ModelView
 from config.api.protocol import VERSION_PREFIX
 
 
@@ -30,6 +31,7 @@ api_patterns = [
     path("", include("kitcomponents.api.urls")),
     path("", include("kitting.api.urls")),
     path("", include("config.api.query.urls")),
+    re_path(r"^services/core/model/?$", ModelView.as_view(), name="model"),
     re_path(r"^oauth2/token/?$", oauth.token_view, name="oauth2-token"),
     re_path(r"^oauth2/authorize/?$", oauth.authorize_view, name="oauth2-authorize"),
 ]

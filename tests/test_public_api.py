@@ -72,7 +72,6 @@ PENDING = {
     "config/api/schema.py IntacctAutoSchema._get_response_bodies overrides a hook": "envelopes",
     "config/api/schema.py IntacctAutoSchema._map_serializer_field overrides a hook": "ref extras",
     "config/api/schema.py uses ._map_model_field": "the extra members' types, from model fields",
-    "config/api/query/schema.py QuerySchema._get_response_bodies overrides a hook": "statuses",
     "config/api/query/schema.py QuerySchema._get_request_body overrides a hook": "required body",
     "kitting/api/views.py WorkflowSchema._get_response_bodies overrides a hook": "envelope",
     "kitting/api/views.py uses ._get_response_for_code": "the result's schema and examples",

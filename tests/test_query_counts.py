@@ -245,6 +245,28 @@ def _(user, n, tag):
     return QUERY, query("part-kit", "key", "id", "status")
 
 
+# --- the model service: n rows of the object it describes (they are never read) ----------------
+
+
+@scene("model list")
+def _(user, n, tag):
+    items(user, tag, n)
+    return "/services/core/model", None
+
+
+@scene("model of kit-component")
+def _(user, n, tag):
+    kit_with_lines([user], tag, n)
+    return "/services/core/model?name=inventory-control/kit-component", None
+
+
+@scene("model of a workflow")
+def _(user, n, tag):
+    for i in range(n):
+        kit_of(user, f"RUN-{tag}{i}")
+    return "/services/core/model?name=workflows/inventory-control/part-kit/issue", None
+
+
 # --- the measurement ---------------------------------------------------------------------------
 
 

@@ -1,6 +1,7 @@
 """The protocol's request conventions shared by objects, workflows and the query service: the
 versioned base path, paging parameters and the JSON object body of a write."""
 
+from collections.abc import Collection
 from typing import Any
 
 from rest_framework.request import Request
@@ -27,6 +28,21 @@ def paging(params: Any) -> tuple[int, int]:
         _int_param(params, "start", 1, minimum=1, maximum=None),
         _int_param(params, "size", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE),
     )
+
+
+def query_parameters(params: Any, known: Collection[str]) -> dict[str, str]:
+    """The query parameters of an endpoint that takes only `known` ones, each once: any other,
+    or one given twice, is a 400 naming it (a misspelt parameter is never silently ignored)."""
+    for name in params:
+        if name not in known:
+            raise errors.error(
+                errors.INVALID_PARAMETER, name, PARAMETER=name, REASON="not a known parameter"
+            )
+        if len(params.getlist(name)) > 1:
+            raise errors.error(
+                errors.INVALID_PARAMETER, name, PARAMETER=name, REASON="given more than once"
+            )
+    return {name: params[name] for name in params}
 
 
 def _int_param(params: Any, name: str, default: int, *, minimum: int, maximum: int | None) -> int:

@@ -156,21 +156,16 @@ ROW = {
 }
 
 
-RESPONSE_STATUSES = ("200", "400", "401", "403", "415", "429", "500")
-
-
 class QuerySchema(IntacctAutoSchema):
+    # A query changes nothing and names no key: no conflicts, preconditions or rule failures.
+    error_statuses = ("400", "401", "403", "415", "429", "500")
+
     def get_request_serializer(self):
         return {"application/json": self._component("QueryRequest", request_schema())}
 
     def get_response_serializers(self):
         row = self._component("QueryRow", ROW)
         return {200: OpenApiResponse(page_envelope(row), description="A page of rows")}
-
-    def _get_response_bodies(self, direction="response"):
-        # A query changes nothing and names no key: no conflicts, preconditions or rule failures.
-        bodies = super()._get_response_bodies(direction)
-        return {status: body for status, body in bodies.items() if status in RESPONSE_STATUSES}
 
     def _get_request_body(self, direction="request"):
         body = super()._get_request_body(direction)
