@@ -1,6 +1,7 @@
 """The README cannot rot: its error table is CATALOGUE, its configuration table names every
 variable settings.py reads, and its curl walkthrough runs against a real server."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -56,7 +57,7 @@ def test_configuration_lists_every_variable_settings_reads():
 
 
 # Sections whose first code block goes on with the session "Try the API" opened.
-CONTINUED = ["Idempotency"]
+CONTINUED = ["Idempotency", "Model service"]
 MARKER = "=== README section: "
 
 
@@ -141,3 +142,19 @@ def test_curl_walkthrough_runs_as_printed(live_server):
         "Prnt_Cable",
         "Prnt_Toner",
     ]
+
+    everything, workflows, kits, line, issue = [
+        json.loads(answer)["ia::result"] for answer in outputs["Model service"].splitlines()
+    ]
+    names = [entry["apiObject"] for entry in everything]
+    assert {"objects/inventory-control/kit-component", "services/core/model"} <= set(names)
+    assert [entry["type"] for entry in workflows] == ["workflow"] * 3
+    assert [entry["apiObject"] for entry in kits] == [
+        "objects/inventory-control/kit-component",
+        "objects/inventory-control/part-kit",
+    ]
+    assert line["apiObject"] == "objects/inventory-control/kit-component"
+    assert list(line["refs"]) == ["kit", "component"]
+    assert line["fields"]["numberOfUnits"]["type"] == "number"
+    assert list(issue["request"]["fields"]) == ["key", "quantity"]
+    assert issue["type"] == "workflow"
