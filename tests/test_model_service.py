@@ -421,3 +421,25 @@ def test_the_request_of_the_sdks_get_model(api):
     assert model["apiObject"] == "objects/inventory-control/item"
     assert model["httpMethods"] == CRUD
     assert model["fields"]["id"] == field("string", mutable=False)
+
+
+# --- its own documentation -----------------------------------------------------------------------
+
+
+def test_the_openapi_document_describes_the_model_service(client):
+    schema = client.get("/api/schema/?format=json").json()
+    operation = schema["paths"][MODEL]["get"]
+    assert set(schema["paths"][MODEL]) == {"get"}
+    assert operation["operationId"] == "model"
+    assert [p["name"] for p in operation["parameters"]] == ["filter", "name", "type", "version"]
+    assert sorted(operation["responses"]) == ["200", "400", "401", "429", "500"]
+    result = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert result["properties"]["ia::result"]["oneOf"] == [
+        {"type": "array", "items": {"$ref": "#/components/schemas/ModelEntry"}},
+        {"$ref": "#/components/schemas/Model"},
+    ]
+    entry = schema["components"]["schemas"]["ModelEntry"]
+    assert entry["required"] == ["apiObject", "type", "httpMethods", "href"]
+    # The query service documents the statuses it can answer, no others.
+    query = schema["paths"]["/services/core/query"]["post"]["responses"]
+    assert sorted(query) == ["200", "400", "401", "403", "415", "429", "500"]
