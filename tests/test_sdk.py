@@ -158,7 +158,6 @@ def test_count(credentials, admin_user):
     assert sdk.items.count(filters=[{"$eq": {"itemType": "kit"}}]) == 1
 
 
-@pytest.mark.skip(reason="needs GET /services/core/model; enabled when merged")
 def test_get_model(credentials):
     sdk = connect(credentials, username="admin")
     model = sdk.items.get_model()["ia::result"]

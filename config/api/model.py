@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import errors, spec
-from config.api.protocol import query_parameters
+from config.api.protocol import reject_unknown_parameters
 from config.api.responses import one
 from config.api.schema import IntacctAutoSchema, one_envelope
 from config.api.spec import Member, ObjectSpec, Role
@@ -246,7 +246,11 @@ def _reference(member: Member, *, read_only: bool, mutable: bool) -> dict[str, A
 def answer(params: Mapping[str, Any]) -> dict[str, Any]:
     """The body answering these query parameters: the list of resources, or one's model (an
     unknown name: an empty result)."""
-    given = {name: value for name, value in query_parameters(params, PARAMETERS).items() if value}
+    reject_unknown_parameters(params, PARAMETERS, taker="the model service")
+    for name in params:
+        if len(params.getlist(name)) > 1:
+            raise _invalid(name, "given more than once")
+    given = {name: params[name] for name in params if params[name]}  # empty: left out
     if given.get("version", VERSION) != VERSION:
         raise _invalid("version", f"must be {VERSION}")
     if "name" in given:

@@ -1,7 +1,7 @@
 """The protocol's request conventions shared by objects, workflows and the query service: the
 versioned base path, paging parameters and the JSON object body of a write."""
 
-from collections.abc import Collection
+from collections.abc import Sequence
 from typing import Any
 
 from rest_framework.request import Request
@@ -30,19 +30,14 @@ def paging(params: Any) -> tuple[int, int]:
     )
 
 
-def query_parameters(params: Any, known: Collection[str]) -> dict[str, str]:
-    """The query parameters of an endpoint that takes only `known` ones, each once: any other,
-    or one given twice, is a 400 naming it (a misspelt parameter is never silently ignored)."""
+def reject_unknown_parameters(params: Any, known: Sequence[str], *, taker: str) -> None:
+    """Contract 1.3: an endpoint takes only the query parameters it documents; any other is a
+    400 naming it (django-filter ignores what it does not know, so a misspelt filter such as
+    `part.id` would otherwise answer every row). `taker` names the endpoint in the reason."""
     for name in params:
         if name not in known:
-            raise errors.error(
-                errors.INVALID_PARAMETER, name, PARAMETER=name, REASON="not a known parameter"
-            )
-        if len(params.getlist(name)) > 1:
-            raise errors.error(
-                errors.INVALID_PARAMETER, name, PARAMETER=name, REASON="given more than once"
-            )
-    return {name: params[name] for name in params}
+            reason = f"unknown parameter; {taker} takes {', '.join(known)}"
+            raise errors.error(errors.INVALID_PARAMETER, name, PARAMETER=name, REASON=reason)
 
 
 def _int_param(params: Any, name: str, default: int, *, minimum: int, maximum: int | None) -> int:

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from config.api import errors, identity, responses, spec, sql
 from config.api.fields import parse_key
 from config.api.idempotency import IdempotentMixin
-from config.api.protocol import paging, request_payload
+from config.api.protocol import paging, reject_unknown_parameters, request_payload
 from core.versions import etag
 
 _OPTIMIZED: dict[tuple[type, type], QuerySet] = {}
@@ -76,11 +76,7 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         is a 400 naming it: django-filter ignores what it does not know, so a misspelt filter
         (`part.id`, `itemtype`) would otherwise answer every row."""
         filters = tuple(self.filterset_class.base_filters) if self.filterset_class else ()
-        known = ("start", "size", *filters)
-        for name in params:
-            if name not in known:
-                reason = f"unknown parameter; this list takes {', '.join(known)}"
-                raise errors.error(errors.INVALID_PARAMETER, name, PARAMETER=name, REASON=reason)
+        reject_unknown_parameters(params, ("start", "size", *filters), taker="this list")
 
     def lists_whole_table(self) -> bool:
         """Whether the viewset's queryset is its model's whole table, so an unfiltered page can be
