@@ -6,7 +6,7 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config.api import errors, oauth, responses
-from config.api.model import ModelView
+from config.api.model_service import ModelView
 from config.api.protocol import VERSION_PREFIX
 
 

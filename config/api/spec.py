@@ -3,10 +3,11 @@
 Each app declares its objects in `<app>/api/objects.py` (`declare(...)`); `config.api.apps` imports
 those modules and calls `build()` when Django starts. `describe()` is the project's only walker of
 serializers: the prefetch planner (viewsets), the query registry, unknown-member rejection and
-the model service (config.api.model) read the `ObjectSpec` it returns. The OpenAPI document is
-drf-spectacular's own walk; what each member is in JSON comes from the schema our fields declare
-once for both (`config.api.fields.schema_field`), and tests/test_model_agreement.py holds the
-model, the OpenAPI document and the real bodies to the same answers.
+the model service (config.api.model_service) read the `ObjectSpec` it returns. The OpenAPI
+document is drf-spectacular's own walk; what each member is in JSON comes from the schema our
+fields declare once for both (`config.api.fields.schema_field`), and
+tests/test_model_agreement.py holds the model, the OpenAPI document and the real bodies to the
+same answers.
 """
 
 from __future__ import annotations
