@@ -37,8 +37,9 @@ class AuditedModel(models.Model):
         abstract = True
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, **kwargs):
+        # **kwargs: newer Django passes more (6.1's fetch_mode), warning overrides without it.
+        instance = super().from_db(db, field_names, values, **kwargs)
         # What the row held when read (Django's documented hook for telling changes later).
         instance.stored_values = dict(zip(field_names, values, strict=True))
         return instance
