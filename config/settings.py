@@ -200,6 +200,7 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "inventory.models.Status",
         "RunStatusEnum": "kitting.models.RunStatus",
         "PartKitStatusEnum": "kitting.models.PartKitStatus",
+        "InventoryStatusEnum": "inventory.models.InventoryStatus",
     },
     "SECURITY": [{"oauth2": []}],
     "APPEND_COMPONENTS": {

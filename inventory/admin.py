@@ -93,7 +93,8 @@ class WarehouseAdmin(ServiceModelAdmin):
     ordering = ("key",)
 
     def get_fields(self, request, obj=None):
-        return ("code", "name", "status", *(AUDIT_FIELDS if obj is not None else ()))
+        fields = ("code", "name", "status", "inventory_available")
+        return (*fields, *(AUDIT_FIELDS if obj is not None else ()))
 
     def service_create(self, *, user, data):
         return services.warehouse_create(user=user, **data)
@@ -117,9 +118,11 @@ class PartInventoryForm(ServiceModelForm):
 
 PART_INVENTORY_READ_ONLY = (
     "tracking_type",
+    "status",
     "kitted_quantity",
     "installed_quantity",
     "built_by",
+    "origin_part_inventory",
 )
 
 
@@ -153,6 +156,8 @@ class PartInventoryAdmin(ServiceModelAdmin):
             "location",
             "quantity",
             "cost",
+            "usage_type",
+            "supplier_id",
         )
         return editable if obj is None else (*editable, *PART_INVENTORY_READ_ONLY, *AUDIT_FIELDS)
 

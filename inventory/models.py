@@ -128,6 +128,8 @@ class Warehouse(AuditedModel):
     code = models.CharField("id", max_length=30, unique=True)
     name = models.CharField(max_length=100)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    # Contract 15.1: stock stored here counts as available (a quarantine shelf says no).
+    inventory_available = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["key"]
@@ -138,6 +140,15 @@ class Warehouse(AuditedModel):
 
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
+
+
+class InventoryStatus(models.TextChoices):
+    """Part inventory's status (contract 15.1): the first that applies, in this order."""
+
+    INSTALLED = "installed"
+    KITTED = "kitted"
+    UNAVAILABLE = "unavailable"
+    AVAILABLE = "available"
 
 
 class PartInventory(AuditedModel):
@@ -169,6 +180,18 @@ class PartInventory(AuditedModel):
         editable=False,
         on_delete=models.PROTECT,
         related_name="outputs",
+    )
+    # ION's free strings: what the stock is for and who supplied it (NULL: not given).
+    usage_type = models.CharField(max_length=100, null=True, blank=True)  # noqa: DJ001
+    supplier_id = models.CharField("supplier id", max_length=100, null=True, blank=True)  # noqa: DJ001
+    # The inventory this one was split off (contract 15.5); NULL for inventory created whole.
+    origin_part_inventory = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="splits",
     )
 
     class Meta:
@@ -229,6 +252,20 @@ class PartInventory(AuditedModel):
     def installed(self) -> bool:
         """ION: all of it is attached to as-built assemblies."""
         return self.quantity == 0 and self.kitted_quantity == 0 and self.installed_quantity > 0
+
+    @property
+    def status(self) -> str:
+        """Contract 15.1, the first that applies (inventory.selectors has it in SQL). Reads the
+        location: load it with the inventory."""
+        if self.installed:
+            return InventoryStatus.INSTALLED
+        if self.kitted:
+            return InventoryStatus.KITTED
+        if self.quantity == 0 or (
+            self.location_id is not None and not self.location.inventory_available
+        ):
+            return InventoryStatus.UNAVAILABLE
+        return InventoryStatus.AVAILABLE
 
 
 class TransactionType(models.TextChoices):

@@ -1,12 +1,25 @@
 """Reads for items, warehouses, part inventory and the ledger."""
 
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    DecimalField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from inventory.models import (
     ITEM_TRACKING_FLAGS,
     PART_INVENTORY_TRACKING_NUMBERS,
+    InventoryStatus,
     InventoryTransaction,
     Item,
     PartInventory,
@@ -39,8 +52,10 @@ def part_inventory_list() -> QuerySet[PartInventory]:
 
 
 def part_inventory_expressions() -> dict[str, Any]:
-    """PartInventory's computed properties (`tracking_type`, `kitted`, `installed`) in SQL, for
-    reads that filter, sort or aggregate on them."""
+    """PartInventory's computed properties (`tracking_type`, `kitted`, `installed`, `status`) in
+    SQL, for reads that filter, sort or aggregate on them."""
+    kitted = Q(quantity=0, kitted_quantity__gt=0)
+    installed = Q(quantity=0, kitted_quantity=0, installed_quantity__gt=0)
     return {
         # Numbers are never blank (a constraint): set means not null.
         "tracking_type": Case(
@@ -50,9 +65,34 @@ def part_inventory_expressions() -> dict[str, Any]:
             ),
             default=Value(TrackingType.UNTRACKED.value),
         ),
-        "kitted": Q(quantity=0, kitted_quantity__gt=0),
-        "installed": Q(quantity=0, kitted_quantity=0, installed_quantity__gt=0),
+        "kitted": kitted,
+        "installed": installed,
+        # `PartInventory.status`, in the same order; no location counts as available.
+        "status": Case(
+            When(installed, then=Value(InventoryStatus.INSTALLED.value)),
+            When(kitted, then=Value(InventoryStatus.KITTED.value)),
+            When(
+                Q(quantity=0) | Q(location__inventory_available=False),
+                then=Value(InventoryStatus.UNAVAILABLE.value),
+            ),
+            default=Value(InventoryStatus.AVAILABLE.value),
+        ),
     }
+
+
+def item_on_hand_quantity() -> Coalesce:
+    """An item's quantity on hand: the sum over its part inventory (0 without any), in SQL."""
+    on_hand = (
+        PartInventory.objects.filter(part=OuterRef("pk"))
+        .values("part")
+        .annotate(total=Sum("quantity"))
+        .values("total")
+    )
+    return Coalesce(
+        Subquery(on_hand),
+        Value(Decimal(0)),
+        output_field=DecimalField(max_digits=20, decimal_places=6),
+    )
 
 
 def inventory_transaction_list() -> QuerySet[InventoryTransaction]:

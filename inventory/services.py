@@ -134,6 +134,7 @@ class WarehouseFields(TypedDict, total=False):
     code: str
     name: str
     status: str
+    inventory_available: bool
 
 
 def _warehouse_rules(warehouse: Warehouse) -> list[DomainError]:
@@ -278,7 +279,11 @@ def lot_number_next(*, part: Item) -> str:
     )
 
 
-def _clean_number(value: str | None) -> str | None:
+# Free text the inventory may carry: stripped, and blank is none.
+_OPTIONAL_TEXTS = ("serial_number", "lot_number", "usage_type", "supplier_id")
+
+
+def _clean_text(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip()
@@ -381,6 +386,8 @@ def part_inventory_create(
     location: Warehouse | None = None,
     quantity: Decimal | int = 0,
     cost: Decimal | None = None,
+    usage_type: str | None = None,
+    supplier_id: str | None = None,
     transaction_type: str = TransactionType.CREATE,
     run=None,
 ) -> PartInventory:
@@ -396,11 +403,13 @@ def part_inventory_create(
     part = lock(Item, part.pk, field="part")
     inventory = PartInventory(
         part=part,
-        serial_number=_clean_number(serial_number),
-        lot_number=_clean_number(lot_number),
+        serial_number=_clean_text(serial_number),
+        lot_number=_clean_text(lot_number),
         location=location,
         quantity=Decimal(0 if quantity is None else quantity),
         cost=cost,
+        usage_type=_clean_text(usage_type),
+        supplier_id=_clean_text(supplier_id),
         built_by=run,
     )
     refuse(
@@ -429,7 +438,7 @@ def part_inventory_create(
     return inventory
 
 
-_UPDATABLE = ("serial_number", "lot_number", "location", "cost")
+_UPDATABLE = ("serial_number", "lot_number", "location", "cost", "usage_type", "supplier_id")
 
 
 class PartInventoryChanges(TypedDict, total=False):
@@ -441,6 +450,8 @@ class PartInventoryChanges(TypedDict, total=False):
     location: Warehouse | None
     quantity: Decimal | None
     cost: Decimal | None
+    usage_type: str | None
+    supplier_id: str | None
 
 
 @transaction.atomic
@@ -460,9 +471,9 @@ def part_inventory_update(
     autogenerate_serial = bool(data.pop("autogenerate_serial_number", False))
     autogenerate_lot = bool(data.pop("autogenerate_lot_number", False))
     before = inventory.quantity
-    for name in ("serial_number", "lot_number"):
+    for name in _OPTIONAL_TEXTS:
         if name in data:
-            data[name] = _clean_number(data[name])
+            data[name] = _clean_text(data[name])
     if data.get("quantity", 0) is None:
         raise DomainErrors([DomainError("required", "quantity")])
     apply_changes(inventory, data)

@@ -73,6 +73,7 @@ class TestWarehouse(ObjectTests):
             "id": obj.code,
             "name": "Main shelf",
             "status": "active",
+            "inventoryAvailable": True,
             "audit": audit(obj, user),
             "href": href(obj),
         }
@@ -168,6 +169,7 @@ class TestPartInventory(ObjectTests):
             "installedQuantity": 0,
             "kitted": False,
             "installed": False,
+            "status": "available",
             "runs": [],
             "builtBy": None,
             "etag": '"1"',

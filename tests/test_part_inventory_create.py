@@ -73,6 +73,7 @@ def test_seed_create_serial_part(api, admin_user, parts, shelf):
         "installedQuantity": 0,
         "kitted": False,
         "installed": False,
+        "status": "available",
         "runs": [],
         "builtBy": None,
         "etag": '"1"',

@@ -50,6 +50,7 @@ def test_warehouse_routes_and_envelopes(api, admin_user, base):
                 "id": "WH1",
                 "name": "Main",
                 "status": "active",
+                "inventoryAvailable": True,
                 "audit": {
                     "createdDateTime": stamp,
                     "modifiedDateTime": stamp,

@@ -80,6 +80,7 @@ COMPUTED = {
     (INVENTORY, "trackingType"): "string",
     (INVENTORY, "kitted"): "boolean",
     (INVENTORY, "installed"): "boolean",
+    (INVENTORY, "status"): "string",
     (INVENTORY, "etag"): "string",
 }
 APPLIES = {
@@ -121,6 +122,9 @@ EXPECTED = {
     (INVENTORY, "max:trackingType"): "untracked",
     (INVENTORY, "count:kitted"): 3,
     (INVENTORY, "count:installed"): 3,
+    (INVENTORY, "count:status"): 3,
+    (INVENTORY, "min:status"): "available",
+    (INVENTORY, "max:status"): "available",
     (INVENTORY, "count:etag"): 3,
     (INVENTORY, "min:etag"): '"1"',
     (INVENTORY, "max:etag"): '"2"',

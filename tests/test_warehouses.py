@@ -54,6 +54,7 @@ def test_create_get_patch_delete(api, admin_user):
             "id": "WH-1",
             "name": "Main",
             "status": "active",
+            "inventoryAvailable": True,
             "audit": audit(warehouse, admin_user),
             "href": identity.href(warehouse),
         },

@@ -17,7 +17,15 @@ def warehouse_detail(*, key: int) -> Detail | None:
     """A warehouse: one statement."""
     row = (
         Warehouse.objects.filter(pk=key)
-        .values("pk", "version", "code", "name", "status", *render.audit_columns())
+        .values(
+            "pk",
+            "version",
+            "code",
+            "name",
+            "status",
+            "inventory_available",
+            *render.audit_columns(),
+        )
         .first()
     )
     if row is None:
@@ -27,6 +35,7 @@ def warehouse_detail(*, key: int) -> Detail | None:
         "id": row["code"],
         "name": row["name"],
         "status": row["status"],
+        "inventoryAvailable": row["inventory_available"],
         "audit": render.audit(row),
         "href": f"/objects/{identity.object_name(Warehouse)}/{row['pk']}",
     }

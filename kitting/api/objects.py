@@ -17,6 +17,7 @@ declare(
         "trackingType": _computed["tracking_type"],
         "kitted": _computed["kitted"],
         "installed": _computed["installed"],
+        "status": _computed["status"],
         "etag": render.etag_expression("version"),
     },
     immutable=inventory_services.PART_INVENTORY_IMMUTABLE,

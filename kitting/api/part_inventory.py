@@ -20,7 +20,7 @@ from config.api.filters import KeyFilter
 from config.api.serializers import IntacctSerializer
 from config.api.viewsets import ObjectViewSet
 from inventory import selectors, services
-from inventory.models import Item, PartInventory, TrackingType, Warehouse
+from inventory.models import InventoryStatus, Item, PartInventory, TrackingType, Warehouse
 from kitting.models import Installation, PartKitLine, Run
 
 
@@ -72,6 +72,7 @@ class PartInventorySerializer(IntacctSerializer):
     installedQuantity = NumberField(source="installed_quantity", read_only=True)
     kitted = serializers.BooleanField(read_only=True)
     installed = serializers.BooleanField(read_only=True)
+    status = serializers.ChoiceField(InventoryStatus.choices, read_only=True)
     runs = RunsField()
     builtBy = RefField(Run.objects.all(), source="built_by", read_only=True, allow_null=True)
     etag = serializers.CharField(read_only=True)
@@ -95,6 +96,7 @@ class PartInventorySerializer(IntacctSerializer):
             "installedQuantity",
             "kitted",
             "installed",
+            "status",
             "runs",
             "builtBy",
             "etag",
