@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "oauth2_provider",
     "core",
     "config.api",
+    "config.graphql",
     "inventory",
     "kitcomponents",
     "kitting",
@@ -128,6 +129,9 @@ LOGIN_URL = "/admin/login/"
 
 THROTTLE_RATE_CLIENT = os.environ.get("THROTTLE_RATE_CLIENT", "6000/min")
 THROTTLE_RATE_ANON = os.environ.get("THROTTLE_RATE_ANON", "600/min")
+
+# GraphQL (config/graphql/limits.py): the most an operation may cost before it runs.
+GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "100000"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

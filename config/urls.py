@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from config.api import errors, oauth, responses
 from config.api.model_service import ModelView
 from config.api.protocol import VERSION_PREFIX
+from config.graphql.views import GraphQLView
 
 
 @csrf_exempt  # it changes nothing: a POST is its 405, not a CSRF 403
@@ -42,6 +43,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # ION's GraphQL: at the root only (the /ia/api/v1 prefix is Intacct's).
+    path("graphql", GraphQLView.as_view(), name="graphql"),
     path("", include(api_patterns)),
     path(VERSION_PREFIX.lstrip("/") + "/", include((api_patterns, "v1"), namespace="v1")),
     # Anything else is an ia::error 404, also with DEBUG on (no HTML page ever).

@@ -100,6 +100,15 @@ IDEMPOTENCY_KEY_INVALID = _spec(
     "KS-4019", 400, "Idempotency-Key must be 1 to 256 printable ASCII characters"
 )
 
+# GraphQL (contract 14): an operation refused before it runs, or an argument it cannot take.
+GRAPHQL_INVALID_ARGUMENT = _spec("KS-4020", 400, "Argument {ARGUMENT} is invalid: {REASON}")
+GRAPHQL_TOO_DEEP = _spec(
+    "KS-4021", 400, "The operation nests {DEPTH} selection sets: at most {MAX} are allowed"
+)
+GRAPHQL_TOO_COSTLY = _spec(
+    "KS-4022", 400, "The operation would cost {COST}: at most {MAX} is allowed"
+)
+
 # 401 / 403: who you are and what you may do.
 NOT_AUTHENTICATED = _spec("KS-4011", 401, "Authentication credentials were not provided")
 BAD_CREDENTIALS = _spec("KS-4012", 401, "The credentials are invalid or have expired")

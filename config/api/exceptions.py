@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from config.api import errors, identity
 from config.api.spec import api_name
-from core.errors import DomainError, DomainErrors, verbose_name
+from core.errors import DomainError, DomainErrors, FieldNamer, verbose_name
 from core.errors import integrity_error as core_integrity_error
 from core.versions import etag
 
@@ -103,20 +103,24 @@ def input_serializer(view: Any) -> type | None:
 
 
 def domain_error(
-    exc: DomainError | DomainErrors, serializer_class: type | None, *, if_match: str | None = None
+    exc: DomainError | DomainErrors,
+    serializer_class: type | None,
+    *,
+    if_match: str | None = None,
+    field_name: FieldNamer | None = None,
 ) -> errors.ApiError:
     """A service's refusal in the catalogue's terms: its code picks the entry, its model field
-    becomes the member of `serializer_class` that renders it. Rules broken (422) answer as one
-    operationFailed with a detail each; anything else (404, 409, 412) answers alone."""
-    details = [_detail(err, serializer_class, if_match) for err in exc.errors]
+    becomes the member of `serializer_class` that renders it (or what `field_name` calls it: the
+    GraphQL input's name). Rules broken (422) answer as one operationFailed with a detail each;
+    anything else (404, 409, 412) answers alone."""
+    name = field_name or _member_namer(serializer_class)
+    details = [_detail(err, name, if_match) for err in exc.errors]
     if isinstance(exc, DomainError) and details[0].status != 422:
         return details[0]
     return errors.rule_violations(details)
 
 
-def _detail(err: DomainError, serializer_class: type | None, if_match: str | None):
-    spec = errors.DOMAIN_CODES[err.code]
-
+def _member_namer(serializer_class: type | None) -> FieldNamer:
     def name(field: str) -> str:
         found = api_name(serializer_class, field) if serializer_class is not None else field
         if found == field and "_" in field:  # not a member here: the dialect's spelling of it
@@ -124,6 +128,11 @@ def _detail(err: DomainError, serializer_class: type | None, if_match: str | Non
             found = head + "".join(word.title() for word in rest)
         return found
 
+    return name
+
+
+def _detail(err: DomainError, name: FieldNamer, if_match: str | None):
+    spec = errors.DOMAIN_CODES[err.code]
     target = name(err.field) if err.field is not None else None
     placeholders = err.placeholders(name, _api_object)
     if err.code == "stale":

@@ -1,0 +1,142 @@
+"""Refusing abusive operations before anything runs (contract 14): validation rules, so an
+operation over a limit is answered with one error and executes nothing, mutations included.
+
+- Depth: the selection sets nested under the operation (`partInventories { edges { node { id } } }`
+  is 3); more than `GRAPHQL_MAX_DEPTH` (10) is refused.
+- Cost: every field selected costs 1 for each time it can be resolved: a connection's fields
+  count once per row of its page (`first` or `last`, a variable counting as the most a page
+  holds, 100 when neither is given), a plain list's (`partsInventory`, `runs`…) `LIST_FACTOR`
+  times; above `GRAPHQL_MAX_COST` the operation is refused.
+
+Introspection (`__schema`, `__type`, `__typename`) counts for neither: its depth is the schema's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationRule,
+    get_named_type,
+)
+
+from config.api import errors
+from config.graphql.errors import catalogue_error
+from config.graphql.lists import DEFAULT_PAGE, MAX_PAGE
+
+MAX_DEPTH = 10
+# How many rows a plain nested list is counted as (its size is unknown before it runs).
+LIST_FACTOR = 5
+
+
+def max_cost() -> int:
+    return settings.GRAPHQL_MAX_COST
+
+
+class _Walk:
+    """Depth and cost of one operation, fragments expanded (a fragment cycle counts once: the
+    NoFragmentCycles rule refuses it anyway)."""
+
+    def __init__(self, context: Any) -> None:
+        self.context = context
+
+    def depth(self, selection_set: SelectionSetNode | None, seen: frozenset = frozenset()) -> int:
+        deepest = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                if selection.name.value.startswith("__") or not selection.selection_set:
+                    continue
+                deepest = max(deepest, 1 + self.depth(selection.selection_set, seen))
+            elif isinstance(selection, InlineFragmentNode):
+                deepest = max(deepest, self.depth(selection.selection_set, seen))
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.context.get_fragment(name)
+                if fragment is not None and name not in seen:
+                    deepest = max(deepest, self.depth(fragment.selection_set, seen | {name}))
+        return deepest
+
+    def cost(
+        self,
+        selection_set: SelectionSetNode | None,
+        parent: Any,
+        times: int,
+        seen: frozenset = frozenset(),
+    ) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                total += self._field_cost(selection, parent, times, seen)
+            elif isinstance(selection, InlineFragmentNode):
+                inner = self._type(selection.type_condition, parent)
+                total += self.cost(selection.selection_set, inner, times, seen)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.context.get_fragment(name)
+                if fragment is not None and name not in seen:
+                    inner = self._type(fragment.type_condition, parent)
+                    total += self.cost(fragment.selection_set, inner, times, seen | {name})
+        return total
+
+    def _field_cost(self, node: FieldNode, parent: Any, times: int, seen: frozenset) -> int:
+        name = node.name.value
+        fields = getattr(parent, "fields", None)
+        if name.startswith("__") or not fields or name not in fields:
+            return 0  # introspection, or a field validation refuses anyway
+        if not node.selection_set:
+            return times
+        field_type = fields[name].type
+        named = get_named_type(field_type)
+        inner = times * self._rows(node, field_type, named, parent)
+        return times + self.cost(node.selection_set, named, inner, seen)
+
+    @staticmethod
+    def _rows(node: FieldNode, field_type: Any, named: Any, parent: Any) -> int:
+        if named.name.endswith("Connection"):
+            sizes = [
+                argument.value
+                for argument in node.arguments
+                if argument.name.value in ("first", "last")
+            ]
+            if not sizes:
+                return DEFAULT_PAGE
+            literal = [int(v.value) for v in sizes if isinstance(v, IntValueNode)]
+            # A variable may hold the most a page takes.
+            return max(literal) if len(literal) == len(sizes) else MAX_PAGE
+        unwrapped = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
+        if isinstance(unwrapped, GraphQLList) and not parent.name.endswith("Connection"):
+            return LIST_FACTOR
+        return 1
+
+    def _type(self, condition: Any, parent: Any) -> Any:
+        if condition is None:
+            return parent
+        found = self.context.schema.get_type(condition.name.value)
+        return found if isinstance(found, GraphQLObjectType) else parent
+
+
+class OperationLimits(ValidationRule):
+    """Refuses an operation nested deeper than MAX_DEPTH or costing more than GRAPHQL_MAX_COST."""
+
+    def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> None:
+        walk = _Walk(self.context)
+        depth = walk.depth(node.selection_set)
+        if depth > MAX_DEPTH:
+            err = errors.error(errors.GRAPHQL_TOO_DEEP, DEPTH=depth, MAX=MAX_DEPTH)
+            self.report_error(catalogue_error(err, node))
+            return
+        root = self.context.schema.get_root_type(node.operation)
+        cost = walk.cost(node.selection_set, root, 1)
+        if cost > max_cost():
+            err = errors.error(errors.GRAPHQL_TOO_COSTLY, COST=cost, MAX=max_cost())
+            self.report_error(catalogue_error(err, node))
