@@ -24,6 +24,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
+	$(BIN)/python manage.py graphql_schema --check > /dev/null
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/python -m pytest
 

@@ -105,7 +105,7 @@ class _Walk:
         if named.name.endswith("Connection"):
             sizes = [
                 argument.value
-                for argument in node.arguments
+                for argument in node.arguments or ()
                 if argument.name.value in ("first", "last")
             ]
             if not sizes:

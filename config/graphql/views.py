@@ -26,7 +26,11 @@ def authenticate(request: HttpRequest) -> None:
     becomes the caller, or the answer is REST's 401, 403 (a session without its CSRF token) or
     429."""
     authenticators = [cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
-    wrapped = Request(request, authenticators=authenticators)
+    parsers = [cls() for cls in api_settings.DEFAULT_PARSER_CLASSES]
+    # A session's CSRF check reads the form fields, so DRF parses the body: from the cached bytes
+    # (read here first), which strawberry then reads again.
+    request.body  # noqa: B018
+    wrapped = Request(request, parsers=parsers, authenticators=authenticators)
     try:
         if not wrapped.user.is_authenticated:
             raise drf.NotAuthenticated()

@@ -1,0 +1,413 @@
+"""Contract 14's protocol: who may call (bearer tokens and sessions as REST, 401 as an ia::error,
+REST's model permissions), what a refusal looks like (`errors[]` with the REST catalogue's code,
+errorId and target; nothing changed), and what is refused before it runs (depth, cost)."""
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from kitting.models import PartKit, PartKitLine
+from tests.support.errors import NOT_AUTHENTICATED, assert_error, err
+from tests.support.factories import issue, kit, part, run, stock, warehouse
+from tests.support.graphql import GRAPHQL, data, error_entry, errors_of, graphql
+from tests.support.part_inventory import snapshot
+from tests.support.users import bearer_client, make_user
+
+pytestmark = pytest.mark.django_db
+
+ISSUE = """mutation($input: InventoryToKitInput!) {
+  issueItemToKit(input: $input) { issuedQuantity partInventory { id quantity } }
+}"""
+UPDATE = """mutation($input: UpdatePartInventoryInput!) {
+  updatePartInventory(input: $input) { partInventory { id _etag quantity } }
+}"""
+CREATE = """mutation($input: CreatePartInventoryInput!) {
+  createPartInventory(input: $input) { partInventory { id } }
+}"""
+LIST = "{ partInventories { edges { node { id quantity } } } }"
+
+
+def everything() -> tuple:
+    """What a refused mutation must leave as it was: stock, ledger, counters, kits and lines."""
+    return (
+        snapshot(),
+        list(PartKit.objects.order_by("pk").values()),
+        list(PartKitLine.objects.order_by("pk").values()),
+    )
+
+
+@pytest.fixture
+def lot(admin_user):
+    return stock(admin_user, part(admin_user, "Resin", enable_lot_category=True), 5, lot_number="L")
+
+
+@pytest.fixture
+def part_kit(admin_user):
+    return kit(admin_user, run(admin_user, "RUN-1"))
+
+
+# --- who may call --------------------------------------------------------------------------------
+
+
+def test_without_a_token_it_is_a_401_ia_error(db):
+    response = graphql(APIClient(), LIST)
+    assert_error(response, 401, NOT_AUTHENTICATED)
+    assert response["WWW-Authenticate"] == 'Bearer realm="kitsmith"'
+
+
+def test_with_an_invalid_token_it_is_a_401_ia_error(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    response = graphql(client, LIST)
+    assert_error(response, 401, err("KS-4012", "The credentials are invalid or have expired"))
+    assert response["WWW-Authenticate"] == (
+        'Bearer realm="kitsmith",error="invalid_token",'
+        'error_description="The access token is invalid."'
+    )
+
+
+def test_a_session_works_and_needs_its_csrf_token(admin_user, lot):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(admin_user)
+    refused = browser.post(GRAPHQL, {"query": LIST}, content_type="application/json")
+    assert_error(refused, 403, err("KS-4031", "You do not have permission to perform this action"))
+    browser.get("/admin/")  # sets the CSRF cookie, as the admin's pages do
+    token = browser.cookies["csrftoken"].value
+    answer = browser.post(
+        GRAPHQL, {"query": LIST}, content_type="application/json", HTTP_X_CSRFTOKEN=token
+    )
+    assert data(answer) == {
+        "partInventories": {"edges": [{"node": {"id": str(lot.pk), "quantity": 5.0}}]}
+    }
+
+
+READ_ONLY = [
+    "inventory.view_item",
+    "inventory.view_warehouse",
+    "inventory.view_partinventory",
+    "kitting.view_run",
+    "kitting.view_partkit",
+]
+
+
+def test_a_read_only_user_can_query_but_every_mutation_is_refused(admin_user, lot, part_kit):
+    reader = bearer_client(make_user("reader", *READ_ONLY))
+    query = "{ partKits { edges { node { id run { id } partInventories { id } } } } }"
+    assert data(graphql(reader, query))["partKits"]["edges"] == [
+        {
+            "node": {
+                "id": str(part_kit.pk),
+                "run": {"id": str(part_kit.run_id)},
+                "partInventories": [],
+            }
+        }
+    ]
+    before = everything()
+    move = {"partInventoryId": str(lot.pk), "partKitId": str(part_kit.pk), "quantity": 1}
+    mutations = {
+        "createPartInventory": (CREATE, {"input": {"partId": str(lot.part_id)}}),
+        "updatePartInventory": (UPDATE, {"input": {"id": str(lot.pk), "etag": "1"}}),
+        "deletePartInventory": (
+            'mutation($id: ID!) { deletePartInventory(id: $id, etag: "1") { id } }',
+            {"id": str(lot.pk)},
+        ),
+        "createPartKit": (
+            "mutation($run: ID!) { createPartKit(input: {runId: $run}) { partKit { id } } }",
+            {"run": str(part_kit.run_id)},
+        ),
+        "issueItemToKit": (ISSUE, {"input": move}),
+        "moveItemToInventory": (
+            ISSUE.replace("issueItemToKit", "moveItemToInventory"),
+            {"input": move},
+        ),
+    }
+    for name, (operation, variables) in mutations.items():
+        response = graphql(reader, operation, **variables)
+        assert errors_of(response) == [
+            error_entry("KS-4031", "You do not have permission to perform this action", [name])
+        ], name
+        assert response.json()["data"] is None
+    assert everything() == before
+
+
+def test_a_field_reading_another_model_asks_its_view_permission(admin_user, lot):
+    reader = bearer_client(make_user("stock-only", "inventory.view_partinventory"))
+    response = graphql(reader, "{ partInventories { edges { node { id part { id } } } } }")
+    assert errors_of(response) == [
+        error_entry(
+            "KS-4031",
+            "You do not have permission to perform this action",
+            ["partInventories", "edges", 0, "node", "part"],
+        )
+    ]
+    assert data(graphql(reader, LIST))["partInventories"]["edges"][0]["node"]["id"] == str(lot.pk)
+
+
+# --- refusals ------------------------------------------------------------------------------------
+
+
+def test_issuing_more_than_is_on_hand_changes_nothing(api, lot, part_kit):
+    before = everything()
+    move = {"partInventoryId": str(lot.pk), "partKitId": str(part_kit.pk), "quantity": 6}
+    response = graphql(api, ISSUE, input=move)
+    assert errors_of(response) == [
+        error_entry(
+            "KS-4250",
+            f"Cannot issue 6: part inventory {lot.pk} has 5 on hand",
+            ["issueItemToKit"],
+            "quantity",
+        )
+    ]
+    assert response.json()["data"] is None
+    assert everything() == before
+    # REST answers the same request with the same detail.
+    rest = api.post(
+        "/workflows/inventory-control/part-kit/issue",
+        {"key": str(part_kit.pk), "partInventory": {"key": str(lot.pk)}, "quantity": 6},
+        format="json",
+    )
+    detail = rest.json()["ia::result"]["ia::error"]["details"][0]
+    assert (detail["errorId"], detail["message"], detail["code"]) == (
+        "KS-4250",
+        f"Cannot issue 6: part inventory {lot.pk} has 5 on hand",
+        "operationFailed",
+    )
+
+
+def test_a_stale_etag_changes_nothing(api, admin_user, lot):
+    graphql(api, UPDATE, input={"id": str(lot.pk), "etag": "1", "quantity": 6})
+    before = everything()
+    for etag in ("1", '"1"'):
+        response = graphql(api, UPDATE, input={"id": str(lot.pk), "etag": etag, "quantity": 9})
+        assert errors_of(response) == [
+            error_entry(
+                "KS-4121",
+                f'If-Match {etag} does not match the current version "2"',
+                ["updatePartInventory"],
+                "etag",
+            )
+        ]
+        deleted = graphql(
+            api,
+            "mutation($id: ID!, $etag: String!) "
+            "{ deletePartInventory(id: $id, etag: $etag) { id } }",
+            id=str(lot.pk),
+            etag=etag,
+        )
+        assert errors_of(deleted)[0]["extensions"] == {
+            "code": "preconditionFailed",
+            "errorId": "KS-4121",
+            "target": "etag",
+        }
+    assert everything() == before
+
+
+def test_each_broken_rule_is_an_error_naming_its_input(api, admin_user):
+    paper = part(admin_user, "Paper")
+    before = everything()
+    response = graphql(
+        api, CREATE, input={"partId": str(paper.pk), "serialNumber": "S", "lotNumber": "L"}
+    )
+    assert errors_of(response) == [
+        error_entry(
+            "KS-4241",
+            f"{field} is not allowed: part Paper is untracked",
+            ["createPartInventory"],
+            field,
+        )
+        for field in ("serialNumber", "lotNumber")
+    ]
+    missing = graphql(api, CREATE, input={"partId": "999", "quantity": 1.1234567})
+    assert errors_of(missing) == [
+        error_entry(
+            "KS-4222",
+            "quantity is invalid: at most 14 digits before the point and 6 after it",
+            ["createPartInventory"],
+            "quantity",
+        ),
+    ]
+    gone = graphql(api, CREATE, input={"partId": "999"})
+    assert errors_of(gone) == [
+        error_entry(
+            "KS-4224",
+            "partId refers to a inventory-control/item that does not exist: key 999",
+            ["createPartInventory"],
+            "partId",
+        )
+    ]
+    assert everything() == before
+
+
+def test_an_unknown_id_is_the_rest_404(api, part_kit, lot):
+    response = graphql(api, '{ partInventory(id: "999") { id } }')
+    assert response.json()["data"] == {"partInventory": None}
+    assert errors_of(response) == [
+        error_entry(
+            "KS-4041",
+            "inventory-control/part-inventory with key 999 was not found",
+            ["partInventory"],
+            "id",
+        )
+    ]
+    move = {"partInventoryId": str(lot.pk), "partKitId": "abc", "quantity": 1}
+    assert errors_of(graphql(api, ISSUE, input=move)) == [
+        error_entry(
+            "KS-4041",
+            "inventory-control/part-kit with key abc was not found",
+            ["issueItemToKit"],
+            "partKitId",
+        )
+    ]
+
+
+def test_the_part_of_part_inventory_cannot_be_updated(api, lot):
+    response = graphql(api, UPDATE, input={"id": str(lot.pk), "etag": "1", "partId": "1"})
+    (entry,) = errors_of(response)
+    assert entry["extensions"] == {"code": "invalidRequest", "errorId": "KS-4004", "target": None}
+    assert entry["message"] == (
+        "Invalid query: Variable '$input' has invalid value: Expected value of type "
+        "'UpdatePartInventoryInput' not to include unknown field 'partId', found: "
+        f"{{'id': '{lot.pk}', 'etag': '1', 'partId': '1'}}"
+    )
+
+
+def test_a_document_that_is_no_graphql_is_an_invalid_query(api):
+    response = graphql(api, "{ partInventories { ")
+    assert errors_of(response) == [
+        {
+            "message": "Invalid query: Syntax Error: Expected Name, found <EOF>",
+            "extensions": {"code": "invalidRequest", "errorId": "KS-4004", "target": None},
+        }
+    ]
+
+
+def test_bodies_that_are_no_graphql_request_are_ia_errors(api):
+    bad_json = api.post(GRAPHQL, "{not json", content_type="application/json")
+    assert_error(
+        bad_json,
+        400,
+        err(
+            "KS-4001",
+            "Request body is not valid JSON: Unable to parse request body as JSON",
+            REASON="Unable to parse request body as JSON",
+        ),
+    )
+    text = api.post(GRAPHQL, "query", content_type="text/plain")
+    assert_error(
+        text,
+        415,
+        err(
+            "KS-4151",
+            "Content type text/plain is not supported: send application/json",
+            TYPE="text/plain",
+        ),
+    )
+    for method in ("get", "put", "delete"):
+        response = getattr(api, method)(GRAPHQL)
+        assert_error(
+            response,
+            405,
+            err(
+                "KS-4051",
+                f"Method {method.upper()} is not allowed on /graphql",
+                METHOD=method.upper(),
+                PATH="/graphql",
+            ),
+        )
+        assert response["Allow"] == "POST"
+    assert api.post("/ia/api/v1/graphql", {"query": LIST}, format="json").status_code == 404
+
+
+# --- refused before anything runs ----------------------------------------------------------------
+
+
+def nested(depth: int, leaf: str = "id") -> str:
+    """partInventories { edges { node { part { partsInventory { part … } } } } }: `depth`
+    selection sets."""
+    inner, levels = leaf, ["partInventories", "edges", "node"]
+    while len(levels) < depth:
+        levels.append("part" if levels[-1] in ("node", "partsInventory") else "partsInventory")
+    for name in reversed(levels):
+        inner = f"{name} {{ {inner} }}"
+    return inner
+
+
+def test_ten_levels_run_and_eleven_are_refused_before_running(api, lot, part_kit):
+    assert "errors" not in graphql(api, "{ " + nested(10) + " }").json()
+    response = graphql(api, "{ " + nested(11) + " }")
+    assert errors_of(response) == [
+        {
+            "message": "The operation nests 11 selection sets: at most 10 are allowed",
+            "extensions": {"code": "invalidRequest", "errorId": "KS-4021", "target": None},
+        }
+    ]
+    assert response.json()["data"] is None
+    before = everything()
+    # issueItemToKit, partInventory, then 9 more: 11.
+    deep = "partKits { run { " * 4 + "partKits { id }" + " } }" * 4
+    move = {"partInventoryId": str(lot.pk), "partKitId": str(part_kit.pk), "quantity": 1}
+    refused = graphql(
+        api,
+        "mutation($input: InventoryToKitInput!) { issueItemToKit(input: $input) "
+        "{ partInventory { " + deep + " } } }",
+        input=move,
+    )
+    assert errors_of(refused)[0]["extensions"]["errorId"] == "KS-4021"
+    assert everything() == before
+
+
+def test_an_operation_costlier_than_the_limit_is_refused(api, lot, settings):
+    costly = (
+        "{ partInventories(first: 1000) { edges { node { runs { partKits { partInventories "
+        "{ runs { id title } } } } } } } }"
+    )
+    response = graphql(api, costly)
+    assert errors_of(response) == [
+        {
+            "message": "The operation would cost 1408001: at most 100000 is allowed",
+            "extensions": {"code": "invalidRequest", "errorId": "KS-4022", "target": None},
+        }
+    ]
+    settings.GRAPHQL_MAX_COST = 301
+    ids = "{ partInventories { edges { node { id } } } }"
+    assert "errors" not in graphql(api, ids).json()  # 1 + 100 x (edges + node + id)
+    assert errors_of(graphql(api, LIST))[0]["message"] == (
+        "The operation would cost 401: at most 301 is allowed"
+    )
+    with_variable = "query($n: Int) { partInventories(first: $n) { edges { node { id } } } }"
+    settings.GRAPHQL_MAX_COST = 3001
+    assert "errors" not in graphql(api, with_variable, n=5).json()  # 1 + 1000 x 3 at most
+
+
+def test_introspection_is_not_limited(api):
+    response = graphql(
+        api,
+        "{ __schema { types { name fields { name type { name ofType { name ofType { name "
+        "ofType { name ofType { name ofType { name ofType { name } } } } } } } } } } }",
+    )
+    assert "errors" not in response.json()
+
+
+def test_issuing_a_part_kit_through_graphql_writes_the_rest_ledger(api, admin_user, lot):
+    # The mutation and the REST workflow are the same service: the same ledger row.
+    part_kit = kit(admin_user, run(admin_user, "RUN-9"))
+    issue(admin_user, part_kit, lot, 1)
+    move = {"partInventoryId": str(lot.pk), "partKitId": str(part_kit.pk), "quantity": 1}
+    answer = data(graphql(api, ISSUE, input=move))["issueItemToKit"]
+    assert answer == {"issuedQuantity": 2.0, "partInventory": {"id": str(lot.pk), "quantity": 3.0}}
+    shelf = warehouse(admin_user, "WH-2")
+    moved = graphql(
+        api,
+        ISSUE.replace("issueItemToKit", "moveItemToInventory"),
+        input={**move, "locationId": str(shelf.pk)},
+    )
+    assert data(moved)["moveItemToInventory"]["issuedQuantity"] == 1.0
+    refused = graphql(api, ISSUE, input={**move, "locationId": str(shelf.pk)})
+    assert errors_of(refused) == [
+        error_entry(
+            "KS-4222",
+            "locationId is invalid: only moveItemToInventory stores inventory somewhere else",
+            ["issueItemToKit"],
+            "locationId",
+        )
+    ]
