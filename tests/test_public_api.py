@@ -1,5 +1,6 @@
-"""Production code uses only the public, documented APIs of Django, DRF, drf-spectacular and
-django-oauth-toolkit: no SQL-compiler internals, no `_private` names or attributes of theirs.
+"""Production code uses only the public, documented APIs of Django, DRF, drf-spectacular,
+django-oauth-toolkit and the GraphQL stack (strawberry, strawberry-django, graphql-core,
+cross-web): no SQL-compiler internals, no `_private` names or attributes of theirs.
 
 Read with `ast` from the source of every production module (not tests, not migrations):
 - an import from those packages of a `_` name, of a known-internal module or name;
@@ -19,7 +20,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = ("config", "core", "inventory", "kitcomponents", "kitting")
-PACKAGES = ("django", "rest_framework", "drf_spectacular", "oauth2_provider")
+PACKAGES = (
+    "django",
+    "rest_framework",
+    "drf_spectacular",
+    "oauth2_provider",
+    "strawberry",
+    "strawberry_django",
+    "graphql",
+    "cross_web",
+)
 
 # Modules whose contents are Django's implementation, not its API.
 INTERNAL_MODULES = ("django.db.models.sql", "django.db.backends", "django.db.models.query_utils")
