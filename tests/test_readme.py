@@ -57,7 +57,7 @@ def test_configuration_lists_every_variable_settings_reads():
 
 
 # Sections whose first code block goes on with the session "Try the API" opened.
-CONTINUED = ["Idempotency", "Model service"]
+CONTINUED = ["Idempotency", "Model service", "GraphQL (ION)"]
 MARKER = "=== README section: "
 
 
@@ -158,3 +158,20 @@ def test_curl_walkthrough_runs_as_printed(live_server):
     assert line["fields"]["numberOfUnits"]["type"] == "number"
     assert list(issue["request"]["fields"]) == ["key", "quantity"]
     assert issue["type"] == "workflow"
+
+    # GraphQL: stock, a kit, issue, move back, refuse, read.
+    assert outputs["GraphQL (ION)"].splitlines() == [
+        '{"data":{"createPartInventory":{"partInventory":{"id":"1","lotNumber":"Prnt_Ink-L000001",'
+        '"quantity":25.0,"status":"AVAILABLE","_etag":"1"}}}}',
+        '{"data":{"issueItemToKit":{"issuedQuantity":6.0,"partInventory":{"quantity":19.0,'
+        '"kittedQuantity":6.0}}}}',
+        '{"data":{"moveItemToInventory":{"issuedQuantity":4.0,"partInventory":{"quantity":21.0,'
+        '"kittedQuantity":4.0}}}}',
+        '{"data":null,"errors":[{"message":"Cannot issue 100: part inventory 1 has 21 on hand",'
+        '"locations":[{"line":1,"column":42}],"path":["issueItemToKit"],"extensions":'
+        '{"code":"operationFailed","errorId":"KS-4250","target":"quantity"}}]}',
+        '{"data":{"partKits":{"edges":[{"node":{"id":"1","status":"DRAFT","partInventories":'
+        '[{"id":"1","issuedQuantity":4.0}]}}],"pageInfo":{"totalCount":1}},"partInventory":'
+        '{"quantity":21.0,"kittedQuantity":4.0,"partKits":[{"id":"1"}],"runs":'
+        '[{"title":"Ink for the starter kit"}],"_etag":"3"}}}',
+    ]
