@@ -15,6 +15,7 @@ from graphql import (
 )
 
 from config.graphql.management.commands.graphql_schema import schema_text
+
 ROOT = Path(__file__).resolve().parent.parent
 GRAPHQL_SCHEMA = build_schema(schema_text())
 # Query list -> (node type, filter input, sort enum).
