@@ -411,3 +411,26 @@ def test_issuing_a_part_kit_through_graphql_writes_the_rest_ledger(api, admin_us
             "locationId",
         )
     ]
+
+
+def test_a_mutation_asks_its_rest_permissions_and_to_read_its_payload(lot, part_kit):
+    move = {"partInventoryId": str(lot.pk), "partKitId": str(part_kit.pk), "quantity": 1}
+    rest_only = bearer_client(
+        make_user("mover", "kitting.change_partkit", "inventory.change_partinventory"), "mover"
+    )
+    before = everything()
+    refused = graphql(rest_only, ISSUE, input=move)
+    assert errors_of(refused)[0]["extensions"]["errorId"] == "KS-4031"
+    assert everything() == before
+    can_read = bearer_client(
+        make_user(
+            "reader-mover",
+            "kitting.change_partkit",
+            "inventory.change_partinventory",
+            "kitting.view_partkit",
+            "inventory.view_partinventory",
+        ),
+        "reader-mover",
+    )
+    answer = data(graphql(can_read, ISSUE, input=move))["issueItemToKit"]
+    assert answer == {"issuedQuantity": 1.0, "partInventory": {"id": str(lot.pk), "quantity": 4.0}}

@@ -22,6 +22,16 @@ from kitting import services as kitting_services
 from kitting.api.views import PART_KIT_PERMISSIONS
 from kitting.models import PartKit, Run
 
+# What each mutation asks: its REST request's permissions, and the view permission of what its
+# payload shows, so that nothing is written for a caller who could not read the answer.
+_SHOWS_INVENTORY = rest_permissions("GET", PartInventory)
+_SHOWS_KIT = rest_permissions("GET", PartKit)
+CREATE_INVENTORY = (*rest_permissions("POST", PartInventory), *_SHOWS_INVENTORY)
+UPDATE_INVENTORY = (*rest_permissions("PATCH", PartInventory), *_SHOWS_INVENTORY)
+DELETE_INVENTORY = rest_permissions("DELETE", PartInventory)
+CREATE_KIT = (*rest_permissions("POST", PartKit), *_SHOWS_KIT)
+MOVE = (*PART_KIT_PERMISSIONS, *_SHOWS_INVENTORY, *_SHOWS_KIT)
+
 # Model fields (and workflow arguments) -> the input fields that carry them.
 _INVENTORY_NAMES = {"part": "partId", "location": "locationId"}
 _KIT_NAMES = {"run": "runId"}
@@ -238,7 +248,7 @@ def _inventory_fields(values: _Values, data: Any, given=lambda value: True) -> d
 
 @strawberry.type(description="ION's part inventory and kitting changes.")
 class Mutation:
-    @strawberry.mutation(extensions=needs(*rest_permissions("POST", PartInventory)))
+    @strawberry.mutation(extensions=needs(*CREATE_INVENTORY))
     def create_part_inventory(
         self, info: Info, input: CreatePartInventoryInput
     ) -> CreatePartInventoryPayload:
@@ -254,7 +264,7 @@ class Mutation:
             )
         return CreatePartInventoryPayload(key=inventory.pk)
 
-    @strawberry.mutation(extensions=needs(*rest_permissions("PATCH", PartInventory)))
+    @strawberry.mutation(extensions=needs(*UPDATE_INVENTORY))
     def update_part_inventory(
         self, info: Info, input: UpdatePartInventoryInput
     ) -> UpdatePartInventoryPayload:
@@ -271,7 +281,7 @@ class Mutation:
             )
         return UpdatePartInventoryPayload(key=inventory.pk)
 
-    @strawberry.mutation(extensions=needs(*rest_permissions("DELETE", PartInventory)))
+    @strawberry.mutation(extensions=needs(*DELETE_INVENTORY))
     def delete_part_inventory(
         self, info: Info, id: strawberry.ID, etag: str
     ) -> DeletePartInventoryPayload:
@@ -283,7 +293,7 @@ class Mutation:
             )
         return DeletePartInventoryPayload(id=id)
 
-    @strawberry.mutation(extensions=needs(*rest_permissions("POST", PartKit)))
+    @strawberry.mutation(extensions=needs(*CREATE_KIT))
     def create_part_kit(self, info: Info, input: CreatePartKitInput) -> CreatePartKitPayload:
         with refusals(_KIT_NAMES):
             values = _Values()
@@ -293,7 +303,7 @@ class Mutation:
             kit = kitting_services.part_kit_create(user=_user(info), run=Run(pk=run_key), **status)
         return CreatePartKitPayload(key=kit.pk)
 
-    @strawberry.mutation(extensions=needs(*PART_KIT_PERMISSIONS))
+    @strawberry.mutation(extensions=needs(*MOVE))
     def issue_item_to_kit(self, info: Info, input: InventoryToKitInput) -> InventoryToKitPayload:
         with refusals(_MOVE_NAMES, subject=(PartKit, "partKitId", input.part_kit_id)):
             values = _Values()
@@ -311,7 +321,7 @@ class Mutation:
             )
         return _moved(move)
 
-    @strawberry.mutation(extensions=needs(*PART_KIT_PERMISSIONS))
+    @strawberry.mutation(extensions=needs(*MOVE))
     def move_item_to_inventory(
         self, info: Info, input: InventoryToKitInput
     ) -> InventoryToKitPayload:
