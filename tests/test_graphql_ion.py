@@ -248,8 +248,15 @@ def test_update_part_inventory_under_its_etag_writes_an_adjust_row(api, admin_us
     assert body["location"]["key"] == str(scene["shelf"].pk)
     assert ledger(inventory)[-1] == ("adjust", 3, 0, 0, 8, None, None)
     # The version as `_etag` gives it, without quotes, is accepted too.
-    again = graphql(api, UPDATE_PART_INVENTORY, input={"id": str(inventory.pk), "etag": "2"})
+    again = graphql(
+        api, UPDATE_PART_INVENTORY, input={"id": str(inventory.pk), "etag": "2", "cost": "4.2"}
+    )
     assert data(again)["updatePartInventory"]["partInventory"]["_etag"] == "3"
+    # A change that changes nothing keeps the version, as a REST PATCH does.
+    same = graphql(
+        api, UPDATE_PART_INVENTORY, input={"id": str(inventory.pk), "etag": "3", "quantity": 8}
+    )
+    assert data(same)["updatePartInventory"]["partInventory"]["_etag"] == "3"
 
 
 def test_delete_part_inventory_by_id_and_etag(api, admin_user, scene):
