@@ -123,12 +123,17 @@ def domain_error(
 def _member_namer(serializer_class: type | None) -> FieldNamer:
     def name(field: str) -> str:
         found = api_name(serializer_class, field) if serializer_class is not None else field
-        if found == field and "_" in field:  # not a member here: the dialect's spelling of it
-            head, *rest = field.split("_")
-            found = head + "".join(word.title() for word in rest)
-        return found
+        # Not a member here: the dialect's spelling of it.
+        return dialect_name(field) if found == field else found
 
     return name
+
+
+def dialect_name(field: str) -> str:
+    """A model field (or service argument) as the API spells a name: `part_inventory` ->
+    `partInventory`."""
+    head, *rest = field.split("_")
+    return head + "".join(word.title() for word in rest)
 
 
 def _detail(err: DomainError, name: FieldNamer, if_match: str | None):

@@ -19,18 +19,15 @@ from django.db.models import Model
 from graphql import GraphQLError
 
 from config.api import errors
-from config.api.exceptions import domain_error, to_api_error
+from config.api.exceptions import dialect_name, domain_error, to_api_error
 from core.errors import DomainError, DomainErrors
 
 logger = logging.getLogger("kitsmith.graphql")
 
 
 def input_name(field: str, names: Mapping[str, str]) -> str:
-    """A model field as the mutation's input names it: `names`, else camel case."""
-    if field in names:
-        return names[field]
-    head, *rest = field.split("_")
-    return head + "".join(word.title() for word in rest)
+    """A model field as the mutation's input names it: `names`, else as the API spells it."""
+    return names.get(field) or dialect_name(field)
 
 
 @contextmanager
