@@ -192,6 +192,67 @@ def _(user, n, tag):
     return href(part_kit), None
 
 
+# --- batch GETs (contract 13.3): n + 1 keys, as one key alone is the single GET ----------------
+
+
+def batch_of(objects) -> str:
+    """`/objects/…/{k1},{k2},…` of these objects."""
+    return href(objects[0]) + "".join(f",{obj.pk}" for obj in objects[1:])
+
+
+@scene("item batch get")
+def _(user, n, tag):
+    return batch_of(
+        [kit_with_lines(users(user, f"{tag}{i}"), f"{tag}{i}", 2) for i in range(n + 1)]
+    ), None
+
+
+@scene("warehouse batch get")
+def _(user, n, tag):
+    return batch_of(warehouses(make_user(f"other-{tag}"), tag, n + 1)), None
+
+
+@scene("kit-component batch get")
+def _(user, n, tag):
+    the_kit = kit_with_lines(users(user, tag), tag, n + 1)
+    return batch_of(list(the_kit.kit_components.order_by("pk"))), None
+
+
+@scene("part-inventory batch get")
+def _(user, n, tag):
+    inventories = [stocked(user, f"{tag}{i}", quantity=2) for i in range(n + 1)]
+    for i, inventory in enumerate(inventories):
+        issue(user, kit_of(user, f"RUN-{tag}{i}"), inventory, 1)
+    return batch_of(inventories), None
+
+
+@scene("inventory-transaction batch get")
+def _(user, n, tag):
+    inventory = stocked(user, tag, quantity=n + 1)
+    part_kit = kit_of(user, f"RUN-{tag}")
+    for _ in range(n + 1):
+        issue(user, part_kit, inventory, 1)
+    rows = InventoryTransaction.objects.filter(part_inventory=inventory, type="issue")
+    return batch_of(list(rows.order_by("pk"))), None
+
+
+@scene("run batch get")
+def _(user, n, tag):
+    runs = [run(user, f"RUN-{tag}{i}") for i in range(n + 1)]
+    for i, the_run in enumerate(runs):
+        issue(user, kit(user, the_run), stocked(user, f"{tag}{i}"), 1)
+    return batch_of(runs), None
+
+
+@scene("part-kit batch get")
+def _(user, n, tag):
+    the_run = run(user, f"RUN-{tag}", part=kit_with_lines([user], tag, 2))
+    kits = [kit(user, the_run) for _ in range(n + 1)]
+    for i, part_kit in enumerate(kits):
+        issue(user, part_kit, stocked(user, f"{tag}{i}"), 1)
+    return batch_of(kits), None
+
+
 # --- the query service: n rows -----------------------------------------------------------------
 
 

@@ -33,6 +33,21 @@ def one_envelope(result):
     }
 
 
+def multi_envelope(item):
+    """A batch's (or composite's) answer: its items by position."""
+    return one_envelope({"type": "array", "items": item})
+
+
+def with_status(schema, example=201):
+    status = {"type": "integer", "example": example}
+    return {
+        "allOf": [
+            schema,
+            {"type": "object", "properties": {"ia::status": status}, "required": ["ia::status"]},
+        ]
+    }
+
+
 @pytest.fixture
 def schema(client):
     response = client.get("/api/schema/?format=json")
@@ -76,7 +91,7 @@ def response_schema(schema, path, method, status):
 
 
 def test_kit_component_list_documents_references_and_page_meta(schema):
-    assert set(schema["paths"][LINES]) == {"get", "post"}
+    assert set(schema["paths"][LINES]) == {"get", "post", "patch"}  # patch: the batch form
     assert response_schema(schema, LINES, "get", "200") == {
         "type": "object",
         "properties": {
@@ -111,9 +126,10 @@ def test_kit_component_list_documents_references_and_page_meta(schema):
 
 def test_kit_component_retrieve_documents_the_object(schema):
     assert set(schema["paths"][LINE]) == {"get", "patch", "delete"}  # no PUT
-    assert response_schema(schema, LINE, "get", "200") == one_envelope(
-        {"$ref": "#/components/schemas/KitComponent"}
-    )
+    line_ref = {"$ref": "#/components/schemas/KitComponent"}
+    assert response_schema(schema, LINE, "get", "200") == {
+        "oneOf": [one_envelope(line_ref), multi_envelope(line_ref)]
+    }
     line = schema["components"]["schemas"]["KitComponent"]
     assert list(line["properties"]) == [
         "key",
@@ -154,11 +170,14 @@ def test_kit_component_retrieve_documents_the_object(schema):
 
 def test_kit_component_writes_document_their_envelopes(schema):
     create = schema["paths"][LINES]["post"]
+    one = {"$ref": "#/components/schemas/KitComponentRequest"}
     assert create["requestBody"]["content"][JSON]["schema"] == {
-        "$ref": "#/components/schemas/KitComponentRequest"
+        "oneOf": [one, {"type": "array", "items": one, "minItems": 1, "maxItems": 500}]
     }
     assert "200" not in create["responses"]
-    assert response_schema(schema, LINES, "post", "201") == one_envelope(REFERENCE_REF)
+    assert response_schema(schema, LINES, "post", "201") == {
+        "oneOf": [one_envelope(REFERENCE_REF), multi_envelope(with_status(REFERENCE_REF))]
+    }
     request = schema["components"]["schemas"]["KitComponentRequest"]
     assert set(request["required"]) == {"kit", "component", "numberOfUnits"}
     # A request names the component by key or id; nothing else it may send back is read.
@@ -176,6 +195,51 @@ def test_kit_component_writes_document_their_envelopes(schema):
     delete = schema["paths"][LINE]["delete"]
     assert delete["responses"]["204"] == {"description": "Deleted; no body"}
     assert "200" not in delete["responses"]
+
+
+def test_the_batch_forms_are_documented(schema):
+    batch = schema["paths"][LINES]["patch"]
+    keyed = {
+        "type": "object",
+        "properties": {"key": {"type": "string", "example": "42"}},
+        "required": ["key"],
+    }
+    patched = {"$ref": "#/components/schemas/PatchedKitComponentRequest"}
+    assert batch["requestBody"]["content"][JSON]["schema"] == {
+        "type": "array",
+        "items": {"allOf": [patched, keyed]},
+        "minItems": 1,
+        "maxItems": 500,
+    }
+    assert response_schema(schema, LINES, "patch", "200") == multi_envelope(
+        with_status(REFERENCE_REF)
+    )
+    error_item = {
+        "type": "object",
+        "properties": {
+            "ia::error": schema["components"]["schemas"]["Error"]["properties"]["ia::result"][
+                "properties"
+            ]["ia::error"],
+            "ia::status": {"type": "integer", "example": 404},
+        },
+        "required": ["ia::error", "ia::status"],
+    }
+    status_only = with_status({}, 201)["allOf"][1]
+    for path, method, success in [
+        (LINES, "post", REFERENCE_REF),
+        (LINES, "patch", REFERENCE_REF),
+        (LINE, "get", {"$ref": "#/components/schemas/KitComponent"}),
+        (LINE, "delete", REFERENCE_REF),
+    ]:
+        item = {"oneOf": [with_status(success), status_only, error_item]}
+        assert response_schema(schema, path, method, "207") == multi_envelope(item), (path, method)
+        operation = schema["paths"][path][method]
+        assert "batch" in operation["description"] or method == "patch"
+    for method in ("get", "delete"):
+        key = next(p for p in schema["paths"][LINE][method]["parameters"] if p["name"] == "key")
+        assert "comma" in key["description"]
+    headers = {p["name"] for p in schema["paths"][LINES]["post"]["parameters"]}
+    assert "X-IA-API-Param-Transaction" in headers
 
 
 def test_errors_reference_the_ia_error_schema(schema):

@@ -39,10 +39,12 @@ class ErrorSpec:
     message: str  # str.format template over the placeholders
     # `KS.<its constant's name>` (filled in below) unless the entry names its own (Intacct's).
     message_id: str = ""
+    # The code, where Intacct names one other than its status's (`unprocessed`).
+    own_code: str = ""
 
     @property
     def code(self) -> str:
-        return CODES[self.status]
+        return self.own_code or CODES[self.status]
 
     def render(self, placeholders: Mapping[str, Any]) -> str:
         try:
@@ -57,8 +59,10 @@ CATALOGUE: dict[str, ErrorSpec] = {}
 DOMAIN_CODES: dict[str, ErrorSpec] = {}
 
 
-def _spec(error_id: str, status: int, message: str, message_id: str = "") -> ErrorSpec:
-    spec = ErrorSpec(error_id, status, message, message_id)
+def _spec(
+    error_id: str, status: int, message: str, message_id: str = "", *, code: str = ""
+) -> ErrorSpec:
+    spec = ErrorSpec(error_id, status, message, message_id, code)
     assert error_id not in CATALOGUE, error_id
     CATALOGUE[error_id] = spec
     return spec
@@ -99,6 +103,12 @@ QUERY_INVALID_EXPRESSION = _spec(
 IDEMPOTENCY_KEY_INVALID = _spec(
     "KS-4019", 400, "Idempotency-Key must be 1 to 256 printable ASCII characters"
 )
+# Composite requests and batch forms (contract 13.2, 13.3): refused whole before anything runs;
+# a problem at one position is a detail whose target is its JSON pointer (`/2/method`).
+MULTI_INVALID = _spec("KS-4024", 400, "Invalid {FORM}: {REASON}")
+MULTI_ITEM_INVALID = _spec("KS-4025", 400, "{POINTER} is invalid: {REASON}")
+REFERENCE_UNRESOLVED = _spec("KS-4026", 400, "Reference {REFERENCE} does not resolve: {REASON}")
+INVALID_HEADER = _spec("KS-4027", 400, "Header {HEADER} is invalid: {REASON}")
 
 # GraphQL (contract 14): an operation refused before it runs, or an argument it cannot take.
 GRAPHQL_INVALID_ARGUMENT = _spec("KS-4020", 400, "Argument {ARGUMENT} is invalid: {REASON}")
@@ -194,6 +204,9 @@ RUN_COMPLETED_BY_WORKFLOW = _domain(
 )
 SERIAL_NUMBERS_COUNT = _domain("KS-4260", 422, "serial_numbers_count")
 TRACKING_IN_USE = _domain("KS-4234", 422, "tracking_in_use")
+
+# A composite item or batch element that did not run, or whose writes were rolled back.
+UNPROCESSED = _spec("KS-4270", 422, "This item was skipped: {REASON}", code="unprocessed")
 
 # 429 / 500.
 THROTTLED = _spec("KS-4291", 429, "Too many requests: retry in {SECONDS} seconds")

@@ -63,12 +63,17 @@ def _is_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def request_payload(request: Request) -> dict[str, Any]:
-    """The JSON object body of a write (object or workflow): 400 when missing or not an object."""
+def request_body(request: Request) -> Any:
+    """The JSON body of a write, whatever its shape: 400 when missing."""
     # Reading the raw body first is safe: DRF then parses the cached bytes.
     if not request.body.strip():
         raise errors.error(errors.PAYLOAD_REQUIRED, METHOD=request.method)
-    data = request.data
+    return request.data
+
+
+def request_payload(request: Request) -> dict[str, Any]:
+    """The JSON object body of a write (object or workflow): 400 when missing or not an object."""
+    data = request_body(request)
     if not isinstance(data, dict):
         raise errors.error(errors.PAYLOAD_NOT_OBJECT)
     return data

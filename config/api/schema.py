@@ -1,5 +1,7 @@
 """OpenAPI: every operation documents its real bodies, the Intacct envelopes and the error body."""
 
+import copy
+
 from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
@@ -7,6 +9,7 @@ from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter
 
+from config.api.batch import MAX_RECORDS, TRANSACTION_HEADER
 from config.api.fields import RefField
 from config.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from config.api.idempotency import KEYED_METHODS, IdempotentMixin
@@ -60,27 +63,38 @@ _ERROR_DETAIL = {
     },
     "required": ["code", "message", "errorId"],
 }
+ERROR_OBJECT = {
+    "type": "object",
+    "properties": {
+        **_ERROR_DETAIL["properties"],
+        "supportId": {"type": "string"},
+        "details": {"type": "array", "items": _ERROR_DETAIL},
+    },
+    "required": ["code", "message", "errorId", "supportId"],
+}
 ERROR = {
     "type": "object",
     "properties": {
         "ia::result": {
             "type": "object",
-            "properties": {
-                "ia::error": {
-                    "type": "object",
-                    "properties": {
-                        **_ERROR_DETAIL["properties"],
-                        "supportId": {"type": "string"},
-                        "details": {"type": "array", "items": _ERROR_DETAIL},
-                    },
-                    "required": ["code", "message", "errorId", "supportId"],
-                }
-            },
+            "properties": {"ia::error": ERROR_OBJECT},
             "required": ["ia::error"],
         },
         "ia::meta": ONE_META,
     },
     "required": ["ia::result", "ia::meta"],
+}
+# One position of a multi-status answer (batch forms, composite): a success with its status, or
+# the error the single request would have answered.
+ITEM_STATUS = {
+    "type": "object",
+    "properties": {"ia::status": {"type": "integer", "example": 201}},
+    "required": ["ia::status"],
+}
+ITEM_ERROR = {
+    "type": "object",
+    "properties": {"ia::error": ERROR_OBJECT, "ia::status": {"type": "integer", "example": 404}},
+    "required": ["ia::error", "ia::status"],
 }
 
 ERROR_STATUSES = {
@@ -106,6 +120,22 @@ def one_envelope(result_schema: dict) -> dict:
     }
 
 
+def multi_envelope(item_schema: dict) -> dict:
+    """A batch or composite answer: its items by position and their counts."""
+    return {
+        "type": "object",
+        "properties": {
+            "ia::result": {"type": "array", "items": item_schema},
+            "ia::meta": ONE_META,
+        },
+        "required": ["ia::result", "ia::meta"],
+    }
+
+
+def with_status(schema: dict) -> dict:
+    return {"allOf": [schema, ITEM_STATUS]}
+
+
 def page_envelope(row_schema: dict) -> dict:
     return {
         "type": "object",
@@ -119,6 +149,20 @@ def page_envelope(row_schema: dict) -> dict:
 
 def _json(schema: dict, description: str) -> dict:
     return {"content": {"application/json": {"schema": schema}}, "description": description}
+
+
+# The batch forms (contract 13.3), said on the operations that take them.
+BATCH_FORMS = {
+    "retrieve": f"With up to {MAX_RECORDS} comma-separated keys (`/objects/…/12,14`), the batch"
+    " form: the objects in the order asked (200), or 207 with a 404 `ia::error` at the position"
+    " of each unknown key.",
+    "create": f"With a JSON array of up to {MAX_RECORDS} bodies, the batch form: each element is"
+    " created as it would be alone, in its own transaction; 201 with the references when all"
+    f" succeed, else 207 by position. `{TRANSACTION_HEADER}: true` makes it all or nothing.",
+    "destroy": f"With up to {MAX_RECORDS} comma-separated keys, the batch form: each deleted as it"
+    " would be alone (the request's If-Match applies to each); 204 when all are deleted, else 207"
+    f" by position. `{TRANSACTION_HEADER}: true` makes it all or nothing.",
+}
 
 
 class IntacctAutoSchema(AutoSchema):
@@ -142,15 +186,25 @@ class IntacctAutoSchema(AutoSchema):
         if action == "list":
             bodies = {"200": _json(page_envelope(reference), "A page of references, by key")}
         elif action == "retrieve":
-            bodies = {"200": _json(one_envelope(self._object_ref()), "The object")}
+            obj = self._object_ref()
+            both = {"oneOf": [one_envelope(obj), multi_envelope(obj)]}
+            bodies = {"200": _json(both, "The object (or the objects of a batch GET)")}
         elif action == "create":
-            bodies = {"201": _json(one_envelope(reference), "Created")}
+            both = {"oneOf": [one_envelope(reference), multi_envelope(with_status(reference))]}
+            bodies = {"201": _json(both, "Created (or every element of a batch)")}
         elif action == "partial_update":
             bodies = {"200": _json(one_envelope(reference), "Updated")}
+        elif action == "partial_update_batch":
+            batch = multi_envelope(with_status(reference))
+            bodies = {"200": _json(batch, "Every element updated")}
         elif action == "destroy":
             bodies = {"204": {"description": "Deleted; no body"}}
         else:
             bodies = super()._get_response_bodies(direction)
+        if action in ("retrieve", "create", "partial_update_batch", "destroy"):
+            success = self._object_ref() if action == "retrieve" else reference
+            item = {"oneOf": [with_status(success), ITEM_STATUS, ITEM_ERROR]}
+            bodies["207"] = _json(multi_envelope(item), "A batch with a failure: each by position")
         error = self._component("Error", ERROR)
         for status, description in ERROR_STATUSES.items():
             if status in self.error_statuses:
@@ -177,6 +231,40 @@ class IntacctAutoSchema(AutoSchema):
                 pass
         return {"type": "string"}
 
+    def get_description(self):
+        description = super().get_description()
+        note = BATCH_FORMS.get(getattr(self.view, "action", None))
+        return "\n\n".join(text for text in (description, note) if text)
+
+    def get_request_serializer(self):
+        """A create takes one body or an array of them; the batch PATCH an array of changes,
+        each the single PATCH's body with the `key` it changes. (A dict here maps media types to
+        their raw schemas.)"""
+        serializer = super().get_request_serializer()
+        action = getattr(self.view, "action", None)
+        if action == "create":
+            one = self.resolve_serializer(serializer, "request").ref
+            array = {"type": "array", "items": one, "minItems": 1, "maxItems": MAX_RECORDS}
+            return {"application/json": {"oneOf": [one, array]}}
+        if action == "partial_update_batch":
+            patch = copy.copy(serializer)
+            patch.partial = True
+            keyed = {
+                "type": "object",
+                "properties": {"key": {"type": "string", "example": "42"}},
+                "required": ["key"],
+            }
+            one = {"allOf": [self.resolve_serializer(patch, "request").ref, keyed]}
+            array = {"type": "array", "items": one, "minItems": 1, "maxItems": MAX_RECORDS}
+            return {"application/json": array}
+        return serializer
+
+    def get_operation_id(self):
+        operation_id = super().get_operation_id()
+        if getattr(self.view, "action", None) == "partial_update_batch":
+            return operation_id + "_batch"  # not the PATCH of one object's id
+        return operation_id
+
     def get_auth(self):
         # The bearer scheme and the SECURITY setting both name `oauth2`: list it once.
         auths = []
@@ -195,7 +283,28 @@ class IntacctAutoSchema(AutoSchema):
                     "size", int, description=f"Page size (default 100, at most {MAX_PAGE_SIZE})"
                 ),
             ]
-        if action in ("partial_update", "destroy"):
+        if action in ("retrieve", "destroy"):
+            params.append(
+                OpenApiParameter(
+                    "key",
+                    str,
+                    OpenApiParameter.PATH,
+                    description=f"The object's key, or up to {MAX_RECORDS} keys separated by"
+                    " commas (the batch form)",
+                )
+            )
+        if action in ("create", "partial_update_batch", "destroy"):
+            params.append(
+                OpenApiParameter(
+                    TRANSACTION_HEADER,
+                    str,
+                    OpenApiParameter.HEADER,
+                    enum=["true", "false"],
+                    description="`true`: a batch is all or nothing (one transaction, rolled back"
+                    " at the first failure)",
+                )
+            )
+        if action in ("partial_update", "partial_update_batch", "destroy"):
             required = getattr(self.view, "if_match_required", False)
             params.append(
                 OpenApiParameter(

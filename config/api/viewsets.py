@@ -1,10 +1,15 @@
 """The one base viewset: envelopes, paging, payload checks, ETags; the prefetch plan is the spec's.
 
 A concrete viewset names its queryset, serializer, filterset and delete service; nothing else.
+
+The batch forms (contract 13.3: `GET`/`DELETE /objects/…/{k1},{k2}`, `POST` of an array, `PATCH`
+of an array on the collection) run each element through the very handler of the single request
+(`create_one`, `update_one`, `destroy_one`, `represent`); authentication, permissions and the
+throttle ran once for the request, as for any other (config.api.batch assembles the answer).
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import models, transaction
@@ -15,10 +20,15 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import errors, identity, responses, spec, sql
+from config.api import batch, errors, identity, responses, spec, sql
 from config.api.fields import parse_key
 from config.api.idempotency import IdempotentMixin
-from config.api.protocol import paging, reject_unknown_parameters, request_payload
+from config.api.protocol import (
+    paging,
+    reject_unknown_parameters,
+    request_body,
+    request_payload,
+)
 from core.versions import etag
 
 _OPTIMIZED: dict[tuple[type, type], QuerySet] = {}
@@ -111,19 +121,48 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         return ("pk", id_field) if id_field else ("pk",)
 
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        if not self.uses_detail_selector():
-            instance = self.get_object()
-            data = self.get_serializer(instance).data
-            return Response(responses.one(data), headers={"ETag": instance.etag})
         key = self.kwargs[self.lookup_url_kwarg]
+        keys = batch.keys(key)
+        if keys is not None:
+            return self.retrieve_batch(request, keys)
+        if not self.uses_detail_selector():
+            return self.represent(self.get_object())
         parsed = parse_key(key)
         found = type(self).detail_selector(key=parsed) if parsed else None
         if found is None:
-            raise errors.error(
-                errors.OBJECT_NOT_FOUND, OBJECT=identity.object_name(self.model), KEY=key
-            )
+            raise self.not_found(key)
         data, version = found
         return Response(responses.one(data), headers={"ETag": etag(version)})
+
+    def retrieve_batch(self, request: Request, keys: Sequence[str]) -> Response:
+        """The objects of a batch GET, read together: the statements do not grow with the keys.
+        Each answers as the single GET through the serializer (whose answer the detail selectors
+        equal, tests/test_detail_selectors.py)."""
+        parsed = {key: parse_key(key) for key in keys}
+        found = self.get_queryset().in_bulk([pk for pk in parsed.values() if pk])
+        serializer = self.get_serializer()
+
+        def element(key: str) -> Response:
+            instance = found.get(parsed[key])
+            if instance is None:
+                raise self.not_found(key)
+            self.check_object_permissions(request, instance)
+            return self.represent(instance, serializer)
+
+        return self.run_batch(request, keys, element, status.HTTP_200_OK, reads=True)
+
+    def represent(self, instance: models.Model, serializer=None) -> Response:
+        """The GET answer of one object read through the serializer."""
+        if serializer is None:
+            data = self.get_serializer(instance).data
+        else:
+            data = serializer.to_representation(instance)
+        return Response(responses.one(data), headers={"ETag": instance.etag})
+
+    def not_found(self, key: str) -> errors.ApiError:
+        return errors.error(
+            errors.OBJECT_NOT_FOUND, OBJECT=identity.object_name(self.model), KEY=key
+        )
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         try:
@@ -143,22 +182,33 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
             optimized = _OPTIMIZED[plan_key] = described.optimize(self.queryset.all())
         return optimized.all()
 
-    def get_object(self, *, for_write: bool = False) -> models.Model:
-        """The object the URL names. A write reads it without the GET's joins and prefetches: the
-        service locks and reads it again, this read only answers 404, 403 and an early 412."""
-        key = self.kwargs[self.lookup_url_kwarg]
+    def get_object(self, *, for_write: bool = False, key: str | None = None) -> models.Model:
+        """The object the URL (or a batch element) names. A write reads it without the GET's
+        joins and prefetches: the service locks and reads it again, this read only answers 404,
+        403 and an early 412."""
+        key = self.kwargs[self.lookup_url_kwarg] if key is None else key
         queryset = self.queryset.all() if for_write else self.get_queryset()
         instance = queryset.filter(pk=parse_key(key)).first() if parse_key(key) else None
         if instance is None:
-            raise errors.error(
-                errors.OBJECT_NOT_FOUND, OBJECT=identity.object_name(self.model), KEY=key
-            )
+            raise self.not_found(key)
         self.check_object_permissions(self.request, instance)
         return instance
 
-    # --- writes ----------------------------------------------------------------------------
+    # --- writes ---------------------------------------------------------------------------
     def create(self, request: Request, *args, **kwargs) -> Response:
-        serializer = self.get_serializer(data=self.payload(request))
+        body = request_body(request)
+        if isinstance(body, list):
+            records = batch.records(body, keyed=False)
+            return self.run_batch(
+                request,
+                records,
+                lambda record: self.create_one(request, record.payload),
+                status.HTTP_201_CREATED,
+            )
+        return self.create_one(request, self.payload(request))
+
+    def create_one(self, request: Request, payload: dict[str, Any]) -> Response:
+        serializer = self.get_serializer(data=payload)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
             instance = serializer.save()
@@ -168,12 +218,25 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
             headers={"Location": identity.href(instance), "ETag": instance.etag},
         )
 
+    def partial_update(self, request: Request, *args, **kwargs) -> Response:
+        return self.update_one(request, self.kwargs[self.lookup_url_kwarg], self.payload(request))
+
+    def partial_update_batch(self, request: Request, *args, **kwargs) -> Response:
+        """`PATCH /objects/…` with an array of changes, each naming the `key` it changes. The
+        request's If-Match, if any, applies to every element as it would to each alone."""
+        records = batch.records(request_body(request), keyed=True)
+        return self.run_batch(
+            request,
+            records,
+            lambda record: self.update_one(request, record.key, record.payload),
+            status.HTTP_200_OK,
+        )
+
     # The services lock the row and compare the If-Match version under their own lock; the
     # transaction here only makes a request all or nothing, whatever fails inside it.
-    def partial_update(self, request: Request, *args, **kwargs) -> Response:
-        payload = self.payload(request)
+    def update_one(self, request: Request, key: str, payload: dict[str, Any]) -> Response:
         with transaction.atomic():
-            instance = self.get_object(for_write=True)
+            instance = self.get_object(for_write=True, key=key)
             expected_version = self.check_if_match(request, instance)
             serializer = self.get_serializer(instance, data=payload, partial=True)
             serializer.is_valid(raise_exception=True)
@@ -181,8 +244,17 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         return Response(responses.one(identity.ref(instance)), headers={"ETag": instance.etag})
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
+        key = self.kwargs[self.lookup_url_kwarg]
+        keys = batch.keys(key)
+        if keys is None:
+            return self.destroy_one(request, key)
+        return self.run_batch(
+            request, keys, lambda k: self.destroy_one(request, k), status.HTTP_204_NO_CONTENT
+        )
+
+    def destroy_one(self, request: Request, key: str) -> Response:
         with transaction.atomic():
-            instance = self.get_object(for_write=True)
+            instance = self.get_object(for_write=True, key=key)
             expected_version = self.check_if_match(request, instance)
             type(self).delete_service(
                 **{self.key_argument(): instance.pk},
@@ -190,6 +262,31 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
                 expected_version=expected_version,
             )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def run_batch(
+        self,
+        request: Request,
+        elements: Sequence[Any],
+        handle: Callable[[Any], Response],
+        success: int,
+        *,
+        reads: bool = False,
+    ) -> Response:
+        """Each element through `handle` (the single request's handler), in order, each in its
+        own transaction unless it only `reads`; all in one with the transaction header."""
+
+        def run_one(element: Any) -> batch.Outcome:
+            return batch.run_element(self, lambda: handle(element), writes=not reads)
+
+        outcomes = batch.run_in_order(
+            elements,
+            run_one,
+            atomic=batch.atomic_requested(request),
+            stop_at_failure=False,
+            writes=not reads,
+            support_id=getattr(request, "request_id", None),
+        )
+        return batch.answer(outcomes, success, plain=reads)
 
     def update(self, request, *args, **kwargs):  # PUT is not part of the dialect
         raise errors.error(errors.METHOD_NOT_ALLOWED, METHOD=request.method, PATH=request.path)

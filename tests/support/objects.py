@@ -1,7 +1,8 @@
 """NetBox-style generated object tests: a subclass of ObjectTests names one object with a few
 class attributes and methods, and gets the tests every object must pass: list, get, create,
-patch, delete, 404, 405, If-Match and model permissions, each with the exact body and status and
-the database state after it. A method the object does not allow is tested as a 405."""
+patch, delete, their batch forms, 404, 405, If-Match and model permissions, each with the exact
+body and status and the database state after it. A method the object does not allow is tested as
+a 405."""
 
 from typing import Any, ClassVar
 
@@ -18,6 +19,7 @@ from tests.support.errors import (
     precondition_failed,
     precondition_required,
 )
+from tests.support.multi import answer, failed_item, with_status
 from tests.support.refs import ONE, created, ref, snapshot
 from tests.support.users import bearer_client, make_user
 
@@ -209,6 +211,62 @@ class ObjectTests:
         response = api.put(self.detail(obj.pk), self.patch_body, format="json")
         assert_error(response, 405, not_allowed("PUT", self.detail(obj.pk)))
         assert self.state() == before
+
+    # --- the batch forms (contract 13.3) --------------------------------------------------------
+
+    def test_batch_get(self, api, admin_user):
+        first, second = self.make(admin_user), self.make(admin_user)
+        objects = [self.expected(first, admin_user), self.expected(second, admin_user)]
+        for base in BASES:
+            response = api.get(f"{base}{self.detail(first.pk)},{second.pk}")
+            assert (response.status_code, response.json()) == (200, answer(objects))
+        response = api.get(self.detail(f"{second.pk},{MISSING_KEY},{first.pk}"))
+        missing = failed_item(response, 404, not_found(self.object_name, MISSING_KEY))
+        results = [with_status(objects[1], 200), missing, with_status(objects[0], 200)]
+        assert (response.status_code, response.json()) == (207, answer(results, 2))
+
+    def test_batch_create(self, api, admin_user):
+        bodies, values = zip(*[self.create_body(admin_user) for _ in range(2)], strict=True)
+        before = self.state()
+        response = api.post(self.path, list(bodies), format="json")
+        if "post" not in self.methods:
+            assert_error(response, 405, not_allowed("POST", self.path))
+            assert self.state() == before
+            return
+        rows = list(self.model.objects.order_by("-pk")[:2])[::-1]
+        results = [with_status(ref(row), 201) for row in rows]
+        assert (response.status_code, response.json()) == (201, answer(results))
+        for row, wanted in zip(rows, values, strict=True):
+            assert {name: getattr(row, name) for name in wanted} == wanted
+
+    def test_batch_patch(self, api, admin_user):
+        objects = [self.make(admin_user), self.make(admin_user)]
+        before = self.state()
+        changes = [{"key": str(obj.pk), **self.patch_body} for obj in objects]
+        # The request's If-Match applies to each element as it would alone (both are version 1).
+        response = api.patch(self.path, changes, format="json", **self.if_match())
+        if "patch" not in self.methods:
+            assert_error(response, 405, not_allowed("PATCH", self.path))
+            assert self.state() == before
+            return
+        results = [with_status(ref(obj), 200) for obj in objects]
+        assert (response.status_code, response.json()) == (200, answer(results))
+        for obj in objects:
+            obj.refresh_from_db()
+            assert {name: getattr(obj, name) for name in self.patched} == self.patched
+            assert obj.version == 2
+
+    def test_batch_delete(self, api, admin_user):
+        first, second = self.make(admin_user), self.make(admin_user)
+        before = self.state()
+        url = f"{self.detail(first.pk)},{second.pk}"
+        response = api.delete(url, **self.if_match())
+        if "delete" not in self.methods:
+            assert_error(response, 405, not_allowed("DELETE", url))
+            assert self.state() == before
+            return
+        assert (response.status_code, response.content) == (204, b"")
+        assert not self.model.objects.filter(pk__in=[first.pk, second.pk]).exists()
 
     # --- If-Match (contract 12.2) ---------------------------------------------------------------
 

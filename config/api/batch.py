@@ -1,0 +1,248 @@
+"""Several requests answered by position: the batch forms of every object (contract 13.3) and the
+composite service (13.2, config.api.subrequests) run their items through this module.
+
+Each item is what the single request answered (an `Outcome`: its status and body), produced by the
+single request's own code: a batch element by the viewset's single-request handler, a composite
+sub-request by the view its path routes to. This module only checks the shape of a batch, orders
+the items, holds them in the transaction the client asked for and assembles the answer.
+"""
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext, suppress
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import DatabaseError, transaction
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.api import errors
+
+# `X-IA-API-Param-Transaction: true`: every item in one transaction, all or nothing.
+TRANSACTION_HEADER = "X-IA-API-Param-Transaction"
+MAX_RECORDS = 500
+T = TypeVar("T")
+
+
+def atomic_requested(request: Request) -> bool:
+    value = request.headers.get(TRANSACTION_HEADER)
+    if value is None or value.strip().lower() == "false":
+        return False
+    if value.strip().lower() == "true":
+        return True
+    raise errors.error(errors.INVALID_HEADER, HEADER=TRANSACTION_HEADER, REASON="true or false")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one item answered: the status and body of the single request (None for a 204)."""
+
+    status: int
+    body: Any
+
+    @property
+    def failed(self) -> bool:
+        return self.status >= 400
+
+    @property
+    def result(self) -> Any:
+        return self.body.get("ia::result") if isinstance(self.body, dict) else None
+
+    @property
+    def error(self) -> dict[str, Any]:
+        return self.body["ia::result"]["ia::error"]
+
+
+def answered(response: Response) -> Outcome:
+    """A single-request handler's Response, as an item's outcome."""
+    return Outcome(response.status_code, response.data)
+
+
+def refused(err: errors.ApiError, support_id: str | None) -> Outcome:
+    return Outcome(err.status, errors.error_body(err, support_id))
+
+
+# --- the shape of a batch ----------------------------------------------------------------------
+
+
+def keys(text: str) -> list[str] | None:
+    """The keys of a batch GET or DELETE (`/objects/…/{k1},{k2},…`); None for a single key."""
+    if "," not in text:
+        return None
+    listed = text.split(",")
+    if len(listed) > MAX_RECORDS:
+        raise _invalid(f"at most {MAX_RECORDS} keys, not {len(listed)}")
+    empty = [str(position) for position, key in enumerate(listed, 1) if not key]
+    if empty:
+        raise _invalid(f"the list of keys has an empty key at position {', '.join(empty)}")
+    return listed
+
+
+@dataclass(frozen=True)
+class Record:
+    """One element of a batch POST or PATCH: its payload, and for a PATCH the key it changes."""
+
+    payload: dict[str, Any]
+    key: str | None = None
+
+
+def records(body: Any, *, keyed: bool) -> list[Record]:
+    """The elements of a batch POST (`keyed` False) or PATCH body, refused whole (400) unless it
+    is an array of 1 to 500 JSON objects, each of a PATCH naming its `key`."""
+    problems: list[errors.ApiError] = []
+    found: list[Record] = []
+    for position, element in enumerate(array(body, 1, MAX_RECORDS, "objects", "batch")):
+        if not isinstance(element, dict):
+            problems.append(problem(f"/{position}", "must be a JSON object"))
+            continue
+        if not keyed:
+            found.append(Record(element))
+            continue
+        payload = dict(element)
+        key = payload.pop("key", None)
+        if isinstance(key, bool) or not isinstance(key, str | int) or key == "":
+            problems.append(problem(f"/{position}/key", "must be the key of the object to change"))
+            continue
+        found.append(Record(payload, str(key)))
+    if problems:
+        raise errors.ApiError(errors.PAYLOAD_ERRORS, details=problems)
+    return found
+
+
+_JSON_TYPES = {dict: "an object", str: "a string", bool: "a boolean", type(None): "null"}
+
+
+def array(body: Any, minimum: int, maximum: int, of: str, form: str) -> list[Any]:
+    """The body as a JSON array of `minimum` to `maximum` items, else the whole request is 400."""
+    if isinstance(body, list) and minimum <= len(body) <= maximum:
+        return body
+    given = str(len(body)) if isinstance(body, list) else _JSON_TYPES.get(type(body), "a number")
+    reason = f"the body must be a JSON array of {minimum} to {maximum} {of}, not {given}"
+    raise errors.error(errors.MULTI_INVALID, FORM=form, REASON=reason)
+
+
+def problem(pointer: str, reason: str) -> errors.ApiError:
+    """A detail naming the position (a JSON pointer) of what is wrong."""
+    return errors.error(errors.MULTI_ITEM_INVALID, pointer, POINTER=pointer, REASON=reason)
+
+
+def _invalid(reason: str) -> errors.ApiError:
+    return errors.error(errors.MULTI_INVALID, FORM="batch", REASON=reason)
+
+
+# --- running the items -------------------------------------------------------------------------
+
+
+def run_in_order(
+    items: Sequence[T],
+    run_one: Callable[[T], Outcome],
+    *,
+    atomic: bool,
+    stop_at_failure: bool,
+    writes: bool,
+    support_id: str | None,
+) -> list[Outcome]:
+    """`run_one` for each item in order. Atomic: all in one transaction (each item's own becomes
+    a savepoint), rolled back at the first failure, after which the failed item keeps its error
+    and every other is `unprocessed`. Otherwise each item commits alone (`writes`: durably by the
+    time the answer is sent, see `durable_at_end`); `stop_at_failure` (the composite) leaves the
+    items after a failure unprocessed."""
+    outcomes: list[Outcome | None] = [None] * len(items)
+    failed_at = None
+    with transaction.atomic() if atomic else durable_at_end(writes):
+        for position, item in enumerate(items):
+            outcomes[position] = outcome = run_one(item)
+            if outcome.failed and failed_at is None:
+                failed_at = position
+                if atomic:
+                    transaction.set_rollback(True)
+                if atomic or stop_at_failure:
+                    break
+    if failed_at is not None and (atomic or stop_at_failure):
+        reason = f"the item at /{failed_at} failed"
+        if atomic:
+            reason += " and every item was rolled back"
+        skipped = refused(errors.error(errors.UNPROCESSED, REASON=reason), support_id)
+        outcomes = [
+            outcome if position == failed_at or (position < failed_at and not atomic) else skipped
+            for position, outcome in enumerate(outcomes)
+        ]
+    return outcomes  # type: ignore[return-value]  # every position is filled by now
+
+
+@contextmanager
+def durable_at_end(writes: bool) -> Iterator[None]:
+    """Items that each commit alone, on PostgreSQL: their commits do not wait for the disk
+    (`synchronous_commit` off for this connection meanwhile); one synchronous commit at the end
+    waits for the write-ahead log up to itself, which holds every commit before it. Each item is
+    still its own transaction, holding its locks no longer than alone, and everything the answer
+    reports is on disk before it is sent: the wait for the disk is paid once, not per item."""
+    connection = transaction.get_connection()
+    if not writes or connection.vendor != "postgresql" or not transaction.get_autocommit():
+        yield  # nothing written, or inside a transaction that commits (once) after us
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    try:
+        yield
+    finally:
+        # A broken connection is closed at the end of the request; nothing to restore then.
+        with suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()")  # a transaction id: a commit to wait for
+
+
+def run_element(view: Any, call: Callable[[], Response], *, writes: bool = True) -> Outcome:
+    """One batch element through the single request's handler, any exception answered as the
+    view answers it alone. The handler's own transaction holds its writes; inside an outer
+    transaction a savepoint around the whole element also keeps a failed statement outside
+    those writes (a read) from breaking the transaction for the elements after it."""
+    own = writes and not transaction.get_autocommit()
+    try:
+        with transaction.atomic() if own else nullcontext():
+            response = call()
+    except Exception as exc:
+        response = view.handle_exception(exc)
+    return answered(response)
+
+
+# --- the answers -------------------------------------------------------------------------------
+
+
+def meta(outcomes: Sequence[Outcome]) -> dict[str, int]:
+    failed = sum(outcome.failed for outcome in outcomes)
+    return {
+        "totalCount": len(outcomes),
+        "totalSuccess": len(outcomes) - failed,
+        "totalError": failed,
+    }
+
+
+def item(outcome: Outcome, *, envelope: bool) -> dict[str, Any]:
+    """One position of a multi-status answer, with its `ia::status`: a failure's error; a success
+    as the single request's whole body (`envelope`, a composite item) or its result (a batch
+    element: the object or its reference; nothing for a delete)."""
+    if outcome.failed:
+        return {"ia::error": outcome.error, "ia::status": outcome.status}
+    shown = outcome.body if envelope else outcome.result
+    return {**(shown or {}), "ia::status": outcome.status}
+
+
+def answer(outcomes: Sequence[Outcome], success: int, *, plain: bool = False) -> Response:
+    """A batch's answer: `success` (201, 200 or 204 without a body) when every element
+    succeeded, with their results (`plain`: as they are, a batch GET's objects; else each with its
+    status), otherwise 207 with every element by position."""
+    if any(outcome.failed for outcome in outcomes):
+        results = [item(outcome, envelope=False) for outcome in outcomes]
+        return _multi(results, outcomes, status.HTTP_207_MULTI_STATUS)
+    if success == status.HTTP_204_NO_CONTENT:
+        return Response(status=success)
+    if plain:
+        return _multi([outcome.result for outcome in outcomes], outcomes, success)
+    return _multi([item(outcome, envelope=False) for outcome in outcomes], outcomes, success)
+
+
+def _multi(results: list[Any], outcomes: Sequence[Outcome], code: int) -> Response:
+    return Response({"ia::result": results, "ia::meta": meta(outcomes)}, status=code)
