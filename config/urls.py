@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from config.api import errors, oauth, responses
+from config.api import errors, oauth, responses, subrequests
 from config.api.model_service import ModelView
 from config.api.protocol import VERSION_PREFIX
 from config.graphql.views import GraphQLView
@@ -33,6 +33,7 @@ api_patterns = [
     path("", include("kitting.api.urls")),
     path("", include("config.api.query.urls")),
     re_path(r"^services/core/model/?$", ModelView.as_view(), name="model"),
+    re_path(r"^services/core/composite/?$", subrequests.CompositeView.as_view(), name="composite"),
     re_path(r"^oauth2/token/?$", oauth.token_view, name="oauth2-token"),
     re_path(r"^oauth2/authorize/?$", oauth.authorize_view, name="oauth2-authorize"),
 ]

@@ -242,6 +242,18 @@ def test_the_batch_forms_are_documented(schema):
     assert "X-IA-API-Param-Transaction" in headers
 
 
+def test_the_composite_service_is_documented(schema):
+    operation = schema["paths"]["/services/core/composite"]["post"]
+    assert "/ia/api/v1/services/core/composite" not in schema["paths"]
+    body = operation["requestBody"]["content"][JSON]["schema"]
+    assert (body["type"], body["minItems"], body["maxItems"]) == ("array", 2, 10)
+    assert body["items"]["required"] == ["method", "path"]
+    assert body["items"]["properties"]["method"]["enum"] == ["GET", "POST", "PATCH", "DELETE"]
+    assert {"200", "207", "400", "401"} <= set(operation["responses"])
+    answer = response_schema(schema, "/services/core/composite", "post", "207")
+    assert answer["properties"]["ia::result"]["type"] == "array"
+
+
 def test_errors_reference_the_ia_error_schema(schema):
     for path, method in [
         (LINES, "get"),

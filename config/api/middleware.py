@@ -66,8 +66,15 @@ class ErrorBodyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        # The same mapping as in DRF views: a 404, 403 or 400 stays one; the rest is a 500.
-        err = to_api_error(exception, request)
-        if err.status >= 500:
-            logger.exception("Unhandled exception on %s %s", request.method, request.path)
-        return error_response(request, err)
+        return exception_response(request, exception)
+
+
+def exception_response(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The answer to an exception no view answered (also a composite's sub-request's)."""
+    # The same mapping as in DRF views: a 404, 403 or 400 stays one; the rest is a 500.
+    err = to_api_error(exception, request)
+    if err.status >= 500:
+        logger.error(
+            "Unhandled exception on %s %s", request.method, request.path, exc_info=exception
+        )
+    return error_response(request, err)
