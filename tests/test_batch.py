@@ -5,6 +5,7 @@ once, If-Match on every element, and the batch's writes committed before it answ
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inventory.models import InventoryTransaction, Item, PartInventory, Warehouse
 from kitcomponents.models import KitComponent
@@ -328,3 +329,33 @@ def test_each_element_is_committed_before_the_batch_answers(api, admin_user):
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone() == ("on",)
+
+
+# --- cheaper than single requests -----------------------------------------------------------------
+
+
+def test_a_batch_reads_each_referenced_object_once(api, admin_user):
+    """The elements share one serializer: an object they refer to is read for the first only
+    (each element gets its own copy); a reference to nothing fails every element naming it."""
+    paper = part(admin_user, "Paper")
+    bodies = [{"part": {"id": "Paper"}, "quantity": n} for n in (1, 2, 3)]
+    bodies.insert(1, {"part": {"id": "Nothing"}, "quantity": 1})
+    bodies.append({"part": {"id": "Nothing"}, "quantity": 1})
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.post(INVENTORY, bodies, format="json")
+    lookups = [q["sql"] for q in ctx.captured_queries if '"inventory_item"."code" =' in q["sql"]]
+    assert len(lookups) == 2  # Paper, Nothing
+    made = list(PartInventory.objects.order_by("pk"))
+    assert [(row.part, row.quantity) for row in made] == [(paper, 1), (paper, 2), (paper, 3)]
+    nothing = err(
+        "KS-4224",
+        "part refers to a inventory-control/item that does not exist: id Nothing",
+        "part",
+        FIELD="part",
+        OBJECT="inventory-control/item",
+        REFERENCE="id Nothing",
+    )
+    missing = failed_item(response, 422, invalid_rules(nothing))
+    results = [with_status(ref(row), 201) for row in made]
+    results = [results[0], missing, results[1], results[2], missing]
+    assert (response.status_code, response.json()) == (207, answer(results, 3))

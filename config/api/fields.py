@@ -27,6 +27,9 @@ def schema_field(schema: dict[str, Any]):
 
 
 MAX_KEY = 2**63 - 1
+# The serializer context's dict of referenced objects already read (a batch's, shared by its
+# elements).
+REFERENCES = "references"
 
 
 def parse_key(value: Any) -> int | None:
@@ -276,8 +279,16 @@ class RefField(serializers.Field):
         return found
 
     def _lookup(self, **lookup):
-        """The first object with this key (`pk`) or id: one statement."""
-        return self.queryset.filter(**lookup).order_by("pk").first()
+        """The first object with this key (`pk`) or id: one statement, or none where the
+        serializer's context holds the objects its earlier payloads referred to (a batch's
+        elements: each gets its own copy of what was read for the first)."""
+        cache = self.context.get(REFERENCES)
+        if cache is None:
+            return self.queryset.filter(**lookup).order_by("pk").first()
+        key = (self.field_path(), *sorted(lookup.items()))
+        if key not in cache:
+            cache[key] = self.queryset.filter(**lookup).order_by("pk").first()
+        return copy.copy(cache[key])
 
     def field_path(self) -> str:
         names, node = [], self

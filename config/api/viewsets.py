@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import batch, errors, identity, responses, spec, sql
-from config.api.fields import parse_key
+from config.api.fields import REFERENCES, parse_key
 from config.api.idempotency import IdempotentMixin
 from config.api.protocol import (
     paging,
@@ -199,19 +199,23 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         body = request_body(request)
         if isinstance(body, list):
             records = batch.records(body, keyed=False)
+            serializer = self.batch_serializer()
             return self.run_batch(
                 request,
                 records,
-                lambda record: self.create_one(request, record.payload),
+                lambda record: self.create_one(request, record.payload, serializer),
                 status.HTTP_201_CREATED,
             )
         return self.create_one(request, self.payload(request))
 
-    def create_one(self, request: Request, payload: dict[str, Any]) -> Response:
-        serializer = self.get_serializer(data=payload)
-        serializer.is_valid(raise_exception=True)
+    def create_one(
+        self, request: Request, payload: dict[str, Any], serializer: Any = None
+    ) -> Response:
+        """One create; a batch passes the one serializer all its elements share."""
+        serializer = serializer or self.get_serializer()
+        data = serializer.run_validation(payload)
         with transaction.atomic():
-            instance = serializer.save()
+            instance = serializer.create(data)
         return Response(
             responses.one(identity.ref(instance)),
             status=status.HTTP_201_CREATED,
@@ -225,23 +229,33 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         """`PATCH /objects/…` with an array of changes, each naming the `key` it changes. The
         request's If-Match, if any, applies to every element as it would to each alone."""
         records = batch.records(request_body(request), keyed=True)
+        serializer = self.batch_serializer(partial=True)
         return self.run_batch(
             request,
             records,
-            lambda record: self.update_one(request, record.key, record.payload),
+            lambda record: self.update_one(request, record.key, record.payload, serializer),
             status.HTTP_200_OK,
         )
 
     # The services lock the row and compare the If-Match version under their own lock; the
     # transaction here only makes a request all or nothing, whatever fails inside it.
-    def update_one(self, request: Request, key: str, payload: dict[str, Any]) -> Response:
+    def update_one(
+        self, request: Request, key: str, payload: dict[str, Any], serializer: Any = None
+    ) -> Response:
+        """One PATCH; a batch passes the one serializer all its elements share."""
+        serializer = serializer or self.get_serializer(partial=True)
         with transaction.atomic():
-            instance = self.get_object(for_write=True, key=key)
+            serializer.instance = instance = self.get_object(for_write=True, key=key)
             expected_version = self.check_if_match(request, instance)
-            serializer = self.get_serializer(instance, data=payload, partial=True)
-            serializer.is_valid(raise_exception=True)
-            instance = serializer.save(expected_version=expected_version)
+            data = serializer.run_validation(payload)
+            instance = serializer.update(instance, {**data, "expected_version": expected_version})
         return Response(responses.one(identity.ref(instance)), headers={"ETag": instance.etag})
+
+    def batch_serializer(self, **kwargs: Any) -> Any:
+        """The serializer every element of a batch is validated and written by: its fields are
+        built once, and each object the elements refer to is read once (config.api.fields)."""
+        context = {**self.get_serializer_context(), REFERENCES: {}}
+        return self.get_serializer(context=context, **kwargs)
 
     def destroy(self, request: Request, *args, **kwargs) -> Response:
         key = self.kwargs[self.lookup_url_kwarg]
