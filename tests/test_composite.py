@@ -5,6 +5,7 @@ with the header; a malformed composite is a 400 that runs nothing."""
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from inventory.models import Item
@@ -503,3 +504,17 @@ def test_a_bad_transaction_header_is_400_and_runs_nothing(api):
     )
     assert_error(response, 400, error)
     assert state() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_test_transaction_what_ran_before_a_failure_is_committed(api, admin_user):
+    """As in production: each sub-request commits alone (on PostgreSQL without waiting for the
+    disk, flushed once before the answer), and nothing of that outlives the request."""
+    part(admin_user, "Dup")
+    response = api.post(COMPOSITE, [new_item("A"), new_item("Dup"), new_item("B")], format="json")
+    assert response.status_code == 207
+    assert sorted(Item.objects.values_list("code", flat=True)) == ["A", "Dup"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone() == ("on",)

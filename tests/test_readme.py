@@ -57,7 +57,8 @@ def test_configuration_lists_every_variable_settings_reads():
 
 
 # Sections whose first code block goes on with the session "Try the API" opened.
-CONTINUED = ["Idempotency", "Model service", "GraphQL (ION)"]
+CONTINUED = ["Idempotency", "Model service", "GraphQL (ION)", "Composite and batch"]
+
 MARKER = "=== README section: "
 
 
@@ -174,4 +175,37 @@ def test_curl_walkthrough_runs_as_printed(live_server):
         '[{"id":"1","issuedQuantity":4.0}]}}],"pageInfo":{"totalCount":1}},"partInventory":'
         '{"quantity":21.0,"kittedQuantity":4.0,"partKits":[{"id":"1"}],"runs":'
         '[{"title":"Ink for the starter kit"}],"_etag":"3"}}}',
+    ]
+
+    several = outputs["Composite and batch"].splitlines()
+    assert len(several) == 8, several
+    keys, failed, rolled_back, got, patched, deleted, composite, stopped = several
+    assert keys == "warehouses 2,3"
+    by_position = [json.loads(line)["ia::result"] for line in (failed, rolled_back)]
+    assert [item.get("ia::error", {}).get("code") for item in by_position[0]] == ["conflict", None]
+    assert by_position[0][1] == {
+        "key": "4",
+        "id": "WH-C",
+        "href": "/objects/inventory-control/warehouse/4",
+        "ia::status": 201,
+    }
+    assert [item["ia::error"]["code"] for item in by_position[1]] == ["unprocessed", "conflict"]
+    assert [(w["key"], w["id"]) for w in json.loads(got)["ia::result"]] == [
+        ("2", "WH-A"),
+        ("3", "WH-B"),
+    ]
+    assert patched == (
+        '{"ia::result":[{"key":"2","id":"WH-A","href":"/objects/inventory-control/warehouse/2",'
+        '"ia::status":200},{"key":"3","id":"WH-B","href":"/objects/inventory-control/warehouse/3",'
+        '"ia::status":200}],"ia::meta":{"totalCount":2,"totalSuccess":2,"totalError":0}}'
+    )
+    assert deleted == "204"
+    items = json.loads(composite)["ia::result"]
+    assert [item["ia::status"] for item in items] == [201, 201, 200]
+    assert items[2]["ia::result"]["component"]["id"] == "Stapler"
+    items = json.loads(stopped)["ia::result"]
+    assert [(item["ia::status"], item.get("ia::error", {}).get("errorId")) for item in items] == [
+        (200, None),
+        (409, "KS-4092"),
+        (422, "KS-4270"),
     ]

@@ -8,11 +8,11 @@ the items, holds them in the transaction the client asked for and assembles the 
 """
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext, suppress
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -145,12 +145,13 @@ def run_in_order(
 ) -> list[Outcome]:
     """`run_one` for each item in order. Atomic: all in one transaction (each item's own becomes
     a savepoint), rolled back at the first failure, after which the failed item keeps its error
-    and every other is `unprocessed`. Otherwise each item commits alone (`writes`: durably by the
-    time the answer is sent, see `durable_at_end`); `stop_at_failure` (the composite) leaves the
-    items after a failure unprocessed."""
+    and every other is `unprocessed`. Otherwise each item commits alone (in `item_transaction`),
+    and what they wrote is on disk before the answer (`flush`); `stop_at_failure` (the
+    composite) leaves the items after a failure unprocessed."""
     outcomes: list[Outcome | None] = [None] * len(items)
     failed_at = None
-    with transaction.atomic() if atomic else durable_at_end(writes):
+    deferred = writes and not atomic and _defers_flush()
+    with transaction.atomic() if atomic else nullcontext():
         for position, item in enumerate(items):
             outcomes[position] = outcome = run_one(item)
             if outcome.failed and failed_at is None:
@@ -159,6 +160,8 @@ def run_in_order(
                     transaction.set_rollback(True)
                 if atomic or stop_at_failure:
                     break
+    if deferred:
+        flush()
     if failed_at is not None and (atomic or stop_at_failure):
         reason = f"the item at /{failed_at} failed"
         if atomic:
@@ -171,37 +174,45 @@ def run_in_order(
     return outcomes  # type: ignore[return-value]  # every position is filled by now
 
 
+# Durability paid once per batch, not per item: on PostgreSQL an item that is its own
+# transaction commits without waiting for the disk (`SET LOCAL synchronous_commit TO off`, for
+# that transaction only), and one synchronous commit after the last item waits for the
+# write-ahead log up to itself, which holds every commit before it. Each item is still its own
+# transaction, holding its locks no longer than alone, and everything the answer reports is on
+# disk before the answer is sent.
+
+
+def _defers_flush() -> bool:
+    """Whether an item's transaction would be a transaction of its own, on PostgreSQL."""
+    return transaction.get_connection().vendor == "postgresql" and transaction.get_autocommit()
+
+
 @contextmanager
-def durable_at_end(writes: bool) -> Iterator[None]:
-    """Items that each commit alone, on PostgreSQL: their commits do not wait for the disk
-    (`synchronous_commit` off for this connection meanwhile); one synchronous commit at the end
-    waits for the write-ahead log up to itself, which holds every commit before it. Each item is
-    still its own transaction, holding its locks no longer than alone, and everything the answer
-    reports is on disk before it is sent: the wait for the disk is paid once, not per item."""
-    connection = transaction.get_connection()
-    if not writes or connection.vendor != "postgresql" or not transaction.get_autocommit():
-        yield  # nothing written, or inside a transaction that commits (once) after us
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SET synchronous_commit TO off")
-    try:
+def item_transaction(writes: bool = True) -> Iterator[None]:
+    """An item that writes runs in its own transaction (a savepoint inside an outer one, which
+    also keeps a failed statement from breaking the transaction for the items after it)."""
+    if not writes:
         yield
-    finally:
-        # A broken connection is closed at the end of the request; nothing to restore then.
-        with suppress(DatabaseError), connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit")
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_xact_id()")  # a transaction id: a commit to wait for
+        return
+    deferred = _defers_flush()
+    with transaction.atomic():
+        if deferred:
+            with transaction.get_connection().cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO off")
+        yield
+
+
+def flush() -> None:
+    """Wait until every commit made so far is on disk: commit a transaction that has an id."""
+    with transaction.atomic(), transaction.get_connection().cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()")
 
 
 def run_element(view: Any, call: Callable[[], Response], *, writes: bool = True) -> Outcome:
-    """One batch element through the single request's handler, any exception answered as the
-    view answers it alone. The handler's own transaction holds its writes; inside an outer
-    transaction a savepoint around the whole element also keeps a failed statement outside
-    those writes (a read) from breaking the transaction for the elements after it."""
-    own = writes and not transaction.get_autocommit()
+    """One batch element through the single request's handler, in `item_transaction`, any
+    exception answered as the view answers it alone."""
     try:
-        with transaction.atomic() if own else nullcontext():
+        with item_transaction(writes):
             response = call()
     except Exception as exc:
         response = view.handle_exception(exc)

@@ -275,7 +275,9 @@ def run(outer: Request, subrequests: list[SubRequest], *, atomic: bool) -> list[
             ready = resolved(sub, results, support_id)
         except errors.ApiError as err:
             return batch.refused(err, support_id)
-        outcome = _outcome(dispatch(outer, ready))
+        with batch.item_transaction(sub.method != "GET"):
+            response = dispatch(outer, ready)
+        outcome = _outcome(response)
         if sub.name is not None:
             results[sub.name] = _NO_BODY if outcome.result is None else outcome.result
         return outcome
