@@ -150,8 +150,10 @@ def test_malformed_json_is_400(api):
 
 
 def test_payload_that_is_not_an_object_is_400(api):
-    response = post(api, [{"id": "A", "name": "A", "itemType": "inventory"}])
-    assert_error(response, 400, err("KS-4002", "The payload must be a JSON object"))
+    # (An array is the batch form, contract 13.3: tests/test_batch.py.)
+    for body in ["A", 42, True]:
+        response = post(api, body)
+        assert_error(response, 400, err("KS-4002", "The payload must be a JSON object"))
     assert not Item.objects.exists()
 
 

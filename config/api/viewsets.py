@@ -212,7 +212,8 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         self, request: Request, payload: dict[str, Any], serializer: Any = None
     ) -> Response:
         """One create; a batch passes the one serializer all its elements share."""
-        serializer = serializer or self.get_serializer()
+        if serializer is None:
+            serializer = self.get_serializer()
         data = serializer.run_validation(payload)
         with transaction.atomic():
             instance = serializer.create(data)
@@ -243,7 +244,8 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         self, request: Request, key: str, payload: dict[str, Any], serializer: Any = None
     ) -> Response:
         """One PATCH; a batch passes the one serializer all its elements share."""
-        serializer = serializer or self.get_serializer(partial=True)
+        if serializer is None:
+            serializer = self.get_serializer(partial=True)
         with transaction.atomic():
             serializer.instance = instance = self.get_object(for_write=True, key=key)
             expected_version = self.check_if_match(request, instance)
@@ -287,7 +289,8 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         reads: bool = False,
     ) -> Response:
         """Each element through `handle` (the single request's handler), in order, each in its
-        own transaction unless it only `reads`; all in one with the transaction header."""
+        own transaction unless it only `reads`; a write batch all in one with the transaction
+        header (reads have nothing to roll back: they ignore it)."""
 
         def run_one(element: Any) -> batch.Outcome:
             return batch.run_element(self, lambda: handle(element), writes=not reads)
@@ -295,7 +298,7 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         outcomes = batch.run_in_order(
             elements,
             run_one,
-            atomic=batch.atomic_requested(request),
+            atomic=not reads and batch.atomic_requested(request),
             stop_at_failure=False,
             writes=not reads,
             support_id=getattr(request, "request_id", None),
