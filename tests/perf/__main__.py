@@ -13,6 +13,9 @@ the query plans of the deep page, and writes tests/perf/results/latest.json.
 
 A scenario whose endpoint does not exist (404 KS-4042 for its route) shows as
 "n/a (endpoint missing)"; one that answers an error shows the status instead.
+
+The batch and composite scenarios (tests/perf/multi.py) are timed from Python against the service
+alone: several requests in one against the same work as single requests.
 """
 
 import argparse
@@ -33,6 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from tests.perf import multi
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -94,8 +99,11 @@ def main() -> int:
     django.setup()
     bench = prepare(scale)
     scenarios = build_scenarios(bench, scale)
+    timed_names = list(multi.NAMES)
     if args.only:
         scenarios = [s for s in scenarios if s.name in args.only]
+        timed_names = [name for name in timed_names if name in args.only]
+    timed: list[multi.Timed] = []
     step("probe the service (query counts, plans)")
     plans = probe_service(scenarios, bench["token"])
 
@@ -127,6 +135,11 @@ def main() -> int:
                     result = wrk_run(base, duration, script_args)
                     result["rss_mib"] = server.peak_rss_mib()
                     scenario.results[label] = result
+            for name in timed_names:
+                step(f"{name}: service (timed from Python)")
+                timed += multi.run(
+                    servers["service"].url, bench["token"], bench, [name], rounds=1 if quick else 3
+                )
         finally:
             for server in servers.values():
                 server.stop()
@@ -135,6 +148,7 @@ def main() -> int:
     report = build_report(
         scenarios,
         plans,
+        timed=[scenario.row() for scenario in timed],
         quick=quick,
         scale=scale,
         database_url=database_url,
@@ -152,7 +166,7 @@ def main() -> int:
         s.name
         for s in scenarios
         if s.status == "ok" and any(r["errors"] for r in s.results.values())
-    ]
+    ] + [t.name for t in timed if t.status != "ok"]
     if broken:
         print(f"errors in: {', '.join(broken)}", file=sys.stderr)
         return 1
@@ -304,6 +318,7 @@ def prepare(scale: dict[str, int]) -> dict[str, Any]:
         "item_key": kit,
         "part_id": first.part.code if first else "PART-000001",
         "pairs": pairs,
+        "untracked_part": BENCH_PART,
     }
 
 
@@ -621,7 +636,7 @@ def wrk_run(base: list[str], seconds: float, script_args: list[str]) -> dict[str
 
 
 # --- the report -----------------------------------------------------------------------------------
-def build_report(scenarios, plans, **meta) -> dict[str, Any]:
+def build_report(scenarios, plans, *, timed, **meta) -> dict[str, Any]:
     rows = []
     for s in scenarios:
         row: dict[str, Any] = {"scenario": s.name, "status": s.status, "target": s.target}
@@ -649,6 +664,7 @@ def build_report(scenarios, plans, **meta) -> dict[str, Any]:
         "wrk_connections": meta["connections"],
         "seconds_per_run": meta["duration"],
         "scenarios": rows,
+        "several_in_one": timed,
         "deep_page_plans": plans,
     }
 
@@ -690,6 +706,8 @@ def print_report(report: dict[str, Any]) -> None:
         )
     print("queries: per request, service/floor (workflow: per issue + move pair); RSS: peak per")
     print("worker, service/floor; ratio: service req/s over floor req/s.")
+    if report["several_in_one"]:
+        multi.print_table(report["several_in_one"])
 
 
 if __name__ == "__main__":

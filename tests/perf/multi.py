@@ -1,0 +1,195 @@
+"""The scenarios wrk cannot drive: several requests in one (contract 13.2, 13.3), timed from Python
+against the service's gunicorn, one request after another on one connection at a time (as one
+integration client syncs), each form against the same work sent as single requests.
+
+- batch create: 500 part inventories in one batch POST, against 500 single POSTs (rows/s);
+- composite of 5: create a part inventory, read it, change it (If-Match), read its part and query
+  it, as one composite with references, against the five single requests (sub-requests/s).
+
+The floor has no such forms: the comparison is the service against itself.
+"""
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+BATCH_ROWS = 500
+BATCH_TARGET = 5.0  # a batch at least 5x the rows/s of single requests (issue 11)
+PI = "/objects/inventory-control/part-inventory"
+NAMES = ("batch create 500", "composite of 5")
+
+
+@dataclass
+class Timed:
+    name: str
+    unit: str  # what `rate` counts per second
+    target: float | None = None
+    single: list[float] = field(default_factory=list)  # seconds per round
+    multi: list[float] = field(default_factory=list)
+    per_round: int = 0  # units per round
+    status: str = "ok"
+
+    def rate(self, seconds: list[float]) -> float:
+        return self.per_round / min(seconds) if seconds else 0.0
+
+    def row(self) -> dict[str, Any]:
+        if self.status != "ok":
+            return {"scenario": self.name, "status": self.status}
+        single, multi = self.rate(self.single), self.rate(self.multi)
+        ratio = multi / single if single else None
+        return {
+            "scenario": self.name,
+            "status": "ok",
+            "unit": self.unit,
+            "per_round": self.per_round,
+            "rounds": len(self.multi),
+            "single_per_s": round(single, 1),
+            "multi_per_s": round(multi, 1),
+            "single_best_s": round(min(self.single), 4),
+            "multi_best_s": round(min(self.multi), 4),
+            "ratio": round(ratio, 2) if ratio else None,
+            "target": self.target,
+            "meets_target": None if self.target is None else bool(ratio and ratio >= self.target),
+        }
+
+
+def http(url: str, method: str, body: Any, token: str, headers=None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            content = response.read()
+            return response.status, json.loads(content) if content else None
+    except urllib.error.HTTPError as exc:
+        content = exc.read()
+        try:
+            return exc.code, json.loads(content)
+        except ValueError:
+            return exc.code, content[:200]
+
+
+def expect(status: int, body: Any, wanted: int) -> Any:
+    if status != wanted:
+        raise RuntimeError(f"expected {wanted}, got {status}: {str(body)[:300]}")
+    return body
+
+
+def timed(call: Callable[[], None]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def run(base: str, token: str, bench: dict[str, Any], names, *, rounds: int) -> list[Timed]:
+    scenarios = []
+    for name in names:
+        scenario = _SCENARIOS[name](base, token, bench, rounds)
+        scenarios.append(scenario)
+    return scenarios
+
+
+def batch_create(base: str, token: str, bench: dict[str, Any], rounds: int) -> Timed:
+    scenario = Timed("batch create 500", "rows", BATCH_TARGET, per_round=BATCH_ROWS)
+    body = {"part": {"id": bench["untracked_part"]}, "quantity": 1}
+
+    def singles():
+        for _ in range(BATCH_ROWS):
+            expect(*http(base + PI, "POST", body, token), 201)
+
+    def one_batch():
+        answer = expect(*http(base + PI, "POST", [body] * BATCH_ROWS, token), 201)
+        assert len(answer["ia::result"]) == BATCH_ROWS
+
+    try:
+        expect(*http(base + PI, "POST", [body] * 20, token), 201)  # warm every worker a little
+        for _ in range(rounds):
+            scenario.single.append(timed(singles))
+            scenario.multi.append(timed(one_batch))
+    except (RuntimeError, OSError) as exc:
+        scenario.status = f"n/a ({str(exc)[:70]})"
+    return scenario
+
+
+def composite_of_five(base: str, token: str, bench: dict[str, Any], rounds: int) -> Timed:
+    scenario = Timed("composite of 5", "requests", per_round=5 * 20)
+    part_id = bench["untracked_part"]
+    item = f"/objects/inventory-control/item/{bench['item_key']}"
+    create = {"part": {"id": part_id}, "quantity": 3}
+
+    def query(key) -> dict:
+        return {
+            "object": "inventory-control/part-inventory",
+            "fields": ["key", "quantity", "part.id"],
+            "filters": [{"$eq": {"key": key}}],
+        }
+
+    composite = [
+        {"method": "POST", "path": PI, "body": create, "resultReference": "inv"},
+        {"method": "GET", "path": f"{PI}/@{{inv.key}}"},
+        {
+            "method": "PATCH",
+            "path": f"{PI}/@{{inv.key}}",
+            "body": {"cost": "2.50"},
+            "headers": {"If-Match": '"1"'},
+        },
+        {"method": "GET", "path": item},
+        {"method": "POST", "path": "/services/core/query", "body": query("@{inv.key}")},
+    ]
+
+    def singles():
+        for _ in range(20):
+            key = expect(*http(base + PI, "POST", create, token), 201)["ia::result"]["key"]
+            expect(*http(f"{base}{PI}/{key}", "GET", None, token), 200)
+            patch = {"cost": "2.50"}
+            expect(*http(f"{base}{PI}/{key}", "PATCH", patch, token, {"If-Match": '"1"'}), 200)
+            expect(*http(base + item, "GET", None, token), 200)
+            expect(*http(f"{base}/services/core/query", "POST", query(key), token), 200)
+
+    def composites():
+        for _ in range(20):
+            expect(*http(base + "/services/core/composite", "POST", composite, token), 200)
+
+    try:
+        composites()  # warm up
+        for _ in range(rounds):
+            scenario.single.append(timed(singles))
+            scenario.multi.append(timed(composites))
+    except (RuntimeError, OSError) as exc:
+        scenario.status = f"n/a ({str(exc)[:70]})"
+    return scenario
+
+
+_SCENARIOS = {"batch create 500": batch_create, "composite of 5": composite_of_five}
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    print(
+        "\nSeveral requests in one, against the same work as single requests (timed from Python,"
+        " one request at a time; best of the rounds):"
+    )
+    header = (
+        f"{'scenario':<26} {'unit':<9} {'single/s':>9} {'in one/s':>9} {'ratio':>6}"
+        f" {'single s':>9} {'in one s':>9}  target"
+    )
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        if row["status"] != "ok":
+            print(f"{row['scenario']:<26} {row['status']}")
+            continue
+        target = row["target"]
+        verdict = "" if target is None else ("ok" if row["meets_target"] else f"BELOW {target}")
+        print(
+            f"{row['scenario']:<26} {row['unit']:<9} {row['single_per_s']:>9.0f}"
+            f" {row['multi_per_s']:>9.0f} {row['ratio']:>6.2f} {row['single_best_s']:>9.3f}"
+            f" {row['multi_best_s']:>9.3f}  {verdict}"
+        )
