@@ -438,6 +438,10 @@ MALFORMED = {
         [FIRST, {**GET, "headers": {"If Match": '"1"'}}],
         one_problem(at("/1/headers/If Match", "is not a header name")),
     ),
+    "a header name WSGI cannot tell apart": (
+        [FIRST, {**GET, "headers": {"If_Match": '"1"'}}],
+        one_problem(at("/1/headers/If_Match", "is not a header name")),
+    ),
     "a duplicate resultReference": (
         [{**FIRST, "resultReference": "a"}, {**GET, "resultReference": "a"}],
         one_problem(at("/1/resultReference", "a already names an earlier result")),

@@ -45,7 +45,8 @@ ROUTABLE = re.compile(
 PLACES = "/objects/…, /workflows/…, /services/core/query or /services/core/model"
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 REFERENCE = re.compile(r"@\{([^{}]*)\}")
-HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# An HTTP token without "_", which WSGI could not tell from "-" (servers drop such headers).
+HEADER_NAME = re.compile(r"[!#$%&'*+.^`|~0-9A-Za-z-]+")
 # Credentials and framing come from the outer request; a sub-request cannot name its own.
 OUTER_ONLY = {"authorization", "cookie", "host", "content-type", "content-length", "x-request-id"}
 # What a sub-request carries over from the outer request besides the server's own variables:
