@@ -471,6 +471,13 @@ MALFORMED = {
             at("/1/headers/If-Match", "@{a..key} is not a reference of the form @{name.member.…}")
         ),
     ),
+    "a problem in an item another refers to": (
+        [
+            {**FIRST, "method": "PUT", "resultReference": "a"},
+            {**GET, "path": f"{ITEMS}/@{{a.key}}"},
+        ],
+        one_problem(at("/0/method", "must be one of GET, POST, PATCH, DELETE")),
+    ),
     "several problems": (
         [FIRST, {"method": "PUT", "path": "/admin/", "extra": 1}],
         payload_errors(

@@ -93,8 +93,9 @@ def parse(body: Any) -> list[SubRequest]:
         found = _parse_item(position, item, defined, problems)
         if found is not None:
             parsed.append(found)
-            if found.name is not None:
-                defined.add(found.name)
+        name = item.get("resultReference") if isinstance(item, dict) else None
+        if isinstance(name, str) and NAME.fullmatch(name):
+            defined.add(name)  # also after a problem: later references to it are not wrong
     if problems:
         raise errors.ApiError(errors.PAYLOAD_ERRORS, details=problems)
     return parsed
