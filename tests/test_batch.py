@@ -198,6 +198,17 @@ def test_a_bad_transaction_header_is_400_and_runs_nothing(api):
     assert state() == before
 
 
+def test_a_keyed_batch_answers_once(api, admin_user):
+    warehouse(admin_user, "DUP")
+    bodies = [shelf("A"), shelf("DUP")]
+    first = api.post(WAREHOUSES, bodies, format="json", HTTP_IDEMPOTENCY_KEY="two-shelves")
+    again = api.post(WAREHOUSES, bodies, format="json", HTTP_IDEMPOTENCY_KEY="two-shelves")
+    assert (first.status_code, again.status_code) == (207, 207)
+    assert again.json() == first.json()
+    assert again["x-ia-idempotency-cached-date"]
+    assert sorted(Warehouse.objects.values_list("code", flat=True)) == ["A", "DUP"]
+
+
 # --- PATCH ---------------------------------------------------------------------------------------
 
 

@@ -214,6 +214,26 @@ def test_the_model_service_path_is_accepted(api):
     assert response.json()["ia::result"][0]["ia::status"] in (200, 404)
 
 
+def test_a_sub_requests_idempotency_key_applies_as_it_would_alone(api):
+    keyed = {**new_item("A"), "headers": {"Idempotency-Key": "make-a"}}
+    first = api.post(COMPOSITE, [keyed, GET], format="json")
+    again = api.post(COMPOSITE, [keyed, GET], format="json")
+    item = Item.objects.get(code="A")  # once
+    assert first.json()["ia::result"][0] == with_status(created(item), 201)
+    assert again.json()["ia::result"][0] == with_status(created(item), 201)
+    # The same client's single request with the key is the same request: the stored answer.
+    alone = api.post(ITEMS, keyed["body"], format="json", HTTP_IDEMPOTENCY_KEY="make-a")
+    assert (alone.status_code, alone.json()) == (201, created(item))
+    assert alone["x-ia-idempotency-cached-date"]
+    other = {**keyed, "body": {**keyed["body"], "name": "Other"}}
+    response = api.post(COMPOSITE, [GET, other], format="json")
+    reused = err(
+        "KS-4095", "Idempotency-Key make-a was already used for a different request", KEY="make-a"
+    )
+    assert response.json()["ia::result"][1] == failed_item(response, 409, reused)
+    assert Item.objects.count() == 1
+
+
 # --- references --------------------------------------------------------------------------------
 
 

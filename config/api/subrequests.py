@@ -31,7 +31,7 @@ from rest_framework.views import APIView
 
 from config.api import batch, errors, schema
 from config.api.middleware import exception_response
-from config.api.protocol import request_body
+from config.api.protocol import VERSION_PREFIX, request_body
 
 logger = logging.getLogger("kitsmith.request")
 
@@ -40,7 +40,7 @@ MEMBERS = ("method", "path", "body", "headers", "resultReference")
 MIN_ITEMS, MAX_ITEMS = 2, 10
 # Where a sub-request may go (the composite itself is not among them), with or without the prefix.
 ROUTABLE = re.compile(
-    r"(?:/ia/api/v1)?/(?:(?:objects|workflows)/.+|services/core/(?:query|model)/?)"
+    rf"(?:{re.escape(VERSION_PREFIX)})?/(?:(?:objects|workflows)/.+|services/core/(?:query|model)/?)"
 )
 PLACES = "/objects/…, /workflows/…, /services/core/query or /services/core/model"
 NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
