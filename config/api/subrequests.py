@@ -197,11 +197,7 @@ def _escape(name: str) -> str:
 _NO_BODY = object()
 
 
-class _Unresolved(Exception):
-    pass
-
-
-def resolved(sub: SubRequest, results: dict[str, Any], support_id: str | None) -> SubRequest:
+def resolved(sub: SubRequest, results: dict[str, Any]) -> SubRequest:
     """The sub-request with its references replaced by what earlier results hold: a string that
     is one reference takes the value with its JSON type, a reference inside a longer string (and
     any in the path or a header) its text. 400 for this sub-request where one does not resolve."""
@@ -274,7 +270,7 @@ def run(outer: Request, subrequests: list[SubRequest], *, atomic: bool) -> list[
 
     def run_one(sub: SubRequest) -> batch.Outcome:
         try:
-            ready = resolved(sub, results, support_id)
+            ready = resolved(sub, results)
         except errors.ApiError as err:
             return batch.refused(err, support_id)
         with batch.item_transaction(sub.method != "GET"):
