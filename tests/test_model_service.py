@@ -41,6 +41,7 @@ WORKFLOWS = [
 SERVICES = [
     entry("services/core/query", "service", "OPTIONS,POST"),
     entry("services/core/model", "service", "OPTIONS,GET"),
+    entry("services/core/composite", "service", "OPTIONS,POST"),
 ]
 
 
