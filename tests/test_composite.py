@@ -549,3 +549,53 @@ def test_outside_a_test_transaction_what_ran_before_a_failure_is_committed(api, 
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone() == ("on",)
+
+
+def test_a_batch_sub_request_with_a_failed_element_is_a_failure(api, admin_user):
+    """A 207 batch is not a success: the composite stops there, and with the transaction header
+    the batch's own successful elements are rolled back with everything else."""
+    before = state()
+    bodies = [new_item("E1")["body"], new_item("E1")["body"]]
+    response = api.post(
+        COMPOSITE,
+        [{"method": "POST", "path": ITEMS, "body": bodies}, {"method": "GET", "path": ITEMS}],
+        format="json",
+        **ATOMIC,
+    )
+    assert response.status_code == 207
+    first, second = response.json()["ia::result"]
+    assert first["ia::status"] == 207
+    assert [element["ia::status"] for element in first["ia::result"]] == [201, 409]
+    assert first["ia::result"][1] == failed_item(response, 409, duplicate("E1"))
+    assert second == unprocessed(response, 0, rolled_back=True)
+    assert response.json()["ia::meta"] == {"totalCount": 2, "totalSuccess": 0, "totalError": 2}
+    assert state() == before
+
+
+def test_a_throttled_sub_request_gives_the_answer_its_retry_after(api, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"client": "2/min", "anon": "2/min"},
+    }
+    gets = [{"method": "GET", "path": ITEMS}] * 3
+    response = api.post(COMPOSITE, gets, format="json")
+    assert response.status_code == 207
+    assert [item["ia::status"] for item in response.json()["ia::result"]] == [200, 429, 422]
+    throttled = response.json()["ia::result"][1]
+    assert throttled["ia::error"]["errorId"] == "KS-4291"
+    assert (
+        response["Retry-After"]
+        == throttled["ia::error"]["additionalInfo"]["placeholders"]["SECONDS"]
+    )
+
+
+def test_a_body_nested_too_deeply_is_400_and_runs_nothing(api):
+    before = state()
+    deep: object = "x"
+    for _ in range(900):
+        deep = [deep]
+    items = [new_item("A"), {"method": "POST", "path": ITEMS, "body": {"name": deep}}]
+    response = api.post(COMPOSITE, items, format="json")
+    assert response.status_code == 400
+    assert response.json()["ia::result"]["ia::error"]["errorId"] == "KS-4001"
+    assert state() == before

@@ -59,6 +59,8 @@ def test_json_with_charset_is_accepted(api):
         ('{"id" "WH2"}', "Expecting ':' delimiter: line 1 column 7 (char 6)"),
         ('{"id": NaN}', "NaN is not valid JSON"),
         (b'{"id": "\xff"}', "the body is not UTF-8"),
+        ('{"id": ' + "[" * 65 + "]" * 65 + "}", "the body nests deeper than 64 levels"),
+        ('{"id": ' + "[" * 5000 + "]" * 5000 + "}", "the body nests deeper than 64 levels"),
     ],
 )
 def test_malformed_json_is_400(api, body, reason):

@@ -40,10 +40,17 @@ class Outcome:
 
     status: int
     body: Any
+    retry_after: str | None = None
 
     @property
     def failed(self) -> bool:
-        return self.status >= 400
+        # A 207 is a batch sub-request of a composite with failed elements: not a success.
+        return self.status >= 400 or self.status == status.HTTP_207_MULTI_STATUS
+
+    @property
+    def retryable(self) -> bool:
+        """Whether a retry may succeed: an answer a key is never stored for (12.1)."""
+        return self.status >= 500 or self.status == 429 or self.retry_after is not None
 
     @property
     def result(self) -> Any:
@@ -56,7 +63,7 @@ class Outcome:
 
 def answered(response: Response) -> Outcome:
     """A single-request handler's Response, as an item's outcome."""
-    return Outcome(response.status_code, response.data)
+    return Outcome(response.status_code, response.data, response.headers.get("Retry-After"))
 
 
 def refused(err: errors.ApiError, support_id: str | None) -> Outcome:
@@ -235,8 +242,9 @@ def item(outcome: Outcome, *, envelope: bool) -> dict[str, Any]:
     """One position of a multi-status answer, with its `ia::status`: a failure's error; a success
     as the single request's whole body (`envelope`, a composite item) or its result (a batch
     element: the object or its reference; nothing for a delete)."""
-    if outcome.failed:
+    if outcome.status >= 400:
         return {"ia::error": outcome.error, "ia::status": outcome.status}
+    # A success, or a batch sub-request with failed elements (207): its body says which.
     shown = outcome.body if envelope else outcome.result
     return {**(shown or {}), "ia::status": outcome.status}
 
@@ -256,4 +264,14 @@ def answer(outcomes: Sequence[Outcome], success: int, *, plain: bool = False) ->
 
 
 def _multi(results: list[Any], outcomes: Sequence[Outcome], code: int) -> Response:
-    return Response({"ia::result": results, "ia::meta": meta(outcomes)}, status=code)
+    return multi_status(results, outcomes, code)
+
+
+def multi_status(results: list[Any], outcomes: Sequence[Outcome], code: int) -> Response:
+    """An answer by position. When an item may succeed on a retry (a 5xx, a 429, a lock given up)
+    the answer says when, as that item alone would: so a keyed request is not stored either and
+    its key stays free for the retry (12.1)."""
+    retry = next((outcome.retry_after or "1" for outcome in outcomes if outcome.retryable), None)
+    headers = {"Retry-After": retry} if retry else None
+    body = {"ia::result": results, "ia::meta": meta(outcomes)}
+    return Response(body, status=code, headers=headers)

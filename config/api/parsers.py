@@ -7,6 +7,10 @@ from rest_framework.exceptions import ParseError
 
 from config.api import errors
 
+# No body of this API nests deeper; a deeper one is refused before anything walks it (a
+# recursive walk of it would exhaust the stack).
+MAX_DEPTH = 64
+
 
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not valid JSON")
@@ -22,9 +26,27 @@ class JSONParser(parsers.JSONParser):
             raise ParseError("the body is not UTF-8") from exc
         except ValueError as exc:
             raise ParseError(str(exc)) from exc
+        except RecursionError as exc:
+            raise ParseError(f"the body nests deeper than {MAX_DEPTH} levels") from exc
+        # Counting brackets is quick; only a body with more of them than the limit is walked.
+        if text.count("[") + text.count("{") > MAX_DEPTH and _depth(data) > MAX_DEPTH:
+            raise ParseError(f"the body nests deeper than {MAX_DEPTH} levels")
         if "\\ud" in text.lower():
             reject_lone_surrogates(data)
         return data
+
+
+def _depth(body) -> int:
+    """How deeply arrays and objects nest in a parsed body (iterative: any depth is safe)."""
+    deepest = 0
+    stack = [(1, body)]
+    while stack:
+        depth, value = stack.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            members = value.values() if isinstance(value, dict) else value
+            stack.extend((depth + 1, member) for member in members)
+    return deepest
 
 
 def reject_lone_surrogates(body) -> None:

@@ -345,7 +345,8 @@ def _outcome(response: HttpResponse) -> batch.Outcome:
     if isinstance(response, SimpleTemplateResponse):
         response.render()
     content = response.content
-    return batch.Outcome(response.status_code, json.loads(content) if content else None)
+    body = json.loads(content) if content else None
+    return batch.Outcome(response.status_code, body, response.headers.get("Retry-After"))
 
 
 # --- the view ----------------------------------------------------------------------------------
@@ -433,4 +434,4 @@ class CompositeView(APIView):
         outcomes = run(request, subrequests, atomic=batch.atomic_requested(request))
         code = 207 if any(outcome.failed for outcome in outcomes) else 200
         items = [batch.item(outcome, envelope=True) for outcome in outcomes]
-        return Response({"ia::result": items, "ia::meta": batch.meta(outcomes)}, status=code)
+        return batch.multi_status(items, outcomes, code)
