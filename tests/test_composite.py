@@ -442,6 +442,14 @@ MALFORMED = {
         [FIRST, {**GET, "headers": {"Authorization": "Bearer other"}}],
         one_problem(at("/1/headers/Authorization", "comes from the composite request itself")),
     ),
+    "its own client address": (
+        [FIRST, {**GET, "headers": {"X-Forwarded-For": "10.0.0.1"}}],
+        one_problem(at("/1/headers/X-Forwarded-For", "comes from the composite request itself")),
+    ),
+    "its own origin": (
+        [FIRST, {**GET, "headers": {"Origin": "https://elsewhere.example"}}],
+        one_problem(at("/1/headers/Origin", "comes from the composite request itself")),
+    ),
     "its own CSRF token": (
         [FIRST, {**GET, "headers": {"X-CSRFToken": "t"}}],
         one_problem(at("/1/headers/X-CSRFToken", "comes from the composite request itself")),

@@ -47,8 +47,9 @@ NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 REFERENCE = re.compile(r"@\{([^{}]*)\}")
 # An HTTP token without "_", which WSGI could not tell from "-" (servers drop such headers).
 HEADER_NAME = re.compile(r"[!#$%&'*+.^`|~0-9A-Za-z-]+")
-# Credentials and framing come from the outer request; a sub-request cannot name its own.
-OUTER_ONLY = {"authorization", "cookie", "host", "content-type", "content-length", "x-request-id"}
+# Framing comes from the outer request; so does every header in CARRIED (credentials, origin,
+# the proxy's): a sub-request cannot name its own.
+FRAMING = {"content-type", "content-length", "x-request-id"}
 # What a sub-request carries over from the outer request besides the server's own variables:
 # the credentials, the CSRF token and the origin it is checked against, and the proxy's headers.
 CARRIED = {
@@ -145,16 +146,25 @@ def _parse_item(position, item, defined, problems) -> SubRequest | None:
 def _header_problem(header: str, value: Any) -> str | None:
     if not HEADER_NAME.fullmatch(header):
         return "is not a header name"
-    if header.lower() in OUTER_ONLY or header.lower() == _csrf_header():
+    if header.lower() in FRAMING or _wsgi_name(header) in _carried():
         return "comes from the composite request itself"
     if not isinstance(value, str) or not value.isprintable() or not value.isascii():
         return "must be a string of printable ASCII characters"
     return None
 
 
-def _csrf_header() -> str:
-    # settings.CSRF_HEADER_NAME is its WSGI spelling: HTTP_X_CSRFTOKEN -> x-csrftoken.
-    return settings.CSRF_HEADER_NAME.removeprefix("HTTP_").replace("_", "-").lower()
+def _wsgi_name(header: str) -> str:
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+def _carried() -> set[str]:
+    """The outer request's headers every sub-request carries (WSGI names): CARRIED, the CSRF
+    token's and the proxy's TLS header."""
+    carried = CARRIED | {settings.CSRF_HEADER_NAME}
+    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy:
+        carried.add(proxy[0])
+    return carried
 
 
 def _reference_problem(text: str, defined: set[str]) -> str | None:
@@ -309,10 +319,7 @@ def dispatch(outer: Request, sub: SubRequest) -> HttpResponse:
 def _request(outer: Request, sub: SubRequest) -> WSGIRequest:
     raw_path, _, query = sub.path.partition("?")
     data = json.dumps(sub.body).encode() if sub.has_body else b""
-    carried = CARRIED | {settings.CSRF_HEADER_NAME}
-    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
-    if proxy:
-        carried.add(proxy[0])
+    carried = _carried()
     environ = {
         name: value
         for name, value in outer.META.items()
