@@ -72,6 +72,16 @@ MESSAGES: dict[str, str] = {
     "run_completed_by_workflow": (
         "A run becomes complete only by completing it, which builds its outputs"
     ),
+    "scrap_exceeds_on_hand": (
+        "Cannot scrap {REQUESTED}: part inventory {KEY} has {AVAILABLE} on hand"
+    ),
+    "split_takes_all": (
+        "Cannot split {REQUESTED} off part inventory {KEY}: it has {AVAILABLE} on hand, and a "
+        "split leaves some behind"
+    ),
+    "split_serial": (
+        "Part inventory {KEY} is serial {SERIAL}: only lot and untracked inventory can be split"
+    ),
     "serial_numbers_count": (
         "{COUNT} serial numbers given for a run of {QUANTITY}: give one per unit, or none to "
         "generate them"

@@ -276,6 +276,21 @@ class TransactionType(models.TextChoices):
     INSTALL = "install"
     BUILD = "build"
     DELETE = "delete"
+    SCRAP = "scrap"
+    RECOUNT = "recount"
+    TRANSFER = "transfer"
+    SPLIT = "split"
+
+
+# Stock operations (contract 15.4, 15.5) touch only the on-hand quantity; the first three are
+# done by hand and say why.
+STOCK_OPERATION_TYPES = (
+    TransactionType.SCRAP,
+    TransactionType.RECOUNT,
+    TransactionType.TRANSFER,
+    TransactionType.SPLIT,
+)
+ADJUSTMENT_TYPES = (TransactionType.SCRAP, TransactionType.RECOUNT, TransactionType.TRANSFER)
 
 
 class LedgerIsImmutable(Exception):
@@ -329,6 +344,16 @@ class InventoryTransaction(AuditedModel):
         db_constraint=False,
         related_name="+",
     )
+    # Why stock was scrapped, recounted or transferred (contract 15.4); "" for other rows.
+    # db_default: kitting/stock.py INSERTs ledger rows without naming it.
+    reason = models.TextField(blank=True, default="", db_default="")
+    # A transfer's locations; the history keeps a warehouse it names from being deleted.
+    from_location = models.ForeignKey(
+        Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_location = models.ForeignKey(
+        Warehouse, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["key"]
@@ -355,6 +380,31 @@ class InventoryTransaction(AuditedModel):
             models.CheckConstraint(
                 name="ledger_delete_leaves_zero",
                 condition=~Q(type="delete") | Q(quantity_after=0),
+            ),
+            models.CheckConstraint(
+                name="ledger_stock_operations_on_hand_only",
+                condition=~Q(type__in=STOCK_OPERATION_TYPES)
+                | Q(kitted_quantity=0, installed_quantity=0),
+            ),
+            models.CheckConstraint(
+                name="ledger_adjustment_has_reason",
+                condition=~Q(type__in=ADJUSTMENT_TYPES) | ~Q(reason=""),
+            ),
+            models.CheckConstraint(
+                name="ledger_scrap_removes", condition=~Q(type="scrap") | Q(quantity__lt=0)
+            ),
+            # A transfer moves the whole inventory: no quantity changes, and it goes somewhere.
+            models.CheckConstraint(
+                name="ledger_transfer_moves_only",
+                condition=~Q(type="transfer") | Q(quantity=0, to_location__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="ledger_locations_only_on_transfer",
+                condition=Q(type="transfer")
+                | Q(from_location__isnull=True, to_location__isnull=True),
+            ),
+            models.CheckConstraint(
+                name="ledger_split_moves_some", condition=~Q(type="split") | ~Q(quantity=0)
             ),
         ]
 

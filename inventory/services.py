@@ -6,11 +6,11 @@ from decimal import Decimal
 from typing import Any, TypedDict, Unpack
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, TextChoices
 from django.utils import timezone
 
 from core.errors import DomainError, DomainErrors, Phrase, refuse
-from core.numbers import decimal_string
+from core.numbers import decimal_string, quantity_text
 from core.services import (
     apply_changes,
     check_unique_code,
@@ -191,6 +191,9 @@ def inventory_transaction_create(
     quantity_after: Decimal | int,
     part_kit=None,
     run=None,
+    reason: str = "",
+    from_location_key: int | None = None,
+    to_location_key: int | None = None,
 ) -> InventoryTransaction:
     """Write the ledger row explaining one change. Call it in the same transaction as the change,
     with the inventory row locked, and pass the changes as signed deltas."""
@@ -204,6 +207,9 @@ def inventory_transaction_create(
         quantity_after=quantity_after,
         part_kit=part_kit,
         run=run,
+        reason=reason,
+        from_location_id=from_location_key,
+        to_location_id=to_location_key,
     )
     row.stamp(user, created=True)
     row.save()  # an INSERT: the model refuses anything else (the ledger is immutable)
@@ -554,3 +560,212 @@ def part_inventory_delete(
     )
     # Installations and run outputs refer to it with PROTECT: 409, and the ledger row rolls back.
     delete_unreferenced(inventory)
+
+
+# --- stock operations (contract 15.4, 15.5) ---------------------------------------------------
+# One inventory row is locked (the new record of a split is inserted after it), and the on-hand
+# quantity changes by a signed delta in the database: the same order and guards as kitting's
+# workflows, and the ledger row in the same transaction.
+
+
+class AdjustmentType(TextChoices):
+    SCRAP = TransactionType.SCRAP
+    RECOUNT = TransactionType.RECOUNT
+    TRANSFER = TransactionType.TRANSFER
+
+
+def _lock_stock(part_inventory_key: int, expected_version: Version) -> PartInventory:
+    inventory = lock(PartInventory, part_inventory_key, related=("part",))
+    check_version(inventory, expected_version)
+    return inventory
+
+
+def _location_or_refusal(location_key: int | None) -> tuple[Warehouse | None, list[DomainError]]:
+    if location_key is None:
+        return None, []
+    location = Warehouse.objects.filter(pk=location_key).first()
+    if location is None:
+        reference = f"key {location_key}"
+        missing = DomainError(
+            "reference_not_found", "location", OBJECT=Warehouse, REFERENCE=reference
+        )
+        return None, [missing]
+    return location, []
+
+
+def _not_positive() -> DomainError:
+    return DomainError("invalid_value", "quantity", REASON="must be greater than 0")
+
+
+def _not_with(field: str, type: str) -> DomainError:
+    return DomainError("invalid_value", field, REASON=f"leave it out for a {type}")
+
+
+def _adjustment_rules(
+    inventory: PartInventory,
+    *,
+    type: str,
+    quantity: Decimal | None,
+    location: Warehouse | None,
+    reason: str,
+) -> tuple[Decimal, list[DomainError]]:
+    """The on-hand change an adjustment makes, and the rules it breaks."""
+    violations = []
+    if not reason:
+        violations.append(DomainError("required", "reason"))
+    if type == AdjustmentType.TRANSFER:
+        if quantity is not None:
+            violations.append(_not_with("quantity", type))
+        if location is None:
+            violations.append(DomainError("required", "location"))
+        elif location.pk == inventory.location_id:
+            already = f"the inventory is already at {location.code}"
+            violations.append(DomainError("invalid_value", "location", REASON=already))
+        return Decimal(0), violations
+    if location is not None:
+        violations.append(_not_with("location", type))
+    if quantity is None:
+        return Decimal(0), [*violations, DomainError("required", "quantity")]
+    if type == AdjustmentType.SCRAP:
+        if quantity <= 0:
+            return Decimal(0), [*violations, _not_positive()]
+        if quantity > inventory.quantity:
+            exceeds = DomainError(
+                "scrap_exceeds_on_hand",
+                "quantity",
+                REQUESTED=quantity_text(quantity),
+                KEY=inventory.pk,
+                AVAILABLE=quantity_text(inventory.quantity),
+            )
+            return Decimal(0), [*violations, exceeds]
+        delta = -Decimal(quantity)
+    else:
+        delta = Decimal(quantity) - inventory.quantity
+    # What the inventory would hold obeys the tracking rules (a serial stays 0 or 1).
+    inventory.quantity += delta
+    violations += _part_inventory_rules(
+        inventory, autogenerate_serial=False, autogenerate_lot=False
+    )
+    inventory.quantity -= delta
+    return delta, violations
+
+
+def _move_on_hand(
+    inventory: PartInventory, *, user, delta: Decimal, location: Warehouse | None = None
+) -> None:
+    """Change the locked row's on-hand quantity by `delta` (and its location) in the database,
+    with a new version; the copy in hand follows."""
+    inventory.stamp(user)
+    changes: dict[str, Any] = {"location": location} if location is not None else {}
+    PartInventory.objects.filter(pk=inventory.pk).update(
+        **changes,
+        quantity=F("quantity") + delta,
+        version=inventory.version,
+        modified_by=inventory.modified_by,
+        modified_at=timezone.now(),
+    )
+    inventory.refresh_from_db(fields=["quantity", "location", "modified_at"])
+
+
+@transaction.atomic
+def part_inventory_adjust(
+    *,
+    user,
+    part_inventory_key: int,
+    type: str,
+    reason: str,
+    quantity: Decimal | None = None,
+    location_key: int | None = None,
+    expected_version: Version = None,
+) -> PartInventory:
+    """Scrap `quantity`, recount the on-hand quantity to `quantity`, or transfer the inventory to
+    the location: one ledger row of that type carrying `reason` (contract 15.4)."""
+    inventory = _lock_stock(part_inventory_key, expected_version)
+    location, violations = _location_or_refusal(location_key)
+    reason = (reason or "").strip()
+    delta, rules = _adjustment_rules(
+        inventory,
+        type=type,
+        quantity=quantity,
+        location=location,
+        reason=reason,
+    )
+    refuse(violations + rules)
+    from_location = inventory.location_id
+    _move_on_hand(inventory, user=user, delta=delta, location=location)
+    transfer = type == AdjustmentType.TRANSFER
+    inventory_transaction_create(
+        part_inventory=inventory,
+        type=type,
+        user=user,
+        quantity=delta,
+        quantity_after=inventory.quantity,
+        reason=reason,
+        from_location_key=from_location if transfer else None,
+        to_location_key=location.pk if transfer else None,
+    )
+    return inventory
+
+
+@transaction.atomic
+def part_inventory_split(
+    *,
+    user,
+    part_inventory_key: int,
+    quantity: Decimal,
+    location_key: int | None = None,
+    expected_version: Version = None,
+) -> PartInventory:
+    """Split `quantity` of lot or untracked inventory off into a new record of the same part, lot
+    and cost (at `location`, else the source's), whose `origin_part_inventory` is the source: a
+    `split` ledger row on each, summing to zero (contract 15.5). Answers the new record."""
+    source = _lock_stock(part_inventory_key, expected_version)
+    location, violations = _location_or_refusal(location_key)
+    if source.serial_number:
+        violations.append(
+            DomainError("split_serial", "key", KEY=source.pk, SERIAL=source.serial_number)
+        )
+    elif quantity is None:
+        violations.append(DomainError("required", "quantity"))
+    elif quantity <= 0:
+        violations.append(_not_positive())
+    elif quantity >= source.quantity:
+        violations.append(
+            DomainError(
+                "split_takes_all",
+                "quantity",
+                REQUESTED=quantity_text(quantity),
+                KEY=source.pk,
+                AVAILABLE=quantity_text(source.quantity),
+            )
+        )
+    refuse(violations)
+    quantity = Decimal(quantity)
+    _move_on_hand(source, user=user, delta=-quantity)
+    inventory_transaction_create(
+        part_inventory=source,
+        type=TransactionType.SPLIT,
+        user=user,
+        quantity=-quantity,
+        quantity_after=source.quantity,
+    )
+    split = PartInventory(
+        part=source.part,
+        lot_number=source.lot_number,
+        location_id=location.pk if location is not None else source.location_id,
+        quantity=quantity,
+        cost=source.cost,
+        usage_type=source.usage_type,
+        supplier_id=source.supplier_id,
+        origin_part_inventory=source,
+    )
+    split.stamp(user, created=True)
+    split.save(force_insert=True)
+    inventory_transaction_create(
+        part_inventory=split,
+        type=TransactionType.SPLIT,
+        user=user,
+        quantity=quantity,
+        quantity_after=quantity,
+    )
+    return split

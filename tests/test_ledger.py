@@ -88,6 +88,9 @@ def test_rows_for_create_adjust_and_delete(forced_api, admin_user, parts):
             "quantityAfter": after,
             "partKit": None,
             "run": None,
+            "reason": "",
+            "fromLocation": None,
+            "toLocation": None,
             "href": f"{LEDGER}/{row.pk}",
         }
         for row, (kind, quantity, after) in zip(
@@ -118,6 +121,9 @@ def test_issue_and_install_rows_name_the_kit_and_run(forced_api, admin_user, par
         "quantityAfter": 0,
         "partKit": kit_ref,
         "run": ref(run),
+        "reason": "",
+        "fromLocation": None,
+        "toLocation": None,
     }
     got = row_of(forced_api, installed)
     assert (got["type"], got["quantity"], got["kittedQuantity"], got["installedQuantity"]) == (

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 from inventory import services as inventory_services
-from inventory.models import InventoryTransaction, PartInventory
+from inventory.models import InventoryTransaction, PartInventory, Warehouse
 from kitcomponents.models import KitComponent
 from tests.support.factories import issue, kit, kit_line, part, run, stock, warehouse
-from tests.support.kitting import COMPLETE, ISSUE, MOVE
+from tests.support.kitting import ADJUST, COMPLETE, ISSUE, MOVE, SPLIT
 from tests.support.refs import href
 
 MODEL = "/services/core/model"
@@ -208,8 +208,8 @@ def schema(client):
     return response.json()
 
 
-def post(api, path: str, body: dict) -> dict:
-    response = api.post(path, body, format="json")
+def post(api, path: str, body: dict, **headers) -> dict:
+    response = api.post(path, body, format="json", **headers)
     assert response.status_code == 200, response.content
     return response.json()["ia::result"]
 
@@ -262,6 +262,18 @@ def scene(api, admin_user):
     )
     answers[MOVE] = post(api, MOVE, requests[MOVE])
     answers[COMPLETE] = post(api, COMPLETE, requests[COMPLETE])
+    # The lot moves to a second shelf (a ledger row with both locations), and a part of it is
+    # split off there (part inventory with an origin).
+    warehouse(user, "WH-2", "Back shelf")
+    requests[ADJUST] = {
+        "key": str(lot.pk),
+        "type": "transfer",
+        "location": {"id": "WH-2"},
+        "reason": "Shelf reorganised",
+    }
+    requests[SPLIT] = {"key": str(lot.pk), "quantity": 2, "location": {"id": "WH-1"}}
+    answers[ADJUST] = post(api, ADJUST, requests[ADJUST], HTTP_IF_MATCH="*")
+    answers[SPLIT] = post(api, SPLIT, requests[SPLIT], HTTP_IF_MATCH="*")
     output = PartInventory.objects.get(built_by=first)
     inventory_services.part_inventory_update(
         part_inventory_key=output.pk, user=user, lot_number="B-9", cost=Decimal("9.5")
@@ -270,7 +282,7 @@ def scene(api, admin_user):
     second_kit = kit(user, second)
     issue(user, second_kit, PartInventory.objects.get(pk=output.pk))
     objects = {
-        "inventory-control/warehouse": [shelf],
+        "inventory-control/warehouse": list(Warehouse.objects.all()),
         "inventory-control/item": [assembly, serial_part, lot_part],
         "inventory-control/kit-component": list(KitComponent.objects.all()),
         "inventory-control/part-inventory": list(PartInventory.objects.all()),

@@ -37,6 +37,8 @@ WORKFLOWS = [
     entry("workflows/inventory-control/part-kit/issue", "workflow", "OPTIONS,POST"),
     entry("workflows/inventory-control/part-kit/move-to-inventory", "workflow", "OPTIONS,POST"),
     entry("workflows/inventory-control/run/complete", "workflow", "OPTIONS,POST"),
+    entry("workflows/inventory-control/part-inventory/adjust", "workflow", "OPTIONS,POST"),
+    entry("workflows/inventory-control/part-inventory/split", "workflow", "OPTIONS,POST"),
 ]
 SERVICES = [
     entry("services/core/query", "service", "OPTIONS,POST"),
@@ -291,7 +293,14 @@ def test_lists_and_groups_of_an_object(api):
     assert run["fields"]["installations"] == read_only("array")
     ledger = result(api, name="inventory-control/inventory-transaction")["ia::result"]
     assert ledger["httpMethods"] == "OPTIONS,GET"
-    assert list(ledger["refs"]) == ["partInventory", "part", "partKit", "run"]
+    assert list(ledger["refs"]) == [
+        "partInventory",
+        "part",
+        "partKit",
+        "run",
+        "fromLocation",
+        "toLocation",
+    ]
     assert ledger["refs"]["partKit"] == reference(
         "inventory-control/part-kit", read_only=True, nullable=True
     )

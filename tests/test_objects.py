@@ -172,6 +172,7 @@ class TestPartInventory(ObjectTests):
             "status": "available",
             "runs": [],
             "builtBy": None,
+            "originPartInventory": None,
             "etag": '"1"',
             "audit": audit(obj, user),
             "href": href(obj),
@@ -206,6 +207,9 @@ class TestInventoryTransaction(ObjectTests):
             "quantityAfter": 3,
             "partKit": None,
             "run": None,
+            "reason": "",
+            "fromLocation": None,
+            "toLocation": None,
             "audit": audit(obj, user),
             "href": href(obj),
         }

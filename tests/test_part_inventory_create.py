@@ -76,6 +76,7 @@ def test_seed_create_serial_part(api, admin_user, parts, shelf):
         "status": "available",
         "runs": [],
         "builtBy": None,
+        "originPartInventory": None,
         "etag": '"1"',
         "href": href,
     }

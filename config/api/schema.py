@@ -304,8 +304,10 @@ class IntacctAutoSchema(AutoSchema):
                     " at the first failure)",
                 )
             )
-        if action in ("partial_update", "partial_update_batch", "destroy"):
-            required = getattr(self.view, "if_match_required", False)
+        # A workflow naming `if_match_model` requires it, as that object's PATCH does.
+        workflow_if_match = getattr(self.view, "if_match_model", None) is not None
+        if action in ("partial_update", "partial_update_batch", "destroy") or workflow_if_match:
+            required = workflow_if_match or getattr(self.view, "if_match_required", False)
             params.append(
                 OpenApiParameter(
                     "If-Match",

@@ -316,21 +316,28 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         """The versions If-Match accepts (None: any), for the service to compare under its own
         lock; 428 where the object demands the header. A precondition that already fails on the
         unlocked read answers 412 before the body is looked at, as RFC 9110 orders it."""
-        header = request.headers.get("If-Match")
-        if header is None:
-            if self.if_match_required:
-                raise errors.error(
-                    errors.PRECONDITION_REQUIRED, OBJECT=identity.object_name(self.model)
-                )
-            return None
-        versions = if_match_versions(header)
+        versions = expected_versions(request, self.model, required=self.if_match_required)
         if versions is not None and instance.version not in versions:
+            header = request.headers["If-Match"]
             raise errors.error(errors.PRECONDITION_FAILED, GIVEN=header, CURRENT=instance.etag)
         return versions
 
     def key_argument(self) -> str:
         """The keyword the object's services take its key by: `part_inventory_key`."""
         return re.sub(r"(?<!^)(?=[A-Z])", "_", self.model.__name__).lower() + "_key"
+
+
+def expected_versions(
+    request: Request, model: type[models.Model], *, required: bool
+) -> frozenset[int] | None:
+    """The versions of `model`'s row the request's If-Match accepts (None: any, or no header where
+    none is required), for a service to compare under its lock; 428 when required and missing."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        if required:
+            raise errors.error(errors.PRECONDITION_REQUIRED, OBJECT=identity.object_name(model))
+        return None
+    return if_match_versions(header)
 
 
 def if_match_versions(header: str) -> frozenset[int] | None:

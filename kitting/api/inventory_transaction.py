@@ -13,7 +13,7 @@ from config.api.serializers import IntacctSerializer
 from config.api.viewsets import ObjectViewSet
 from inventory import selectors
 from inventory.api.details import Detail
-from inventory.models import InventoryTransaction, Item, PartInventory, TransactionType
+from inventory.models import InventoryTransaction, Item, PartInventory, TransactionType, Warehouse
 from kitting.models import PartKit, Run
 
 
@@ -45,6 +45,13 @@ class InventoryTransactionSerializer(IntacctSerializer):
     quantityAfter = NumberField(source="quantity_after", read_only=True)
     partKit = KeyRefField(PartKit, source="part_kit_id")
     run = RefField(Run.objects.all(), read_only=True, allow_null=True)
+    reason = serializers.CharField(read_only=True)
+    fromLocation = RefField(
+        Warehouse.objects.all(), source="from_location", read_only=True, allow_null=True
+    )
+    toLocation = RefField(
+        Warehouse.objects.all(), source="to_location", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = InventoryTransaction
@@ -60,6 +67,9 @@ class InventoryTransactionSerializer(IntacctSerializer):
             "quantityAfter",
             "partKit",
             "run",
+            "reason",
+            "fromLocation",
+            "toLocation",
             "audit",
             "href",
         ]
@@ -91,6 +101,11 @@ _LEDGER = (
     "part_kit_id",
     "run_id",
     "run__code",
+    "reason",
+    "from_location_id",
+    "from_location__code",
+    "to_location_id",
+    "to_location__code",
 )
 
 
@@ -105,6 +120,7 @@ def inventory_transaction_detail(*, key: int) -> Detail | None:
     if row is None:
         return None
     inventory, kit = row["part_inventory_id"], row["part_kit_id"]
+    warehouse = identity.object_name(Warehouse)
     data = {
         "key": str(row["pk"]),
         "id": str(row["pk"]),
@@ -117,6 +133,11 @@ def inventory_transaction_detail(*, key: int) -> Detail | None:
         "quantityAfter": render.as_number(row["quantity_after"]),
         "partKit": render.ref(identity.object_name(PartKit), kit, kit),
         "run": render.ref(identity.object_name(Run), row["run_id"], row["run__code"]),
+        "reason": row["reason"],
+        **{
+            name: render.ref(warehouse, row[f"{column}_id"], row[f"{column}__code"])
+            for name, column in (("fromLocation", "from_location"), ("toLocation", "to_location"))
+        },
         "audit": render.audit(row),
         "href": f"/objects/{identity.object_name(InventoryTransaction)}/{row['pk']}",
     }

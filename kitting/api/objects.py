@@ -42,3 +42,5 @@ declare(
 declare_payload(serializers.PartKitIssueSerializer)
 declare_payload(serializers.PartKitMoveToInventorySerializer)
 declare_payload(serializers.RunCompleteSerializer)
+declare_payload(serializers.PartInventoryAdjustSerializer)
+declare_payload(serializers.PartInventorySplitSerializer)

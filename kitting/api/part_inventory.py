@@ -75,6 +75,13 @@ class PartInventorySerializer(IntacctSerializer):
     status = serializers.ChoiceField(InventoryStatus.choices, read_only=True)
     runs = RunsField()
     builtBy = RefField(Run.objects.all(), source="built_by", read_only=True, allow_null=True)
+    originPartInventory = RefField(
+        PartInventory.objects.all(),
+        source="origin_part_inventory",
+        read_only=True,
+        allow_null=True,
+        help_text="The inventory this one was split off",
+    )
     etag = serializers.CharField(read_only=True)
 
     class Meta:
@@ -99,6 +106,7 @@ class PartInventorySerializer(IntacctSerializer):
             "status",
             "runs",
             "builtBy",
+            "originPartInventory",
             "etag",
             "audit",
             "href",

@@ -16,6 +16,7 @@ from config.api.fields import (
     schema_field,
 )
 from config.api.serializers import IntacctSerializer, reject_unknown_fields
+from inventory import services as inventory_services
 from inventory.models import Item, PartInventory, Warehouse
 from kitting import selectors, services
 from kitting.models import Installation, PartKit, PartKitLine, PartKitStatus, Run, RunStatus
@@ -221,6 +222,60 @@ class RunCompleteSerializer(WorkflowSerializer):
         required=False,
         allow_null=True,
         help_text="One per unit for a serial-tracked part; generated when left out",
+    )
+
+
+class PartInventoryAdjustSerializer(WorkflowSerializer):
+    # References resolve to keys: the service reads the rows under its lock.
+    key = KeyInputField(help_text="The part inventory")
+    type = serializers.ChoiceField(
+        inventory_services.AdjustmentType.choices,
+        help_text="scrap removes `quantity`; recount sets the on-hand quantity to `quantity`;"
+        " transfer moves the inventory to `location`",
+    )
+    quantity = NumberField(
+        required=False, allow_null=True, help_text="Required for scrap and recount"
+    )
+    location = KeyRefField(
+        Warehouse.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Required for transfer: where the inventory is now stored",
+    )
+    reason = StrictCharField(
+        required=False, allow_blank=True, help_text="Why: kept on the ledger row (required)"
+    )
+
+
+class PartInventorySplitSerializer(WorkflowSerializer):
+    key = KeyInputField(help_text="The lot or untracked part inventory to split")
+    quantity = NumberField(help_text="How much goes to the new record: less than is on hand")
+    location = KeyRefField(
+        Warehouse.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Where the new record is stored (the source's location when left out)",
+    )
+
+
+class PartInventoryMovedSerializer(serializers.Serializer):
+    """The inventory's reference with its on-hand quantity and location as they now stand."""
+
+    key = KeyField()
+    id = IdField()
+    href = HrefField()
+    quantity = NumberField(read_only=True)
+    location = RefField(Warehouse.objects.all(), read_only=True, allow_null=True)
+
+    class Meta:
+        model = PartInventory  # the model service shows it as a reference to part inventory
+
+
+class PartInventorySplitResultSerializer(PartInventoryMovedSerializer):
+    """The new inventory, and the inventory it was split off."""
+
+    originPartInventory = RefField(
+        PartInventory.objects.all(), source="origin_part_inventory", read_only=True, allow_null=True
     )
 
 

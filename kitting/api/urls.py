@@ -27,4 +27,14 @@ urlpatterns = [
         views.RunCompleteView.as_view(),
         name="run-complete",
     ),
+    re_path(
+        rf"^{WORKFLOWS}/part-inventory/adjust/?$",
+        views.PartInventoryAdjustView.as_view(),
+        name="part-inventory-adjust",
+    ),
+    re_path(
+        rf"^{WORKFLOWS}/part-inventory/split/?$",
+        views.PartInventorySplitView.as_view(),
+        name="part-inventory-split",
+    ),
 ]

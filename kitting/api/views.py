@@ -13,12 +13,18 @@ from config.api.fields import KeyRefField, parse_key
 from config.api.idempotency import IdempotentMixin
 from config.api.protocol import request_payload
 from config.api.schema import ERROR, ERROR_STATUSES, IntacctAutoSchema, one_envelope
-from config.api.viewsets import ObjectViewSet
+from config.api.viewsets import ObjectViewSet, expected_versions
 from core.errors import DomainError, DomainErrors
+from inventory import services as inventory_services
+from inventory.models import PartInventory
 from kitting import selectors, services
 from kitting.api.filters import PartKitFilter, RunFilter
 from kitting.api.serializers import (
     KitMoveResultSerializer,
+    PartInventoryAdjustSerializer,
+    PartInventoryMovedSerializer,
+    PartInventorySplitResultSerializer,
+    PartInventorySplitSerializer,
     PartKitIssueSerializer,
     PartKitMoveToInventorySerializer,
     PartKitSerializer,
@@ -77,14 +83,22 @@ class WorkflowView(IdempotentMixin, APIView):
     input_serializer: type[serializers.Serializer]
     result_serializer: type[serializers.Serializer]
     result_description = ""
+    # The model whose row the action changes under If-Match, required as on its PATCH (the
+    # service compares the version under its lock); None: the action takes no If-Match.
+    if_match_model: type[Model] | None = None
 
     def post(self, request: Request, *args, **kwargs) -> Response:
+        versions = {}
+        if self.if_match_model is not None:
+            versions["expected_version"] = expected_versions(
+                request, self.if_match_model, required=True
+            )
         serializer = self.input_serializer(
             data=request_payload(request), context={"request": request}
         )
         serializer.is_valid(raise_exception=True)
         try:
-            result = self.perform(request.user, **serializer.validated_data)
+            result = self.perform(request.user, **serializer.validated_data, **versions)
         except DomainErrors as exc:
             raise DomainErrors(_as_named(err, serializer) for err in exc.errors) from exc
         return Response(responses.one(self.result_serializer(result).data))
@@ -249,3 +263,89 @@ class RunCompleteView(WorkflowView):
     def perform(self, user, *, key, **data):
         with _not_found_as_named(Run, key):
             return services.run_complete(user=user, run_key=_key(key), **data)
+
+
+PART_INVENTORY_RESULT = {
+    "key": "12",
+    "id": "12",
+    "href": "/objects/inventory-control/part-inventory/12",
+    "quantity": 17,
+    "location": {"key": "1", "id": "WH-1", "href": "/objects/inventory-control/warehouse/1"},
+}
+
+
+@extend_schema(
+    summary="Scrap, recount or transfer part inventory",
+    description="`scrap` removes `quantity` (a `scrap` ledger row, -quantity); `recount` sets the"
+    " on-hand quantity to `quantity` (a `recount` row with the difference); `transfer` moves the"
+    " inventory to `location` (a `transfer` row changing no quantity, with `fromLocation` and"
+    " `toLocation`). `reason` is required and kept on the ledger row. A serial stays at 0 or 1."
+    " Needs If-Match with the inventory's ETag (428 without it, 412 when stale) and"
+    " inventory.change_partinventory.",
+    examples=[
+        OpenApiExample(
+            "Scrap 3 damaged units",
+            value={"key": "12", "type": "scrap", "quantity": 3, "reason": "water damage"},
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Transfer",
+            value={"key": "12", "type": "transfer", "location": {"id": "WH-1"}, "reason": "moved"},
+            request_only=True,
+        ),
+        OpenApiExample("Result", value=PART_INVENTORY_RESULT, response_only=True),
+    ],
+)
+class PartInventoryAdjustView(WorkflowView):
+    required_permissions = ["inventory.change_partinventory"]
+    input_serializer = PartInventoryAdjustSerializer
+    result_serializer = PartInventoryMovedSerializer
+    result_description = "The inventory with its on-hand quantity and location now"
+    if_match_model = PartInventory
+
+    def perform(self, user, *, key, location=None, **data):
+        with _not_found_as_named(PartInventory, key):
+            return inventory_services.part_inventory_adjust(
+                user=user, part_inventory_key=_key(key), location_key=location, **data
+            )
+
+
+@extend_schema(
+    summary="Split part inventory",
+    description="Moves `quantity` of a lot or untracked inventory into a new record of the same"
+    " part, lot number and cost, at `location` or the source's, with `originPartInventory` the"
+    " source: a `split` ledger row on each (-quantity and +quantity). The source keeps some: the"
+    " quantity must be less than its on-hand quantity. Needs If-Match with the source's ETag"
+    " (428 without it, 412 when stale) and inventory.change_partinventory.",
+    examples=[
+        OpenApiExample("Split 5 off", value={"key": "12", "quantity": 5}, request_only=True),
+        OpenApiExample(
+            "Result",
+            value={
+                **PART_INVENTORY_RESULT,
+                "key": "13",
+                "id": "13",
+                "href": "/objects/inventory-control/part-inventory/13",
+                "quantity": 5,
+                "originPartInventory": {
+                    "key": "12",
+                    "id": "12",
+                    "href": "/objects/inventory-control/part-inventory/12",
+                },
+            },
+            response_only=True,
+        ),
+    ],
+)
+class PartInventorySplitView(WorkflowView):
+    required_permissions = ["inventory.change_partinventory"]
+    input_serializer = PartInventorySplitSerializer
+    result_serializer = PartInventorySplitResultSerializer
+    result_description = "The new part inventory and the inventory it was split off"
+    if_match_model = PartInventory
+
+    def perform(self, user, *, key, location=None, **data):
+        with _not_found_as_named(PartInventory, key):
+            return inventory_services.part_inventory_split(
+                user=user, part_inventory_key=_key(key), location_key=location, **data
+            )

@@ -13,6 +13,8 @@ from tests.support.refs import ref
 ISSUE = "/workflows/inventory-control/part-kit/issue"
 MOVE = "/workflows/inventory-control/part-kit/move-to-inventory"
 COMPLETE = "/workflows/inventory-control/run/complete"
+ADJUST = "/workflows/inventory-control/part-inventory/adjust"
+SPLIT = "/workflows/inventory-control/part-inventory/split"
 RUNS = "/objects/inventory-control/run"
 KITS = "/objects/inventory-control/part-kit"
 INVENTORY = "/objects/inventory-control/part-inventory"
