@@ -673,7 +673,7 @@ def part_inventory_adjust(
     user,
     part_inventory_key: int,
     type: str,
-    reason: str,
+    reason: str = "",
     quantity: Decimal | None = None,
     location_key: int | None = None,
     expected_version: Version = None,
