@@ -1,9 +1,13 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db import IntegrityError
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
 from core.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm
+from core.errors import DomainError, DomainErrors, integrity_error
 from inventory import selectors, services
 from inventory.models import (
     InventoryTransaction,
@@ -126,11 +130,105 @@ PART_INVENTORY_READ_ONLY = (
 )
 
 
+class AdjustForm(forms.Form):
+    """part_inventory_adjust's fields, checked by the service (contract 15.4)."""
+
+    type = forms.ChoiceField(choices=services.AdjustmentType.choices)
+    quantity = forms.DecimalField(
+        required=False, help_text="Scrap: how much to remove. Recount: the quantity counted"
+    )
+    location = forms.ModelChoiceField(
+        Warehouse.objects.all(), required=False, help_text="Transfer: where the stock now is"
+    )
+    reason = forms.CharField(help_text="Kept on the ledger row")
+
+
+class SplitForm(forms.Form):
+    """part_inventory_split's fields, checked by the service (contract 15.5)."""
+
+    quantity = forms.DecimalField(help_text="How much goes to the new record, from each selected")
+    location = forms.ModelChoiceField(
+        Warehouse.objects.all(), required=False, help_text="Where the new record is stored"
+    )
+
+
+def _stock_operation(modeladmin, request, queryset, *, form_class, title, action, perform):
+    """An action with a form: shown first, then `perform(inventory, data)` for each selected
+    inventory (its own transaction, in key order), each outcome a message."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if not form.is_valid():
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "opts": modeladmin.model._meta,
+            "title": title,
+            "form": form,
+            "queryset": queryset.order_by("pk"),
+            "action": action,
+            "checkbox": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request, "admin/inventory/partinventory/stock_operation.html", context
+        )
+    data = dict(form.cleaned_data)
+    location = data.pop("location")
+    for inventory in queryset.order_by("pk"):
+        name = f"Part inventory {inventory.pk}"
+        try:
+            perform(inventory, {**data, "location_key": location.pk if location else None})
+        except IntegrityError as exc:  # a concurrent writer won; the constraint held
+            problem = integrity_error(exc).message()
+            modeladmin.message_user(request, f"{name}: {problem}", messages.ERROR)
+        except (DomainError, DomainErrors) as err:
+            problems = "; ".join(each.message() for each in err.errors)
+            modeladmin.message_user(request, f"{name}: {problems}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"{title}: {name.lower()}", messages.SUCCESS)
+    return None
+
+
+@admin.action(
+    description="Scrap, recount or transfer the selected part inventory", permissions=["change"]
+)
+def adjust(modeladmin, request, queryset):
+    return _stock_operation(
+        modeladmin,
+        request,
+        queryset,
+        form_class=AdjustForm,
+        title="Adjust part inventory",
+        action="adjust",
+        perform=lambda inventory, data: services.part_inventory_adjust(
+            user=request.user,
+            part_inventory_key=inventory.pk,
+            **data,
+        ),
+    )
+
+
+@admin.action(description="Split the selected part inventory", permissions=["change"])
+def split(modeladmin, request, queryset):
+    return _stock_operation(
+        modeladmin,
+        request,
+        queryset,
+        form_class=SplitForm,
+        title="Split part inventory",
+        action="split",
+        perform=lambda inventory, data: services.part_inventory_split(
+            user=request.user,
+            part_inventory_key=inventory.pk,
+            **data,
+        ),
+    )
+
+
 @admin.register(PartInventory)
 class PartInventoryAdmin(ServiceModelAdmin):
-    """Saves and deletes go through the part inventory services, ledger rows included."""
+    """Saves and deletes go through the part inventory services, ledger rows included; adjust
+    and split are actions on the list, through their services too."""
 
     form = PartInventoryForm
+    actions = (*ServiceModelAdmin.actions, adjust, split)
     list_display = (
         "key",
         "part",

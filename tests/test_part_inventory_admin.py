@@ -7,6 +7,7 @@ from inventory import services
 from inventory.models import InventoryTransaction, PartInventory
 from kitting.models import PartKit, Run
 from tests.support.part_inventory import issue, ledger_of, make, snapshot
+from tests.support.users import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +123,69 @@ def test_admin_pages_render(admin_client, admin_user, parts):
         f"{ADMIN_PI}?q=S1",
     ):
         assert admin_client.get(url).status_code == 200, url
+
+
+# --- admin: adjust and split actions, through their services (contract 15.4, 15.5) -----------
+
+
+def test_admin_adjust_action_shows_its_form_then_adjusts_each_selected(
+    admin_client, admin_user, parts, shelf
+):
+    first = make(admin_user, parts["lot"], lot_number="A", quantity=5)
+    second = make(admin_user, parts["lot"], lot_number="B", quantity=2)
+    selected = {"action": "adjust", "_selected_action": [str(first.pk), str(second.pk)]}
+    page = admin_client.post(ADMIN_PI, selected)
+    assert page.status_code == 200
+    assert b'name="reason"' in page.content and b'name="apply"' in page.content
+    data = {**selected, "apply": "1", "type": "transfer", "location": str(shelf.pk)}
+    response = admin_client.post(ADMIN_PI, {**data, "reason": "moved to the shelf"})
+    assert response.status_code == 302
+    assert list(PartInventory.objects.order_by("pk").values_list("location", flat=True)) == [
+        shelf.pk,
+        shelf.pk,
+    ]
+    row = InventoryTransaction.objects.filter(part_inventory_id=first.pk).latest("pk")
+    assert (row.type, row.quantity, row.reason, row.from_location_id, row.to_location_id) == (
+        "transfer",
+        0,
+        "moved to the shelf",
+        None,
+        shelf.pk,
+    )
+    # A scrap of 3 from each: the second has 2; each refusal is a message, the rest is done.
+    scrap = {**selected, "apply": "1", "type": "scrap", "quantity": "3", "reason": "damaged"}
+    response = admin_client.post(ADMIN_PI, scrap, follow=True)
+    shown = [str(message) for message in response.context["messages"]]
+    assert shown[-2:] == [
+        f"Adjust part inventory: part inventory {first.pk}",
+        f"Part inventory {second.pk}: Cannot scrap 3: part inventory {second.pk} has 2 on hand",
+    ]
+    assert ledger_of(first.pk)[-1] == ("scrap", -3, 0, 0, 2)
+    assert ledger_of(second.pk)[-1] == ("transfer", 0, 0, 0, 2)
+
+
+def test_admin_split_action(admin_client, admin_user, parts):
+    lot = make(admin_user, parts["lot"], lot_number="A", quantity=5)
+    data = {"action": "split", "_selected_action": [str(lot.pk)], "apply": "1", "quantity": "2"}
+    assert admin_client.post(ADMIN_PI, data).status_code == 302
+    new = PartInventory.objects.get(origin_part_inventory=lot)
+    assert (new.lot_number, new.quantity, PartInventory.objects.get(pk=lot.pk).quantity) == (
+        "A",
+        2,
+        3,
+    )
+    assert ledger_of(new.pk) == [("split", 2, 0, 0, 2)]
+
+
+def test_admin_stock_actions_need_the_change_permission(client, admin_user, parts):
+    viewer = make_user("viewer", "inventory.view_partinventory")
+    viewer.is_staff = True
+    viewer.save()
+    client.force_login(viewer)
+    lot = make(admin_user, parts["lot"], lot_number="A", quantity=5)
+    page = client.get(ADMIN_PI)
+    assert page.status_code == 200
+    assert b'value="adjust"' not in page.content and b'value="split"' not in page.content
+    data = {"action": "split", "_selected_action": [str(lot.pk)], "apply": "1", "quantity": "2"}
+    client.post(ADMIN_PI, data)
+    assert PartInventory.objects.count() == 1
