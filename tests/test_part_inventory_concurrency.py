@@ -12,6 +12,7 @@ from django.db import connection
 
 from inventory import services
 from inventory.models import InventoryTransaction, Item, PartInventory
+from tests.support.kitting import ADJUST, SPLIT, assert_ledger_invariant
 from tests.support.parallel import run_together
 from tests.support.users import forced_client
 
@@ -141,3 +142,71 @@ def test_parallel_adjusts_in_sequence_keep_the_ledger_exact(admin_user):
     deltas = InventoryTransaction.objects.filter(part_inventory_id=inventory.pk, type="adjust")
     assert list(deltas.values_list("quantity", flat=True)) == [Decimal(1)] * 8
     assert list(deltas.order_by("pk").values_list("quantity_after", flat=True)) == list(range(1, 9))
+
+
+def test_parallel_adjusts_and_splits_of_one_inventory_keep_quantities_and_ledger(admin_user):
+    """Twenty-four requests at once on a lot of 10 (scraps, splits, recounts, transfers, If-Match
+    "*"): every answer is 200 or a 422/409, never a negative quantity, and the ledger explains
+    every unit of the source and of each split-off record (contract 7.5)."""
+    resin = services.item_create(
+        user=admin_user, code="Resin", name="Resin", item_type="inventory", enable_lot_category=True
+    )
+    shelves = [
+        services.warehouse_create(user=admin_user, code=f"WH-{n}", name=f"Shelf {n}")
+        for n in (1, 2)
+    ]
+    lot = services.part_inventory_create(
+        user=admin_user, part=resin, lot_number="L-1", quantity=10, location=shelves[0]
+    )
+    key = str(lot.pk)
+    bodies = [
+        *[(ADJUST, {"key": key, "type": "scrap", "quantity": 1, "reason": "r"})] * 8,
+        *[(SPLIT, {"key": key, "quantity": 1})] * 8,
+        *[(ADJUST, {"key": key, "type": "recount", "quantity": 6, "reason": "r"})] * 2,
+        *[
+            (ADJUST, {"key": key, "type": "transfer", "location": {"id": f"WH-{n}"}, "reason": "r"})
+            for n in (2, 1, 2, 1, 2, 1)
+        ],
+    ]
+
+    def send(path, body):
+        response = forced_client(admin_user).post(path, body, format="json", HTTP_IF_MATCH="*")
+        return response.status_code
+
+    statuses = run_together([partial(send, path, body) for path, body in bodies])
+    assert set(statuses) <= {200, 409, 422}, statuses
+    assert statuses.count(200) >= 1
+    lot.refresh_from_db()
+    splits = list(PartInventory.objects.filter(origin_part_inventory=lot))
+    scrapped = -sum(
+        InventoryTransaction.objects.filter(part_inventory_id=lot.pk, type="scrap").values_list(
+            "quantity", flat=True
+        )
+    )
+    recounted = sum(
+        InventoryTransaction.objects.filter(part_inventory_id=lot.pk, type="recount").values_list(
+            "quantity", flat=True
+        )
+    )
+    assert lot.quantity >= 0 and all(split.quantity == 1 for split in splits)
+    assert lot.quantity + len(splits) + scrapped - recounted == 10
+    assert assert_ledger_invariant() == 1 + len(splits)
+
+
+def test_parallel_adjusts_with_one_if_match_version_let_exactly_one_through(admin_user):
+    resin = services.item_create(user=admin_user, code="Resin", name="Resin", item_type="inventory")
+    lot = services.part_inventory_create(user=admin_user, part=resin, quantity=10)
+
+    def scrap(_):
+        response = forced_client(admin_user).post(
+            ADJUST,
+            {"key": str(lot.pk), "type": "scrap", "quantity": 1, "reason": "r"},
+            format="json",
+            HTTP_IF_MATCH='"1"',
+        )
+        return response.status_code
+
+    statuses = run_together([partial(scrap, n) for n in range(10)])
+    assert sorted(statuses) == [200] + [412] * 9
+    lot.refresh_from_db()
+    assert (lot.quantity, lot.version) == (9, 2)

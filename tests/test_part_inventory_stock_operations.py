@@ -370,3 +370,18 @@ def test_ledger_invariant_after_a_mix_of_workflows(api, admin_user, lot, back):
     assert (fresh(lot).quantity, fresh(lot).kitted_quantity) == (5, 2)
     assert PartInventory.objects.get(pk=split["key"]).quantity == 5
     assert assert_ledger_invariant() == 2
+
+
+def test_openapi_documents_both_workflows_with_if_match_required(client):
+    schema = client.get("/api/schema/?format=json").json()
+    for path, members in (
+        (ADJUST, ["key", "type", "quantity", "location", "reason"]),
+        (SPLIT, ["key", "quantity", "location"]),
+    ):
+        operation = schema["paths"][path]["post"]
+        (if_match,) = [p for p in operation["parameters"] if p["name"] == "If-Match"]
+        assert (if_match["in"], if_match["required"]) == ("header", True)
+        request = operation["requestBody"]["content"]["application/json"]["schema"]
+        component = schema["components"]["schemas"][request["$ref"].rsplit("/", 1)[1]]
+        assert list(component["properties"]) == members
+        assert {"200", "412", "422", "428"} <= set(operation["responses"])
