@@ -57,7 +57,13 @@ def test_configuration_lists_every_variable_settings_reads():
 
 
 # Sections whose first code block goes on with the session "Try the API" opened.
-CONTINUED = ["Idempotency", "Model service", "GraphQL (ION)", "Composite and batch"]
+CONTINUED = [
+    "Idempotency",
+    "Model service",
+    "GraphQL (ION)",
+    "Composite and batch",
+    "Stock operations",
+]
 
 MARKER = "=== README section: "
 
@@ -149,7 +155,7 @@ def test_curl_walkthrough_runs_as_printed(live_server):
     ]
     names = [entry["apiObject"] for entry in everything]
     assert {"objects/inventory-control/kit-component", "services/core/model"} <= set(names)
-    assert [entry["type"] for entry in workflows] == ["workflow"] * 3
+    assert [entry["type"] for entry in workflows] == ["workflow"] * 5
     assert [entry["apiObject"] for entry in kits] == [
         "objects/inventory-control/kit-component",
         "objects/inventory-control/part-kit",
@@ -208,4 +214,30 @@ def test_curl_walkthrough_runs_as_printed(live_server):
         (200, None),
         (409, "KS-4092"),
         (422, "KS-4270"),
+    ]
+
+    # Stock operations: scrap, recount, If-Match refused twice, split, transfer, the ledger.
+    scrap, recount, unmatched, stale, split, transfer, ledger = [
+        json.loads(answer)["ia::result"] for answer in outputs["Stock operations"].splitlines()
+    ]
+    where = {
+        "main": {"key": "1", "id": "WH-MAIN", "href": "/objects/inventory-control/warehouse/1"}
+    }
+    stock, new = scrap["key"], split["key"]
+    where["qa"] = split["location"]
+    assert (scrap["quantity"], scrap["location"], recount["quantity"]) == (38, where["main"], 37)
+    assert (unmatched["ia::error"]["errorId"], stale["ia::error"]["errorId"]) == (
+        "KS-4281",
+        "KS-4121",
+    )
+    assert where["qa"]["id"] == "WH-QA" and split["quantity"] == 12
+    assert split["originPartInventory"]["key"] == stock
+    assert (transfer["key"], transfer["quantity"], transfer["location"]) == (new, 12, where["main"])
+    assert [list(row.values()) for row in ledger] == [
+        [stock, "create", 40, 40, "", None, None],
+        [stock, "scrap", -2, 38, "Crushed in transit", None, None],
+        [stock, "recount", -1, 37, "Cycle count", None, None],
+        [stock, "split", -12, 25, "", None, None],
+        [new, "split", 12, 12, "", None, None],
+        [new, "transfer", 0, 12, "Passed inspection", "WH-QA", "WH-MAIN"],
     ]
