@@ -10,6 +10,7 @@ from core.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm
 from core.errors import DomainError, DomainErrors, integrity_error
 from inventory import selectors, services
 from inventory.models import (
+    AdjustmentType,
     InventoryTransaction,
     Item,
     PartInventory,
@@ -133,7 +134,7 @@ PART_INVENTORY_READ_ONLY = (
 class AdjustForm(forms.Form):
     """part_inventory_adjust's fields, checked by the service (contract 15.4)."""
 
-    type = forms.ChoiceField(choices=services.AdjustmentType.choices)
+    type = forms.ChoiceField(choices=AdjustmentType.choices)
     quantity = forms.DecimalField(
         required=False, help_text="Scrap: how much to remove. Recount: the quantity counted"
     )

@@ -282,15 +282,25 @@ class TransactionType(models.TextChoices):
     SPLIT = "split"
 
 
-# Stock operations (contract 15.4, 15.5) touch only the on-hand quantity; the first three are
-# done by hand and say why.
+# Stock operations (contract 15.4, 15.5) touch only the on-hand quantity; adjustments (the
+# first three) are done by hand and say why.
 STOCK_OPERATION_TYPES = (
     TransactionType.SCRAP,
     TransactionType.RECOUNT,
     TransactionType.TRANSFER,
     TransactionType.SPLIT,
 )
-ADJUSTMENT_TYPES = (TransactionType.SCRAP, TransactionType.RECOUNT, TransactionType.TRANSFER)
+
+
+class AdjustmentType(models.TextChoices):
+    """What part_inventory_adjust does, each its own ledger type."""
+
+    SCRAP = TransactionType.SCRAP
+    RECOUNT = TransactionType.RECOUNT
+    TRANSFER = TransactionType.TRANSFER
+
+
+ADJUSTMENT_TYPES = tuple(AdjustmentType.values)
 
 
 class LedgerIsImmutable(Exception):

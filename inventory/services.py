@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any, TypedDict, Unpack
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, TextChoices
+from django.db.models import F
 from django.utils import timezone
 
 from core.errors import DomainError, DomainErrors, Phrase, refuse
@@ -24,6 +24,7 @@ from core.services import (
 from inventory.models import (
     KIT_TYPES,
     STOCKED_TYPES,
+    AdjustmentType,
     InventoryTransaction,
     Item,
     KitRevenuePosting,
@@ -566,12 +567,6 @@ def part_inventory_delete(
 # One inventory row is locked (the new record of a split is inserted after it), and the on-hand
 # quantity changes by a signed delta in the database: the same order and guards as kitting's
 # workflows, and the ledger row in the same transaction.
-
-
-class AdjustmentType(TextChoices):
-    SCRAP = TransactionType.SCRAP
-    RECOUNT = TransactionType.RECOUNT
-    TRANSFER = TransactionType.TRANSFER
 
 
 def _lock_stock(part_inventory_key: int, expected_version: Version) -> PartInventory:

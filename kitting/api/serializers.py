@@ -16,8 +16,7 @@ from config.api.fields import (
     schema_field,
 )
 from config.api.serializers import IntacctSerializer, reject_unknown_fields
-from inventory import services as inventory_services
-from inventory.models import Item, PartInventory, Warehouse
+from inventory.models import AdjustmentType, Item, PartInventory, Warehouse
 from kitting import selectors, services
 from kitting.models import Installation, PartKit, PartKitLine, PartKitStatus, Run, RunStatus
 
@@ -229,7 +228,7 @@ class PartInventoryAdjustSerializer(WorkflowSerializer):
     # References resolve to keys: the service reads the rows under its lock.
     key = KeyInputField(help_text="The part inventory")
     type = serializers.ChoiceField(
-        inventory_services.AdjustmentType.choices,
+        AdjustmentType.choices,
         help_text="scrap removes `quantity`; recount sets the on-hand quantity to `quantity`;"
         " transfer moves the inventory to `location`",
     )
