@@ -605,6 +605,9 @@ def _adjustment_rules(
     reason: str,
 ) -> tuple[Decimal, list[DomainError]]:
     """The on-hand change an adjustment makes, and the rules it breaks."""
+    if type not in AdjustmentType.values:
+        choices = ", ".join(AdjustmentType.values)
+        return Decimal(0), [DomainError("invalid_value", "type", REASON=f"one of {choices}")]
     violations = []
     if not reason:
         violations.append(DomainError("required", "reason"))

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.errors import DomainErrors
 from inventory import services
 from inventory.models import InventoryTransaction, PartInventory
 from kitting import services as kitting_services
@@ -385,3 +386,13 @@ def test_openapi_documents_both_workflows_with_if_match_required(client):
         component = schema["components"]["schemas"][request["$ref"].rsplit("/", 1)[1]]
         assert list(component["properties"]) == members
         assert {"200", "412", "422", "428"} <= set(operation["responses"])
+
+
+def test_the_adjust_service_refuses_an_unknown_type(admin_user, lot):
+    with pytest.raises(DomainErrors) as refused:
+        services.part_inventory_adjust(
+            user=admin_user, part_inventory_key=lot.pk, type="lose", quantity=1, reason="x"
+        )
+    assert [(e.code, e.field, e.params) for e in refused.value.errors] == [
+        ("invalid_value", "type", {"REASON": "one of scrap, recount, transfer"})
+    ]
