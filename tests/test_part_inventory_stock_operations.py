@@ -80,7 +80,7 @@ def stock_rows(inventory) -> list[tuple]:
 
 def scrap_exceeds(inventory, requested, available) -> dict:
     return err(
-        "KS-4270",
+        "KS-4273",
         f"Cannot scrap {requested}: part inventory {inventory.pk} has {available} on hand",
         "quantity",
         REQUESTED=requested,
@@ -323,7 +323,7 @@ def test_split_rules_are_422_and_change_nothing(api, admin_user, parts, lot):
     assert_rules(
         send(api, SPLIT, {"key": str(serial.pk), "quantity": 1}),
         err(
-            "KS-4272",
+            "KS-4275",
             f"Part inventory {serial.pk} is serial S-1: only lot and untracked inventory can be "
             "split",
             "key",
@@ -335,7 +335,7 @@ def test_split_rules_are_422_and_change_nothing(api, admin_user, parts, lot):
         assert_rules(
             send(api, SPLIT, {"key": str(lot.pk), "quantity": quantity}),
             err(
-                "KS-4271",
+                "KS-4274",
                 f"Cannot split {quantity} off part inventory {lot.pk}: it has 10 on hand, and a "
                 "split leaves some behind",
                 "quantity",

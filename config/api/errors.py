@@ -205,9 +205,9 @@ RUN_COMPLETED_BY_WORKFLOW = _domain(
 SERIAL_NUMBERS_COUNT = _domain("KS-4260", 422, "serial_numbers_count")
 TRACKING_IN_USE = _domain("KS-4234", 422, "tracking_in_use")
 # Stock operations (contract 15.4, 15.5).
-SCRAP_EXCEEDS_ON_HAND = _domain("KS-4270", 422, "scrap_exceeds_on_hand")
-SPLIT_TAKES_ALL = _domain("KS-4271", 422, "split_takes_all")
-SPLIT_SERIAL = _domain("KS-4272", 422, "split_serial")
+SCRAP_EXCEEDS_ON_HAND = _domain("KS-4273", 422, "scrap_exceeds_on_hand")
+SPLIT_TAKES_ALL = _domain("KS-4274", 422, "split_takes_all")
+SPLIT_SERIAL = _domain("KS-4275", 422, "split_serial")
 
 # A composite item or batch element that did not run, or whose writes were rolled back.
 UNPROCESSED = _spec("KS-4270", 422, "This item was skipped: {REASON}", code="unprocessed")
