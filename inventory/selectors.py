@@ -80,19 +80,35 @@ def part_inventory_expressions() -> dict[str, Any]:
     }
 
 
-def item_on_hand_quantity() -> Coalesce:
-    """An item's quantity on hand: the sum over its part inventory (0 without any), in SQL."""
-    on_hand = (
-        PartInventory.objects.filter(part=OuterRef("pk"))
+# Stock in an available location: none, or one that is `inventoryAvailable` (contract 15.1, 15.7).
+AVAILABLE_STOCK = Q(location__isnull=True) | Q(location__inventory_available=True)
+_QUANTITY = DecimalField(max_digits=20, decimal_places=6)
+
+
+def _part_inventory_sum(column: str, where: Q | None = None, part: str = "pk") -> Coalesce:
+    """The sum of `column` over the part inventory of the item `part` names (0 without any)."""
+    total = (
+        PartInventory.objects.filter(where or Q(), part=OuterRef(part))
         .values("part")
-        .annotate(total=Sum("quantity"))
+        .annotate(total=Sum(column))
         .values("total")
     )
-    return Coalesce(
-        Subquery(on_hand),
-        Value(Decimal(0)),
-        output_field=DecimalField(max_digits=20, decimal_places=6),
-    )
+    return Coalesce(Subquery(total), Value(Decimal(0)), output_field=_QUANTITY)
+
+
+def item_on_hand_quantity(part: str = "pk") -> Coalesce:
+    """An item's quantity on hand: the sum over its part inventory, in SQL."""
+    return _part_inventory_sum("quantity", part=part)
+
+
+def item_available_quantity(part: str = "pk") -> Coalesce:
+    """The part of an item's quantity on hand in available locations, in SQL."""
+    return _part_inventory_sum("quantity", AVAILABLE_STOCK, part=part)
+
+
+def item_kitted_quantity(part: str = "pk") -> Coalesce:
+    """How much of an item its part inventory holds in open kits, in SQL."""
+    return _part_inventory_sum("kitted_quantity", part=part)
 
 
 def inventory_transaction_list() -> QuerySet[InventoryTransaction]:

@@ -15,6 +15,7 @@ from kitcomponents.api.details import item_detail, kit_component_detail
 from kitcomponents.api.item import ItemSerializer
 from kitcomponents.api.serializers import KitComponentSerializer
 from kitcomponents.models import KitComponent
+from kitcomponents.selectors import item_list
 from kitting.api.inventory_transaction import (
     InventoryTransactionSerializer,
     inventory_transaction_detail,
@@ -35,7 +36,9 @@ def audited(model, users, **fields):
 
 def serialized(serializer_class, instance) -> dict:
     """The serializer's output as JSON sees it (DRF renders lazily typed values)."""
-    fresh = type(instance).objects.get(pk=instance.pk)
+    # An item's serializer renders the stock figures its list selector annotates.
+    rows = item_list() if isinstance(instance, Item) else type(instance).objects
+    fresh = rows.get(pk=instance.pk)
     return json.loads(json.dumps(serializer_class(fresh).data))
 
 
@@ -91,6 +94,21 @@ def kit_with_components(users) -> Item:
 def test_item_detail(users):
     kit = kit_with_components(users)
     assert_same(item_detail(key=kit.pk), ItemSerializer, kit)
+    # With stock, in an available and an unavailable location, some of it kitted.
+    closed = audited(Warehouse, users, code="W0", name="Closed", inventory_available=False)
+    for line in KitComponent.objects.filter(kit=kit):
+        for location in (None, closed):
+            audited(
+                PartInventory,
+                users,
+                part=line.component,
+                location=location,
+                quantity=Decimal("7.5"),
+                kitted_quantity=Decimal("1.25"),
+            )
+    selected = item_detail(key=kit.pk)
+    assert_same(selected, ItemSerializer, kit)
+    assert selected[0]["buildableQuantity"] is not None
     tracked = audited(
         Item,
         users,

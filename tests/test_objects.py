@@ -47,6 +47,10 @@ class TestItem(ObjectTests):
             "kitRevenuePosting": None,
             "kitComponents": [],
             "trackingType": "untracked",
+            "onHandQuantity": 0,
+            "availableQuantity": 0,
+            "kittedQuantity": 0,
+            "buildableQuantity": None,
             "audit": audit(obj, user),
             "href": href(obj),
         }

@@ -266,6 +266,29 @@ def _(user, n, tag):
     return QUERY, query("item", "key", "id", "name", "itemType")
 
 
+def nested_kits(user, tag: str, n: int):
+    """n kits, each holding a nested kit of a stocked part (exploded by the stock figures)."""
+    for i in range(n):
+        inner, outer = part(user, f"In-{tag}{i}", "kit"), part(user, f"Out-{tag}{i}", "kit")
+        kit_line(user, inner, stocked(user, f"{tag}{i}").part, 2)
+        kit_line(user, outer, inner, 3)
+
+
+@scene("query item stock")
+def _(user, n, tag):
+    nested_kits(user, tag, n)
+    fields = ("key", "onHandQuantity", "availableQuantity", "kittedQuantity", "buildableQuantity")
+    return QUERY, query("item", *fields)
+
+
+@scene("item detail stock")
+def _(user, n, tag):
+    the_kit = kit_with_lines(users(user, tag), tag, n)
+    for line in the_kit.kit_components.all():
+        stock(user, line.component, 5)
+    return href(the_kit), None
+
+
 @scene("query warehouse")
 def _(user, n, tag):
     warehouses(user, tag, n)

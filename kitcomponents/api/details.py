@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from config.api import identity, render, sql
 from inventory.api.details import Detail
 from inventory.models import Item, item_tracking_type
+from kitcomponents import selectors
 from kitcomponents.models import KitComponent
 
 _ITEM = (
@@ -46,11 +47,13 @@ _KIT_COMPONENT = (
 
 
 def item_detail(*, key: int) -> Detail | None:
-    """An item with its kit components: two statements, plain SQL (every item GET runs them)."""
+    """An item with its kit components and stock figures: three statements, the first two plain
+    SQL (every item GET runs them), the stock figures by kitcomponents.selectors."""
     item_sql, lines_sql = _statements()["item"], _statements()["kit lines"]
     row = item_sql.one(key)
     if row is None:
         return None
+    stock = selectors.item_list().filter(pk=key).values(*selectors.item_availability()).get()
     data = {
         "key": str(row["pk"]),
         "id": row["code"],
@@ -73,6 +76,10 @@ def item_detail(*, key: int) -> Detail | None:
             enable_serial_no=row["enable_serial_no"],
             enable_lot_category=row["enable_lot_category"],
         ),
+        "onHandQuantity": render.as_number(stock["on_hand_quantity"]),
+        "availableQuantity": render.as_number(stock["available_quantity"]),
+        "kittedQuantity": render.as_number(stock["kitted_quantity"]),
+        "buildableQuantity": render.as_number(stock["buildable_quantity"]),
         "audit": render.audit(row),
         "href": f"/objects/{identity.object_name(Item)}/{row['pk']}",
     }

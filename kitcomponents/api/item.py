@@ -4,10 +4,10 @@ components: the lowest app whose data its representation shows."""
 import django_filters
 from rest_framework import serializers
 
-from config.api.fields import DecimalStringField, StrictBooleanField, StrictCharField
+from config.api.fields import DecimalStringField, NumberField, StrictBooleanField, StrictCharField
 from config.api.serializers import GroupSerializer, IntacctSerializer
 from config.api.viewsets import ObjectViewSet
-from inventory import selectors, services
+from inventory import services
 from inventory.models import (
     CostMethod,
     Item,
@@ -16,6 +16,7 @@ from inventory.models import (
     Status,
     TrackingType,
 )
+from kitcomponents import selectors
 from kitcomponents.api import details
 from kitcomponents.api.serializers import KitComponentSerializer
 
@@ -68,6 +69,11 @@ class ItemSerializer(IntacctSerializer):
     trackingType = serializers.ChoiceField(
         TrackingType.choices, source="tracking_type", read_only=True
     )
+    # Stock figures (contract 15.1): annotations of kitcomponents.selectors.item_list().
+    onHandQuantity = NumberField(source="on_hand_quantity", read_only=True)
+    availableQuantity = NumberField(source="available_quantity", read_only=True)
+    kittedQuantity = NumberField(source="kitted_quantity", read_only=True)
+    buildableQuantity = NumberField(source="buildable_quantity", read_only=True, allow_null=True)
 
     class Meta:
         model = Item
@@ -85,6 +91,10 @@ class ItemSerializer(IntacctSerializer):
             "kitRevenuePosting",
             "kitComponents",
             "trackingType",
+            "onHandQuantity",
+            "availableQuantity",
+            "kittedQuantity",
+            "buildableQuantity",
             "audit",
             "href",
         ]

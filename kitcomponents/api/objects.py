@@ -6,12 +6,19 @@ from inventory import services as inventory_services
 from kitcomponents import selectors
 from kitcomponents.api import item, serializers
 
+_stock = selectors.item_availability()
 declare(
     "inventory-control/item",
     item.ItemSerializer,
     id_field="code",
     query=inventory_selectors.item_list(),
-    expressions={"trackingType": inventory_selectors.item_tracking_type()},
+    expressions={
+        "trackingType": inventory_selectors.item_tracking_type(),
+        "onHandQuantity": _stock["on_hand_quantity"],
+        "availableQuantity": _stock["available_quantity"],
+        "kittedQuantity": _stock["kitted_quantity"],
+        "buildableQuantity": _stock["buildable_quantity"],
+    },
     immutable=inventory_services.ITEM_IMMUTABLE,
 )
 declare(

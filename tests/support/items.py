@@ -46,6 +46,10 @@ def expected_item(item: Item, user, **overrides) -> dict:
         else None,
         "kitComponents": [],
         "trackingType": "untracked",
+        "onHandQuantity": 0,
+        "availableQuantity": 0,
+        "kittedQuantity": 0,
+        "buildableQuantity": None,
         "audit": audit(item, user),
         "href": f"/objects/inventory-control/item/{item.pk}",
     }
