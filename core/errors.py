@@ -82,6 +82,10 @@ MESSAGES: dict[str, str] = {
     "split_serial": (
         "Part inventory {KEY} is serial {SERIAL}: only lot and untracked inventory can be split"
     ),
+    "requirement_short": (
+        "Run {ID} is short of {SHORT} of part {PART}: {REQUIRED} required, {ISSUED} issued to its "
+        "open kits (issue it, or complete with allowShortage)"
+    ),
     "serial_numbers_count": (
         "{COUNT} serial numbers given for a run of {QUANTITY}: give one per unit, or none to "
         "generate them"

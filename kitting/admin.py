@@ -78,13 +78,41 @@ class OutputInline(ReadOnlyInline):
         return _change_link(inventory, f"Part inventory {inventory.pk}")
 
 
+class RunCompleteForm(forms.Form):
+    """What run/complete takes besides the run: where the outputs go, and whether a shortage may
+    be built anyway (contract 15.6); checked by the service."""
+
+    location = forms.ModelChoiceField(Warehouse.objects.order_by("code"))
+    allow_shortage = forms.BooleanField(
+        required=False, help_text="Complete even while a requirement of the run is short"
+    )
+
+
 @admin.action(
     description="Complete the selected runs (build their outputs)", permissions=["complete"]
 )
 def complete_runs(modeladmin, request, queryset):
+    # A first step asks where to build; the form comes back with the selection and `apply`.
+    form = RunCompleteForm(request.POST if "apply" in request.POST else None)
+    if not form.is_valid():
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "opts": modeladmin.model._meta,
+            "title": "Complete the selected runs",
+            "form": form,
+            "runs": queryset.order_by("pk"),
+            "action": "complete_runs",
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        }
+        return TemplateResponse(request, "admin/kitting/run/complete.html", context)
     for run in queryset.order_by("pk"):
         try:
-            services.run_complete(user=request.user, run_key=run.pk)
+            services.run_complete(
+                user=request.user,
+                run_key=run.pk,
+                location=form.cleaned_data["location"],
+                allow_shortage=form.cleaned_data["allow_shortage"],
+            )
         except IntegrityError as exc:  # a concurrent writer won; the constraint held
             modeladmin.message_user(
                 request, f"Run {run.code}: {integrity_error(exc).message()}", messages.ERROR

@@ -112,3 +112,27 @@ class Installation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} of part inventory {self.part_inventory_id} into run {self.run_id}"
+
+
+class Requirement(models.Model):
+    """Read-only, a database view (migration 0002): what each open run needs of each stocked part
+    (contract 15.2, 15.7): its part exploded (kitcomponents.KitExplosion) x the run's quantity,
+    and how much its open kits hold of that part. kitting.selectors.requirement_list() adds the
+    short, available and uncovered quantities."""
+
+    key = models.CharField(primary_key=True, max_length=41)  # "<run key>-<part key>"
+    run = models.ForeignKey(Run, on_delete=models.DO_NOTHING, related_name="requirements")
+    part = models.ForeignKey("inventory.Item", on_delete=models.DO_NOTHING, related_name="+")
+    required_quantity = models.DecimalField(max_digits=40, decimal_places=6)
+    issued_quantity = models.DecimalField(max_digits=20, decimal_places=6)
+    # Reading requirements is reading runs: they have no permissions of their own.
+    permission_model = Run
+
+    class Meta:
+        managed = False
+        db_table = "kitting_requirement"
+        ordering = ["run_id", "part_id"]
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"Requirement {self.key}"

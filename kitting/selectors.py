@@ -1,15 +1,18 @@
-"""Reads for runs and part kits."""
+"""Reads for runs, part kits and requirements."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import DecimalField, F, Prefetch, QuerySet, Value
+from django.db.models.functions import Greatest
 
-from inventory.models import KIT_TYPES, Item
-from kitting.models import PartKit, Run
+from inventory import selectors as inventory_selectors
+from kitting.models import PartKit, Requirement, Run
+
+_QUANTITY = DecimalField(max_digits=40, decimal_places=6)
+_ZERO = Value(Decimal(0), output_field=_QUANTITY)
 
 
 def run_list() -> QuerySet[Run]:
@@ -20,36 +23,32 @@ def part_kit_list() -> QuerySet[PartKit]:
     return PartKit.objects.all()
 
 
-@dataclass(frozen=True)
-class Requirement:
-    part: Item
-    required_quantity: Decimal
-    issued_quantity: Decimal
+def requirement_expressions() -> dict[str, Any]:
+    """A requirement's computed quantities (contract 15.2) by attribute, as SQL expressions:
+    short = max(0, required - issued); available = the part's available stock (not net of other
+    runs); uncovered = max(0, short - available)."""
+    short = Greatest(F("required_quantity") - F("issued_quantity"), _ZERO, output_field=_QUANTITY)
+    available = inventory_selectors.item_available_quantity("part")
+    return {
+        "short_quantity": short,
+        "available_quantity": available,
+        "uncovered_quantity": Greatest(short - available, _ZERO, output_field=_QUANTITY),
+    }
 
-    @property
-    def short_quantity(self) -> Decimal:
-        return max(Decimal(0), self.required_quantity - self.issued_quantity)
+
+def requirement_list() -> QuerySet[Requirement]:
+    """Every open run's requirements, computed by the database in one statement."""
+    return Requirement.objects.annotate(**requirement_expressions()).order_by("run_id", "part_id")
 
 
-# What a kit's `requirements` reads beyond its lines (with their part inventory), which the kit's
-# `partInventories` prefetches; a queryset of kits prefetches this to stay flat.
-REQUIREMENTS_PREFETCH = ("run__part__kit_components__component",)
+# What a kit's `requirements` reads: its run's requirement rows, prefetched so that a queryset of
+# kits stays flat.
+REQUIREMENTS_PREFETCH = (
+    Prefetch("run__requirements", queryset=requirement_list().select_related("part")),
+)
 
 
 def part_kit_requirements(kit: PartKit) -> list[Requirement]:
-    """One entry per kit component of the run's part, when that part is a kit or stockable kit
-    (contract 7.2): units x run quantity required, against what this kit holds of the part."""
-    part = kit.run.part
-    if part is None or part.item_type not in KIT_TYPES:
-        return []
-    issued: dict[int, Decimal] = defaultdict(Decimal)
-    for line in kit.lines.all():
-        issued[line.part_inventory.part_id] += line.issued_quantity
-    return [
-        Requirement(
-            part=component.component,
-            required_quantity=component.number_of_units * kit.run.quantity,
-            issued_quantity=issued[component.component_id],
-        )
-        for component in part.kit_components.all()
-    ]
+    """A kit's requirements (contract 7.2, 15.7): its run's requirement rows, whose issued quantity
+    counts every open kit of the run. A closed run has none."""
+    return list(kit.run.requirements.all())

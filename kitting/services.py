@@ -55,6 +55,7 @@ from kitting.models import (
     Run,
     RunStatus,
 )
+from kitting.selectors import requirement_list
 
 CLOSED_RUN_STATUSES = (RunStatus.COMPLETE, RunStatus.CANCELED)
 PART_KIT_IMMUTABLE = ("run",)
@@ -594,6 +595,23 @@ def _completion_rules(run: Run, serial_numbers: list[str]) -> list[DomainError]:
     return violations
 
 
+def _shortages(run: Run) -> list[DomainError]:
+    """One violation per requirement of the run still short (contract 15.6)."""
+    return [
+        DomainError(
+            "requirement_short",
+            "requirements",
+            ID=run.code,
+            PART=requirement.part.code,
+            SHORT=_text(requirement.short_quantity),
+            REQUIRED=_text(requirement.required_quantity),
+            ISSUED=_text(requirement.issued_quantity),
+        )
+        for requirement in requirement_list().filter(run=run).select_related("part")
+        if requirement.short_quantity > 0
+    ]
+
+
 @transaction.atomic
 def run_complete(
     *,
@@ -601,13 +619,18 @@ def run_complete(
     run_key: int,
     location: Warehouse | None = None,
     serial_numbers: list[str] | None = None,
+    allow_shortage: bool = False,
 ) -> RunCompletion:
     """Build the run's output (contract 7.3, 7.4): install everything issued to its open kits
-    (`install` rows and Installation records), complete those kits, create the outputs with
-    `build` rows and builtBy = the run, and complete the run."""
+    (`install` rows and Installation records), complete those kits, create the outputs at
+    `location` (required) with `build` rows and builtBy = the run, and complete the run. While a
+    requirement is short it refuses, unless `allow_shortage` (contract 15.6)."""
     run = _lock_run(Run(pk=run_key))
     serial_numbers = list(serial_numbers or [])
-    refuse(_completion_rules(run, serial_numbers))
+    violations = _completion_rules(run, serial_numbers)
+    if location is None:
+        violations.append(DomainError("required", "location"))
+    refuse(violations)
 
     kits = list(
         PartKit.objects.select_for_update()
@@ -615,6 +638,9 @@ def run_complete(
         .exclude(status__in=CLOSED_KIT_STATUSES)
         .order_by("pk")
     )
+    if not allow_shortage:
+        # Read with the kits locked: no issue or move-to-inventory can change what they hold.
+        refuse(_shortages(run))
     kits_by_key = {kit.pk: kit for kit in kits}
     lines = list(PartKitLine.objects.filter(part_kit__in=kits).order_by("pk"))
     inventories = _lock_inventories(line.part_inventory_id for line in lines)

@@ -26,6 +26,8 @@ from tests.support.kitting_workflows import KIT_OBJECT, RUN_OBJECT, STATE, D
 from tests.support.refs import ONE, ref, snapshot
 
 # --- run/complete --------------------------------------------------------------------------------
+# Where these tests build, short or not: the shortage rules (15.6) have their own tests.
+BUILT_AT_WH1 = {"location": {"id": "WH-1"}, "allowShortage": True}
 
 
 @pytest.fixture
@@ -74,6 +76,7 @@ def test_complete_installs_the_open_kits_and_builds_serial_outputs(api, admin_us
         "key": str(the_run.pk),
         "location": {"key": str(wh2.pk)},
         "serialNumbers": ["A-1", "A-2"],
+        "allowShortage": True,  # one widget of two
     }
     response = api.post(COMPLETE, body, format="json")
 
@@ -111,12 +114,12 @@ def test_complete_installs_the_open_kits_and_builds_serial_outputs(api, admin_us
     assert assert_ledger_invariant() == 5
 
 
-def test_complete_generates_serials_from_the_mask(api, admin_user, assembly):
+def test_complete_generates_serials_from_the_mask(api, admin_user, shop, assembly):
     the_run = run(admin_user, "RUN-2", part=assembly, quantity=3)
-    response = api.post(COMPLETE, {"key": str(the_run.pk)}, format="json")
+    response = api.post(COMPLETE, {**BUILT_AT_WH1, "key": str(the_run.pk)}, format="json")
     outputs = list(PartInventory.objects.filter(built_by=the_run).order_by("pk"))
     assert [o.serial_number for o in outputs] == ["ASM-001", "ASM-002", "ASM-003"]
-    assert [o.location_id for o in outputs] == [None, None, None]
+    assert [o.location_id for o in outputs] == [shop["wh1"].pk] * 3
     assert response.json() == complete_result(fresh(the_run), outputs)
     assert Installation.objects.count() == 0  # nothing was issued: nothing installed
 
@@ -125,7 +128,7 @@ def test_complete_lot_and_untracked_parts_build_one_record(api, admin_user, shop
     lot_run = run(admin_user, "RUN-L", part=shop["resin"], quantity=D("12.5"))
     response = api.post(
         COMPLETE,
-        {"key": str(lot_run.pk), "location": {"id": "WH-1"}, "serialNumbers": []},
+        {**BUILT_AT_WH1, "key": str(lot_run.pk), "location": {"id": "WH-1"}, "serialNumbers": []},
         format="json",
     )
     [output] = PartInventory.objects.filter(built_by=lot_run)
@@ -138,7 +141,7 @@ def test_complete_lot_and_untracked_parts_build_one_record(api, admin_user, shop
     assert response.json() == complete_result(fresh(lot_run), [output])
 
     plain_run = run(admin_user, "RUN-U", part=shop["screw"], quantity=50)
-    response = api.post(COMPLETE, {"key": str(plain_run.pk)}, format="json")
+    response = api.post(COMPLETE, {**BUILT_AT_WH1, "key": str(plain_run.pk)}, format="json")
     [output] = PartInventory.objects.filter(built_by=plain_run)
     assert (output.lot_number, output.serial_number, output.quantity) == (None, None, 50)
     assert ledger(output) == [("build", 50, 0, 0, 50, None, plain_run.pk)]
@@ -148,7 +151,7 @@ def test_complete_lot_and_untracked_parts_build_one_record(api, admin_user, shop
 def test_complete_rules(api, admin_user, shop, assembly):
     no_part = run(admin_user, "RUN-NP")
     assert_rules(
-        api.post(COMPLETE, {"key": str(no_part.pk)}, format="json"),
+        api.post(COMPLETE, {**BUILT_AT_WH1, "key": str(no_part.pk)}, format="json"),
         err(
             "KS-4256",
             "Run RUN-NP has no part: set the part it builds before completing it",
@@ -159,7 +162,7 @@ def test_complete_rules(api, admin_user, shop, assembly):
     kit_item = part(admin_user, "Bundle", "kit")
     bundle = run(admin_user, "RUN-K", part=kit_item)
     assert_rules(
-        api.post(COMPLETE, {"key": str(bundle.pk)}, format="json"),
+        api.post(COMPLETE, {**BUILT_AT_WH1, "key": str(bundle.pk)}, format="json"),
         err(
             "KS-4257",
             "Run RUN-K builds item Bundle of type kit: only inventory and stockableKit items are "
@@ -172,7 +175,11 @@ def test_complete_rules(api, admin_user, shop, assembly):
     )
     serial_run = run(admin_user, "RUN-S", part=assembly, quantity=2)
     assert_rules(
-        api.post(COMPLETE, {"key": str(serial_run.pk), "serialNumbers": ["A-1"]}, format="json"),
+        api.post(
+            COMPLETE,
+            {**BUILT_AT_WH1, "key": str(serial_run.pk), "serialNumbers": ["A-1"]},
+            format="json",
+        ),
         err(
             "KS-4260",
             "1 serial numbers given for a run of 2: give one per unit, or none to generate them",
@@ -183,18 +190,26 @@ def test_complete_rules(api, admin_user, shop, assembly):
     )
     assert_rules(
         api.post(
-            COMPLETE, {"key": str(serial_run.pk), "serialNumbers": ["A-1", " A-1"]}, format="json"
+            COMPLETE,
+            {**BUILT_AT_WH1, "key": str(serial_run.pk), "serialNumbers": ["A-1", " A-1"]},
+            format="json",
         ),
         invalid("serialNumbers", "A-1 is given twice"),
     )
     assert_rules(
         api.post(
-            COMPLETE, {"key": str(serial_run.pk), "serialNumbers": ["A-1", ""]}, format="json"
+            COMPLETE,
+            {**BUILT_AT_WH1, "key": str(serial_run.pk), "serialNumbers": ["A-1", ""]},
+            format="json",
         ),
         invalid("serialNumbers", "a serial number cannot be blank"),
     )
     assert_rules(
-        api.post(COMPLETE, {"key": str(shop["run"].pk), "serialNumbers": ["x"]}, format="json"),
+        api.post(
+            COMPLETE,
+            {**BUILT_AT_WH1, "key": str(shop["run"].pk), "serialNumbers": ["x"]},
+            format="json",
+        ),
         err(
             "KS-4256",
             "Run RUN-1 has no part: set the part it builds before completing it",
@@ -204,12 +219,14 @@ def test_complete_rules(api, admin_user, shop, assembly):
     )
     screws = run(admin_user, "RUN-U", part=shop["screw"])
     assert_rules(
-        api.post(COMPLETE, {"key": str(screws.pk), "serialNumbers": ["x"]}, format="json"),
+        api.post(
+            COMPLETE, {**BUILT_AT_WH1, "key": str(screws.pk), "serialNumbers": ["x"]}, format="json"
+        ),
         invalid("serialNumbers", "part Screw is not serial-tracked"),
     )
     half = run(admin_user, "RUN-H", part=assembly, quantity=D("1.5"))
     assert_rules(
-        api.post(COMPLETE, {"key": str(half.pk)}, format="json"),
+        api.post(COMPLETE, {**BUILT_AT_WH1, "key": str(half.pk)}, format="json"),
         invalid("quantity", "part ASM is serial-tracked, so a run builds whole units, not 1.5"),
     )
     assert_error(
@@ -217,7 +234,7 @@ def test_complete_rules(api, admin_user, shop, assembly):
     )
     assert_rules(api.post(COMPLETE, {}, format="json"), required("key"))
     assert_error(
-        api.post(COMPLETE, {"key": str(screws.pk), "serials": []}, format="json"),
+        api.post(COMPLETE, {**BUILT_AT_WH1, "key": str(screws.pk), "serials": []}, format="json"),
         400,
         err("REST-1064", "Payload contains errors"),
         [err("REST-1043", "/serials is not a valid field", "/serials", FIELD="/serials")],
@@ -227,16 +244,19 @@ def test_complete_rules(api, admin_user, shop, assembly):
 
 def test_complete_twice_or_canceled_is_422(api, admin_user, shop):
     the_run = run(admin_user, "RUN-U", part=shop["screw"])
-    assert api.post(COMPLETE, {"key": str(the_run.pk)}, format="json").status_code == 200
+    assert (
+        api.post(COMPLETE, {**BUILT_AT_WH1, "key": str(the_run.pk)}, format="json").status_code
+        == 200
+    )
     before = snapshot(*STATE)
     reason = "only a run that is todo or inProgress can be completed"
     assert_rules(
-        api.post(COMPLETE, {"key": str(the_run.pk)}, format="json"),
+        api.post(COMPLETE, {**BUILT_AT_WH1, "key": str(the_run.pk)}, format="json"),
         run_closed(fresh(the_run), "key", reason),
     )
     canceled = run(admin_user, "RUN-C", part=shop["screw"], status="canceled")
     assert_rules(
-        api.post(COMPLETE, {"key": str(canceled.pk)}, format="json"),
+        api.post(COMPLETE, {**BUILT_AT_WH1, "key": str(canceled.pk)}, format="json"),
         run_closed(canceled, "key", reason),
     )
     assert snapshot(*STATE) == {**before, "kitting.Run": snapshot(Run)["kitting.Run"]}
@@ -252,7 +272,9 @@ def test_complete_with_a_serial_number_already_taken_is_409_and_changes_nothing(
     before = snapshot(*STATE)
 
     response = api.post(
-        COMPLETE, {"key": str(the_run.pk), "serialNumbers": ["A-0", "A-1"]}, format="json"
+        COMPLETE,
+        {**BUILT_AT_WH1, "key": str(the_run.pk), "serialNumbers": ["A-0", "A-1"]},
+        format="json",
     )
 
     value = "A-1 for part ASM"
@@ -275,7 +297,7 @@ def test_after_completion_the_run_and_its_kits_are_closed(api, admin_user, shop)
     the_run = run(admin_user, "RUN-U", part=shop["screw"])
     part_kit = kit(admin_user, the_run)
     api.post(ISSUE, issue_body(part_kit, shop["lot"], 1), format="json")
-    api.post(COMPLETE, {"key": str(the_run.pk)}, format="json")
+    api.post(COMPLETE, {**BUILT_AT_WH1, "key": str(the_run.pk)}, format="json")
     part_kit, the_run = fresh(part_kit), fresh(the_run)
 
     assert_rules(
@@ -342,3 +364,71 @@ def test_the_database_refuses_what_a_buggy_service_might_write(admin_user, shop,
     }[model]
     with pytest.raises(IntegrityError), transaction.atomic():
         rows.update(**change)
+
+
+# --- 15.6: location required, no completion while short ------------------------------------------
+
+
+def short_of(the_run, part_id, short, required_, issued) -> dict:
+    message = (
+        f"Run {the_run.code} is short of {short} of part {part_id}: {required_} required, "
+        f"{issued} issued to its open kits (issue it, or complete with allowShortage)"
+    )
+    return err(
+        "KS-4265",
+        message,
+        "requirements",
+        ID=the_run.code,
+        PART=part_id,
+        SHORT=short,
+        REQUIRED=required_,
+        ISSUED=issued,
+    )
+
+
+def test_completion_requires_a_location(api, admin_user, assembly):
+    the_run = run(admin_user, "RUN-2", part=assembly)
+    before = snapshot(*STATE)
+    assert_rules(
+        api.post(COMPLETE, {"key": str(the_run.pk), "allowShortage": True}, format="json"),
+        required("location"),
+    )
+    assert snapshot(*STATE) == before
+
+
+def test_completion_refuses_while_a_requirement_is_short(api, admin_user, shop, assembly):
+    the_run = run(admin_user, "RUN-2", part=assembly, quantity=2)
+    part_kit = kit(admin_user, the_run)
+    # 2 widgets, 4 resin and 8 screws required: the screws are all there, resin half, no widget.
+    api.post(ISSUE, issue_body(part_kit, shop["lot"], 2), format="json")
+    api.post(ISSUE, issue_body(part_kit, shop["loose"], 8), format="json")
+    body = {"key": str(the_run.pk), "location": {"id": "WH-1"}}
+    before = snapshot(*STATE)
+    assert_rules(
+        api.post(COMPLETE, body, format="json"),
+        short_of(the_run, "Widget", "2", "2", "0"),
+        short_of(the_run, "Resin", "2", "4", "2"),
+    )
+    assert snapshot(*STATE) == before
+    assert_rules(
+        api.post(COMPLETE, {**body, "allowShortage": False}, format="json"),
+        short_of(the_run, "Widget", "2", "2", "0"),
+        short_of(the_run, "Resin", "2", "4", "2"),
+    )
+    # Covered: it completes without allowShortage.
+    api.post(ISSUE, issue_body(part_kit, shop["lot"], 2), format="json")
+    the_widget = stock(admin_user, shop["widget"], 1, serial_number="W-0002")
+    api.post(ISSUE, issue_body(part_kit, shop["serial"]), format="json")
+    api.post(ISSUE, issue_body(part_kit, the_widget), format="json")
+    response = api.post(COMPLETE, body, format="json")
+    assert response.status_code == 200, response.json()
+    assert fresh(the_run).status == "complete"
+    assert assert_ledger_invariant() == 6  # 4 in stock, 2 built
+
+
+def test_allow_shortage_completes_a_short_run(api, admin_user, assembly):
+    the_run = run(admin_user, "RUN-2", part=assembly)
+    body = {"key": str(the_run.pk), "location": {"id": "WH-1"}, "allowShortage": True}
+    response = api.post(COMPLETE, body, format="json")
+    assert response.status_code == 200, response.json()
+    assert fresh(the_run).status == "complete"

@@ -32,6 +32,7 @@ OBJECTS = [
     entry("objects/inventory-control/inventory-transaction", "rootObject", "OPTIONS,GET"),
     entry("objects/inventory-control/run", "rootObject", CRUD),
     entry("objects/inventory-control/part-kit", "rootObject", CRUD),
+    entry("objects/inventory-control/requirement", "rootObject", "OPTIONS,GET"),
 ]
 WORKFLOWS = [
     entry("workflows/inventory-control/part-kit/issue", "workflow", "OPTIONS,POST"),
@@ -315,6 +316,7 @@ def test_the_model_of_a_workflow(api):
         "fields": {
             "key": field("string"),
             "serialNumbers": field("array", nullable=True),
+            "allowShortage": field("boolean"),
         },
         "refs": {"location": reference("inventory-control/warehouse", nullable=True)},
     }

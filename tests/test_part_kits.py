@@ -82,9 +82,10 @@ def test_create_and_get_the_full_object(api, admin_user, bench):
             "run": ref(the_run),
             "status": "draft",
             "partInventories": [],
+            # The run's requirement rows, by part key (contract 15.7).
             "requirements": [
-                requirement(bench["widget"], 3, 0),
                 requirement(bench["resin"], 7.5, 0),
+                requirement(bench["widget"], 3, 0),
                 requirement(bench["screw"], 12, 0),
             ],
             "audit": audit(part_kit, admin_user),
@@ -106,8 +107,8 @@ def test_create_and_get_the_full_object(api, admin_user, bench):
     ]
     # Issued counts per part across its inventories; more than required is not short.
     assert result["requirements"] == [
-        requirement(bench["widget"], 3, 1),
         {**requirement(bench["resin"], 7.5, 9), "shortQuantity": 0},
+        requirement(bench["widget"], 3, 1),
         requirement(bench["screw"], 12, 0),
     ]
 

@@ -10,9 +10,8 @@ from config.api import identity
 from inventory.models import InventoryTransaction, PartInventory
 from kitting.models import Installation, PartKit, PartKitLine, Run
 from tests.support.errors import assert_error, assert_rules, err, invalid, required
-from tests.support.factories import kit, part, run, stock
+from tests.support.factories import complete, kit, part, run, stock, warehouse
 from tests.support.kitting import (
-    COMPLETE,
     ISSUE,
     RUNS,
     assert_ledger_invariant,
@@ -220,7 +219,7 @@ def test_a_complete_run_keeps_its_status_part_and_quantity(api, admin_user):
     screw = part(admin_user, "Screw")
     other = part(admin_user, "Nut")
     the_run = run(admin_user, "RUN-1", part=screw, quantity=5)
-    api.post(COMPLETE, {"key": str(the_run.pk)}, format="json")
+    complete(admin_user, the_run)
     the_run = fresh(the_run)
     href = f"{RUNS}/{the_run.pk}"
     before = snapshot(*STATE)
@@ -260,7 +259,7 @@ def test_delete(api, admin_user):
     )
     screw = part(admin_user, "Screw")
     built = run(admin_user, "RUN-2", part=screw)
-    api.post(COMPLETE, {"key": str(built.pk)}, format="json")
+    complete(admin_user, built)
     output = PartInventory.objects.get(built_by=built)
     assert_error(
         api.delete(f"{RUNS}/{built.pk}"),
@@ -351,7 +350,7 @@ def built_run(admin_user):
                 made.append(inventory)
         from kitting import services
 
-        services.run_complete(user=admin_user, run_key=the_run.pk)
+        complete(admin_user, the_run)
         return fresh(the_run), made
 
     return build
@@ -401,9 +400,12 @@ def test_admin_creates_and_completes_runs_through_the_services(client, admin_use
     the_run = Run.objects.get(code="RUN-9")
     assert (the_run.quantity, the_run.created_by) == (3, admin_user)
 
-    done = client.post(
-        "/admin/kitting/run/", {"action": "complete_runs", "_selected_action": [the_run.pk]}
-    )
+    chosen = {"action": "complete_runs", "_selected_action": [the_run.pk]}
+    asked = client.post("/admin/kitting/run/", chosen)
+    assert asked.status_code == 200  # where to build
+    assert b'name="location"' in asked.content and b"RUN-9" in asked.content
+    shelf = warehouse(admin_user, "SHELF")
+    done = client.post("/admin/kitting/run/", {**chosen, "apply": "1", "location": shelf.pk})
     assert done.status_code == 302
     assert fresh(the_run).status == "complete"
     [output] = PartInventory.objects.filter(built_by=the_run)
@@ -416,7 +418,7 @@ def test_admin_creates_and_completes_runs_through_the_services(client, admin_use
 
     again = client.post(
         "/admin/kitting/run/",
-        {"action": "complete_runs", "_selected_action": [the_run.pk]},
+        {**chosen, "apply": "1", "location": shelf.pk},
         follow=True,
     )
     assert b"Run RUN-9: Run RUN-9 is complete: only a run that is todo or inProgress" in (

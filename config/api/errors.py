@@ -203,6 +203,8 @@ RUN_COMPLETED_BY_WORKFLOW = _domain(
     "which builds its outputs",
 )
 SERIAL_NUMBERS_COUNT = _domain("KS-4260", 422, "serial_numbers_count")
+# Planning (contract 15).
+REQUIREMENT_SHORT = _domain("KS-4265", 422, "requirement_short")
 TRACKING_IN_USE = _domain("KS-4234", 422, "tracking_in_use")
 # Stock operations (contract 15.4, 15.5).
 SCRAP_EXCEEDS_ON_HAND = _domain("KS-4273", 422, "scrap_exceeds_on_hand")

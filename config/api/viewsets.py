@@ -15,7 +15,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import QuerySet
 from rest_framework import status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import MethodNotAllowed, ValidationError
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,6 +51,8 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
     # The GET of one object: `detail_selector(key=...)` returns (representation, version) or
     # None, read without model instances (the app's selectors). None: the serializer renders it.
     detail_selector: Callable[..., tuple[dict[str, Any], int] | None] | None = None
+    # The order of a filtered list page (an unfiltered page of a whole table is by key).
+    list_order: tuple[str, ...] = ("pk",)
 
     @property
     def model(self) -> type[models.Model]:
@@ -69,7 +71,7 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
             # Unfiltered, the common case: plain SQL built once, prepared by PostgreSQL.
             total, rows = sql.reference_page(self.model, id_field, start=start, size=size)
         else:
-            queryset = self.filter_queryset(self.queryset.all()).order_by("pk")
+            queryset = self.filter_queryset(self.queryset.all()).order_by(*self.list_order)
             total = queryset.count()
             rows = []
             if start <= total:  # past the end nothing to fetch (a huge offset would overflow)
@@ -338,6 +340,18 @@ def expected_versions(
             raise errors.error(errors.PRECONDITION_REQUIRED, OBJECT=identity.object_name(model))
         return None
     return if_match_versions(header)
+
+
+class ReadOnlyObjectViewSet(ObjectViewSet):
+    """An object served by list and get (and the query service) only: the ledger, requirements."""
+
+    http_method_names = ["get", "head", "options"]
+
+    def check_permissions(self, request):
+        # A write is 405 for everyone signed in, not 403 for those without add/change/delete.
+        if request.method.lower() not in self.http_method_names and request.user.is_authenticated:
+            raise MethodNotAllowed(request.method)
+        super().check_permissions(request)
 
 
 def if_match_versions(header: str) -> frozenset[int] | None:

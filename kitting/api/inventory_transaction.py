@@ -4,13 +4,12 @@ ledger row renders its part kit and run: the lowest app whose data it shows."""
 import django_filters
 from django.db import models
 from rest_framework import serializers
-from rest_framework.exceptions import MethodNotAllowed
 
 from config.api import identity, render
 from config.api.fields import REF_SCHEMA, KeyIdField, NumberField, RefField, schema_field
 from config.api.filters import KeyFilter
 from config.api.serializers import IntacctSerializer
-from config.api.viewsets import ObjectViewSet
+from config.api.viewsets import ReadOnlyObjectViewSet
 from inventory import selectors
 from inventory.api.details import Detail
 from inventory.models import InventoryTransaction, Item, PartInventory, TransactionType, Warehouse
@@ -144,17 +143,10 @@ def inventory_transaction_detail(*, key: int) -> Detail | None:
     return data, row["version"]
 
 
-class InventoryTransactionViewSet(ObjectViewSet):
+class InventoryTransactionViewSet(ReadOnlyObjectViewSet):
     """The ledger: list, get (and query) only."""
 
     queryset = selectors.inventory_transaction_list()
     detail_selector = inventory_transaction_detail
     serializer_class = InventoryTransactionSerializer
     filterset_class = InventoryTransactionFilter
-    http_method_names = ["get", "head", "options"]
-
-    def check_permissions(self, request):
-        # A write is 405 for everyone signed in, not 403 for those without add/change/delete.
-        if request.method.lower() not in self.http_method_names and request.user.is_authenticated:
-            raise MethodNotAllowed(request.method)
-        super().check_permissions(request)

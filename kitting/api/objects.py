@@ -6,7 +6,7 @@ from config.api.spec import declare, declare_payload
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from kitting import selectors, services
-from kitting.api import inventory_transaction, part_inventory, serializers
+from kitting.api import inventory_transaction, part_inventory, requirement, serializers
 
 _computed = inventory_selectors.part_inventory_expressions()
 declare(
@@ -38,6 +38,17 @@ declare(
     serializers.PartKitSerializer,
     query=selectors.part_kit_list(),
     immutable=services.PART_KIT_IMMUTABLE,
+)
+_requirement = selectors.requirement_expressions()
+declare(
+    "inventory-control/requirement",
+    requirement.RequirementSerializer,
+    query=selectors.requirement_list(),
+    expressions={
+        "shortQuantity": _requirement["short_quantity"],
+        "availableQuantity": _requirement["available_quantity"],
+        "uncoveredQuantity": _requirement["uncovered_quantity"],
+    },
 )
 declare_payload(serializers.PartKitIssueSerializer)
 declare_payload(serializers.PartKitMoveToInventorySerializer)

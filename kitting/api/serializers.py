@@ -12,6 +12,7 @@ from config.api.fields import (
     KeyRefField,
     NumberField,
     RefField,
+    StrictBooleanField,
     StrictCharField,
     schema_field,
 )
@@ -213,7 +214,7 @@ class RunCompleteSerializer(WorkflowSerializer):
         Warehouse.objects.all(),
         required=False,
         allow_null=True,
-        help_text="Where the outputs are stored",
+        help_text="Where the outputs are stored (required)",
     )
     serialNumbers = serializers.ListField(
         child=StrictCharField(max_length=100, allow_blank=True),
@@ -221,6 +222,11 @@ class RunCompleteSerializer(WorkflowSerializer):
         required=False,
         allow_null=True,
         help_text="One per unit for a serial-tracked part; generated when left out",
+    )
+    allowShortage = StrictBooleanField(
+        source="allow_shortage",
+        required=False,
+        help_text="Complete even while a requirement of the run is short",
     )
 
 

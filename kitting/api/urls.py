@@ -1,13 +1,14 @@
 from django.urls import re_path
 
 from config.api.routers import ObjectRouter
-from kitting.api import inventory_transaction, part_inventory, views
+from kitting.api import inventory_transaction, part_inventory, requirement, views
 
 router = ObjectRouter()
 router.register(part_inventory.PartInventoryViewSet)
 router.register(inventory_transaction.InventoryTransactionViewSet)
 router.register(views.RunViewSet)
 router.register(views.PartKitViewSet)
+router.register(requirement.RequirementViewSet)
 
 WORKFLOWS = "workflows/inventory-control"
 urlpatterns = [

@@ -66,6 +66,7 @@ IDS = {
     "KS-4258": ("operationFailed", "KS.SERIAL_MOVES_ONE"),
     "KS-4259": ("operationFailed", "KS.RUN_COMPLETED_BY_WORKFLOW"),
     "KS-4260": ("operationFailed", "KS.SERIAL_NUMBERS_COUNT"),
+    "KS-4265": ("operationFailed", "KS.REQUIREMENT_SHORT"),
     "KS-4270": ("unprocessed", "KS.UNPROCESSED"),
     "KS-4273": ("operationFailed", "KS.SCRAP_EXCEEDS_ON_HAND"),
     "KS-4274": ("operationFailed", "KS.SPLIT_TAKES_ALL"),

@@ -50,3 +50,20 @@ def issue(user, part_kit: PartKit, inventory: PartInventory, quantity=None):
     return kitting_services.part_kit_issue(
         user=user, part_kit_key=part_kit.pk, part_inventory_key=inventory.pk, quantity=quantity
     )
+
+
+def build_location(user) -> Warehouse:
+    """Where completions build in tests about something else (run/complete requires a location)."""
+    found = Warehouse.objects.filter(code="WH-BUILD").first()
+    return found or warehouse(user, "WH-BUILD", "Build area")
+
+
+def complete(user, the_run: Run, *, allow_shortage: bool = True, **fields: Any):
+    """The run/complete workflow at the build location; short or not, unless a test says so."""
+    return kitting_services.run_complete(
+        user=user,
+        run_key=the_run.pk,
+        location=fields.pop("location", None) or build_location(user),
+        allow_shortage=allow_shortage,
+        **fields,
+    )

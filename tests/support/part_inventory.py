@@ -11,6 +11,7 @@ from inventory.models import InventoryTransaction, Item, PartInventory
 from kitting import services as kitting_services
 from kitting.models import PartKit, PartKitLine
 from tests.support.errors import err
+from tests.support.factories import complete
 
 PI = "/objects/inventory-control/part-inventory"
 # --- helpers shared with the ledger and concurrency tests -----------------------------------
@@ -53,7 +54,7 @@ def install(inventory: PartInventory, kit: PartKit, quantity, user) -> None:
             user=user, code=f"OUT-{run.code}", name="Output", item_type="inventory"
         )
         run.save(update_fields=["part"])
-    kitting_services.run_complete(user=user, run_key=run.pk)
+    complete(user, run)
 
 
 # --- fixtures --------------------------------------------------------------------------------

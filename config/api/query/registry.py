@@ -182,6 +182,9 @@ class QueryObject:
 
 
 def permission_for(model: type[models.Model]) -> str:
+    """The view permission reading `model` needs: its own, or that of the model it names as its
+    `permission_model` (a requirement is read as part of its run)."""
+    model = getattr(model, "permission_model", model)
     return f"{model._meta.app_label}.view_{model._meta.model_name}"
 
 
