@@ -44,6 +44,7 @@ from inventory.models import (
     TransactionType,
     Warehouse,
 )
+from inventory.selectors import AVAILABLE_STOCK
 from inventory.services import Version, part_inventory_create
 from kitting import stock
 from kitting.models import (
@@ -454,6 +455,7 @@ def part_kit_issue(
     stock.line_add(
         kit_key=part_kit_key, inventory_key=part_inventory_key, quantity=quantity, held=held
     )
+    _start_requested_kit(part_kit_key, kit.status, user)
     issued = quantity if held is None else held + quantity
     return _kit_move(
         part_kit_key,
@@ -526,6 +528,94 @@ def part_kit_move_to_inventory(
         location_key=location_key,
         issued=remaining,
     )
+
+
+def _start_requested_kit(part_kit_key: int, status: str, user) -> None:
+    """A kit that is `requested` is `inProgress` once stock is issued to it (contract 15.3)."""
+    if status == PartKitStatus.REQUESTED:
+        _set_kit_status([PartKit(pk=part_kit_key)], PartKitStatus.IN_PROGRESS, user)
+
+
+@dataclass
+class Issued:
+    part_inventory: PartInventory
+    quantity: Decimal
+
+
+@dataclass
+class Fulfilment:
+    """What fulfil answers: the kit, each inventory issued (as it now stands) with how much, and
+    the run's requirements afterwards."""
+
+    part_kit: PartKit
+    issued: list[Issued]
+    requirements: list = field(default_factory=list)
+
+
+@transaction.atomic
+def part_kit_fulfill(*, user, part_kit_key: int, location_key: int | None = None) -> Fulfilment:
+    """Cover the run's shortage into this kit (contract 15.3, 15.7): for each requirement still
+    short, issue available inventory of its part, oldest (lowest key) first, only from
+    `location` when given, a serial one unit at a time, until covered or out of stock. Locks as
+    issue does, in the global order: the run (so two fulfils of one run cannot both cover the
+    same shortage), the kit, then every candidate inventory by key in one statement, waiting
+    for each; `issue` ledger rows."""
+    run_key = PartKit.objects.filter(pk=part_kit_key).values_list("run_id", flat=True).first()
+    if run_key is None:
+        raise DomainError("not_found", OBJECT=PartKit, KEY=part_kit_key)
+    run = _lock_run(Run(pk=run_key))
+    kit = stock.lock_kit(part_kit_key)
+    if location_key is not None and not Warehouse.objects.filter(pk=location_key).exists():
+        reference = f"key {location_key}"
+        refuse(
+            [DomainError("reference_not_found", "location", OBJECT=Warehouse, REFERENCE=reference)]
+        )
+    if kit is None:
+        raise DomainError("not_found", OBJECT=PartKit, KEY=part_kit_key)
+    if kit.status in CLOSED_KIT_STATUSES:
+        refuse([_kit_closed(part_kit_key, kit.status)])
+    short = {
+        requirement.part_id: requirement.short_quantity
+        for requirement in requirement_list().filter(run=run)
+        if requirement.short_quantity > 0
+    }
+    candidates = PartInventory.objects.filter(AVAILABLE_STOCK, part_id__in=short, quantity__gt=0)
+    if location_key is not None:
+        candidates = candidates.filter(location_id=location_key)
+    # The filter is evaluated again on each row once its lock is granted (PostgreSQL).
+    inventories = list(candidates.select_for_update(of=("self",)).order_by("pk"))
+    held = dict(
+        PartKitLine.objects.filter(part_kit_id=part_kit_key, part_inventory__in=inventories)
+        .order_by("pk")
+        .values_list("part_inventory_id", "issued_quantity")
+    )
+    issued = []
+    for inventory in inventories:
+        need = short[inventory.part_id]
+        if need <= 0:
+            continue
+        quantity = Decimal(1) if inventory.serial_number else min(need, inventory.quantity)
+        _move_stock(
+            inventory,
+            user=user,
+            type=TransactionType.ISSUE,
+            on_hand=-quantity,
+            kitted=quantity,
+            part_kit=PartKit(pk=part_kit_key),
+            run=run,
+        )
+        stock.line_add(
+            kit_key=part_kit_key,
+            inventory_key=inventory.pk,
+            quantity=quantity,
+            held=held.get(inventory.pk),
+        )
+        short[inventory.part_id] = need - quantity
+        issued.append(Issued(inventory, quantity))
+    if issued:
+        _start_requested_kit(part_kit_key, kit.status, user)
+    requirements = list(requirement_list().filter(run=run).select_related("part"))
+    return Fulfilment(PartKit(pk=part_kit_key, run=run), issued, requirements)
 
 
 @dataclass

@@ -51,6 +51,7 @@ declare(
     },
 )
 declare_payload(serializers.PartKitIssueSerializer)
+declare_payload(serializers.PartKitFulfillSerializer)
 declare_payload(serializers.PartKitMoveToInventorySerializer)
 declare_payload(serializers.RunCompleteSerializer)
 declare_payload(serializers.PartInventoryAdjustSerializer)

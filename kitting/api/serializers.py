@@ -208,6 +208,16 @@ class PartKitMoveToInventorySerializer(PartKitIssueSerializer):
     )
 
 
+class PartKitFulfillSerializer(WorkflowSerializer):
+    key = KeyInputField(help_text="The part kit")
+    location = KeyRefField(
+        Warehouse.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Issue only inventory stored here (any available location when left out)",
+    )
+
+
 class RunCompleteSerializer(WorkflowSerializer):
     key = KeyInputField(help_text="The run")
     location = RefField(
@@ -302,6 +312,22 @@ class KitMoveResultSerializer(serializers.Serializer):
     href = HrefField(source="part_kit")
     partInventory = InventoryQuantitySerializer(source="part_inventory", read_only=True)
     issuedQuantity = NumberField(source="issued_quantity", read_only=True)
+
+
+class FulfilledSerializer(serializers.Serializer):
+    partInventory = InventoryQuantitySerializer(source="part_inventory", read_only=True)
+    quantity = NumberField(read_only=True)
+
+
+class FulfilResultSerializer(serializers.Serializer):
+    """The part kit, what was issued to it (the inventory's on-hand quantity now), and the run's
+    requirements afterwards."""
+
+    key = serializers.CharField(source="part_kit.pk", read_only=True)
+    id = IdField(source="part_kit")
+    href = HrefField(source="part_kit")
+    issued = FulfilledSerializer(many=True, read_only=True)
+    requirements = RequirementSerializer(many=True, read_only=True)
 
 
 class RunOutputSerializer(serializers.Serializer):

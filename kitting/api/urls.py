@@ -24,6 +24,11 @@ urlpatterns = [
         name="part-kit-move-to-inventory",
     ),
     re_path(
+        rf"^{WORKFLOWS}/part-kit/fulfill/?$",
+        views.PartKitFulfillView.as_view(),
+        name="part-kit-fulfill",
+    ),
+    re_path(
         rf"^{WORKFLOWS}/run/complete/?$",
         views.RunCompleteView.as_view(),
         name="run-complete",

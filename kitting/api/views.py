@@ -20,11 +20,13 @@ from inventory.models import PartInventory
 from kitting import selectors, services
 from kitting.api.filters import PartKitFilter, RunFilter
 from kitting.api.serializers import (
+    FulfilResultSerializer,
     KitMoveResultSerializer,
     PartInventoryAdjustSerializer,
     PartInventoryMovedSerializer,
     PartInventorySplitResultSerializer,
     PartInventorySplitSerializer,
+    PartKitFulfillSerializer,
     PartKitIssueSerializer,
     PartKitMoveToInventorySerializer,
     PartKitSerializer,
@@ -179,6 +181,27 @@ class PartKitIssueView(WorkflowView):
                 part_kit_key=_key(key),
                 part_inventory_key=part_inventory,
                 quantity=quantity,
+            )
+
+
+@extend_schema(
+    summary="Fulfil a part kit: issue what its run is still short of",
+    description="For each requirement of the kit's run still short, issues available inventory of"
+    " its part to the kit, oldest first, only from `location` when given, a serial one unit at a"
+    " time, until covered or out of stock (`issue` ledger rows). Nothing to issue: `issued: []`."
+    " Needs kitting.change_partkit and inventory.change_partinventory.",
+    examples=[OpenApiExample("Fulfil from WH-1", value={"key": "7", "location": {"id": "WH-1"}})],
+)
+class PartKitFulfillView(WorkflowView):
+    required_permissions = PART_KIT_PERMISSIONS
+    input_serializer = PartKitFulfillSerializer
+    result_serializer = FulfilResultSerializer
+    result_description = "The kit, what was issued to it, and its run's requirements"
+
+    def perform(self, user, *, key, location=None):
+        with _not_found_as_named(PartKit, key):
+            return services.part_kit_fulfill(
+                user=user, part_kit_key=_key(key), location_key=location
             )
 
 
