@@ -7,6 +7,7 @@ from django.test import Client
 from inventory.models import Item, PartInventory
 from kitting.admin import RunAdmin
 from kitting.models import Run
+from tests.support.factories import build_location
 
 RUNS = "/admin/kitting/run/"
 
@@ -26,7 +27,13 @@ def staff_with(*codenames: str) -> Client:
 
 
 def complete(client: Client, run: Run):
-    return client.post(RUNS, {"action": "complete_runs", "_selected_action": [run.pk]}, follow=True)
+    """The action's two steps: choose it, then say where to build."""
+    chosen = {"action": "complete_runs", "_selected_action": [run.pk]}
+    asked = client.post(RUNS, chosen, follow=True)
+    if b'name="apply"' not in asked.content:
+        return asked  # refused before the form
+    where = build_location(None)
+    return client.post(RUNS, {**chosen, "apply": "1", "location": where.pk}, follow=True)
 
 
 def test_a_view_only_staff_user_cannot_complete_a_run(buildable_run):

@@ -14,6 +14,7 @@ from kitting.models import PartKit, PartKitLine
 from tests.support.errors import assert_error, assert_rules, not_found
 from tests.support.factories import kit, part, run, stock, warehouse
 from tests.support.kitting import (
+    FULFILL,
     ISSUE,
     assert_ledger_invariant,
     fresh,
@@ -24,8 +25,6 @@ from tests.support.kitting import (
 from tests.support.parallel import run_together
 from tests.support.refs import ONE, ref
 from tests.support.users import make_user
-
-FULFILL = "/workflows/inventory-control/part-kit/fulfill"
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from tests.support.errors import assert_error, assert_rules, err, invalid, not_f
 from tests.support.factories import kit
 from tests.support.kitting import (
     COMPLETE,
+    FULFILL,
     ISSUE,
     MOVE,
     assert_ledger_invariant,
@@ -229,7 +230,7 @@ def test_issue_needs_a_json_object(api):
 
 
 def test_workflows_only_answer_post(api):
-    for path in (ISSUE, MOVE, COMPLETE):
+    for path in (ISSUE, MOVE, FULFILL, COMPLETE):
         response = api.get(path)
         assert_error(
             response,
@@ -250,6 +251,8 @@ def test_workflow_permissions(client_for, admin_user, shop):
     kit_only = client_for(make_user("kitter", "kitting.change_partkit"))
     assert_error(kit_only.post(ISSUE, body, format="json"), 403, forbidden)
     assert_error(kit_only.post(MOVE, body, format="json"), 403, forbidden)
+    fulfil = {"key": str(shop["kit"].pk)}
+    assert_error(kit_only.post(FULFILL, fulfil, format="json"), 403, forbidden)
     assert_error(
         kit_only.post(COMPLETE, {"key": str(shop["run"].pk)}, format="json"), 403, forbidden
     )
@@ -258,10 +261,12 @@ def test_workflow_permissions(client_for, admin_user, shop):
     )
     assert allowed.post(ISSUE, body, format="json").status_code == 200
     assert allowed.post(MOVE, body, format="json").status_code == 200
+    assert allowed.post(FULFILL, fulfil, format="json").status_code == 200
     assert_error(
         allowed.post(COMPLETE, {"key": str(shop["run"].pk)}, format="json"), 403, forbidden
     )
     builder = client_for(make_user("builder", "kitting.change_run"))
     services.run_update(run_key=shop["run"].pk, user=admin_user, part=shop["widget"])
-    assert builder.post(COMPLETE, {"key": str(shop["run"].pk)}, format="json").status_code == 200
+    build = {"key": str(shop["run"].pk), "location": {"id": "WH-1"}}
+    assert builder.post(COMPLETE, build, format="json").status_code == 200
     assert fresh(shop["lot"]).modified_by.username == "stores"

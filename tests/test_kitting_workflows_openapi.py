@@ -55,7 +55,11 @@ def test_workflows_are_documented_with_their_real_bodies(client):
         "key",
         "location",
         "serialNumbers",
+        "allowShortage",
     }
+    assert set(components["PartKitFulfillRequest"]["properties"]) == {"key", "location"}
+    fulfilled = components["FulfilResult"]["properties"]
+    assert set(fulfilled) == {"key", "id", "href", "issued", "requirements"}
     result = components["KitMoveResult"]["properties"]
     assert set(result) == {"key", "id", "href", "partInventory", "issuedQuantity"}
     assert set(resolve(result["partInventory"])["properties"]) == {"key", "id", "href", "quantity"}

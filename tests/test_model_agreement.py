@@ -11,8 +11,9 @@ import pytest
 from inventory import services as inventory_services
 from inventory.models import InventoryTransaction, PartInventory, Warehouse
 from kitcomponents.models import KitComponent
+from kitting.selectors import requirement_list
 from tests.support.factories import issue, kit, kit_line, part, run, stock, warehouse
-from tests.support.kitting import ADJUST, COMPLETE, ISSUE, MOVE, SPLIT
+from tests.support.kitting import ADJUST, COMPLETE, FULFILL, ISSUE, MOVE, SPLIT
 from tests.support.refs import href
 
 MODEL = "/services/core/model"
@@ -281,6 +282,8 @@ def scene(api, admin_user):
     second = run(user, "RUN-2", title="Second build", part=assembly, quantity=2)
     second_kit = kit(user, second)
     issue(user, second_kit, PartInventory.objects.get(pk=output.pk))
+    requests[FULFILL] = {"key": str(second_kit.pk), "location": {"id": "WH-1"}}
+    answers[FULFILL] = post(api, FULFILL, requests[FULFILL])
     objects = {
         "inventory-control/warehouse": list(Warehouse.objects.all()),
         "inventory-control/item": [assembly, serial_part, lot_part],
@@ -289,6 +292,7 @@ def scene(api, admin_user):
         "inventory-control/inventory-transaction": list(InventoryTransaction.objects.all()),
         "inventory-control/run": [first, second],
         "inventory-control/part-kit": [first_kit, second_kit],
+        "inventory-control/requirement": list(requirement_list()),
     }
     return objects, requests, answers
 

@@ -74,6 +74,9 @@ def totals(response):
 
 
 # --- 1. aggregates over computed fields -----------------------------------------------------
+REQUIREMENT = "inventory-control/requirement"
+STOCK_FIGURES = ("onHandQuantity", "availableQuantity", "kittedQuantity", "buildableQuantity")
+REQUIREMENT_FIGURES = ("shortQuantity", "availableQuantity", "uncoveredQuantity")
 # Every computed (SQL expression) field of every registered object, and its kind.
 COMPUTED = {
     (ITEM, "trackingType"): "string",
@@ -82,10 +85,13 @@ COMPUTED = {
     (INVENTORY, "installed"): "boolean",
     (INVENTORY, "status"): "string",
     (INVENTORY, "etag"): "string",
+    **{(ITEM, path): "number" for path in STOCK_FIGURES},
+    **{(REQUIREMENT, path): "number" for path in REQUIREMENT_FIGURES},
 }
 APPLIES = {
     "string": ("count", "min", "max"),
     "boolean": ("count",),
+    "number": ("count", "sum", "avg", "min", "max"),
 }
 
 
@@ -128,6 +134,26 @@ EXPECTED = {
     (INVENTORY, "count:etag"): 3,
     (INVENTORY, "min:etag"): '"1"',
     (INVENTORY, "max:etag"): '"2"',
+    # 9 on hand (1 + 5 + 3) over 10 items, all available, nothing kitted, no kit with a line.
+    **{
+        (ITEM, f"{function}:{path}"): value
+        for path in ("onHandQuantity", "availableQuantity")
+        for function, value in (("count", 10), ("sum", 9), ("avg", 0.9), ("min", 0), ("max", 5))
+    },
+    **{
+        (ITEM, f"{function}:kittedQuantity"): value
+        for function, value in (("count", 10), ("sum", 0), ("avg", 0), ("min", 0), ("max", 0))
+    },
+    **{
+        (ITEM, f"{function}:buildableQuantity"): 0 if function == "count" else None
+        for function in ("count", "sum", "avg", "min", "max")
+    },
+    # No run: no requirement.
+    **{
+        (REQUIREMENT, f"{function}:{path}"): 0 if function == "count" else None
+        for path in REQUIREMENT_FIGURES
+        for function in ("count", "sum", "avg", "min", "max")
+    },
 }
 CASES = [
     (name, f"{function}:{path}", kind)

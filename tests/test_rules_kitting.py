@@ -2,6 +2,7 @@
 directly: code, model field, nothing written."""
 
 from decimal import Decimal
+from functools import partial
 
 import pytest
 
@@ -9,6 +10,7 @@ from core.errors import DomainError, DomainErrors
 from inventory import services as inventory_services
 from kitting import services
 from kitting.models import PartKit, Run
+from tests.support.factories import build_location
 from tests.support.rules import database, refusal
 
 
@@ -34,6 +36,11 @@ def run(code="RUN-1", **fields) -> Run:
 
 def kit(for_run, **fields) -> PartKit:
     return services.part_kit_create(user=None, run=for_run, **fields)
+
+
+def completing():
+    """run/complete at a build location (15.6 requires one), for rules about something else."""
+    return partial(services.run_complete, location=build_location(None))
 
 
 def refused(call, **arguments) -> list[tuple[str, str | None]]:
@@ -72,7 +79,7 @@ def test_a_closed_run_keeps_its_status_and_a_complete_one_what_it_built(part):
     assert refused(services.run_update, run_key=canceled.pk, status="todo") == [
         ("run_closed", "status")
     ]
-    built = services.run_complete(user=None, run_key=run("RUN-B", part=screw, quantity=2).pk).run
+    built = completing()(user=None, run_key=run("RUN-B", part=screw, quantity=2).pk).run
     assert refused(services.run_update, run_key=built.pk, part=nut, quantity=Decimal(3)) == [
         ("run_closed", "part"),
         ("run_closed", "quantity"),
@@ -200,7 +207,7 @@ def test_move_to_inventory_rules(part):
 
 
 def test_complete_needs_an_open_run_with_a_stocked_part(part):
-    complete = services.run_complete
+    complete = completing()
     assert refused(complete, run_key=run("RUN-1").pk) == [("run_has_no_part", "part")]
     service = part("Service", "nonInventory")
     assert refused(complete, run_key=run("RUN-2", part=service).pk) == [
@@ -215,7 +222,7 @@ def test_complete_needs_an_open_run_with_a_stocked_part(part):
 
 def test_serial_numbers_of_a_completion(part):
     widget, screw = part("Widget", enable_serial_no=True), part("Screw")
-    complete = services.run_complete
+    complete = completing()
     two = run("RUN-1", part=widget, quantity=2)
     assert refused(complete, run_key=two.pk, serial_numbers=["S1"]) == [
         ("serial_numbers_count", "serial_numbers")
@@ -243,6 +250,6 @@ def test_a_taken_serial_number_refuses_the_whole_completion(part):
         user=None, part_kit_key=kit(two).pk, part_inventory_key=screws.pk, quantity=3
     )
     # The first output is built and the kit's stock installed before the clash: all rolls back.
-    assert refused(services.run_complete, run_key=two.pk, serial_numbers=["S1", "S2"]) == [
+    assert refused(completing(), run_key=two.pk, serial_numbers=["S1", "S2"]) == [
         ("duplicate", "serial_numbers")
     ]

@@ -8,6 +8,7 @@ import pytest
 from core.errors import DomainError, DomainErrors
 from inventory import services
 from kitting import services as kitting_services
+from tests.support.factories import build_location
 from tests.support.rules import database, refusal
 
 
@@ -139,7 +140,9 @@ def test_inventory_an_open_kit_holds_is_not_deleted(parts):
 
 def test_a_runs_output_is_not_deleted(parts):
     run = kitting_services.run_create(user=None, code="RUN-1", part=parts["untracked"])
-    [output] = kitting_services.run_complete(user=None, run_key=run.pk).outputs
+    [output] = kitting_services.run_complete(
+        user=None, run_key=run.pk, location=build_location(None)
+    ).outputs
     assert refused(services.part_inventory_delete, part_inventory_key=output.pk) == [
         ("still_referenced", None)
     ]

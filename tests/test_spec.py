@@ -19,6 +19,8 @@ from config.api.spec import Role
 from inventory import services as inventory_services
 from inventory.models import Item
 from kitcomponents.selectors import item_list
+from kitting.models import Requirement
+from kitting.selectors import requirement_list
 from tests.support.factories import kit, part, run, stock
 from tests.support.kitting import ISSUE, issue_body
 
@@ -31,6 +33,7 @@ OBJECTS = [
     "inventory-control/inventory-transaction",
     "inventory-control/run",
     "inventory-control/part-kit",
+    "inventory-control/requirement",
 ]
 
 
@@ -77,6 +80,7 @@ def _every_object(admin_user, items, add_line, api):
     widget = part(admin_user, "Widget", enable_serial_no=True, serial_mask="W-####")
     where = inventory_services.warehouse_create(user=admin_user, code="WH-1", name="Main")
     from_stock = stock(admin_user, widget, 1, serial_number="W-0001", location=where)
+    add_line(items["SKit_1"], widget)  # the run below requires a widget
     the_run = run(admin_user, "RUN-1", part=items["SKit_1"], quantity=1)
     the_kit = kit(admin_user, the_run)
     response = api.post(ISSUE, issue_body(the_kit, from_stock), format="json")
@@ -104,8 +108,9 @@ def test_each_spec_matches_what_its_serializer_renders(admin_user, items, add_li
     _every_object(admin_user, items, add_line, api)
     for name in OBJECTS:
         described = spec.get(name)
-        # An item renders the stock figures its list selector annotates (contract 15.1).
-        rows = item_list() if described.model is Item else described.model._default_manager
+        # Items and requirements render what their list selectors annotate (contract 15).
+        selected = {Item: item_list(), Requirement: requirement_list()}
+        rows = selected.get(described.model, described.model._default_manager)
         instance = described.optimize(rows.order_by("pk")).first()
         assert instance is not None, name
         rendered = described.serializer_class(instance).data

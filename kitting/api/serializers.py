@@ -126,7 +126,7 @@ class RunRefField(RefField):
     select_related = ("part",)
 
 
-class RequirementSerializer(serializers.Serializer):
+class KitRequirementSerializer(serializers.Serializer):
     part = RefField(read_only=True)
     requiredQuantity = NumberField(source="required_quantity", read_only=True)
     issuedQuantity = NumberField(source="issued_quantity", read_only=True)
@@ -150,9 +150,9 @@ class PartKitSerializer(IntacctSerializer):
         model = PartKit
         fields = ["key", "id", "run", "status", "partInventories", "requirements", "audit", "href"]
 
-    @extend_schema_field(RequirementSerializer(many=True))
+    @extend_schema_field(KitRequirementSerializer(many=True))
     def get_requirements(self, kit) -> list[dict]:
-        return RequirementSerializer(selectors.part_kit_requirements(kit), many=True).data
+        return KitRequirementSerializer(selectors.part_kit_requirements(kit), many=True).data
 
     def create(self, validated_data):
         return services.part_kit_create(user=self.user, **validated_data)
@@ -327,7 +327,7 @@ class FulfilResultSerializer(serializers.Serializer):
     id = IdField(source="part_kit")
     href = HrefField(source="part_kit")
     issued = FulfilledSerializer(many=True, read_only=True)
-    requirements = RequirementSerializer(many=True, read_only=True)
+    requirements = KitRequirementSerializer(many=True, read_only=True)
 
 
 class RunOutputSerializer(serializers.Serializer):

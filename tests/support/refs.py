@@ -14,6 +14,7 @@ OBJECTS = {
     "kitcomponents.KitComponent": ("inventory-control/kit-component", None),
     "kitting.Run": ("inventory-control/run", "code"),
     "kitting.PartKit": ("inventory-control/part-kit", None),
+    "kitting.Requirement": ("inventory-control/requirement", None),
 }
 
 

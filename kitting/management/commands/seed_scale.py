@@ -155,7 +155,13 @@ class Command(BaseCommand):
         self.stdout.write(f"Seeded {summary} in {elapsed:.1f}s.")
 
     def _models(self) -> list[type[models.Model]]:
-        return [m for label in SEEDED_APPS for m in apps.get_app_config(label).get_models()]
+        # Unmanaged models are database views (the kit explosion, requirements): nothing to seed.
+        return [
+            m
+            for label in SEEDED_APPS
+            for m in apps.get_app_config(label).get_models()
+            if m._meta.managed
+        ]
 
     def _truncate(self) -> None:
         tables = [m._meta.db_table for m in self._models()]
