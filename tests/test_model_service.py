@@ -37,6 +37,7 @@ OBJECTS = [
 WORKFLOWS = [
     entry("workflows/inventory-control/part-kit/issue", "workflow", "OPTIONS,POST"),
     entry("workflows/inventory-control/part-kit/move-to-inventory", "workflow", "OPTIONS,POST"),
+    entry("workflows/inventory-control/part-kit/fulfill", "workflow", "OPTIONS,POST"),
     entry("workflows/inventory-control/run/complete", "workflow", "OPTIONS,POST"),
     entry("workflows/inventory-control/part-inventory/adjust", "workflow", "OPTIONS,POST"),
     entry("workflows/inventory-control/part-inventory/split", "workflow", "OPTIONS,POST"),
@@ -227,7 +228,7 @@ def test_type_narrows_the_list(api, type_, expected):
 @pytest.mark.parametrize(
     ("pattern", "expected"),
     [
-        ("part-kit", [OBJECTS[6], *WORKFLOWS[:2]]),
+        ("part-kit", [OBJECTS[6], *WORKFLOWS[:3]]),
         ("^services/", SERVICES),
         ("/(item|warehouse)$", [OBJECTS[0], OBJECTS[1]]),
         ("inventory", OBJECTS + WORKFLOWS),  # anywhere in the name
@@ -239,7 +240,7 @@ def test_filter_matches_a_regular_expression_on_the_name(api, pattern, expected)
 
 
 def test_type_and_filter_together(api):
-    assert result(api, type="workflow", filter="run") == listed([WORKFLOWS[2]])
+    assert result(api, type="workflow", filter="run") == listed([WORKFLOWS[3]])
     assert result(api, type="object", filter="kit") == listed([OBJECTS[2], OBJECTS[6]])
 
 

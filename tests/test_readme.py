@@ -155,7 +155,7 @@ def test_curl_walkthrough_runs_as_printed(live_server):
     ]
     names = [entry["apiObject"] for entry in everything]
     assert {"objects/inventory-control/kit-component", "services/core/model"} <= set(names)
-    assert [entry["type"] for entry in workflows] == ["workflow"] * 5
+    assert [entry["type"] for entry in workflows] == ["workflow"] * 6
     assert [entry["apiObject"] for entry in kits] == [
         "objects/inventory-control/kit-component",
         "objects/inventory-control/part-kit",
