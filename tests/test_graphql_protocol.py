@@ -379,6 +379,23 @@ def test_an_operation_costlier_than_the_limit_is_refused(api, lot, settings):
     assert "errors" not in graphql(api, with_variable, n=5).json()  # 1 + 1000 x 3 at most
 
 
+def test_fragments_spreading_each_other_are_measured_once_each(api, lot):
+    # F0 spreads F1 twice, F1 F2 twice…: 2**40 ids once expanded. Each fragment is measured
+    # once, so the refusal is immediate (walking the expansion would never end).
+    chain = " ".join(
+        f"fragment F{i} on PartInventory {{ ...F{i + 1} ...F{i + 1} }}" for i in range(40)
+    )
+    document = (
+        "{ partInventories(first: 1) { edges { node { ...F0 } } } } "
+        + chain
+        + " fragment F40 on PartInventory { id }"
+    )
+    response = graphql(api, document)
+    [refusal] = errors_of(response)
+    assert refusal["extensions"]["errorId"] == "KS-4022"
+    assert refusal["message"].startswith(f"The operation would cost {3 + 2**40}:")
+
+
 def test_introspection_is_not_limited(api):
     response = graphql(
         api,

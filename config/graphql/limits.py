@@ -44,11 +44,15 @@ def max_cost() -> int:
 
 
 class _Walk:
-    """Depth and cost of one operation, fragments expanded (a fragment cycle counts once: the
-    NoFragmentCycles rule refuses it anyway)."""
+    """Depth and cost of one operation, fragments expanded. Each fragment is walked once (its
+    depth by name, its cost per type it is spread on, for one row, then multiplied), so a
+    document spreading fragments into each other is measured in its own size, not in what it
+    expands to. A fragment cycle counts once: the NoFragmentCycles rule refuses it anyway."""
 
     def __init__(self, context: Any) -> None:
         self.context = context
+        self.fragment_depths: dict[str, int] = {}
+        self.fragment_costs: dict[tuple[str, str], int] = {}
 
     def depth(self, selection_set: SelectionSetNode | None, seen: frozenset = frozenset()) -> int:
         deepest = 0
@@ -60,45 +64,53 @@ class _Walk:
             elif isinstance(selection, InlineFragmentNode):
                 deepest = max(deepest, self.depth(selection.selection_set, seen))
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.context.get_fragment(name)
-                if fragment is not None and name not in seen:
-                    deepest = max(deepest, self.depth(fragment.selection_set, seen | {name}))
+                deepest = max(deepest, self._fragment_depth(selection.name.value, seen))
         return deepest
 
+    def _fragment_depth(self, name: str, seen: frozenset) -> int:
+        fragment = self.context.get_fragment(name)
+        if fragment is None or name in seen:
+            return 0
+        if name not in self.fragment_depths:
+            self.fragment_depths[name] = self.depth(fragment.selection_set, seen | {name})
+        return self.fragment_depths[name]
+
     def cost(
-        self,
-        selection_set: SelectionSetNode | None,
-        parent: Any,
-        times: int,
-        seen: frozenset = frozenset(),
+        self, selection_set: SelectionSetNode | None, parent: Any, seen: frozenset = frozenset()
     ) -> int:
+        """What the selection costs resolved once on `parent`."""
         total = 0
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                total += self._field_cost(selection, parent, times, seen)
+                total += self._field_cost(selection, parent, seen)
             elif isinstance(selection, InlineFragmentNode):
                 inner = self._type(selection.type_condition, parent)
-                total += self.cost(selection.selection_set, inner, times, seen)
+                total += self.cost(selection.selection_set, inner, seen)
             elif isinstance(selection, FragmentSpreadNode):
-                name = selection.name.value
-                fragment = self.context.get_fragment(name)
-                if fragment is not None and name not in seen:
-                    inner = self._type(fragment.type_condition, parent)
-                    total += self.cost(fragment.selection_set, inner, times, seen | {name})
+                total += self._fragment_cost(selection.name.value, parent, seen)
         return total
 
-    def _field_cost(self, node: FieldNode, parent: Any, times: int, seen: frozenset) -> int:
+    def _fragment_cost(self, name: str, parent: Any, seen: frozenset) -> int:
+        fragment = self.context.get_fragment(name)
+        if fragment is None or name in seen:
+            return 0
+        inner = self._type(fragment.type_condition, parent)
+        key = (name, inner.name)
+        if key not in self.fragment_costs:
+            self.fragment_costs[key] = self.cost(fragment.selection_set, inner, seen | {name})
+        return self.fragment_costs[key]
+
+    def _field_cost(self, node: FieldNode, parent: Any, seen: frozenset) -> int:
         name = node.name.value
         fields = getattr(parent, "fields", None)
         if name.startswith("__") or not fields or name not in fields:
             return 0  # introspection, or a field validation refuses anyway
         if not node.selection_set:
-            return times
+            return 1
         field_type = fields[name].type
         named = get_named_type(field_type)
-        inner = times * self._rows(node, field_type, named, parent)
-        return times + self.cost(node.selection_set, named, inner, seen)
+        rows = self._rows(node, field_type, named, parent)
+        return 1 + rows * self.cost(node.selection_set, named, seen)
 
     @staticmethod
     def _rows(node: FieldNode, field_type: Any, named: Any, parent: Any) -> int:
@@ -136,7 +148,7 @@ class OperationLimits(ValidationRule):
             self.report_error(catalogue_error(err, node))
             return
         root = self.context.schema.get_root_type(node.operation)
-        cost = walk.cost(node.selection_set, root, 1)
+        cost = walk.cost(node.selection_set, root)
         if cost > max_cost():
             err = errors.error(errors.GRAPHQL_TOO_COSTLY, COST=cost, MAX=max_cost())
             self.report_error(catalogue_error(err, node))
