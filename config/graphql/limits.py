@@ -5,8 +5,10 @@ operation over a limit is answered with one error and executes nothing, mutation
   is 3); more than `GRAPHQL_MAX_DEPTH` (10) is refused.
 - Cost: every field selected costs 1 for each time it can be resolved: a connection's fields
   count once per row of its page (`first` or `last`, a variable counting as the most a page
-  holds, 100 when neither is given), a plain list's (`partsInventory`, `runs`…) `LIST_FACTOR`
-  times; above `GRAPHQL_MAX_COST` the operation is refused.
+  holds, 100 when neither is given, 1 when it is 0), a plain list's (`partsInventory`, `runs`…)
+  `LIST_FACTOR` times; a connection also costs `COUNT_COST` for counting its rows (its
+  `pageInfo.totalCount`, counted whatever is selected); above `GRAPHQL_MAX_COST` the operation is
+  refused.
 
 Introspection (`__schema`, `__type`, `__typename`) counts for neither: its depth is the schema's.
 """
@@ -37,6 +39,9 @@ from config.graphql.lists import DEFAULT_PAGE, MAX_PAGE
 MAX_DEPTH = 10
 # How many rows a plain nested list is counted as (its size is unknown before it runs).
 LIST_FACTOR = 5
+# What counting a connection's rows costs (a statement over every matching row, however small
+# the page): as much as ten of its largest pages.
+COUNT_COST = 10 * MAX_PAGE
 
 
 def max_cost() -> int:
@@ -110,11 +115,14 @@ class _Walk:
         field_type = fields[name].type
         named = get_named_type(field_type)
         rows = self._rows(node, field_type, named, parent)
-        return 1 + rows * self.cost(node.selection_set, named, seen)
+        # A connection counts its rows whatever its page (`first: 0` included): that count and
+        # its pageInfo are charged as COUNT_COST, and its fields for at least one row.
+        fixed = COUNT_COST if _is_connection(named) else 0
+        return 1 + fixed + max(rows, 1) * self.cost(node.selection_set, named, seen)
 
     @staticmethod
     def _rows(node: FieldNode, field_type: Any, named: Any, parent: Any) -> int:
-        if named.name.endswith("Connection"):
+        if _is_connection(named):
             sizes = [
                 argument.value
                 for argument in node.arguments or ()
@@ -126,7 +134,7 @@ class _Walk:
             # A variable may hold the most a page takes.
             return max(literal) if len(literal) == len(sizes) else MAX_PAGE
         unwrapped = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
-        if isinstance(unwrapped, GraphQLList) and not parent.name.endswith("Connection"):
+        if isinstance(unwrapped, GraphQLList) and not _is_connection(parent):
             return LIST_FACTOR
         return 1
 
@@ -135,6 +143,10 @@ class _Walk:
             return parent
         found = self.context.schema.get_type(condition.name.value)
         return found if isinstance(found, GraphQLObjectType) else parent
+
+
+def _is_connection(named: Any) -> bool:
+    return named.name.endswith("Connection")
 
 
 class OperationLimits(ValidationRule):
