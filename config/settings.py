@@ -131,7 +131,7 @@ THROTTLE_RATE_CLIENT = os.environ.get("THROTTLE_RATE_CLIENT", "6000/min")
 THROTTLE_RATE_ANON = os.environ.get("THROTTLE_RATE_ANON", "600/min")
 
 # GraphQL (config/graphql/limits.py): the most an operation may cost before it runs.
-GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "100000"))
+GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "1000000"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

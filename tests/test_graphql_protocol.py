@@ -334,7 +334,8 @@ def nested(depth: int, leaf: str = "id") -> str:
     return inner
 
 
-def test_ten_levels_run_and_eleven_are_refused_before_running(api, lot, part_kit):
+def test_ten_levels_run_and_eleven_are_refused_before_running(api, lot, part_kit, settings):
+    settings.GRAPHQL_MAX_COST = 10**16  # nested plain lists: only the depth is tried here
     assert "errors" not in graphql(api, "{ " + nested(10) + " }").json()
     response = graphql(api, "{ " + nested(11) + " }")
     assert errors_of(response) == [
@@ -366,7 +367,7 @@ def test_an_operation_costlier_than_the_limit_is_refused(api, lot, settings):
     response = graphql(api, costly)
     assert errors_of(response) == [
         {
-            "message": "The operation would cost 1418001: at most 100000 is allowed",
+            "message": "The operation would cost 2001001001013001: at most 1000000 is allowed",
             "extensions": {"code": "invalidRequest", "errorId": "KS-4022", "target": None},
         }
     ]
@@ -380,6 +381,23 @@ def test_an_operation_costlier_than_the_limit_is_refused(api, lot, settings):
     with_variable = "query($n: Int) { partInventories(first: $n) { edges { node { id } } } }"
     settings.GRAPHQL_MAX_COST = 13001
     assert "errors" not in graphql(api, with_variable, n=5).json()  # 10001 + 1000 x 3 at most
+
+
+def test_a_plain_list_counts_as_a_full_page_of_rows(api, admin_user):
+    # Two plain lists nested: 1000 x 1000 inventories at most, over the default limit, however
+    # few there are now.
+    paper = part(admin_user, "Paper")
+    stock(admin_user, paper, 1)
+    nested_lists = '{ part(id: "%d") { partsInventory { part { partsInventory { id } } } } }'
+    response = graphql(api, nested_lists % paper.pk)
+    assert errors_of(response) == [
+        {
+            "message": "The operation would cost 1002002: at most 1000000 is allowed",
+            "extensions": {"code": "invalidRequest", "errorId": "KS-4022", "target": None},
+        }
+    ]
+    one_list = '{ part(id: "%d") { partsInventory { id part { id } } } }'
+    assert data(graphql(api, one_list % paper.pk))["part"]["partsInventory"][0]["part"]
 
 
 def test_counting_a_connection_costs_even_for_an_empty_page(api, lot):

@@ -6,7 +6,7 @@ operation over a limit is answered with one error and executes nothing, mutation
 - Cost: every field selected costs 1 for each time it can be resolved: a connection's fields
   count once per row of its page (`first` or `last`, a variable counting as the most a page
   holds, 100 when neither is given, 1 when it is 0), a plain list's (`partsInventory`, `runs`…)
-  `LIST_FACTOR` times; a connection also costs `COUNT_COST` for counting its rows (its
+  `LIST_ROWS` (1000) times; a connection also costs `COUNT_COST` for counting its rows (its
   `pageInfo.totalCount`, counted whatever is selected); above `GRAPHQL_MAX_COST` the operation is
   refused.
 
@@ -37,8 +37,9 @@ from config.graphql.errors import catalogue_error
 from config.graphql.lists import DEFAULT_PAGE, MAX_PAGE
 
 MAX_DEPTH = 10
-# How many rows a plain nested list is counted as (its size is unknown before it runs).
-LIST_FACTOR = 5
+# How many rows a plain nested list (`partsInventory`, `runs`…) is counted as: its size is
+# unknown before it runs, so as many as the largest page, which the lists it holds multiply.
+LIST_ROWS = MAX_PAGE
 # What counting a connection's rows costs (a statement over every matching row, however small
 # the page): as much as ten of its largest pages.
 COUNT_COST = 10 * MAX_PAGE
@@ -135,7 +136,7 @@ class _Walk:
             return max(literal) if len(literal) == len(sizes) else MAX_PAGE
         unwrapped = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
         if isinstance(unwrapped, GraphQLList) and not _is_connection(parent):
-            return LIST_FACTOR
+            return LIST_ROWS
         return 1
 
     def _type(self, condition: Any, parent: Any) -> Any:
