@@ -10,27 +10,36 @@ operation over a limit is answered with one error and executes nothing, mutation
   `pageInfo.totalCount`, counted whatever is selected); above `GRAPHQL_MAX_COST` the operation is
   refused.
 
-Introspection (`__schema`, `__type`, `__typename`) counts for neither: its depth is the schema's.
+Introspection (`__schema`, `__type`, `__typename`) counts as any other field, its lists as long as
+the longest of their kind in the schema (`types` as the schema's types, `fields` as the most any
+type has…); only `ofType` adds no depth, as a type reference ends within a few wrappers (`[X!]!`)
+and the introspection query GraphiQL and other clients send nests it 9 deep (14 in all).
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from django.conf import settings
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
+    GraphQLEnumType,
+    GraphQLInputObjectType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
     ValidationRule,
     get_named_type,
+    is_abstract_type,
 )
+from graphql.type import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 
 from config.api import errors
 from config.graphql.errors import catalogue_error
@@ -64,9 +73,10 @@ class _Walk:
         deepest = 0
         for selection in selection_set.selections if selection_set else ():
             if isinstance(selection, FieldNode):
-                if selection.name.value.startswith("__") or not selection.selection_set:
+                if not selection.selection_set:
                     continue
-                deepest = max(deepest, 1 + self.depth(selection.selection_set, seen))
+                step = 0 if selection.name.value == "ofType" else 1
+                deepest = max(deepest, step + self.depth(selection.selection_set, seen))
             elif isinstance(selection, InlineFragmentNode):
                 deepest = max(deepest, self.depth(selection.selection_set, seen))
             elif isinstance(selection, FragmentSpreadNode):
@@ -107,13 +117,12 @@ class _Walk:
         return self.fragment_costs[key]
 
     def _field_cost(self, node: FieldNode, parent: Any, seen: frozenset) -> int:
-        name = node.name.value
-        fields = getattr(parent, "fields", None)
-        if name.startswith("__") or not fields or name not in fields:
-            return 0  # introspection, or a field validation refuses anyway
+        definition = self._definition(parent, node.name.value)
+        if definition is None:
+            return 0  # validation refuses the field anyway
         if not node.selection_set:
             return 1
-        field_type = fields[name].type
+        field_type = definition.type
         named = get_named_type(field_type)
         rows = self._rows(node, field_type, named, parent)
         # A connection counts its rows whatever its page (`first: 0` included): that count and
@@ -121,8 +130,17 @@ class _Walk:
         fixed = COUNT_COST if _is_connection(named) else 0
         return 1 + fixed + max(rows, 1) * self.cost(node.selection_set, named, seen)
 
-    @staticmethod
-    def _rows(node: FieldNode, field_type: Any, named: Any, parent: Any) -> int:
+    def _definition(self, parent: Any, name: str) -> Any:
+        schema = self.context.schema
+        if name == "__typename":
+            return TypeNameMetaFieldDef
+        if parent is schema.query_type and name in ("__schema", "__type"):
+            return SchemaMetaFieldDef if name == "__schema" else TypeMetaFieldDef
+        return getattr(parent, "fields", {}).get(name)
+
+    def _rows(self, node: FieldNode, field_type: Any, named: Any, parent: Any) -> int:
+        if named.name.startswith("__"):
+            return _introspection_rows(self.context.schema).get(node.name.value, 1)
         if _is_connection(named):
             sizes = [
                 argument.value
@@ -144,6 +162,31 @@ class _Walk:
             return parent
         found = self.context.schema.get_type(condition.name.value)
         return found if isinstance(found, GraphQLObjectType) else parent
+
+
+@cache
+def _introspection_rows(schema: GraphQLSchema) -> dict[str, int]:
+    """The longest of each introspection list the schema answers (`fields` -> the most fields
+    any type has)."""
+    named = schema.type_map.values()
+    with_fields = [
+        t for t in named if hasattr(t, "fields") and not isinstance(t, GraphQLInputObjectType)
+    ]
+    field_args = [len(f.args) for t in with_fields for f in t.fields.values()]
+    inputs = [len(t.fields) for t in named if isinstance(t, GraphQLInputObjectType)]
+    abstract = [len(schema.get_possible_types(t)) for t in named if is_abstract_type(t)]
+    return {
+        "types": len(schema.type_map),
+        "directives": len(schema.directives),
+        "fields": max((len(t.fields) for t in with_fields), default=0),
+        "args": max([*field_args, *(len(d.args) for d in schema.directives)], default=0),
+        "inputFields": max(inputs, default=0),
+        "enumValues": max(
+            (len(t.values) for t in named if isinstance(t, GraphQLEnumType)), default=0
+        ),
+        "interfaces": max((len(getattr(t, "interfaces", ())) for t in named), default=0),
+        "possibleTypes": max(abstract, default=0),
+    }
 
 
 def _is_connection(named: Any) -> bool:
