@@ -129,7 +129,7 @@ def test_a_read_only_user_can_query_but_every_mutation_is_refused(admin_user, lo
         assert errors_of(response) == [
             error_entry("KS-4031", "You do not have permission to perform this action", [name])
         ], name
-        assert response.json()["data"] is None
+        assert response.json()["data"] == {name: None}
     assert everything() == before
 
 
@@ -161,7 +161,7 @@ def test_issuing_more_than_is_on_hand_changes_nothing(api, lot, part_kit):
             "quantity",
         )
     ]
-    assert response.json()["data"] is None
+    assert response.json()["data"] == {"issueItemToKit": None}
     assert everything() == before
     # REST answers the same request with the same detail.
     rest = api.post(
@@ -507,3 +507,37 @@ def test_a_mutation_asks_its_rest_permissions_and_to_read_its_payload(lot, part_
     )
     answer = data(graphql(can_read, ISSUE, input=move))["issueItemToKit"]
     assert answer == {"issuedQuantity": 1.0, "partInventory": {"id": str(lot.pk), "quantity": 4.0}}
+
+
+def test_a_payload_field_the_caller_cannot_read_refuses_the_mutation_before_it_writes(lot):
+    # The payload's own type is readable; a field nested in it (the part, through a fragment)
+    # is not: the mutation is refused before anything is written.
+    writer = bearer_client(
+        make_user("writer", "inventory.add_partinventory", "inventory.view_partinventory"),
+        "writer",
+    )
+    create = (
+        "mutation($input: CreatePartInventoryInput!) { createPartInventory(input: $input) "
+        "{ partInventory { id ...P } } } fragment P on PartInventory { part { id } }"
+    )
+    before = everything()
+    refused = graphql(writer, create, input={"partId": str(lot.part_id), "lotNumber": "Z"})
+    assert errors_of(refused)[0]["extensions"]["errorId"] == "KS-4031"
+    assert refused.json()["data"] == {"createPartInventory": None}
+    assert everything() == before
+    answer = data(graphql(writer, CREATE, input={"partId": str(lot.part_id), "lotNumber": "Z"}))
+    assert answer["createPartInventory"]["partInventory"]["id"]
+
+
+def test_one_refused_mutation_leaves_the_others_answers(api, lot):
+    both = (
+        "mutation($a: CreatePartInventoryInput!, $b: CreatePartInventoryInput!) { "
+        "a: createPartInventory(input: $a) { partInventory { lotNumber } } "
+        "b: createPartInventory(input: $b) { partInventory { lotNumber } } }"
+    )
+    response = graphql(
+        api, both, a={"partId": str(lot.part_id), "lotNumber": "A"}, b={"partId": str(lot.part_id)}
+    )
+    body = response.json()
+    assert body["data"] == {"a": {"partInventory": {"lotNumber": "A"}}, "b": None}
+    assert [entry["path"] for entry in body["errors"]] == [["b"]]

@@ -174,7 +174,8 @@ def test_curl_walkthrough_runs_as_printed(live_server):
         '"kittedQuantity":6.0}}}}',
         '{"data":{"moveItemToInventory":{"issuedQuantity":4.0,"partInventory":{"quantity":21.0,'
         '"kittedQuantity":4.0}}}}',
-        '{"data":null,"errors":[{"message":"Cannot issue 100: part inventory 1 has 21 on hand",'
+        '{"data":{"issueItemToKit":null},"errors":[{"message":'
+        '"Cannot issue 100: part inventory 1 has 21 on hand",'
         '"locations":[{"line":1,"column":42}],"path":["issueItemToKit"],"extensions":'
         '{"code":"operationFailed","errorId":"KS-4250","target":"quantity"}}]}',
         '{"data":{"partKits":{"edges":[{"node":{"id":"1","status":"DRAFT","partInventories":'

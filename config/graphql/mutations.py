@@ -14,7 +14,7 @@ from config.api.fields import parse_key
 from config.api.viewsets import if_match_versions
 from config.graphql import types
 from config.graphql.errors import refusals
-from config.graphql.permissions import can_view, needs, rest_permissions
+from config.graphql.permissions import can_view, rest_permissions, writes
 from core.errors import DomainError, refuse
 from inventory import services as inventory_services
 from inventory.models import Item, PartInventory, Warehouse
@@ -22,15 +22,13 @@ from kitting import services as kitting_services
 from kitting.api.views import PART_KIT_PERMISSIONS
 from kitting.models import PartKit, Run
 
-# What each mutation asks: its REST request's permissions, and the view permission of what its
-# payload shows, so that nothing is written for a caller who could not read the answer.
-_SHOWS_INVENTORY = rest_permissions("GET", PartInventory)
-_SHOWS_KIT = rest_permissions("GET", PartKit)
-CREATE_INVENTORY = (*rest_permissions("POST", PartInventory), *_SHOWS_INVENTORY)
-UPDATE_INVENTORY = (*rest_permissions("PATCH", PartInventory), *_SHOWS_INVENTORY)
+# What each mutation asks: its REST request's permissions (and, permissions.writes, what the
+# fields its payload selects ask, before anything is written).
+CREATE_INVENTORY = rest_permissions("POST", PartInventory)
+UPDATE_INVENTORY = rest_permissions("PATCH", PartInventory)
 DELETE_INVENTORY = rest_permissions("DELETE", PartInventory)
-CREATE_KIT = (*rest_permissions("POST", PartKit), *_SHOWS_KIT)
-MOVE = (*PART_KIT_PERMISSIONS, *_SHOWS_INVENTORY, *_SHOWS_KIT)
+CREATE_KIT = rest_permissions("POST", PartKit)
+MOVE = PART_KIT_PERMISSIONS
 
 # Model fields (and workflow arguments) -> the input fields that carry them.
 _INVENTORY_NAMES = {"part": "partId", "location": "locationId"}
@@ -248,10 +246,10 @@ def _inventory_fields(values: _Values, data: Any, given=lambda value: True) -> d
 
 @strawberry.type(description="ION's part inventory and kitting changes.")
 class Mutation:
-    @strawberry.mutation(extensions=needs(*CREATE_INVENTORY))
+    @strawberry.mutation(extensions=writes(*CREATE_INVENTORY))
     def create_part_inventory(
         self, info: Info, input: CreatePartInventoryInput
-    ) -> CreatePartInventoryPayload:
+    ) -> CreatePartInventoryPayload | None:
         with refusals(_INVENTORY_NAMES):
             values = _Values()
             part_key = values.key(Item, "part", input.part_id)
@@ -264,10 +262,10 @@ class Mutation:
             )
         return CreatePartInventoryPayload(key=inventory.pk)
 
-    @strawberry.mutation(extensions=needs(*UPDATE_INVENTORY))
+    @strawberry.mutation(extensions=writes(*UPDATE_INVENTORY))
     def update_part_inventory(
         self, info: Info, input: UpdatePartInventoryInput
-    ) -> UpdatePartInventoryPayload:
+    ) -> UpdatePartInventoryPayload | None:
         subject = (PartInventory, "id", input.id)
         with refusals(_INVENTORY_NAMES, etag=input.etag, subject=subject):
             values = _Values()
@@ -281,10 +279,10 @@ class Mutation:
             )
         return UpdatePartInventoryPayload(key=inventory.pk)
 
-    @strawberry.mutation(extensions=needs(*DELETE_INVENTORY))
+    @strawberry.mutation(extensions=writes(*DELETE_INVENTORY))
     def delete_part_inventory(
         self, info: Info, id: strawberry.ID, etag: str
-    ) -> DeletePartInventoryPayload:
+    ) -> DeletePartInventoryPayload | None:
         with refusals(_INVENTORY_NAMES, etag=etag, subject=(PartInventory, "id", id)):
             inventory_services.part_inventory_delete(
                 part_inventory_key=parse_key(id) or 0,
@@ -293,8 +291,8 @@ class Mutation:
             )
         return DeletePartInventoryPayload(id=id)
 
-    @strawberry.mutation(extensions=needs(*CREATE_KIT))
-    def create_part_kit(self, info: Info, input: CreatePartKitInput) -> CreatePartKitPayload:
+    @strawberry.mutation(extensions=writes(*CREATE_KIT))
+    def create_part_kit(self, info: Info, input: CreatePartKitInput) -> CreatePartKitPayload | None:
         with refusals(_KIT_NAMES):
             values = _Values()
             run_key = values.key(Run, "run", input.run_id)
@@ -303,8 +301,10 @@ class Mutation:
             kit = kitting_services.part_kit_create(user=_user(info), run=Run(pk=run_key), **status)
         return CreatePartKitPayload(key=kit.pk)
 
-    @strawberry.mutation(extensions=needs(*MOVE))
-    def issue_item_to_kit(self, info: Info, input: InventoryToKitInput) -> InventoryToKitPayload:
+    @strawberry.mutation(extensions=writes(*MOVE))
+    def issue_item_to_kit(
+        self, info: Info, input: InventoryToKitInput
+    ) -> InventoryToKitPayload | None:
         with refusals(_MOVE_NAMES, subject=(PartKit, "partKitId", input.part_kit_id)):
             values = _Values()
             inventory_key = values.key(PartInventory, "part_inventory", input.part_inventory_id)
@@ -321,10 +321,10 @@ class Mutation:
             )
         return _moved(move)
 
-    @strawberry.mutation(extensions=needs(*MOVE))
+    @strawberry.mutation(extensions=writes(*MOVE))
     def move_item_to_inventory(
         self, info: Info, input: InventoryToKitInput
-    ) -> InventoryToKitPayload:
+    ) -> InventoryToKitPayload | None:
         with refusals(_MOVE_NAMES, subject=(PartKit, "partKitId", input.part_kit_id)):
             values = _Values()
             inventory_key = values.key(PartInventory, "part_inventory", input.part_inventory_id)
