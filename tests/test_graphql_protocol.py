@@ -286,15 +286,19 @@ def test_a_document_that_is_no_graphql_is_an_invalid_query(api):
 
 def test_bodies_that_are_no_graphql_request_are_ia_errors(api):
     bad_json = api.post(GRAPHQL, "{not json", content_type="application/json")
+    reason = "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"
     assert_error(
-        bad_json,
-        400,
-        err(
-            "KS-4001",
-            "Request body is not valid JSON: Unable to parse request body as JSON",
-            REASON="Unable to parse request body as JSON",
-        ),
+        bad_json, 400, err("KS-4001", f"Request body is not valid JSON: {reason}", REASON=reason)
     )
+    # As REST reads a body: UTF-8 only, and a JSON object.
+    latin = api.post(GRAPHQL, b'{"query": "\xff"}', content_type="application/json")
+    reason = "the body is not UTF-8"
+    assert_error(
+        latin, 400, err("KS-4001", f"Request body is not valid JSON: {reason}", REASON=reason)
+    )
+    for scalar in ("null", "3", '"x"'):
+        response = api.post(GRAPHQL, scalar, content_type="application/json")
+        assert_error(response, 400, err("KS-4002", "The payload must be a JSON object")), scalar
     text = api.post(GRAPHQL, "query", content_type="text/plain")
     assert_error(
         text,

@@ -3,6 +3,7 @@ token, or a session with its CSRF token); GET from a browser opens GraphiQL, whi
 to load. Everything that is not an operation's result is an `ia::error` (401, 403, 405, 429, a
 body that is no GraphQL request)."""
 
+import io
 from typing import Any
 
 from cross_web import HTTPException
@@ -16,6 +17,7 @@ from strawberry.django.views import GraphQLView as StrawberryView
 
 from config.api import errors
 from config.api.exceptions import to_api_error
+from config.api.parsers import JSONParser
 from config.api.throttling import ClientRateThrottle
 from config.graphql import errors as graphql_errors
 from config.graphql.schema import schema
@@ -66,6 +68,13 @@ class GraphQLView(StrawberryView):
             return self.run(request=request)
         except HTTPException as exc:
             raise _request_error(exc, request) from exc
+        except UnicodeDecodeError:
+            # The body is decoded before decode_json reads it: REST's parser says what is wrong.
+            json_body(request.body)
+            raise
+
+    def decode_json(self, data: str | bytes) -> object:
+        return json_body(data.encode() if isinstance(data, str) else data)
 
     def process_result(self, request: HttpRequest, result: Any) -> dict[str, Any]:
         data: dict[str, Any] = {"data": result.data}
@@ -76,11 +85,21 @@ class GraphQLView(StrawberryView):
         return data
 
 
+def json_body(raw: bytes) -> object:
+    """A body as the REST API reads one (UTF-8, strict JSON) that must hold an object (a list is
+    a batch, which strawberry refuses as such): anything else is REST's 400."""
+    try:
+        body = JSONParser().parse(io.BytesIO(raw))
+    except drf.ParseError as exc:
+        raise to_api_error(exc) from exc
+    if not isinstance(body, dict | list):
+        raise errors.error(errors.PAYLOAD_NOT_OBJECT)
+    return body
+
+
 def _request_error(exc: HTTPException, request: HttpRequest) -> errors.ApiError:
     """A body strawberry could not take as a GraphQL request, as the REST API answers one."""
     if exc.reason == "Unsupported content type":
         content_type = request.content_type or "(none)"
         return errors.error(errors.UNSUPPORTED_MEDIA_TYPE, TYPE=content_type)
-    if "JSON" in exc.reason and exc.status_code == 400:
-        return errors.error(errors.MALFORMED_JSON, REASON=exc.reason)
     return errors.error(errors.BAD_REQUEST, REASON=exc.reason)
