@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.db.models import DecimalField, F, Prefetch, QuerySet, Value
 from django.db.models.functions import Greatest
 
 from inventory import selectors as inventory_selectors
-from kitting.models import PartKit, Requirement, Run
+from kitting.models import Installation, PartKit, PartKitLine, Requirement, Run
 
 _QUANTITY = DecimalField(max_digits=40, decimal_places=6)
 _ZERO = Value(Decimal(0), output_field=_QUANTITY)
@@ -34,6 +35,16 @@ def requirement_expressions() -> dict[str, Any]:
         "available_quantity": available,
         "uncovered_quantity": Greatest(short - available, _ZERO, output_field=_QUANTITY),
     }
+
+
+def part_inventory_runs(
+    kit_lines: Iterable[PartKitLine], installations: Iterable[Installation]
+) -> list[Run]:
+    """The runs whose kits hold (kit lines) or consumed (installations) a part inventory, once
+    each, by key: from its kit lines (their kits' runs loaded) and installations (runs loaded)."""
+    found = {line.part_kit.run_id: line.part_kit.run for line in kit_lines}
+    found.update({row.run_id: row.run for row in installations})
+    return [found[key] for key in sorted(found)]
 
 
 def requirement_list() -> QuerySet[Requirement]:

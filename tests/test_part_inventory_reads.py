@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from inventory.models import PartInventory
 from kitting.models import PartKit, Run
+from tests.support.graphql import data, graphql
 from tests.support.part_inventory import PI, get_result, install, issue, make
 from tests.support.refs import ref
 
@@ -45,7 +46,7 @@ def test_list_and_filters(forced_api, admin_user, parts, shelf):
     assert response.json()["ia::result"]["ia::error"]["errorId"] == "KS-4003"
 
 
-def test_kitting_fields(forced_api, admin_user, parts):
+def test_kitting_fields(forced_api, api, admin_user, parts):
     serial = make(admin_user, parts["serial"], serial_number="S1", quantity=1)
     bulk = make(admin_user, parts["untracked"], quantity=10)
     run_a = Run.objects.create(code="R-A", part=parts["skit"])
@@ -92,6 +93,11 @@ def test_kitting_fields(forced_api, admin_user, parts):
     assert result["runs"] == [ref(run_a)]
     assert result["builtBy"] is None
     assert get_result(forced_api, output)["builtBy"] == ref(run_a)
+    # GraphQL's runs are the same rule (kitting.selectors.part_inventory_runs).
+    for inventory, runs in ((bulk, [run_a, run_b]), (serial, [run_a])):
+        query = "query($id: ID!) { partInventory(id: $id) { runs { id } } }"
+        read = graphql(api, query, id=str(inventory.pk))
+        assert data(read)["partInventory"]["runs"] == [{"id": str(run.pk)} for run in runs]
 
 
 def test_list_and_detail_query_counts_do_not_grow(forced_api, admin_user, parts, shelf):

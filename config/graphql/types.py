@@ -25,6 +25,7 @@ from core.numbers import as_number, decimal_string, parse_decimal
 from inventory import models as inventory
 from inventory.selectors import item_on_hand_quantity
 from kitting import models as kitting
+from kitting.selectors import part_inventory_runs
 
 # The optimizer's settings, for the querysets the resolvers build themselves (schema.py gives the
 # extension the same): no `only()`, as the resolvers read whole rows.
@@ -256,9 +257,7 @@ class PartInventoryNode:
         ],
     )
     def runs(self, root: inventory.PartInventory) -> list[RunNode]:
-        found = {line.part_kit.run_id: line.part_kit.run for line in root.graphql_run_lines}
-        found.update({row.run_id: row.run for row in root.graphql_installations})
-        return [found[run_key] for run_key in sorted(found)]
+        return part_inventory_runs(root.graphql_run_lines, root.graphql_installations)
 
     @strawberry_django.field(
         description="The part kits this inventory is issued to, by key.",

@@ -22,6 +22,7 @@ from config.api.viewsets import ObjectViewSet
 from inventory import selectors, services
 from inventory.models import InventoryStatus, Item, PartInventory, TrackingType, Warehouse
 from kitting.models import Installation, PartKitLine, Run
+from kitting.selectors import part_inventory_runs
 
 
 @schema_field({"type": "array", "readOnly": True, "items": REF_SCHEMA})
@@ -41,9 +42,8 @@ class RunsField(serializers.Field):
         )
 
     def to_representation(self, inventory):
-        runs = {line.part_kit.run_id: line.part_kit.run for line in inventory.kit_lines.all()}
-        runs.update({row.run_id: row.run for row in inventory.installations.all()})
-        return [identity.ref(runs[key]) for key in sorted(runs)]
+        runs = part_inventory_runs(inventory.kit_lines.all(), inventory.installations.all())
+        return [identity.ref(run) for run in runs]
 
 
 class PartInventorySerializer(IntacctSerializer):
