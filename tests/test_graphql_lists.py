@@ -153,6 +153,25 @@ def test_every_list_sorts_and_filters_its_computed_fields(api, admin_user, stock
     assert data(kits)["partKits"]["edges"] == []
 
 
+def test_each_status_filtered_on_is_the_status_shown(api, stock_room):
+    # The status shown is the SQL its filter reads (a quarantined lot, an empty serial…).
+    for status in ("AVAILABLE", "UNAVAILABLE", "KITTED", "INSTALLED"):
+        query = "query($s: PartInventoryStatus) { partInventories(filters: {status: {eq: $s}}) "
+        shown = data(graphql(api, query + "{ edges { node { status } } } }", s=status))
+        statuses = {edge["node"]["status"] for edge in shown["partInventories"]["edges"]}
+        assert statuses <= {status}, status
+    everything = "{ partInventories(sort: [STATUS_ASC]) { edges { node { id status } } } }"
+    edges = data(graphql(api, everything))["partInventories"]["edges"]
+    assert {int(edge["node"]["id"]): edge["node"]["status"] for edge in edges} == {
+        stock_room["sn1"].pk: "AVAILABLE",
+        stock_room["sn2"].pk: "UNAVAILABLE",
+        stock_room["lot1"].pk: "AVAILABLE",
+        stock_room["lot2"].pk: "UNAVAILABLE",
+        stock_room["paper"].pk: "AVAILABLE",
+        stock_room["kitted"].pk: "KITTED",
+    }
+
+
 def test_paging_forward_and_back_with_cursors(api, stock_room):
     everything = keys(stock_room, "sn1", "sn2", "lot1", "lot2", "paper", "kitted")
     seen, after = [], None

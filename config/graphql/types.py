@@ -23,13 +23,14 @@ from strawberry_django.optimizer import OptimizerConfig, optimize
 from config.graphql.permissions import can_view
 from core.numbers import as_number, decimal_string, parse_decimal
 from inventory import models as inventory
-from inventory.selectors import item_on_hand_quantity
+from inventory.selectors import item_on_hand_quantity, part_inventory_expressions
 from kitting import models as kitting
 from kitting.selectors import part_inventory_runs
 
 # The optimizer's settings, for the querysets the resolvers build themselves (schema.py gives the
 # extension the same): no `only()`, as the resolvers read whole rows.
 OPTIMIZER = OptimizerConfig(enable_only=False)
+_INVENTORY_STATUS = part_inventory_expressions()["status"]
 
 
 def loaded(queryset: QuerySet, info: Any) -> QuerySet:
@@ -224,9 +225,10 @@ class PartInventoryNode:
     def tracking_type(self, root: inventory.PartInventory) -> TrackingType | None:
         return tracking_type(root.tracking_type)
 
-    @strawberry_django.field(select_related=["location"])
+    # The SQL its filter and sort read, so that what is shown is what was filtered on.
+    @strawberry_django.field(annotate={"graphql_status": lambda info: _INVENTORY_STATUS})
     def status(self, root: inventory.PartInventory) -> PartInventoryStatus:
-        return PartInventoryStatus(root.status)
+        return PartInventoryStatus(root.graphql_status)
 
     @strawberry_django.field(description="All of it is kitted to runs.")
     def kitted(self, root: inventory.PartInventory) -> bool:
