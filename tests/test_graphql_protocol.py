@@ -205,6 +205,30 @@ def test_a_stale_etag_changes_nothing(api, admin_user, lot):
     assert everything() == before
 
 
+def test_an_etag_is_exactly_one_version(api, lot):
+    # Not If-Match's grammar: no `*` (any version), no list, nothing empty.
+    before = everything()
+    for etag in ("*", '"1", "2"', "", "W/1", "x"):
+        response = graphql(api, UPDATE, input={"id": str(lot.pk), "etag": etag, "quantity": 9})
+        assert errors_of(response) == [
+            error_entry(
+                "KS-4222",
+                'etag is invalid: one version, as its _etag reads ("3")',
+                ["updatePartInventory"],
+                "etag",
+            )
+        ], etag
+        deleted = graphql(
+            api,
+            "mutation($id: ID!, $etag: String!) "
+            "{ deletePartInventory(id: $id, etag: $etag) { id } }",
+            id=str(lot.pk),
+            etag=etag,
+        )
+        assert errors_of(deleted)[0]["extensions"]["errorId"] == "KS-4222", etag
+    assert everything() == before
+
+
 def test_each_broken_rule_is_an_error_naming_its_input(api, admin_user):
     paper = part(admin_user, "Paper")
     before = everything()

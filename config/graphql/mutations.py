@@ -11,7 +11,6 @@ from django.db.models import DecimalField, Model
 from strawberry.types import Info
 
 from config.api.fields import parse_key
-from config.api.viewsets import if_match_versions
 from config.graphql import types
 from config.graphql.errors import refusals
 from config.graphql.permissions import can_view, rest_permissions, writes
@@ -96,6 +95,17 @@ class _Values:
             DomainError("reference_not_found", field, OBJECT=model, REFERENCE=reference)
         )
 
+    def version(self, field: str, value: str) -> frozenset[int]:
+        """An `etag` input: exactly one version, with or without its quotes (`"3"`, `3`)."""
+        text = value.strip()
+        if len(text) > 1 and text[0] == text[-1] == '"':
+            text = text[1:-1]
+        if not (text.isascii() and text.isdigit()):
+            reason = 'one version, as its _etag reads ("3")'
+            self.problems.append(DomainError("invalid_value", field, REASON=reason))
+            return frozenset()
+        return frozenset({int(text)})
+
     def checked(self) -> None:
         refuse(self.problems)
 
@@ -106,11 +116,6 @@ def _user(info: Info) -> Any:
 
 def _given(value: Any) -> bool:
     return value is not strawberry.UNSET
-
-
-def _versions(etag: str) -> frozenset[int] | None:
-    """The `etag` input, with or without its quotes, as REST reads If-Match."""
-    return if_match_versions(etag)
 
 
 # --- inputs --------------------------------------------------------------------------------------
@@ -270,11 +275,12 @@ class Mutation:
         with refusals(_INVENTORY_NAMES, etag=input.etag, subject=subject):
             values = _Values()
             changes = _inventory_fields(values, input, given=_given)
+            version = values.version("etag", input.etag)
             values.checked()
             inventory = inventory_services.part_inventory_update(
                 part_inventory_key=parse_key(input.id) or 0,
                 user=_user(info),
-                expected_version=_versions(input.etag),
+                expected_version=version,
                 **changes,
             )
         return UpdatePartInventoryPayload(key=inventory.pk)
@@ -284,10 +290,11 @@ class Mutation:
         self, info: Info, id: strawberry.ID, etag: str
     ) -> DeletePartInventoryPayload | None:
         with refusals(_INVENTORY_NAMES, etag=etag, subject=(PartInventory, "id", id)):
+            values = _Values()
+            version = values.version("etag", etag)
+            values.checked()
             inventory_services.part_inventory_delete(
-                part_inventory_key=parse_key(id) or 0,
-                user=_user(info),
-                expected_version=_versions(etag),
+                part_inventory_key=parse_key(id) or 0, user=_user(info), expected_version=version
             )
         return DeletePartInventoryPayload(id=id)
 
