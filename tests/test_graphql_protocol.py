@@ -244,14 +244,38 @@ def test_each_broken_rule_is_an_error_naming_its_input(api, admin_user):
         )
         for field in ("serialNumber", "lotNumber")
     ]
-    missing = graphql(api, CREATE, input={"partId": "999", "quantity": 1.1234567})
+    # In the REST serializer's words (the model field's for what REST does not take).
+    too_fine = {"partId": "999", "quantity": 1.1234567, "lotNumber": "L" * 101}
+    missing = graphql(api, CREATE, input={**too_fine, "usageType": "U" * 101})
     assert errors_of(missing) == [
         error_entry(
             "KS-4222",
-            "quantity is invalid: at most 14 digits before the point and 6 after it",
+            "lotNumber is invalid: Ensure this field has no more than 100 characters.",
+            ["createPartInventory"],
+            "lotNumber",
+        ),
+        error_entry(
+            "KS-4222",
+            "usageType is invalid: Ensure this value has at most 100 characters (it has 101).",
+            ["createPartInventory"],
+            "usageType",
+        ),
+        error_entry(
+            "KS-4222",
+            "quantity is invalid: Ensure that there are no more than 6 decimal places.",
             ["createPartInventory"],
             "quantity",
         ),
+    ]
+    rest = api.post(
+        "/objects/inventory-control/part-inventory",
+        {"part": {"key": str(paper.pk)}, "quantity": 1.1234567, "lotNumber": "L" * 101},
+        format="json",
+    )
+    details = rest.json()["ia::result"]["ia::error"]["details"]
+    assert sorted(detail["message"] for detail in details) == [
+        "lotNumber is invalid: Ensure this field has no more than 100 characters.",
+        "quantity is invalid: Ensure that there are no more than 6 decimal places.",
     ]
     gone = graphql(api, CREATE, input={"partId": "999"})
     assert errors_of(gone) == [

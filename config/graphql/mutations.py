@@ -3,13 +3,16 @@ service its REST request calls, with the REST request's permissions; the service
 makes it whole or nothing, and its refusals answer in the catalogue's terms named by the input's
 fields (errors.refusals). The payload reads what it shows after the service committed."""
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import strawberry
-from django.db.models import DecimalField, Model
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from rest_framework import exceptions as drf
 from strawberry.types import Info
 
+from config.api.exceptions import dialect_name
 from config.api.fields import parse_key
 from config.graphql import types
 from config.graphql.errors import refusals
@@ -18,6 +21,7 @@ from core.errors import DomainError, refuse
 from inventory import services as inventory_services
 from inventory.models import Item, PartInventory, Warehouse
 from kitting import services as kitting_services
+from kitting.api.part_inventory import PartInventorySerializer
 from kitting.api.views import PART_KIT_PERMISSIONS
 from kitting.models import PartKit, Run
 
@@ -29,6 +33,9 @@ DELETE_INVENTORY = rest_permissions("DELETE", PartInventory)
 CREATE_KIT = rest_permissions("POST", PartKit)
 MOVE = PART_KIT_PERMISSIONS
 
+# The REST serializer's fields, which check what a mutation's input gives as REST checks it.
+_INVENTORY_FIELDS = PartInventorySerializer().fields
+
 # Model fields (and workflow arguments) -> the input fields that carry them.
 _INVENTORY_NAMES = {"part": "partId", "location": "locationId"}
 _KIT_NAMES = {"run": "runId"}
@@ -36,39 +43,31 @@ _MOVE_NAMES = {"key": "partKitId", "part_inventory": "partInventoryId", "locatio
 
 
 class _Values:
-    """An input's values as the services take them, checked against the model fields that store
-    them (lengths, digits) as the REST serializers check them; every problem is reported."""
+    """An input's values as the services take them, checked as the REST request's serializer
+    fields check them (the model field's validators for what REST does not take), in their
+    words; every problem is reported."""
 
     def __init__(self) -> None:
         self.problems: list[DomainError] = []
 
-    def text(self, model: type[Model], field: str, value: str | None) -> str | None:
-        limit = model._meta.get_field(field).max_length
-        if value is not None and limit is not None and len(value) > limit:
-            reason = f"at most {limit} characters"
-            self.problems.append(DomainError("invalid_value", field, REASON=reason))
-        return value
-
-    def number(self, model: type[Model], field: str, value: Any) -> Decimal | None:
+    def inventory(self, field: str, value: Any) -> Any:
+        """A part inventory field's value (None as given)."""
         if value is None:
             return None
-        stored: DecimalField = model._meta.get_field(field)
+        rest = _INVENTORY_FIELDS.get(dialect_name(field))
         try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
-            self.problems.append(DomainError("invalid_value", field, REASON="not a number"))
-            return None
-        _, digits, exponent = number.normalize().as_tuple()
-        places, whole = max(0, -exponent), max(0, len(digits) + exponent)
-        if places > stored.decimal_places or whole > stored.max_digits - stored.decimal_places:
-            reason = (
-                f"at most {stored.max_digits - stored.decimal_places} digits before the point "
-                f"and {stored.decimal_places} after it"
-            )
-            self.problems.append(DomainError("invalid_value", field, REASON=reason))
-        return number
+            if rest is not None:
+                return rest.run_validation(value)
+            PartInventory._meta.get_field(field).run_validators(value)
+        except drf.ValidationError as exc:
+            self._invalid(field, exc.detail)
+        except ValidationError as exc:
+            self._invalid(field, exc.messages)
+        return value
+
+    def _invalid(self, field: str, reasons: list) -> None:
+        reason = str(reasons[0])
+        self.problems.append(DomainError("invalid_value", field, REASON=reason))
 
     def key(self, model: type[Model], field: str, value: Any) -> int | None:
         """A key the service reads (and refuses when it names nothing)."""
@@ -235,15 +234,12 @@ def _moved(move: kitting_services.KitMove) -> InventoryToKitPayload:
 def _inventory_fields(values: _Values, data: Any, given=lambda value: True) -> dict[str, Any]:
     """The part inventory fields of a create or update input (those `given`)."""
     fields: dict[str, Any] = {}
-    for field in ("serial_number", "lot_number", "usage_type", "supplier_id"):
+    for field in ("serial_number", "lot_number", "usage_type", "supplier_id", "quantity", "cost"):
         if given(getattr(data, field)):
-            fields[field] = values.text(PartInventory, field, getattr(data, field))
+            fields[field] = values.inventory(field, getattr(data, field))
     for field in ("autogenerate_serial_number", "autogenerate_lot_number"):
         if given(getattr(data, field)):
             fields[field] = bool(getattr(data, field))
-    for field in ("quantity", "cost"):
-        if given(getattr(data, field)):
-            fields[field] = values.number(PartInventory, field, getattr(data, field))
     if given(data.location_id):
         fields["location"] = values.row(Warehouse, "location", data.location_id)
     return fields
@@ -315,7 +311,7 @@ class Mutation:
         with refusals(_MOVE_NAMES, subject=(PartKit, "partKitId", input.part_kit_id)):
             values = _Values()
             inventory_key = values.key(PartInventory, "part_inventory", input.part_inventory_id)
-            quantity = values.number(PartInventory, "quantity", input.quantity)
+            quantity = values.inventory("quantity", input.quantity)
             if input.location_id is not None:
                 reason = "only moveItemToInventory stores inventory somewhere else"
                 values.problems.append(DomainError("invalid_value", "location", REASON=reason))
@@ -335,7 +331,7 @@ class Mutation:
         with refusals(_MOVE_NAMES, subject=(PartKit, "partKitId", input.part_kit_id)):
             values = _Values()
             inventory_key = values.key(PartInventory, "part_inventory", input.part_inventory_id)
-            quantity = values.number(PartInventory, "quantity", input.quantity)
+            quantity = values.inventory("quantity", input.quantity)
             location_key = values.key(Warehouse, "location", input.location_id)
             values.checked()
             move = kitting_services.part_kit_move_to_inventory(
