@@ -128,6 +128,10 @@ def test_sorting_by_several_fields_then_by_key(api, stock_room):
     assert ids(nulls_first) == keys(stock_room, "lot1", "lot2", "paper", "kitted", "sn1", "sn2")
     nulls_last = graphql(api, INVENTORY_IDS, sort=["SERIAL_NUMBER_DESC", "ID_DESC"])
     assert ids(nulls_last) == keys(stock_room, "sn2", "sn1", "kitted", "paper", "lot2", "lot1")
+    described = graphql(api, '{ __type(name: "PartInventorySortEnum") { description } }')
+    assert data(described)["__type"]["description"].endswith(
+        "Nulls sort first in _ASC and last in _DESC."
+    )
 
 
 def test_every_list_sorts_and_filters_its_computed_fields(api, admin_user, stock_room):

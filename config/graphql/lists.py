@@ -194,7 +194,8 @@ class Listing:
         self.sort = strawberry.enum(
             enum.Enum(f"{type_name}SortEnum", {m: m for m in members}),
             name=f"{type_name}SortEnum",
-            description="Sorts in the order given; the key breaks ties. Nulls sort first.",
+            description="Sorts in the order given; the key breaks ties. Nulls sort first in _ASC "
+            "and last in _DESC.",
         )
         self._orders = {self.sort[m]: value for m, value in members.items()}
 
