@@ -106,6 +106,9 @@ else:
         prepare_threshold=int(_threshold) if _threshold else None,
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The query service runs a request from the SQL of the first request of its shape (PostgreSQL;
+# config/api/query/shapes.py). Off, every request builds and compiles its querysets.
+QUERY_SHAPE_CACHE = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

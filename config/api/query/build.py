@@ -35,6 +35,7 @@ from config.api.query.registry import (
     invalid,
     unknown_field,
 )
+from config.api.query.shapes import Parameters
 
 # Limits that keep every query within what each database accepts (expression depth, bound
 # variables, integer range), so an oversized request is a 400 rather than a database error.
@@ -98,11 +99,15 @@ _ALL = Q(pk__isnull=False)
 
 @dataclass
 class Builder:
-    """Turns resolved columns and filters into ORM references and Q objects for one object."""
+    """Turns resolved columns and filters into ORM references and Q objects for one object.
+
+    Every value a filter compares with reaches its Q through `parameters` (config.api.query.shapes),
+    which may put a marker in its place."""
 
     obj: QueryObject
     case_sensitive: bool
     as_of: dt.date
+    parameters: Parameters = field(default_factory=Parameters)
     aliases: dict[str, Any] = field(default_factory=dict)
     _alias_of: dict[str, str] = field(default_factory=dict)
     models: set = field(default_factory=set)
@@ -133,6 +138,10 @@ class Builder:
                 self.aliases[alias] = column.expression
             return alias
         return column.annotation or column.orm
+
+    def alias_paths(self) -> tuple[tuple[str, str], ...]:
+        """(API path, alias) of each computed column referenced so far."""
+        return tuple(self._alias_of.items())
 
     def queryset(self, *, selected: bool = False) -> QuerySet:
         """The object's rows with every expression named; `selected` annotates rather than
@@ -219,8 +228,10 @@ class Builder:
             if not value:
                 return _NOTHING
             if kind is Kind.STRING and not self.case_sensitive:
-                return Q(In(Lower(F(ref)), sorted({v.lower() for v in value})))
-            return Q(**{f"{ref}__in": value})
+                lowered = sorted({v.lower() for v in value})
+                return Q(In(Lower(F(ref)), [self.parameters(v) for v in lowered]))
+            # Each value once, first come first, as Django's `in` keeps them.
+            return Q(**{f"{ref}__in": [self.parameters(v) for v in dict.fromkeys(value)]})
         if op == "$between":
             low, high = value
             return self._compare(kind, ref, "$gte", low) & self._compare(kind, ref, "$lte", high)
@@ -230,8 +241,8 @@ class Builder:
 
     def _equal(self, kind: Kind, ref: str, value: Any) -> Q:
         if kind is Kind.STRING and not self.case_sensitive:
-            return Q(Exact(Lower(F(ref)), Value(value.lower())))
-        return Q(**{ref: value})
+            return Q(Exact(Lower(F(ref)), Value(self.parameters(value.lower()))))
+        return Q(**{ref: self.parameters(value)})
 
     def _sides(self, ref: str, value: str) -> tuple[Any, str]:
         """The column and the value as compared: both lower-cased when case-insensitive."""
@@ -248,8 +259,8 @@ class Builder:
         }[op]
         if kind is Kind.STRING:
             column, value = self._sides(ref, value)
-            return Q(lookup(binary(column), Value(value)))
-        return Q(**{f"{ref}__{lookup.lookup_name}": value})
+            return Q(lookup(binary(column), Value(self.parameters(value))))
+        return Q(**{f"{ref}__{lookup.lookup_name}": self.parameters(value)})
 
     def _text(self, op: str, ref: str, value: str) -> Q:
         if value == "":
@@ -257,18 +268,19 @@ class Builder:
         # Substrings rather than LIKE: LIKE ignores case on SQLite and has wildcards to escape.
         column, value = self._sides(ref, value)
         if op == "$contains":
-            return Q(GreaterThan(StrIndex(column, Value(value)), 0))
+            return Q(GreaterThan(StrIndex(column, Value(self.parameters(value))), 0))
         cut = Left if op == "$startsWith" else Right
-        return Q(Exact(cut(column, len(value)), Value(value)))
+        length = self.parameters(len(value))
+        return Q(Exact(cut(column, length), Value(self.parameters(value))))
 
     def _period(self, op: str, ref: str, value: Any) -> Q:
         if op == "$eq":
-            return _within(ref, value)
+            return self._within(ref, value)
         if op == "$in":
-            return _any(_within(ref, p) for p in value) if value else _NOTHING
+            return _any(self._within(ref, p) for p in value) if value else _NOTHING
         if op == "$between":
             low, high = value
-            return Q(**{f"{ref}__gte": low.start, f"{ref}__lt": high.end})
+            return self._from_to(ref, low.start, high.end)
         bound = {
             "$lt": ("lt", "start"),
             "$lte": ("lt", "end"),
@@ -276,12 +288,24 @@ class Builder:
             "$gte": ("gte", "start"),
         }
         lookup, edge = bound[op]
-        return Q(**{f"{ref}__{lookup}": getattr(value, edge)})
+        return Q(**{f"{ref}__{lookup}": self.parameters(getattr(value, edge))})
+
+    def _within(self, ref: str, period: dates.Period) -> Q:
+        return self._from_to(ref, period.start, period.end)
+
+    def _from_to(self, ref: str, start: Any, end: Any) -> Q:
+        return Q(**{f"{ref}__gte": self.parameters(start), f"{ref}__lt": self.parameters(end)})
 
     def _has(self, resolved: Resolved, value: Any, target: str) -> Q:
         """The list holds an element whose key (or `list.<path>`) equals the value."""
         array, element = resolved.array, resolved.element
-        inner = Builder(element, case_sensitive=self.case_sensitive, as_of=self.as_of)
+        self.parameters.refuse()  # a subquery: no shape describes it
+        inner = Builder(
+            element,
+            case_sensitive=self.case_sensitive,
+            as_of=self.as_of,
+            parameters=self.parameters,
+        )
         path = resolved.element_path or "key"
         if resolved.element_path is None and "key" not in element.fields.columns:
             reason = f"its elements have no key: name a field inside it ({resolved.path}.<field>)"
@@ -300,10 +324,6 @@ class Builder:
         outer = OuterRef(f"{resolved.array_orm_prefix}pk")
         elements = inner.queryset().filter(**{array.parent_field: outer}).filter(condition)
         return Q(Exists(elements))
-
-
-def _within(ref: str, period: dates.Period) -> Q:
-    return Q(**{f"{ref}__gte": period.start, f"{ref}__lt": period.end})
 
 
 def _any(parts) -> Q:

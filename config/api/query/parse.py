@@ -30,6 +30,7 @@ from config.api.query.registry import (
     permission_for,
     unknown_field,
 )
+from config.api.query.shapes import Parameters
 
 MEMBERS = (
     "object",
@@ -95,13 +96,18 @@ class QueryRequest:
         return any(s.function for s in self.selected)
 
 
-def parse_request(user, body: dict[str, Any], objects: Registry) -> QueryRequest:
+def parse_request(
+    user, body: dict[str, Any], objects: Registry, *, markers: bool = False
+) -> QueryRequest:
+    """The request validated; with `markers`, its filters compare with markers in place of their
+    values (config.api.query.shapes)."""
     _reject_unknown_members(body)
     obj = _object(body.get("object"), objects)
     if not user.has_perm(obj.view_permission):
         raise errors.error(errors.FORBIDDEN)
     case_sensitive, as_of = _filter_parameters(body.get("filterParameters"))
-    builder = Builder(obj, case_sensitive=case_sensitive, as_of=as_of)
+    parameters = Parameters(markers=markers)
+    builder = Builder(obj, case_sensitive=case_sensitive, as_of=as_of, parameters=parameters)
     selected = _fields(builder, body.get("fields"))
     where = _filters(builder, body.get("filters"), body.get("filterExpression"))
     order = _order_by(builder, body.get("orderBy"), selected)

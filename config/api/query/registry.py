@@ -506,6 +506,20 @@ def _orm(source: str) -> str:
     return source.replace(".", "__")
 
 
+def model_field(model, orm: str):
+    """The concrete model field an ORM path of forward relations ends at (`pk`, `part__pk`: the
+    primary key), or None."""
+    head, _, last = orm.rpartition("__")
+    if last != "pk":
+        return _model_field(model, orm)
+    if head:
+        relation = _model_field(model, head)
+        if relation is None or not relation.is_relation:
+            return None
+        model = relation.related_model
+    return model._meta.pk
+
+
 def _model_field(model, orm: str):
     """The concrete model field at the end of an ORM path, or None."""
     field_ = None

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import F
 
 from config.api import responses
+from config.api.query import shapes
 from config.api.query.build import DEEP_PAGE, Builder, binary
 from config.api.query.parse import AGGREGATES, QueryRequest, Selected, parse_request
 from config.api.query.registry import Kind, Registry, registry
@@ -15,22 +16,31 @@ from config.api.query.registry import Kind, Registry, registry
 
 def query_page(*, user, body: dict[str, Any], objects: Registry = registry) -> dict[str, Any]:
     """Run one query request for `user`: the `ia::result` rows and the page meta."""
-    request = parse_request(user, body, objects)
-    return execute(request)
+    if shapes.enabled():
+        request = parse_request(user, body, objects, markers=True)
+        shape = shapes.shape(request)
+        if shape is not None:
+            try:
+                return execute(request, shape)
+            except shapes.Refused:
+                pass  # built again below, with its values
+        elif not request.builder.parameters.values:
+            return execute(request)  # nothing was marked: its filters hold its own values
+    return execute(parse_request(user, body, objects))
 
 
 # --- running it -------------------------------------------------------------------------------
-def execute(request: QueryRequest) -> dict[str, Any]:
+def execute(request: QueryRequest, shape: tuple | None = None) -> dict[str, Any]:
+    """The request's page; with its `shape` (built with markers), through the shape's kept
+    statements (config.api.query.shapes)."""
     builder = request.builder
     plain = [s for s in request.selected if not s.function]
     aggregates = {s.alias: _aggregate(builder, s) for s in request.selected if s.function}
-    base = builder.queryset(selected=bool(aggregates and not plain))
-    matching = base if request.where is None else base.filter(request.where)
     start, size = request.start, request.size
     offset = start - 1
     if aggregates and not plain:
         # One row of totals over every matching row.
-        rows = [matching.aggregate(**aggregates)] if start == 1 else []
+        rows = [_matching(request, selected=True).aggregate(**aggregates)] if start == 1 else []
         total = 1
     elif aggregates:
         # Grouped: string fields are selected in binary collation, so that the ORDER BY names
@@ -44,31 +54,65 @@ def execute(request: QueryRequest) -> dict[str, Any]:
             else F(builder.ref(s.column))
             for s in plain
         }
-        groups = matching.values(**columns).annotate(**aggregates)
+        groups = _matching(request).values(**columns).annotate(**aggregates)
         total = groups.count()
         rows = []
         if start <= total:  # past the end nothing to fetch (a huge offset would overflow)
             rows = list(groups.order_by(*_ordering(request, plain))[offset : offset + size])
     else:
-        columns = {s.alias: F(builder.ref(s.column)) for s in plain}
-        ordering = _ordering(request, plain)
-        # Stored fields (forward paths only) give one row per object: the count and the page's
-        # keys need only the filters, not the joins of the selected columns.
-        per_object = all(s.column.expression is None for s in plain)
-        total = matching.count() if per_object else matching.values(**columns).count()
-        rows = []
-        if start > total:
-            pass  # past the end nothing to fetch (a huge offset would overflow the database)
-        elif offset < DEEP_PAGE or not per_object:
-            rows = list(matching.values(**columns).order_by(*ordering)[offset : offset + size])
-        else:
-            # Deep in the result a deferred join: an index is walked for the page's keys alone,
-            # then only those rows are joined with the selected columns. The filters only in
-            # the subquery: repeated outside, PostgreSQL could scan every matching row.
-            keys = matching.order_by(*ordering).values("pk")[offset : offset + size]
-            rows = list(base.values(**columns).filter(pk__in=keys).order_by(*ordering))
+        total, rows = _page(request, plain, shape)
     result = [{s.key: s.render(row[s.alias]) for s in request.selected} for row in rows]
     return responses.page(result, total=total, start=start, size=size)
+
+
+def _matching(request: QueryRequest, *, selected: bool = False):
+    base = request.builder.queryset(selected=selected)
+    return base if request.where is None else base.filter(request.where)
+
+
+def _page(request: QueryRequest, plain: list[Selected], shape: tuple | None) -> tuple[int, list]:
+    """The total and the page's rows (by alias) of a query without aggregates. The querysets are
+    built only when they run: a kept statement needs none."""
+    builder = request.builder
+    offset, size = request.start - 1, request.size
+    columns = {s.alias: F(builder.ref(s.column)) for s in plain}
+    ordering = _ordering(request, plain)
+    # Stored fields (forward paths only) give one row per object: the count and the page's
+    # keys need only the filters, not the joins of the selected columns.
+    per_object = all(s.column.expression is None for s in plain)
+
+    def count() -> int:
+        matching = _matching(request)
+        return matching.count() if per_object else matching.values(**columns).count()
+
+    def rows() -> list[dict]:
+        if offset < DEEP_PAGE or not per_object:
+            page = _matching(request).values(**columns).order_by(*ordering)
+            return list(page[offset : offset + size])
+        # Deep in the result a deferred join: an index is walked for the page's keys alone,
+        # then only those rows are joined with the selected columns. The filters only in the
+        # subquery: repeated outside, PostgreSQL could scan every matching row.
+        keys = _matching(request).order_by(*ordering).values("pk")[offset : offset + size]
+        return list(builder.queryset().values(**columns).filter(pk__in=keys).order_by(*ordering))
+
+    total = _run(request, shape, ("count",), count, _first)
+    if request.start > total:
+        return total, []  # past the end nothing to fetch (a huge offset would overflow)
+    return total, _run(request, shape, ("rows", offset, size), rows, _by_name)
+
+
+def _run(request: QueryRequest, shape: tuple | None, statement: tuple, evaluate, read):
+    if shape is None:
+        return evaluate()
+    return shapes.run((shape, *statement), request.builder.parameters, evaluate, read)
+
+
+def _first(rows: list[tuple], names: tuple[str, ...]) -> Any:
+    return rows[0][0]
+
+
+def _by_name(rows: list[tuple], names: tuple[str, ...]) -> list[dict]:
+    return [dict(zip(names, row, strict=True)) for row in rows]
 
 
 def _aggregate(builder: Builder, selected: Selected):
