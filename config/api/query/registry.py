@@ -188,10 +188,16 @@ def permission_for(model: type[models.Model]) -> str:
     return f"{model._meta.app_label}.view_{model._meta.model_name}"
 
 
+MAX_RESOLVED = 4096
+
+
 class Registry:
     def __init__(self) -> None:
         self._objects: dict[str, QueryObject] = {}
         self._elements: dict[tuple, QueryObject] = {}
+        # Resolved paths, by object and path: the same for every request until an object is
+        # registered. Bounded, as clients name the paths.
+        self._resolved: dict[tuple[QueryObject, str], Resolved] = {}
 
     def load(self, objects: list[spec.ObjectSpec]) -> None:
         """Register every object the spec says the query service reads (at startup)."""
@@ -224,6 +230,7 @@ class Registry:
             raise ImproperlyConfigured(f"{name} is already registered with another serializer")
         obj = QueryObject(name, serializer_class, queryset, expressions, self, annotations)
         self._objects[name] = obj
+        self._resolved.clear()
         return obj
 
     def get(self, name: str) -> QueryObject | None:
@@ -243,10 +250,17 @@ class Registry:
         """A client's dot path to a column (or an array for $has); 400 REST-1043 if undeclared."""
         if not isinstance(path, str) or not path:
             raise unknown_field(str(path))
+        resolved = self._resolved.get((obj, path))
+        if resolved is not None:
+            return resolved
         try:
-            return self._resolve(obj, path, "", "", frozenset())
+            resolved = self._resolve(obj, path, "", "", frozenset())
         except NotReachable as exc:
             raise unknown_field(path) from exc
+        if len(self._resolved) >= MAX_RESOLVED:
+            self._resolved.clear()
+        self._resolved[(obj, path)] = resolved
+        return resolved
 
     def _resolve(
         self, obj: QueryObject, rest: str, path_prefix: str, orm_prefix: str, needs: frozenset

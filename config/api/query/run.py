@@ -61,7 +61,8 @@ def execute(request: QueryRequest, shape: tuple | None = None) -> dict[str, Any]
             rows = list(groups.order_by(*_ordering(request, plain))[offset : offset + size])
     else:
         total, rows = _page(request, plain, shape)
-    result = [{s.key: s.render(row[s.alias]) for s in request.selected} for row in rows]
+    renders = [(s.key, s.alias, s.render) for s in request.selected]
+    result = [{key: render(row[alias]) for key, alias, render in renders} for row in rows]
     return responses.page(result, total=total, start=start, size=size)
 
 
