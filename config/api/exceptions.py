@@ -6,13 +6,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import DataError, IntegrityError, OperationalError
+from django.db import DataError, IntegrityError, OperationalError, models
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
-from config.api import errors, identity
-from config.api.spec import api_name
+from config.api import errors, identity, spec
 from core.errors import DomainError, DomainErrors, FieldNamer, verbose_name
 from core.errors import integrity_error as core_integrity_error
 from core.versions import etag
@@ -113,36 +112,51 @@ def domain_error(
     becomes the member of `serializer_class` that renders it (or what `field_name` calls it: the
     GraphQL input's name). Rules broken (422) answer as one operationFailed with a detail each;
     anything else (404, 409, 412) answers alone."""
-    name = field_name or _member_namer(serializer_class)
-    details = [_detail(err, name, if_match) for err in exc.errors]
+    details = [
+        _detail(err, field_name or _member_namer(serializer_class, err), if_match)
+        for err in exc.errors
+    ]
     if isinstance(exc, DomainError) and details[0].status != 422:
         return details[0]
     return errors.rule_violations(details)
 
 
-def _member_namer(serializer_class: type | None) -> FieldNamer:
+def _member_namer(serializer_class: type | None, err: DomainError) -> FieldNamer:
+    """A field by the member of the request's serializer that renders it; a field the request
+    does not carry (a duplicate's, of the object it clashes with) by the member of the object the
+    error names; else by its model name: the spec alone names members."""
+    readers = [serializer_class, _declared_serializer(err.params.get("OBJECT"))]
+    specs = [spec.describe(reader) for reader in readers if reader is not None]
+
     def name(field: str) -> str:
-        found = api_name(serializer_class, field) if serializer_class is not None else field
-        # Not a member here: the dialect's spelling of it.
-        return dialect_name(field) if found == field else found
+        return next((s.model_to_api[field] for s in specs if field in s.model_to_api), field)
 
     return name
 
 
+def _declared_serializer(model: Any) -> type | None:
+    """The serializer of the declared object over `model` (None: not a declared object's model)."""
+    if not (isinstance(model, type) and issubclass(model, models.Model)):
+        return None
+    if not identity.is_object(model):
+        return None
+    declared = spec.get(identity.object_name(model))
+    return declared.serializer_class if declared is not None else None
+
+
 def dialect_name(field: str) -> str:
-    """A model field (or service argument) as the API spells a name: `part_inventory` ->
-    `partInventory`."""
+    """A model field (or service argument) in camel case, as GraphQL spells the inputs it
+    generates (`part_inventory` -> `partInventory`); REST names members from the spec only."""
     head, *rest = field.split("_")
     return head + "".join(word.title() for word in rest)
 
 
 def _detail(err: DomainError, name: FieldNamer, if_match: str | None):
-    spec = errors.DOMAIN_CODES[err.code]
     target = name(err.field) if err.field is not None else None
     placeholders = err.placeholders(name, _api_object)
     if err.code == "stale":
         placeholders = {"GIVEN": if_match or "", "CURRENT": etag(err.params["CURRENT"])}
-    return errors.ApiError(spec, target=target, placeholders=placeholders)
+    return errors.ApiError(errors.DOMAIN_CODES[err.code], target=target, placeholders=placeholders)
 
 
 def _api_object(model: type) -> str:
