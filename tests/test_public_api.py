@@ -89,10 +89,6 @@ PENDING = {
     # (its DomainError lands on the form field). No public ModelForm hook skips that validation:
     # clean() runs before it, and it would add Django's own messages beside the service's.
     "core/admin.py ServiceModelForm._post_clean overrides a hook": "validation by the service",
-    # The benchmark data loader (no request path): after COPY it resets the key sequences with
-    # the statements the documented `sqlsequencereset` command prints, which Django offers no
-    # public call for, and quotes table names as the backend does.
-    "kitting/management/commands/seed_scale.py uses .ops": "sequence reset after COPY",
 }
 
 

@@ -10,6 +10,7 @@ client. The data is generated consistent (every part inventory's quantity, kitte
 installedQuantity equal the sums over its ledger rows), and a check query proves it at the end.
 """
 
+import io
 import random
 import sys
 import time
@@ -19,10 +20,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
+from core.sql import quoted
 from inventory.models import (
     InventoryTransaction,
     Item,
@@ -145,7 +147,7 @@ class Command(BaseCommand):
             command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
             with connection.cursor() as cursor:
                 for model in self._models():
-                    cursor.execute(f"{command} {connection.ops.quote_name(model._meta.db_table)}")
+                    cursor.execute(f"{command} {quoted(model._meta.db_table)}")
         if not opts["no_verify"]:
             broken = ledger_mismatches()
             if broken:
@@ -167,7 +169,7 @@ class Command(BaseCommand):
         tables = [m._meta.db_table for m in self._models()]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                names = ", ".join(connection.ops.quote_name(t) for t in tables)
+                names = ", ".join(quoted(t) for t in tables)
                 # Deferred foreign-key checks still pending in a caller's transaction would block
                 # the TRUNCATE: run them now.
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -177,7 +179,7 @@ class Command(BaseCommand):
                 # Plain DELETEs, as a truncate would: no signals, no cascades (the ledger model
                 # refuses deletes, rightly).
                 for model in reversed(self._ordered_models()):
-                    cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+                    cursor.execute(f"DELETE FROM {quoted(model._meta.db_table)}")
 
     def _ordered_models(self):
         order = [Warehouse, Item, KitComponent, Run, PartKit, PartInventory, PartKitLine]
@@ -185,7 +187,11 @@ class Command(BaseCommand):
         return [*order, *rest, InventoryTransaction]
 
     def _reset_sequences(self) -> None:
-        statements = connection.ops.sequence_reset_sql(no_style(), self._models())
+        # The statements Django's `sqlsequencereset` prints, without the BEGIN; and COMMIT; lines
+        # it wraps them in (output_transaction): they run in this transaction.
+        out = io.StringIO()
+        call_command("sqlsequencereset", *SEEDED_APPS, stdout=out, no_color=True, verbosity=0)
+        statements = [line for line in out.getvalue().splitlines()[1:-1] if line.strip()]
         with connection.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)
@@ -214,9 +220,8 @@ class CopyWriter:
     """PostgreSQL: COPY ... FROM STDIN (FREEZE) through psycopg 3."""
 
     def write(self, table: Table, rows: Iterable[Sequence[Any]]) -> None:
-        quote = connection.ops.quote_name
-        columns = ", ".join(quote(c) for c in table.columns)
-        sql = f"COPY {quote(table.model._meta.db_table)} ({columns}) FROM STDIN WITH (FREEZE)"
+        columns = ", ".join(quoted(c) for c in table.columns)
+        sql = f"COPY {quoted(table.model._meta.db_table)} ({columns}) FROM STDIN WITH (FREEZE)"
         with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
             write_row = copy.write_row
             for row in rows:
