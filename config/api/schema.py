@@ -180,7 +180,16 @@ class IntacctAutoSchema(AutoSchema):
         serializer = self.get_response_serializers()
         return self.resolve_serializer(serializer, "response").ref
 
-    def _get_response_bodies(self, direction="response"):
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is not None:
+            operation["responses"] = self.response_bodies(operation["responses"])
+        return operation
+
+    def response_bodies(self, generated: dict) -> dict:
+        """The operation's answers in the envelopes the view really answers with (for an action
+        of ours; else as drf-spectacular generated them), and the error body for every error
+        status."""
         action = getattr(self.view, "action", None)
         reference = self._component("Reference", REFERENCE)
         if action == "list":
@@ -200,7 +209,7 @@ class IntacctAutoSchema(AutoSchema):
         elif action == "destroy":
             bodies = {"204": {"description": "Deleted; no body"}}
         else:
-            bodies = super()._get_response_bodies(direction)
+            bodies = dict(generated)
         if action in ("retrieve", "create", "partial_update_batch", "destroy"):
             success = self._object_ref() if action == "retrieve" else reference
             item = {"oneOf": [with_status(success), ITEM_STATUS, ITEM_ERROR]}

@@ -60,10 +60,10 @@ class WorkflowSchema(IntacctAutoSchema):
     def get_response_serializers(self):
         return self.view.result_serializer
 
-    def _get_response_bodies(self, direction="response"):
+    def response_bodies(self, generated: dict) -> dict:
         # drf-spectacular documents the result serializer (and the examples); we wrap its schema
         # in the envelope the workflow really answers with.
-        ok = self._get_response_for_code(self.view.result_serializer, "200", direction=direction)
+        ok = generated["200"]
         for media in ok["content"].values():
             media["schema"] = one_envelope(media["schema"])
             for example in media.get("examples", {}).values():

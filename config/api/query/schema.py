@@ -167,8 +167,8 @@ class QuerySchema(IntacctAutoSchema):
         row = self._component("QueryRow", ROW)
         return {200: OpenApiResponse(page_envelope(row), description="A page of rows")}
 
-    def _get_request_body(self, direction="request"):
-        body = super()._get_request_body(direction)
-        if body is not None:
-            body["required"] = True
-        return body
+    def get_operation(self, path, path_regex, path_prefix, method, registry):
+        operation = super().get_operation(path, path_regex, path_prefix, method, registry)
+        if operation is not None and "requestBody" in operation:
+            operation["requestBody"]["required"] = True
+        return operation
