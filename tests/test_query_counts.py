@@ -455,6 +455,59 @@ def _(user, n, tag):
     return graphql_one("partKit", part_kit.pk, KIT_FIELDS)
 
 
+# Contract 15 in GraphQL: requirements on runs and kits (nested both ways), a part's stock figures.
+REQUIREMENT_FIELDS = """id runId partId requiredQuantity issuedQuantity shortQuantity
+  availableQuantity uncoveredQuantity run { id title } part { id partNumber quantity }"""
+
+
+def planned_run(user, tag: str, n: int):
+    """A run of a kit holding n kits of a stocked part each, and a kit holding one of each."""
+    outer = part(user, f"Out-{tag}", "kit")
+    the_run = run(user, f"RUN-{tag}", part=outer)
+    part_kit = kit(user, the_run)
+    for i in range(n):
+        inner, inventory = part(user, f"In-{tag}{i}", "kit"), stocked(user, f"{tag}{i}")
+        kit_line(user, inner, inventory.part, 2)
+        kit_line(user, outer, inner, 3)
+        issue(user, part_kit, inventory, 1)
+    return the_run, part_kit
+
+
+@scene("graphql runs requirements")
+def _(user, n, tag):
+    for i in range(n):
+        planned_run(user, f"{tag}{i}", 1)
+    kits = f"partKits {{ id requirements {{ {REQUIREMENT_FIELDS} }} }}"
+    return graphql_page("runs", f"id requirements {{ {REQUIREMENT_FIELDS} }} {kits}")
+
+
+@scene("graphql run requirements")
+def _(user, n, tag):
+    the_run, _ = planned_run(user, tag, n)
+    return graphql_one("run", the_run.pk, f"id requirements {{ {REQUIREMENT_FIELDS} }}")
+
+
+@scene("graphql partKits requirements")
+def _(user, n, tag):
+    for i in range(n):
+        planned_run(user, f"{tag}{i}", 1)
+    runs = "run { id requirements { id partId } }"
+    return graphql_page("partKits", f"id {runs} requirements {{ {REQUIREMENT_FIELDS} }}")
+
+
+@scene("graphql partKit requirements")
+def _(user, n, tag):
+    _, part_kit = planned_run(user, tag, n)
+    return graphql_one("partKit", part_kit.pk, f"id requirements {{ {REQUIREMENT_FIELDS} }}")
+
+
+@scene("graphql parts stock")
+def _(user, n, tag):
+    nested_kits(user, tag, n)
+    figures = "onHandQuantity availableQuantity kittedQuantity buildableQuantity"
+    return graphql_page("parts", f"id partNumber {figures}")
+
+
 # --- the measurement ---------------------------------------------------------------------------
 
 

@@ -29,6 +29,7 @@ from config.api.viewsets import if_match_versions
 from config.graphql import types
 from inventory import selectors as inventory_selectors
 from inventory.models import TrackingType as StoredTracking
+from kitcomponents import selectors as kitcomponents_selectors
 from kitting import selectors as kitting_selectors
 
 DEFAULT_PAGE = 100
@@ -340,6 +341,8 @@ def _untracked_is_null(expression: Expression) -> Expression:
 
 
 _inventory = inventory_selectors.part_inventory_expressions()
+# The item's stock figures as REST reads them (contract 15.1).
+_stock = kitcomponents_selectors.item_availability()
 
 PARTS = Listing(
     "Part",
@@ -355,6 +358,10 @@ PARTS = Listing(
         ),
         "unitOfMeasure": Field("unit_of_measure", STRING),
         "quantity": Field(inventory_selectors.item_on_hand_quantity(), FLOAT),
+        "onHandQuantity": Field(_stock["on_hand_quantity"], FLOAT),
+        "availableQuantity": Field(_stock["available_quantity"], FLOAT),
+        "kittedQuantity": Field(_stock["kitted_quantity"], FLOAT),
+        "buildableQuantity": Field(_stock["buildable_quantity"], FLOAT),
     },
 )
 LOCATIONS = Listing(

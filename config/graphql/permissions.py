@@ -12,6 +12,7 @@ from strawberry.types.nodes import SelectedField
 
 from config.api import errors
 from config.api.permissions import ModelPermissions
+from config.api.query.registry import permission_for
 
 _REST = ModelPermissions()
 
@@ -85,5 +86,6 @@ def writes(*permissions: str) -> list[PermissionExtension]:
 
 
 def can_view(model: type[Model]) -> list[PermissionExtension]:
-    """A field reading objects of `model`: its view permission, as a REST GET asks."""
-    return needs(*rest_permissions("GET", model))
+    """A field reading objects of `model`: the view permission a REST GET asks (a model read as
+    part of another, such as a run's requirements, asks that model's)."""
+    return needs(permission_for(model))

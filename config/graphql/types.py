@@ -1,5 +1,5 @@
 """ION's object types over Kitsmith's models (contract 14): `Part` (item), `Location` (warehouse),
-`PartInventory`, `Run` and `PartKit`.
+`PartInventory`, `Run`, `PartKit` and `Requirement` (contract 15.2).
 
 `id` is the REST key and every `…Id` a key, as strings; `_etag` the REST ETag's version without
 quotes. Each field that reads objects of another model asks that model's view permission, as its
@@ -24,8 +24,9 @@ from config.graphql.permissions import can_view
 from core.numbers import as_number, decimal_string, parse_decimal
 from inventory import models as inventory
 from inventory.selectors import item_on_hand_quantity, part_inventory_expressions
+from kitcomponents.selectors import item_availability
 from kitting import models as kitting
-from kitting.selectors import part_inventory_runs
+from kitting.selectors import part_inventory_runs, part_kit_requirements, requirement_list
 
 # The optimizer's settings, for the querysets the resolvers build themselves (schema.py gives the
 # extension the same): no `only()`, as the resolvers read whole rows.
@@ -95,6 +96,17 @@ def _nested(model: type[Model], info: Any) -> QuerySet:
     return loaded(model._default_manager.all(), info)
 
 
+def _stock(figure: str) -> Any:
+    """An item's stock figure (contract 15.1) as the REST item reads it (kitcomponents.selectors),
+    for a field's `annotate=`: each is computed in the part's own statement when selected."""
+    return {f"graphql_{figure}": lambda info: item_availability()[figure]}
+
+
+def _requirements(info: Any) -> QuerySet:
+    """Requirement rows (kitting.selectors, with their computed quantities) for the selection."""
+    return loaded(requirement_list(), info)
+
+
 @strawberry_django.type(inventory.Item, name="Part", description="ION's part: an item.")
 class Part:
     @classmethod
@@ -134,6 +146,35 @@ class Part:
     )
     def quantity(self, root: inventory.Item) -> float:
         return number(root.graphql_on_hand)
+
+    @strawberry_django.field(
+        description="On hand, summed over the part's inventory (15.1): the same as quantity.",
+        annotate=_stock("on_hand_quantity"),
+    )
+    def on_hand_quantity(self, root: inventory.Item) -> float:
+        return number(root.graphql_on_hand_quantity)
+
+    @strawberry_django.field(
+        description="The part of it in no location or an inventoryAvailable one (15.1).",
+        annotate=_stock("available_quantity"),
+    )
+    def available_quantity(self, root: inventory.Item) -> float:
+        return number(root.graphql_available_quantity)
+
+    @strawberry_django.field(
+        description="Issued to kits that are not completed or canceled (15.1).",
+        annotate=_stock("kitted_quantity"),
+    )
+    def kitted_quantity(self, root: inventory.Item) -> float:
+        return number(root.graphql_kitted_quantity)
+
+    @strawberry_django.field(
+        description="Whole kits the available stock of its components covers, nested kits "
+        "exploded; null without a stocked component (15.1).",
+        annotate=_stock("buildable_quantity"),
+    )
+    def buildable_quantity(self, root: inventory.Item) -> float | None:
+        return number(root.graphql_buildable_quantity)
 
     parts_inventory: list[PartInventoryNode] = strawberry_django.field(
         field_name="part_inventories",
@@ -324,6 +365,19 @@ class RunNode:
         description="The run's part kits, by key.", extensions=can_view(kitting.PartKit)
     )
 
+    @strawberry_django.field(
+        description="What the run needs, one row per stocked part, by part; none once it is "
+        "complete or canceled (15.2).",
+        extensions=can_view(kitting.Requirement),
+        prefetch_related=[
+            lambda info: Prefetch(
+                "requirements", _requirements(info), to_attr="graphql_requirements"
+            )
+        ],
+    )
+    def requirements(self, root: kitting.Run) -> list[RequirementNode]:
+        return root.graphql_requirements
+
 
 @strawberry_django.type(kitting.PartKit, name="PartKit", description="ION's part kit (7.2).")
 class PartKitNode:
@@ -366,3 +420,59 @@ class PartKitNode:
             setattr(inventory_row, _ISSUED, line.issued_quantity)
             held.append(inventory_row)
         return held
+
+    @strawberry_django.field(
+        description="Its run's requirements (7.2, 15.7): issuedQuantity counts every open kit of "
+        "the run.",
+        extensions=can_view(kitting.Requirement),
+        # Where kitting.selectors.part_kit_requirements reads them: the run's requirement rows.
+        prefetch_related=[lambda info: Prefetch("run__requirements", _requirements(info))],
+    )
+    def requirements(self, root: kitting.PartKit) -> list[RequirementNode]:
+        return part_kit_requirements(root)
+
+
+@strawberry_django.type(
+    kitting.Requirement,
+    name="Requirement",
+    description="What an open run needs of one stocked part (contract 15.2), as REST's "
+    "inventory-control/requirement.",
+)
+class RequirementNode:
+    @strawberry_django.field(description="The REST key: <run key>-<part key>.")
+    def id(self, root: kitting.Requirement) -> strawberry.ID:
+        return strawberry.ID(root.pk)
+
+    @strawberry_django.field
+    def run_id(self, root: kitting.Requirement) -> strawberry.ID:
+        return key(root.run_id)
+
+    run: RunNode = strawberry_django.field(extensions=can_view(kitting.Run))
+
+    @strawberry_django.field
+    def part_id(self, root: kitting.Requirement) -> strawberry.ID:
+        return key(root.part_id)
+
+    part: Part = strawberry_django.field(extensions=can_view(inventory.Item))
+
+    @strawberry_django.field(
+        description="Component units x the run's quantity, multiplied down nested kits."
+    )
+    def required_quantity(self, root: kitting.Requirement) -> float:
+        return number(root.required_quantity)
+
+    @strawberry_django.field(description="Issued to the run's open kits.")
+    def issued_quantity(self, root: kitting.Requirement) -> float:
+        return number(root.issued_quantity)
+
+    @strawberry_django.field(description="max(0, required - issued).")
+    def short_quantity(self, root: kitting.Requirement) -> float:
+        return number(root.short_quantity)
+
+    @strawberry_django.field(description="The part's available stock, not net of other runs.")
+    def available_quantity(self, root: kitting.Requirement) -> float:
+        return number(root.available_quantity)
+
+    @strawberry_django.field(description="max(0, short - available).")
+    def uncovered_quantity(self, root: kitting.Requirement) -> float:
+        return number(root.uncovered_quantity)
