@@ -1,5 +1,6 @@
-"""How an object's queryable fields are derived from its serializer, and the registration hooks."""
+"""How an object's queryable fields are derived from its serializer and its declaration."""
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -8,14 +9,13 @@ from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.db.models.functions import Upper
 from rest_framework import serializers
 
-from config.api import errors
+from config.api import errors, spec
 from config.api.fields import NumberField, StrictCharField
-from config.api.query import Computed, Kind, register, registry
+from config.api.query import Computed, Kind, registry
 from config.api.query.registry import Registry
 from config.api.query.run import query_page
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
-from inventory.api.serializers import WarehouseSerializer
 from inventory.models import Item
 from kitcomponents import selectors as kit_selectors
 from kitcomponents.api.item import ItemSerializer
@@ -86,27 +86,14 @@ def test_references_resolve_through_the_referenced_objects_registration():
 
 
 class ItemWithExtras(ItemSerializer):
-    """Exercises every derivation rule and hook on the items table."""
-
-    class ShoutField(serializers.CharField):
-        query_expression = Upper("name")  # hook 3: on the field class
+    """Exercises every derivation rule on the items table."""
 
     secret = StrictCharField(source="lot_category", write_only=True, required=False)
     isKit = serializers.SerializerMethodField()
-    shout = ShoutField(source="shouted", read_only=True)
+    shout = serializers.CharField(source="shouted", read_only=True)
     doubleCost = NumberField(source="double_cost", read_only=True)
     pythonOnly = serializers.CharField(source="tracking_type", read_only=True)
     costAgain = NumberField(source="standard_cost", read_only=True)
-
-    # hook 2: on the serializer class
-    query_expressions = {
-        "isKit": Computed(
-            ExpressionWrapper(
-                Q(item_type__in=["kit", "stockableKit"]), output_field=BooleanField()
-            ),
-            kind="boolean",
-        )
-    }
 
     class Meta(ItemSerializer.Meta):
         fields = [
@@ -123,18 +110,30 @@ class ItemWithExtras(ItemSerializer):
         return item.is_kit
 
 
+def declared(serializer_class, **declaration):
+    """An object's spec as a declaration would make it, without declaring it."""
+    return dataclasses.replace(spec.describe(serializer_class), **declaration)
+
+
 @pytest.fixture
 def objects():
     """A registry of its own, so the global one is left alone."""
     own = Registry()
-    own.register(
-        ItemWithExtras,
-        queryset=Item.objects.all(),
-        annotations={"double_cost": F("standard_cost") * 2},
-        # hook 1: at registration, by API path (overrides the others)
-        expressions={"trackingType": inventory_selectors.item_tracking_type()},
+    is_kit = ExpressionWrapper(
+        Q(item_type__in=["kit", "stockableKit"]), output_field=BooleanField()
     )
-    own.register(KitComponentSerializer, queryset=kit_selectors.kit_component_list())
+    item = declared(
+        ItemWithExtras,
+        query=Item.objects.all(),
+        annotations={"double_cost": F("standard_cost") * 2},
+        expressions={
+            "trackingType": inventory_selectors.item_tracking_type(),
+            "isKit": Computed(is_kit, kind="boolean"),
+            "shout": Upper("name"),
+        },
+    )
+    line = declared(KitComponentSerializer, query=kit_selectors.kit_component_list())
+    own.load([item, line])
     return own
 
 
@@ -186,16 +185,8 @@ def test_an_annotation_of_a_queryset_is_not_reachable_through_a_reference(object
     )
 
 
-def test_registration_mistakes_are_caught():
+def test_an_expression_for_a_member_the_serializer_lacks_is_caught():
     own = Registry()
-    own.register(WarehouseSerializer, queryset=inventory_selectors.warehouse_list())
-    # Registering again (a module imported twice) is harmless; another serializer is not.
-    own.register(WarehouseSerializer, queryset=inventory_selectors.warehouse_list())
-    with pytest.raises(ImproperlyConfigured, match="already registered"):
-        own.register(ItemSerializer, queryset=inventory_selectors.warehouse_list())
-    typo = own.register(
-        ItemSerializer, queryset=inventory_selectors.item_list(), expressions={"trackingTyp": "x"}
-    )
+    own.load([declared(ItemSerializer, query=Item.objects.all(), expressions={"trackingTyp": "x"})])
     with pytest.raises(ImproperlyConfigured, match="trackingTyp"):
-        typo.fields  # noqa: B018
-    assert register == registry.register
+        own.get(ITEM).fields  # noqa: B018

@@ -7,6 +7,7 @@ Each case is two requests of one shape with different values: the first is run (
 are captured and kept), then the second is compared with the same request run with the cache
 off."""
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable
 
@@ -15,6 +16,7 @@ from django.db import connection
 from django.db.models import F
 from django.test import override_settings
 
+from config.api import spec
 from config.api.query import Computed, shapes
 from config.api.query.registry import Registry
 from config.api.query.run import query_page
@@ -286,11 +288,12 @@ def test_a_value_django_rewrites_is_built_with_its_values(admin_user, catalogue,
     """A number compared with an integer column: Django rounds it to an integer on its way into
     the SQL, which would round its marker too. The request is refused and built again."""
     objects = Registry()
-    objects.register(
-        KitComponentSerializer,
-        queryset=kit_selectors.kit_component_list(),
+    line = dataclasses.replace(
+        spec.describe(KitComponentSerializer),
+        query=kit_selectors.kit_component_list(),
         expressions={"lineNumber": Computed(F("line_number"), kind="number")},
     )
+    objects.load([line])
 
     def rows(units):
         body = {"object": LINE, "fields": ["key"], "filters": [{"$gte": {"lineNumber": units}}]}

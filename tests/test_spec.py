@@ -127,7 +127,7 @@ def test_each_spec_matches_what_its_serializer_renders(admin_user, items, add_li
     assert spec.model_field(item.serializer_class, "tracking.enableSerialNo") == "enable_serial_no"
     assert item.prefetch and "kitComponents" in item.lists
     assert "audit.createdByUser" in item.references and "tracking" in item.groups
-    assert registry.get(item.name).serializer_class is item.serializer_class
+    assert registry.get(item.name).spec is item
 
 
 # --- import discipline of config/api ------------------------------------------------------------

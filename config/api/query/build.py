@@ -322,7 +322,7 @@ class Builder:
             raise bad_operator(target, "$has", resolved.path, reason)
         condition = inner.condition("$eq", column, value, target)
         outer = OuterRef(f"{resolved.array_orm_prefix}pk")
-        elements = inner.queryset().filter(**{array.parent_field: outer}).filter(condition)
+        elements = inner.queryset().filter(**{array.element.parent_link: outer}).filter(condition)
         return Q(Exists(elements))
 
 

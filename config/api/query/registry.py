@@ -101,10 +101,7 @@ class Array:
     """A list of objects rendered inline (`kitComponents`): only `$has` can look inside."""
 
     path: str
-    orm: str  # the reverse relation on the parent
-    element_model: type[models.Model]
-    parent_field: str  # the element's foreign key to the parent
-    element_serializer: type[serializers.Serializer]  # renders one element
+    element: spec.ObjectSpec  # its element, whose `parent_link` is its key to the parent
 
 
 @dataclass
@@ -133,28 +130,20 @@ class NotReachable(Exception):
 
 
 class QueryObject:
-    """One registered object: its serializer, its selector queryset and the derived field map."""
+    """One queryable object (or list element): its spec and the field map derived from it."""
 
-    def __init__(
-        self,
-        name: str,
-        serializer_class: type[serializers.Serializer],
-        queryset: QuerySet,
-        expressions: Mapping[str, Any] | None,
-        registry: Registry,
-        annotations: Mapping[str, Any] | None = None,
-    ):
-        self.name = name
-        self.serializer_class = serializer_class
+    def __init__(self, described: spec.ObjectSpec, registry: Registry):
+        self.spec = described
+        self.name = described.name
+        self.model = described.model
+        self.expressions = described.expressions
         # Applied here, so that their names are known without reading the SQL query.
-        self.annotations = dict(annotations or {})
+        self.annotations = described.annotations
+        queryset = described.query
+        if queryset is None:  # a list element, read as part of the object listing it
+            queryset = described.model._default_manager.all()
         self._queryset = queryset.annotate(**self.annotations) if self.annotations else queryset
-        self.expressions = dict(expressions or {})
         self.registry = registry
-
-    @property
-    def model(self) -> type[models.Model]:
-        return self._queryset.model
 
     @property
     def view_permission(self) -> str:
@@ -167,8 +156,7 @@ class QueryObject:
     @cached_property
     def fields(self) -> Fields:
         out = Fields()
-        described = spec.describe(self.serializer_class, self.model)
-        for member in described.members.values():
+        for member in self.spec.members.values():
             _add_member(self, member, out)
         unused = set(self.expressions) - set(out.columns)
         if unused:
@@ -194,44 +182,17 @@ MAX_RESOLVED = 4096
 class Registry:
     def __init__(self) -> None:
         self._objects: dict[str, QueryObject] = {}
-        self._elements: dict[tuple, QueryObject] = {}
+        self._elements: dict[spec.ObjectSpec, QueryObject] = {}
         # Resolved paths, by object and path: the same for every request until an object is
-        # registered. Bounded, as clients name the paths.
+        # loaded. Bounded, as clients name the paths.
         self._resolved: dict[tuple[QueryObject, str], Resolved] = {}
 
     def load(self, objects: list[spec.ObjectSpec]) -> None:
-        """Register every object the spec says the query service reads (at startup)."""
+        """Register every object whose spec names what the query service reads (at startup)."""
         for described in objects:
             if described.query is not None:
-                self.register(
-                    described.serializer_class,
-                    queryset=described.query,
-                    expressions=described.expressions,
-                    annotations=described.annotations,
-                    name=described.name,
-                )
-
-    def register(
-        self,
-        serializer_class: type[serializers.Serializer],
-        *,
-        queryset: QuerySet,
-        expressions: Mapping[str, Any] | None = None,
-        annotations: Mapping[str, Any] | None = None,
-        name: str | None = None,
-    ) -> QueryObject:
-        if not name and not identity.is_object(queryset.model):
-            raise ImproperlyConfigured(f"{queryset.model.__name__} is no declared object")
-        name = name or identity.object_name(queryset.model)
-        current = self._objects.get(name)
-        if current is not None and (
-            current.serializer_class.__qualname__ != serializer_class.__qualname__
-        ):
-            raise ImproperlyConfigured(f"{name} is already registered with another serializer")
-        obj = QueryObject(name, serializer_class, queryset, expressions, self, annotations)
-        self._objects[name] = obj
+                self._objects[described.name] = QueryObject(described, self)
         self._resolved.clear()
-        return obj
 
     def get(self, name: str) -> QueryObject | None:
         return self._objects.get(name)
@@ -240,10 +201,7 @@ class Registry:
         return sorted(self._objects)
 
     def for_model(self, model: type[models.Model]) -> QueryObject | None:
-        for obj in self._objects.values():
-            if obj.model is model:
-                return obj
-        return None
+        return next((obj for obj in self._objects.values() if obj.model is model), None)
 
     # --- resolving a dot path --------------------------------------------------------------
     def resolve(self, obj: QueryObject, path: str) -> Resolved:
@@ -272,14 +230,14 @@ class Registry:
             return Resolved(path_prefix + rest, column=column, models=column.models)
         for name, array in fields.arrays.items():
             if rest == name or rest.startswith(name + "."):
-                element = self.for_model(array.element_model)
+                element = self.for_model(array.element.model)
                 # Elements of an unregistered model are part of the object that lists them.
-                seen = {array.element_model} if element is not None else set()
+                seen = {array.element.model} if element is not None else set()
                 return Resolved(
                     path_prefix + rest,
                     array=array,
                     array_orm_prefix=orm_prefix,
-                    element=element or self._unregistered(array),
+                    element=element or self._element(array.element),
                     element_path=rest[len(name) + 1 :] or None,
                     models=needs | seen,
                 )
@@ -319,14 +277,10 @@ class Registry:
             raise unknown_field(path_prefix + member)
         return self._resolve(target, member, path_prefix, orm_prefix, needs | {reference.model})
 
-    def _unregistered(self, array: Array) -> QueryObject:
-        key = (array.element_model, array.element_serializer)
-        obj = self._elements.get(key)
-        if obj is None:
-            queryset = array.element_model._default_manager.all()
-            obj = QueryObject("", array.element_serializer, queryset, None, self)
-            self._elements[key] = obj
-        return obj
+    def _element(self, element: spec.ObjectSpec) -> QueryObject:
+        if element not in self._elements:
+            self._elements[element] = QueryObject(element, self)
+        return self._elements[element]
 
 
 def unknown_field(path: str) -> errors.ApiError:
@@ -339,11 +293,9 @@ def invalid(target: str, reason: str) -> errors.ApiError:
 
 # --- deriving the field map from a serializer -------------------------------------------------
 # AuditSerializer's createdBy / modifiedBy are method fields over the user's key.
-_BUILTIN_EXPRESSIONS: dict[type, dict[str, Computed]] = {
-    AuditSerializer: {
-        "createdBy": Computed("created_by", Kind.KEY),
-        "modifiedBy": Computed("modified_by", Kind.KEY),
-    }
+_AUDIT_EXPRESSIONS = {
+    "createdBy": Computed("created_by", Kind.KEY),
+    "modifiedBy": Computed("modified_by", Kind.KEY),
 }
 
 
@@ -351,14 +303,9 @@ def _add_member(obj: QueryObject, member: Member, out: Fields) -> None:
     fld, path, model = member.field, member.path, obj.model
     if fld.write_only:
         return
-    serializer = member.owner
-    hooks = {
-        **_BUILTIN_EXPRESSIONS.get(type(serializer), {}),
-        **getattr(serializer, "query_expressions", {}),
-    }
     declared = obj.expressions.get(path)
-    if declared is None:
-        declared = hooks.get(member.name, getattr(fld, "query_expression", None))
+    if declared is None and isinstance(member.owner, AuditSerializer):
+        declared = _AUDIT_EXPRESSIONS.get(member.name)
     role = member.role
     if role is Role.HREF:
         out.columns[path] = _href_column(path, identity.object_name(model))
@@ -455,13 +402,10 @@ def _need(kind: Kind | None, path: str) -> Kind:
 
 
 def _array(member: Member) -> Array | None:
-    relation = member.relation
     # Reverse foreign keys only (kitComponents); other lists are not queryable.
-    if not isinstance(relation, models.ManyToOneRel):
+    if not isinstance(member.relation, models.ManyToOneRel):
         return None
-    fld = member.field
-    element_model = relation.related_model
-    return Array(member.path, fld.source, element_model, relation.field.name, type(fld.child))
+    return Array(member.path, member.element)
 
 
 def _reference_columns(reference: Reference, target: QueryObject | None) -> dict[str, Column]:
