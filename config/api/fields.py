@@ -64,27 +64,26 @@ class KeyField(serializers.Field):
         return str(value)
 
 
-@schema_field({"type": "string", "readOnly": True, "example": "/objects/inventory-control/item/42"})
-class HrefField(serializers.Field):
-    """The object's href; `source` names another object to render the href of."""
+class _OfObjectField(serializers.Field):
+    """Read-only, of the object itself unless `source` names another object."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("source", "*")
         kwargs["read_only"] = True
         super().__init__(**kwargs)
+
+
+@schema_field({"type": "string", "readOnly": True, "example": "/objects/inventory-control/item/42"})
+class HrefField(_OfObjectField):
+    """The object's href."""
 
     def to_representation(self, instance):
         return identity.href(instance)
 
 
 @schema_field({"type": "string", "readOnly": True, "example": "Kit_1"})
-class IdField(serializers.Field):
-    """The object's `id` (its id field, or its key); `source` names another object to render."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("source", "*")
-        kwargs["read_only"] = True
-        super().__init__(**kwargs)
+class IdField(_OfObjectField):
+    """The object's `id` (its id field, or its key)."""
 
     def to_representation(self, instance):
         return identity.api_id(instance)
@@ -94,8 +93,15 @@ class KeyIdField(KeyField):
     """`id` of an object whose id is its key (kit components, part kits, ledger rows)."""
 
 
+class _DecimalField(serializers.DecimalField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool):  # a JSON boolean is no number (DRF would take it as 1 or 0)
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 @schema_field({"type": "number", "example": 1})
-class NumberField(serializers.DecimalField):
+class NumberField(_DecimalField):
     """A decimal stored exactly, rendered as a JSON number (`1`, `2.5`), as Intacct does."""
 
     def __init__(self, **kwargs):
@@ -104,26 +110,16 @@ class NumberField(serializers.DecimalField):
         kwargs["coerce_to_string"] = False
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
     def to_representation(self, value):
         return as_number(value)
 
 
 @schema_field({"type": "string", "format": "decimal", "example": "125.67"})
-class DecimalStringField(serializers.DecimalField):
+class DecimalStringField(_DecimalField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", 28)
         kwargs.setdefault("decimal_places", 10)
         super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
     def to_representation(self, value):
         return decimal_string(value)
@@ -244,18 +240,22 @@ class RefField(serializers.Field):
         if key in (None, "") and ident in (None, ""):
             self.fail("invalid")
         target = self.field_path()
-        object_name = identity.object_name(self.model)
+
+        def not_found(reference: str) -> errors.ApiError:
+            object_name = identity.object_name(self.model)
+            return errors.rule_violation(
+                errors.REFERENCE_NOT_FOUND,
+                target,
+                FIELD=target,
+                OBJECT=object_name,
+                REFERENCE=reference,
+            )
+
         found = None
         if key not in (None, ""):
             found = self._lookup(pk=parse_key(key)) if parse_key(key) else None
             if found is None:
-                raise errors.rule_violation(
-                    errors.REFERENCE_NOT_FOUND,
-                    target,
-                    FIELD=target,
-                    OBJECT=object_name,
-                    REFERENCE=f"key {key}",
-                )
+                raise not_found(f"key {key}")
         if ident not in (None, ""):
             id_field = identity.id_field(self.model) or "pk"
             if found is not None:
@@ -269,13 +269,7 @@ class RefField(serializers.Field):
                 else:  # NUL cannot be stored (PostgreSQL refuses it), so it names nothing
                     found = None if "\x00" in str(ident) else self._lookup(**{id_field: str(ident)})
                 if found is None:
-                    raise errors.rule_violation(
-                        errors.REFERENCE_NOT_FOUND,
-                        target,
-                        FIELD=target,
-                        OBJECT=object_name,
-                        REFERENCE=f"id {ident}",
-                    )
+                    raise not_found(f"id {ident}")
         return found
 
     def _lookup(self, **lookup):

@@ -17,10 +17,6 @@ _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", 
 _INCOMING_ID = re.compile(r"^[A-Za-z0-9._~-]{8,128}$")
 
 
-def current_request_id() -> str:
-    return _request_id.get()
-
-
 class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = _request_id.get()

@@ -276,17 +276,6 @@ def for_serializer(serializer_class: type[serializers.Serializer]) -> ObjectSpec
     return describe(serializer_class)
 
 
-def api_name(serializer_class: type[serializers.Serializer], model_field: str) -> str:
-    """The API member (dotted inside groups: `tracking.enableSerialNo`) that renders `model_field`;
-    the model field itself when the serializer renders it under no other name."""
-    return describe(serializer_class).model_to_api.get(model_field, model_field)
-
-
-def model_field(serializer_class: type[serializers.Serializer], path: str) -> str | None:
-    """The model attribute an API member renders (`tracking.enableSerialNo` -> enable_serial_no)."""
-    return describe(serializer_class).api_to_model.get(path)
-
-
 def describe(
     serializer_class: type[serializers.Serializer],
     model: type[models.Model] | None = None,

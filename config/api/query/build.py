@@ -275,9 +275,9 @@ class Builder:
 
     def _period(self, op: str, ref: str, value: Any) -> Q:
         if op == "$eq":
-            return self._within(ref, value)
+            return self._from_to(ref, value.start, value.end)
         if op == "$in":
-            return _any(self._within(ref, p) for p in value) if value else _NOTHING
+            return _any(self._from_to(ref, p.start, p.end) for p in value) if value else _NOTHING
         if op == "$between":
             low, high = value
             return self._from_to(ref, low.start, high.end)
@@ -289,9 +289,6 @@ class Builder:
         }
         lookup, edge = bound[op]
         return Q(**{f"{ref}__{lookup}": self.parameters(getattr(value, edge))})
-
-    def _within(self, ref: str, period: dates.Period) -> Q:
-        return self._from_to(ref, period.start, period.end)
 
     def _from_to(self, ref: str, start: Any, end: Any) -> Q:
         return Q(**{f"{ref}__gte": self.parameters(start), f"{ref}__lt": self.parameters(end)})
@@ -383,8 +380,6 @@ class _Values:
             if not isinstance(raw, list) or len(raw) != 2:
                 raise self.fail(pair)
             return [self.one(v, pair) for v in raw]
-        if op in _TEXT:
-            return self.one(raw, one)
         return self.one(raw, one)
 
     def one(self, value: Any, expected: str) -> Any:

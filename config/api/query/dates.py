@@ -53,7 +53,7 @@ def macro_days(name: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
         first = as_of.replace(day=1)
         if name == "priorMonth":
             first = (first - ONE_DAY).replace(day=1)
-        return first, _next_month(first) - ONE_DAY
+        return first, _months_back(first, -1) - ONE_DAY
     if name in ("currentQuarter", "priorQuarter"):
         first = as_of.replace(month=(as_of.month - 1) // 3 * 3 + 1, day=1)
         if name == "priorQuarter":
@@ -63,10 +63,6 @@ def macro_days(name: str, as_of: dt.date) -> tuple[dt.date, dt.date]:
         year = as_of.year - (name == "priorYear")
         return dt.date(year, 1, 1), dt.date(year, 12, 31)
     raise KeyError(name)
-
-
-def _next_month(first: dt.date) -> dt.date:
-    return _months_back(first, -1)
 
 
 def _months_back(first: dt.date, months: int) -> dt.date:
