@@ -338,7 +338,7 @@ def _members(serializer: serializers.Serializer, prefix: str, model) -> tuple[Me
             role = Role.KEY
         elif isinstance(fld, serializers.ListSerializer):
             role = Role.LIST
-            relation = _relation(model, fld.source)
+            relation = _column(model, fld.source)
             if relation is not None and not fld.write_only:
                 link = relation.field.name if relation.one_to_many else None
                 element = describe(
@@ -362,15 +362,6 @@ def _flatten(level: tuple[Member, ...], out: dict[str, Member]) -> None:
     for member in level:
         out[member.path] = member
         _flatten(member.members, out)
-
-
-def _relation(model, source: str):
-    if model is None:
-        return None
-    try:
-        return model._meta.get_field(source)
-    except FieldDoesNotExist:
-        return None
 
 
 def _inputs(serializer: serializers.Serializer) -> Accepted:
@@ -450,32 +441,36 @@ def _returned(method) -> tuple[str, bool]:
     return _PYTHON_TYPES.get(typing.get_origin(hint) or hint, "string"), optional
 
 
+def model_path(model, path: str | None) -> list:
+    """The model fields a source (`part.unit_of_measure`) or an ORM path (`part__pk`) walks, up
+    to the first name that is no field of its model (a property, a method); `pk` is the key."""
+    walked: list = []
+    for name in (path or "").replace("__", ".").split("."):
+        if model is None or name in ("", "*"):
+            break
+        try:
+            found = model._meta.pk if name == "pk" else model._meta.get_field(name)
+        except FieldDoesNotExist:
+            break
+        walked.append(found)
+        model = found.related_model
+    return walked
+
+
 def _column(model, source: str | None):
     """The model field a plain (undotted) source names, or None."""
-    if model is None or not source or source == "*" or "." in source:
-        return None
-    try:
-        return model._meta.get_field(source)
-    except FieldDoesNotExist:
-        return None
+    walked = model_path(model, source)
+    return walked[0] if walked and "." not in source else None
 
 
 def _nullable_source(model, source: str | None) -> bool:
-    """Whether the model may hold None on the way to a dotted source (`part.unit_of_measure`)."""
-    if model is None or not source or source == "*":
-        return False
-    for name in source.split("."):
-        try:
-            column = model._meta.get_field(name)
-        except FieldDoesNotExist:
-            return False  # a property: its own business
+    """Whether the model may hold None on the way to a dotted source (`part.unit_of_measure`);
+    a property is its own business, a list is empty, never null."""
+    for column in model_path(model, source):
         if column.one_to_many or column.many_to_many:
-            return False  # a list: empty, never null
+            return False
         if column.null:
             return True
-        model = column.related_model
-        if model is None:
-            return False
     return False
 
 
@@ -558,8 +553,5 @@ def _need(columns: dict, path: str, wanted: set[str] | None) -> None:
 
 
 def _is_column(model, name: str) -> bool:
-    try:
-        model_field_ = model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return model_field_.concrete and not model_field_.is_relation
+    column = _column(model, name)
+    return column is not None and column.concrete and not column.is_relation

@@ -25,7 +25,7 @@ from django.db.models.lookups import (
     LessThanOrEqual,
 )
 
-from config.api import errors
+from config.api import errors, spec
 from config.api.query import dates
 from config.api.query.registry import (
     Column,
@@ -210,13 +210,7 @@ class Builder:
     def _nullable(self, column: Column) -> bool:
         if column.orm is None:  # expressions and annotations may give null
             return True
-        model = self.obj.model
-        for name in column.orm.split("__"):
-            model_field = model._meta.pk if name == "pk" else model._meta.get_field(name)
-            if model_field.null:
-                return True
-            model = model_field.related_model
-        return False
+        return any(f.null for f in spec.model_path(self.obj.model, column.orm))
 
     def _positive(self, op: str, column: Column, ref: str, value: Any) -> Q:
         kind = column.kind

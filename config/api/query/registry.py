@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.expressions import BaseExpression
@@ -351,17 +351,17 @@ _SCALAR_FIELDS = (
 def _foreign_key(model, fld: serializers.Field):
     if isinstance(fld, _SCALAR_FIELDS) or fld.source == "*":
         return None
-    model_field = _model_field(model, _orm(fld.source))
-    if isinstance(model_field, models.ForeignKey) and "__" not in _orm(fld.source):
-        return model_field
+    stored = model_field(model, _orm(fld.source))
+    if isinstance(stored, models.ForeignKey) and "__" not in _orm(fld.source):
+        return stored
     return None
 
 
 def _stored_column(obj: QueryObject, path: str, fld: serializers.Field) -> Column | None:
     orm = _orm(fld.source)
-    model_field = _model_field(obj.model, orm)
-    if model_field is not None:
-        kind = _model_kind(model_field)
+    stored = model_field(obj.model, orm)
+    if stored is not None:
+        kind = _model_kind(stored)
         if kind is None:
             return None
         return Column(
@@ -384,10 +384,10 @@ def _computed_column(obj: QueryObject, path: str, fld: serializers.Field, declar
             kind = kind or _field_kind(fld)
             return Column(path, _need(kind, path), _renderer(fld, kind), annotation=expression)
         orm = _orm(expression)
-        model_field = _model_field(obj.model, orm)
-        if model_field is None:
+        stored = model_field(obj.model, orm)
+        if stored is None:
             raise ImproperlyConfigured(f"{obj.name}.{path}: {expression} is not a model field")
-        kind = kind or _model_kind(model_field)
+        kind = kind or _model_kind(stored)
         return Column(path, _need(kind, path), _renderer(fld, kind), orm=orm)
     if not isinstance(expression, BaseExpression | Q | F):
         raise ImproperlyConfigured(f"{obj.name}.{path}: {expression!r} is not an ORM expression")
@@ -467,31 +467,10 @@ def _orm(source: str) -> str:
 def model_field(model, orm: str):
     """The concrete model field an ORM path of forward relations ends at (`pk`, `part__pk`: the
     primary key), or None."""
-    head, _, last = orm.rpartition("__")
-    if last != "pk":
-        return _model_field(model, orm)
-    if head:
-        relation = _model_field(model, head)
-        if relation is None or not relation.is_relation:
-            return None
-        model = relation.related_model
-    return model._meta.pk
-
-
-def _model_field(model, orm: str):
-    """The concrete model field at the end of an ORM path, or None."""
-    field_ = None
-    for name in orm.split("__"):
-        if model is None:
-            return None
-        try:
-            field_ = model._meta.get_field(name)
-        except FieldDoesNotExist:
-            return None
-        if field_.many_to_many or field_.one_to_many:
-            return None
-        model = field_.related_model if field_.is_relation else None
-    return field_ if field_ is not None and field_.concrete else None
+    walked = spec.model_path(model, orm)
+    if len(walked) != orm.count("__") + 1 or any(f.many_to_many or f.one_to_many for f in walked):
+        return None
+    return walked[-1] if walked[-1].concrete else None
 
 
 # The kind of a model field or serializer field: the first class it is an instance of.
@@ -514,8 +493,8 @@ _FIELD_KINDS = (
 )
 
 
-def _model_kind(model_field) -> Kind | None:
-    return next((kind for cls, kind in _MODEL_KINDS if isinstance(model_field, cls)), None)
+def _model_kind(stored) -> Kind | None:
+    return next((kind for cls, kind in _MODEL_KINDS if isinstance(stored, cls)), None)
 
 
 def _field_kind(fld: serializers.Field) -> Kind | None:
