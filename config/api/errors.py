@@ -275,6 +275,16 @@ def error(spec: ErrorSpec, target: str | None = None, **placeholders: Any) -> Ap
     return ApiError(spec, target=target, placeholders=placeholders)
 
 
+def not_a_field(pointer: str) -> ApiError:
+    """REST-1043 for a member or field the request names and the API does not know."""
+    return error(NOT_A_VALID_FIELD, pointer, FIELD=pointer)
+
+
+def unknown_members(pointers: Iterable[str]) -> ApiError:
+    """REST-1064 with a REST-1043 detail for each member of a payload it may not carry."""
+    return ApiError(PAYLOAD_ERRORS, details=[not_a_field(pointer) for pointer in pointers])
+
+
 def rule_violations(violations: Iterable[ApiError]) -> ApiError:
     """One 422 answer carrying every violated rule as a detail."""
     return ApiError(OPERATION_FAILED, details=list(violations))

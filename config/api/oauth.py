@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as oauth_views
+from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
@@ -263,9 +264,6 @@ def api_client_create(*, user, name: str) -> tuple[str, str]:
     """A confidential client bound to `user` for the client-credentials and authorization-code
     grants. Returns (client_id, client_secret); the secret is stored hashed, so only now is it
     known in the clear."""
-    from oauth2_provider.generators import generate_client_secret
-    from oauth2_provider.models import get_application_model
-
     application_model = get_application_model()
     secret = generate_client_secret()
     application = application_model.objects.create(

@@ -63,10 +63,4 @@ def reject_unknown_fields(serializer: serializers.Serializer, data: Any) -> None
         raise errors.error(errors.PAYLOAD_NOT_OBJECT)
     unknown = list(spec.for_serializer(type(serializer)).unknown_members(data))
     if unknown:
-        raise errors.ApiError(
-            errors.PAYLOAD_ERRORS,
-            details=[
-                errors.error(errors.NOT_A_VALID_FIELD, pointer, FIELD=pointer)
-                for pointer in unknown
-            ],
-        )
+        raise errors.unknown_members(unknown)

@@ -111,7 +111,7 @@ def _parse_item(position, item, defined, problems) -> SubRequest | None:
     for member in item:
         if member not in MEMBERS:
             pointer = f"{at}/{_escape(member)}"
-            problems.append(errors.error(errors.NOT_A_VALID_FIELD, pointer, FIELD=pointer))
+            problems.append(errors.not_a_field(pointer))
     method, path = item.get("method"), item.get("path")
     if method not in METHODS:
         problems.append(batch.problem(f"{at}/method", f"must be one of {', '.join(METHODS)}"))

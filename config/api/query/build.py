@@ -33,7 +33,6 @@ from config.api.query.registry import (
     QueryObject,
     Resolved,
     invalid,
-    unknown_field,
 )
 from config.api.query.shapes import Parameters
 
@@ -68,12 +67,8 @@ NEGATIONS = {
     "$notEndsWith": "$endsWith",
 }
 KIND_OPERATORS: dict[Kind, tuple[str, ...]] = {
+    **{kind: (*_COMPARE, *_RANGE) for kind in ORDERED},
     Kind.STRING: (*_COMPARE, *_RANGE, *_TEXT),
-    Kind.NUMBER: (*_COMPARE, *_RANGE),
-    Kind.INTEGER: (*_COMPARE, *_RANGE),
-    Kind.KEY: (*_COMPARE, *_RANGE),
-    Kind.DATE: (*_COMPARE, *_RANGE),
-    Kind.DATETIME: (*_COMPARE, *_RANGE),
     Kind.BOOLEAN: _COMPARE,
     Kind.HREF: (),
 }
@@ -305,7 +300,7 @@ class Builder:
             column = inner.resolve(path).column
         except errors.ApiError as exc:  # name the path as the client wrote it
             if exc.spec is errors.NOT_A_VALID_FIELD:
-                raise unknown_field(resolved.path) from exc
+                raise errors.not_a_field(resolved.path) from exc
             raise
         self.models |= inner.models
         if column is None or column.kind is Kind.HREF:

@@ -28,7 +28,6 @@ from config.api.query.registry import (
     Registry,
     invalid,
     permission_for,
-    unknown_field,
 )
 from config.api.query.shapes import Parameters
 
@@ -126,10 +125,7 @@ def _reject_unknown_members(body: dict[str, Any]) -> None:
             f"/filterParameters/{name}" for name in parameters if name not in FILTER_PARAMETERS
         ]
     if unknown:
-        raise errors.ApiError(
-            errors.PAYLOAD_ERRORS,
-            details=[errors.error(errors.NOT_A_VALID_FIELD, p, FIELD=p) for p in unknown],
-        )
+        raise errors.unknown_members(unknown)
 
 
 def _object(name: Any, objects: Registry) -> QueryObject:
@@ -139,7 +135,7 @@ def _object(name: Any, objects: Registry) -> QueryObject:
         raise invalid("/object", "object must be a string, such as inventory-control/item")
     obj = objects.get(name)
     if obj is None:
-        raise unknown_field(name)
+        raise errors.not_a_field(name)
     return obj
 
 

@@ -207,14 +207,14 @@ class Registry:
     def resolve(self, obj: QueryObject, path: str) -> Resolved:
         """A client's dot path to a column (or an array for $has); 400 REST-1043 if undeclared."""
         if not isinstance(path, str) or not path:
-            raise unknown_field(str(path))
+            raise errors.not_a_field(str(path))
         resolved = self._resolved.get((obj, path))
         if resolved is not None:
             return resolved
         try:
             resolved = self._resolve(obj, path, "", "", frozenset())
         except NotReachable as exc:
-            raise unknown_field(path) from exc
+            raise errors.not_a_field(path) from exc
         if len(self._resolved) >= MAX_RESOLVED:
             self._resolved.clear()
         self._resolved[(obj, path)] = resolved
@@ -256,7 +256,7 @@ class Registry:
             raise invalid(full, f"{full} is a group: name its members ({', '.join(members)})")
         if rest in fields.references:
             raise invalid(full, f"{full} is a reference: name a member such as {full}.id")
-        raise unknown_field(full)
+        raise errors.not_a_field(full)
 
     def _resolve_member(
         self,
@@ -274,17 +274,13 @@ class Registry:
             column = base[member].rebased(path_prefix, orm_prefix, needs)
             return Resolved(column.path, column=column, models=column.models)
         if target is None:
-            raise unknown_field(path_prefix + member)
+            raise errors.not_a_field(path_prefix + member)
         return self._resolve(target, member, path_prefix, orm_prefix, needs | {reference.model})
 
     def _element(self, element: spec.ObjectSpec) -> QueryObject:
         if element not in self._elements:
             self._elements[element] = QueryObject(element, self)
         return self._elements[element]
-
-
-def unknown_field(path: str) -> errors.ApiError:
-    return errors.error(errors.NOT_A_VALID_FIELD, path, FIELD=path)
 
 
 def invalid(target: str, reason: str) -> errors.ApiError:
