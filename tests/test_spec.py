@@ -124,8 +124,9 @@ def test_each_spec_matches_what_its_serializer_renders(admin_user, items, add_li
     item = spec.get("inventory-control/item")
     assert item.model_to_api["enable_serial_no"] == "tracking.enableSerialNo"
     assert item.api_to_model["tracking.enableSerialNo"] == "enable_serial_no"
-    assert item.prefetch and "kitComponents" in item.lists
-    assert "audit.createdByUser" in item.references and "tracking" in item.groups
+    assert item.prefetch and item.members["kitComponents"].role is spec.Role.LIST
+    assert item.members["audit.createdByUser"].role is spec.Role.USER
+    assert item.members["tracking"].role is spec.Role.GROUP
     assert registry.get(item.name).spec is item
 
 

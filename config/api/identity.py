@@ -7,25 +7,13 @@ from typing import Any
 
 from django.db import models
 
-
-class _Identity:
-    __slots__ = ("id_field", "name")
-
-    def __init__(self, name: str, id_field: str | None):
-        self.name = name
-        self.id_field = id_field
-
-
-_BY_MODEL: dict[type[models.Model], _Identity] = {}
+# A model -> (its object's path, the model field behind its `id`).
+_BY_MODEL: dict[type[models.Model], tuple[str, str | None]] = {}
 
 
 def identify(model: type[models.Model], name: str, id_field: str | None) -> None:
     """Record the API path and id field of a model's object (once, from its declaration)."""
-    _BY_MODEL[model] = _Identity(name, id_field)
-
-
-def _of(model: type[models.Model]) -> _Identity:
-    return _BY_MODEL[model._meta.concrete_model]
+    _BY_MODEL[model] = (name, id_field)
 
 
 def is_object(model: type[models.Model]) -> bool:
@@ -34,16 +22,16 @@ def is_object(model: type[models.Model]) -> bool:
 
 def object_name(model: type[models.Model]) -> str:
     """The object's path in the API: `inventory-control/item`."""
-    return _of(model).name
+    return _BY_MODEL[model._meta.concrete_model][0]
 
 
 def id_field(model: type[models.Model]) -> str | None:
     """The model field behind the object's `id`; None where `id` is the key itself."""
-    return _of(model).id_field
+    return _BY_MODEL[model._meta.concrete_model][1]
 
 
 def api_id(obj: models.Model) -> str:
-    field = _of(type(obj)).id_field
+    field = id_field(type(obj))
     return str(getattr(obj, field) if field else obj.pk)
 
 
@@ -52,7 +40,7 @@ def href_of(name: str, key: Any) -> str:
 
 
 def href(obj: models.Model) -> str:
-    return href_of(_of(type(obj)).name, obj.pk)
+    return href_of(object_name(type(obj)), obj.pk)
 
 
 def ref(obj: models.Model) -> dict[str, str]:

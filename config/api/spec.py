@@ -138,36 +138,6 @@ class ObjectSpec:
     expressions: dict[str, Any] = field(default_factory=dict)
     annotations: dict[str, Any] = field(default_factory=dict)
 
-    def _of(self, *roles: Role) -> tuple[str, ...]:
-        return tuple(p for p, m in self.members.items() if m.role in roles and not m.write_only)
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return self._of(Role.KEY, Role.HREF, Role.VALUE)
-
-    @property
-    def references(self) -> tuple[str, ...]:
-        return self._of(Role.REFERENCE, Role.USER)
-
-    @property
-    def lists(self) -> tuple[str, ...]:
-        return self._of(Role.LIST)
-
-    @property
-    def groups(self) -> tuple[str, ...]:
-        return self._of(Role.GROUP)
-
-    @property
-    def read_only(self) -> frozenset[str]:
-        return frozenset(p for p, m in self.members.items() if m.read_only)
-
-    @property
-    def writable(self) -> frozenset[str]:
-        """The members a write takes (what a create or update passes on to the service)."""
-        return frozenset(
-            p for p, m in self.members.items() if not m.read_only and m.role is not Role.GROUP
-        )
-
     def mutable(self, path: str) -> bool:
         """Whether a PATCH may change the member: writable, and not fixed at create."""
         return not self.members[path].read_only and path not in self.immutable
@@ -204,18 +174,8 @@ def _unknown(accepted: Accepted, data: Mapping[str, Any], prefix: str) -> Iterat
 
 
 # --- the declarations and the one build at startup ---------------------------------------------
-@dataclass(frozen=True)
-class Declaration:
-    name: str
-    serializer_class: type[serializers.Serializer]
-    id_field: str | None
-    query: QuerySet | None
-    expressions: Mapping[str, Any] | None
-    annotations: Mapping[str, Any] | None
-    immutable: tuple[str, ...]
-
-
-_DECLARED: list[Declaration] = []
+# (name, serializer class, id field, what declare() says of its query and its writes)
+_DECLARED: list[tuple[str, type[serializers.Serializer], str | None, dict[str, Any]]] = []
 _PAYLOADS: list[type[serializers.Serializer]] = []
 _OBJECTS: dict[str, ObjectSpec] = {}
 _SPECS: dict[tuple, ObjectSpec] = {}
@@ -235,11 +195,8 @@ def declare(
     the model field behind its `id` (None: the key), what the query service reads it from
     (`query`, with `annotations` applied to it), and the model fields its update service refuses
     to change (`immutable`: the service's own list)."""
-    _DECLARED.append(
-        Declaration(
-            name, serializer_class, id_field, query, expressions, annotations, tuple(immutable)
-        )
-    )
+    declared = {"query": query, "expressions": expressions, "annotations": annotations}
+    _DECLARED.append((name, serializer_class, id_field, {**declared, "immutable": immutable}))
 
 
 def declare_payload(serializer_class: type[serializers.Serializer]) -> None:
@@ -250,15 +207,15 @@ def declare_payload(serializer_class: type[serializers.Serializer]) -> None:
 def build() -> None:
     """Describe every declared object; called once, from AppConfig.ready()."""
     # Names first: a reference to another object renders that object's href and id.
-    for decl in _DECLARED:
-        identity.identify(_model_of(decl.serializer_class), decl.name, decl.id_field)
-    for decl in _DECLARED:
-        spec = describe(decl.serializer_class)
-        spec.query = decl.query
-        spec.expressions = dict(decl.expressions or {})
-        spec.annotations = dict(decl.annotations or {})
-        spec.immutable = frozenset(spec.model_to_api[name] for name in decl.immutable)
-        _OBJECTS[decl.name] = spec
+    for name, serializer_class, id_field, _ in _DECLARED:
+        identity.identify(_model_of(serializer_class), name, id_field)
+    for name, serializer_class, _, declared in _DECLARED:
+        spec = describe(serializer_class)
+        spec.query = declared["query"]
+        spec.expressions = dict(declared["expressions"] or {})
+        spec.annotations = dict(declared["annotations"] or {})
+        spec.immutable = frozenset(spec.model_to_api[field] for field in declared["immutable"])
+        _OBJECTS[name] = spec
     for serializer_class in _PAYLOADS:
         describe(serializer_class)
 
