@@ -36,12 +36,7 @@ PARAMETERS = ("name", "type", "filter", "version")
 # A resource's kind: the first segment of its path, and the `type` Intacct gives it.
 TYPES = {"objects": "rootObject", "workflows": "workflow", "services": "service"}
 # `type=` narrows the list to the resources of this type.
-TYPE_FILTERS = {
-    "object": "rootObject",
-    "rootObject": "rootObject",
-    "workflow": "workflow",
-    "service": "service",
-}
+TYPE_FILTERS = {"object": "rootObject", **{kind: kind for kind in TYPES.values()}}
 METHODS = ("get", "post", "put", "patch", "delete")  # in the order `httpMethods` names them
 # Seconds a `filter` may take over every name: a pathological pattern is refused, not run on.
 FILTER_SECONDS = 0.1

@@ -303,42 +303,26 @@ class IntacctAutoSchema(AutoSchema):
                 )
             )
         if action in ("create", "partial_update_batch", "destroy"):
-            params.append(
-                OpenApiParameter(
-                    TRANSACTION_HEADER,
-                    str,
-                    OpenApiParameter.HEADER,
-                    enum=["true", "false"],
-                    description="`true`: a batch is all or nothing (one transaction, rolled back"
-                    " at the first failure)",
-                )
-            )
+            description = "`true`: a batch is all or nothing (one transaction, rolled back at the"
+            description += " first failure)"
+            params.append(_header(TRANSACTION_HEADER, description, enum=["true", "false"]))
         # A workflow naming `if_match_model` requires it, as that object's PATCH does.
         workflow_if_match = getattr(self.view, "if_match_model", None) is not None
         if action in ("partial_update", "partial_update_batch", "destroy") or workflow_if_match:
             required = workflow_if_match or getattr(self.view, "if_match_required", False)
-            params.append(
-                OpenApiParameter(
-                    "If-Match",
-                    str,
-                    OpenApiParameter.HEADER,
-                    required=required,
-                    description="The ETag of the version you read"
-                    + (" (required)" if required else " (optional)"),
-                )
+            description = "The ETag of the version you read" + (
+                " (required)" if required else " (optional)"
             )
+            params.append(_header("If-Match", description, required=required))
         if isinstance(self.view, IdempotentMixin) and self.method in KEYED_METHODS:
-            params.append(
-                OpenApiParameter(
-                    IDEMPOTENCY_HEADER,
-                    str,
-                    OpenApiParameter.HEADER,
-                    description="1-256 printable ASCII characters: the same request sent again"
-                    " with the same key within 48 hours gets the first answer, nothing written"
-                    " (optional)",
-                )
-            )
+            description = "1-256 printable ASCII characters: the same request sent again with the"
+            description += " same key within 48 hours gets the first answer, nothing written"
+            params.append(_header(IDEMPOTENCY_HEADER, description + " (optional)"))
         return params
+
+
+def _header(name: str, description: str, **extra) -> OpenApiParameter:
+    return OpenApiParameter(name, str, OpenApiParameter.HEADER, description=description, **extra)
 
 
 def only_root_paths(endpoints):
