@@ -227,8 +227,7 @@ def _with_error_body(request: HttpRequest, response: HttpResponse) -> HttpRespon
     code = oauth_error.get("error", "invalid_request")
     spec = errors.OAUTH_ERROR if response.status_code == 401 else errors.OAUTH_INVALID_REQUEST
     err = errors.error(spec, ERROR=oauth_error.get("error_description") or code)
-    wrapped = error_response(request, err)
-    body = json.loads(wrapped.content)
+    body = errors.error_body(err, getattr(request, "request_id", None))
     body.update({k: v for k, v in oauth_error.items() if k in ("error", "error_description")})
     out = HttpResponse(json.dumps(body), status=err.status, content_type="application/json")
     for header in ("WWW-Authenticate", "Cache-Control", "Pragma"):

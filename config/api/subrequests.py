@@ -337,7 +337,7 @@ def _request(outer: Request, sub: SubRequest) -> WSGIRequest:
         }
     )
     for header, value in sub.headers.items():
-        environ["HTTP_" + header.upper().replace("-", "_")] = value
+        environ[_wsgi_name(header)] = value
     request = WSGIRequest(environ)
     # What the middleware put on the outer request for these same credentials and cookies.
     request.request_id = getattr(outer, "request_id", None)
