@@ -44,16 +44,6 @@ def parse_key(value: Any) -> int | None:
     return key if 0 < key <= MAX_KEY else None
 
 
-def user_ref(user) -> dict[str, str] | None:
-    if user is None:
-        return None
-    return {
-        "key": str(user.pk),
-        "id": user.get_username(),
-        "href": f"/objects/{USER_OBJECT}/{user.pk}",
-    }
-
-
 @schema_field({"type": "string", "readOnly": True, "example": "42"})
 class KeyField(serializers.Field):
     def __init__(self, **kwargs):
@@ -328,7 +318,9 @@ class UserRefField(serializers.Field):
         super().__init__(**kwargs)
 
     def to_representation(self, user):
-        return user_ref(user)
+        return (
+            None if user is None else identity.reference(USER_OBJECT, user.pk, user.get_username())
+        )
 
 
 REF_SCHEMA = {

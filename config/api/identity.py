@@ -43,6 +43,14 @@ def href(obj: models.Model) -> str:
     return href_of(object_name(type(obj)), obj.pk)
 
 
+def reference(name: str, key: Any, ident: Any) -> dict[str, str] | None:
+    """A reference `{"key", "id", "href"}` to the object `name` of this key and id; None where
+    there is no key (a null foreign key)."""
+    if key is None:
+        return None
+    return {"key": str(key), "id": str(ident), "href": href_of(name, key)}
+
+
 def ref(obj: models.Model) -> dict[str, str]:
     """The reference a list row, a create or an update answers with."""
-    return {"key": str(obj.pk), "id": api_id(obj), "href": href(obj)}
+    return reference(object_name(type(obj)), obj.pk, api_id(obj))

@@ -14,6 +14,7 @@ from django.db.models.functions import Cast, Concat
 from rest_framework import serializers
 
 from config.api.fields import USER_OBJECT, as_number, decimal_string
+from config.api.identity import reference as ref
 
 __all__ = ["as_number", "audit", "audit_columns", "decimal_string", "ref", "timestamp"]
 
@@ -23,13 +24,6 @@ _DATETIME = serializers.DateTimeField()
 
 def timestamp(value) -> str | None:
     return None if value is None else _DATETIME.to_representation(value)
-
-
-def ref(api_object: str, key: Any, ident: Any) -> dict[str, str] | None:
-    """A reference `{"key", "id", "href"}`; None where there is no key (a null foreign key)."""
-    if key is None:
-        return None
-    return {"key": str(key), "id": str(ident), "href": f"/objects/{api_object}/{key}"}
 
 
 @functools.cache
