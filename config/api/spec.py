@@ -132,11 +132,10 @@ class ObjectSpec:
     select_related: tuple[str, ...] = ()
     deferred: tuple[str, ...] = ()
     prefetch: tuple[str | Prefetch, ...] = ()
-    # What the query service reads this object from (None: not queryable), its expressions
-    # and the annotations it adds to that queryset.
+    # What the query service reads this object from (None: not queryable), and the ORM
+    # expressions of the members the model does not store.
     query: QuerySet | None = None
     expressions: dict[str, Any] = field(default_factory=dict)
-    annotations: dict[str, Any] = field(default_factory=dict)
 
     def mutable(self, path: str) -> bool:
         """Whether a PATCH may change the member: writable, and not fixed at create."""
@@ -188,15 +187,14 @@ def declare(
     id_field: str | None = None,
     query: QuerySet | None = None,
     expressions: Mapping[str, Any] | None = None,
-    annotations: Mapping[str, Any] | None = None,
     immutable: tuple[str, ...] = (),
 ) -> None:
     """An object of the API: its path, its serializer (whose Meta.model is the object's model),
     the model field behind its `id` (None: the key), what the query service reads it from
-    (`query`, with `annotations` applied to it), and the model fields its update service refuses
-    to change (`immutable`: the service's own list)."""
-    declared = {"query": query, "expressions": expressions, "annotations": annotations}
-    _DECLARED.append((name, serializer_class, id_field, {**declared, "immutable": immutable}))
+    (`query`, and `expressions` by API path: config.api.query), and the model fields its update
+    service refuses to change (`immutable`: the service's own list)."""
+    declared = {"query": query, "expressions": expressions, "immutable": immutable}
+    _DECLARED.append((name, serializer_class, id_field, declared))
 
 
 def declare_payload(serializer_class: type[serializers.Serializer]) -> None:
@@ -213,7 +211,6 @@ def build() -> None:
         spec = describe(serializer_class)
         spec.query = declared["query"]
         spec.expressions = dict(declared["expressions"] or {})
-        spec.annotations = dict(declared["annotations"] or {})
         spec.immutable = frozenset(spec.model_to_api[field] for field in declared["immutable"])
         _OBJECTS[name] = spec
     for serializer_class in _PAYLOADS:

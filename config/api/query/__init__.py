@@ -9,9 +9,8 @@ beyond what a reference renders (`component.itemType`) the referenced model's to
 A read-only member the model does not store (a property, a SerializerMethodField) is queryable
 only with an ORM expression in the declaration, by API path:
 `expressions={"trackingType": selectors.item_tracking_type()}`: an unresolved expression (F, Q,
-Case/When...), an ORM path, or the name of an annotation declared with the object
-(`annotations=`, which work on the object's own queries only); wrap it in
-`Computed(expression, kind="boolean")` when the field class does not tell the kind of value.
+Case/When...) or an ORM path; wrap it in `Computed(expression, kind="boolean")` when the field
+class does not tell the kind of value.
 Expressions are re-rooted through references (`component.trackingType`).
 
 parse.py validates a request, build.py turns it into ORM filters, run.py counts and pages it,

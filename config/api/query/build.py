@@ -132,7 +132,7 @@ class Builder:
                 alias = self._alias_of[column.path] = f"qx_{len(self._alias_of)}"
                 self.aliases[alias] = column.expression
             return alias
-        return column.annotation or column.orm
+        return column.orm
 
     def alias_paths(self) -> tuple[tuple[str, str], ...]:
         """(API path, alias) of each computed column referenced so far."""
@@ -203,7 +203,7 @@ class Builder:
         return q
 
     def _nullable(self, column: Column) -> bool:
-        if column.orm is None:  # expressions and annotations may give null
+        if column.orm is None:  # an expression may give null
             return True
         return any(f.null for f in spec.model_path(self.obj.model, column.orm))
 

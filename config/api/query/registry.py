@@ -48,9 +48,9 @@ class Kind(enum.StrEnum):
 class Computed:
     """An ORM expression behind a read-only field the model does not store.
 
-    `expression` is an unresolved expression (F, Q, Case/When, functions...), an ORM path, or the
-    name of an annotation on the registered queryset. `kind` is needed only when neither the
-    serializer field nor the expression tells it (a SerializerMethodField over a bare F()).
+    `expression` is an unresolved expression (F, Q, Case/When, functions...) or an ORM path.
+    `kind` is needed only when neither the serializer field nor the expression tells it (a
+    SerializerMethodField over a bare F()).
     """
 
     expression: Any
@@ -66,16 +66,12 @@ class Column:
     render: Callable[[Any], Any]
     orm: str | None = None  # ORM lookup path
     expression: Any = None  # unresolved ORM expression, when computed
-    annotation: str | None = None  # an annotation of the object's own queryset
     href_object: str | None = None  # the object an href column points into
     empty_is_null: bool = False  # "" is stored for what the serializer renders as null
     models: frozenset = frozenset()  # models whose view permission reading it needs
 
     def rebased(self, path_prefix: str, orm_prefix: str, needs: frozenset) -> Column:
         """The same column reached through a reference (`component.` / `component__`)."""
-        if self.annotation is not None and orm_prefix:
-            # A queryset annotation only exists on that object's own queries.
-            raise NotReachable(path_prefix + self.path)
         return replace(
             self,
             path=path_prefix + self.path,
@@ -137,12 +133,9 @@ class QueryObject:
         self.name = described.name
         self.model = described.model
         self.expressions = described.expressions
-        # Applied here, so that their names are known without reading the SQL query.
-        self.annotations = described.annotations
-        queryset = described.query
-        if queryset is None:  # a list element, read as part of the object listing it
-            queryset = described.model._default_manager.all()
-        self._queryset = queryset.annotate(**self.annotations) if self.annotations else queryset
+        self._queryset = described.query
+        if self._queryset is None:  # a list element, read as part of the object listing it
+            self._queryset = described.model._default_manager.all()
         self.registry = registry
 
     @property
@@ -363,11 +356,6 @@ def _stored_column(obj: QueryObject, path: str, fld: serializers.Field) -> Colum
         return Column(
             path, kind, _renderer(fld, kind), orm=orm, empty_is_null=_empty_is_null(fld, kind)
         )
-    if fld.source in obj.annotations:
-        kind = _field_kind(fld)
-        if kind is None:
-            return None
-        return Column(path, kind, _renderer(fld, kind), annotation=fld.source)
     return None  # computed in Python only: not queryable
 
 
@@ -376,9 +364,6 @@ def _computed_column(obj: QueryObject, path: str, fld: serializers.Field, declar
     expression, kind = computed.expression, computed.kind
     kind = Kind(kind) if kind else None
     if isinstance(expression, str):
-        if expression in obj.annotations:
-            kind = kind or _field_kind(fld)
-            return Column(path, _need(kind, path), _renderer(fld, kind), annotation=expression)
         orm = _orm(expression)
         stored = model_field(obj.model, orm)
         if stored is None:

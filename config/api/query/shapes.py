@@ -123,7 +123,7 @@ def shape(request: QueryRequest) -> tuple | None:
 
 
 def _read_as_stored(model, column: Column) -> bool:
-    if column.expression is not None or column.annotation is not None or column.orm is None:
+    if column.expression is not None or column.orm is None:
         return False
     field = model_field(model, column.orm)
     return field is not None and not hasattr(field, "from_db_value")
