@@ -72,18 +72,22 @@ ERROR_OBJECT = {
     },
     "required": ["code", "message", "errorId", "supportId"],
 }
-ERROR = {
+
+
+def _envelope(result: dict, meta: dict) -> dict:
+    return {
+        "type": "object",
+        "properties": {"ia::result": result, "ia::meta": meta},
+        "required": ["ia::result", "ia::meta"],
+    }
+
+
+ERROR_RESULT = {
     "type": "object",
-    "properties": {
-        "ia::result": {
-            "type": "object",
-            "properties": {"ia::error": ERROR_OBJECT},
-            "required": ["ia::error"],
-        },
-        "ia::meta": ONE_META,
-    },
-    "required": ["ia::result", "ia::meta"],
+    "properties": {"ia::error": ERROR_OBJECT},
+    "required": ["ia::error"],
 }
+ERROR = _envelope(ERROR_RESULT, ONE_META)
 # One position of a multi-status answer (batch forms, composite): a success with its status, or
 # the error the single request would have answered.
 ITEM_STATUS = {
@@ -113,23 +117,12 @@ ERROR_STATUSES = {
 
 
 def one_envelope(result_schema: dict) -> dict:
-    return {
-        "type": "object",
-        "properties": {"ia::result": result_schema, "ia::meta": ONE_META},
-        "required": ["ia::result", "ia::meta"],
-    }
+    return _envelope(result_schema, ONE_META)
 
 
 def multi_envelope(item_schema: dict) -> dict:
     """A batch or composite answer: its items by position and their counts."""
-    return {
-        "type": "object",
-        "properties": {
-            "ia::result": {"type": "array", "items": item_schema},
-            "ia::meta": ONE_META,
-        },
-        "required": ["ia::result", "ia::meta"],
-    }
+    return _envelope({"type": "array", "items": item_schema}, ONE_META)
 
 
 def with_status(schema: dict) -> dict:
@@ -137,14 +130,7 @@ def with_status(schema: dict) -> dict:
 
 
 def page_envelope(row_schema: dict) -> dict:
-    return {
-        "type": "object",
-        "properties": {
-            "ia::result": {"type": "array", "items": row_schema},
-            "ia::meta": PAGE_META,
-        },
-        "required": ["ia::result", "ia::meta"],
-    }
+    return _envelope({"type": "array", "items": row_schema}, PAGE_META)
 
 
 def _json(schema: dict, description: str) -> dict:
