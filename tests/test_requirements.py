@@ -133,6 +133,35 @@ def test_query_service_shortage_list_by_part(api, plan):
     ]
 
 
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+def test_query_without_order_by_comes_by_run_then_part(api, admin_user, plan):
+    """The key is text ("10-3" sorts before "2-3"): the query service orders as the list does,
+    by run then part, and breaks the ties of an orderBy the same way."""
+    for i in range(8):  # runs 4 to 11 (fresh sequences), three rows each
+        run(admin_user, f"MORE-{i}", part=plan["Top"])
+    listed = api.get(f"{OBJECT}?size=100").json()["ia::result"]
+    keys = [r["key"] for r in listed]
+    assert len(keys) == 4 + 8 * 3
+    assert keys == sorted(keys, key=lambda key: tuple(int(n) for n in key.split("-")))
+    assert keys != sorted(keys)  # by text the order would differ: runs 10 and 11 first
+    body = {"object": "inventory-control/requirement", "fields": ["id"]}
+    answered = api.post(QUERY, {**body, "size": 100}, format="json").json()["ia::result"]
+    assert [r["id"] for r in answered] == keys
+    paged = [
+        r["id"]
+        for start in (1, 11, 21)
+        for r in api.post(QUERY, {**body, "start": start, "size": 10}, format="json").json()[
+            "ia::result"
+        ]
+    ]
+    assert paged == keys
+    ties = {**body, "fields": ["id", "shortQuantity"], "orderBy": [{"shortQuantity": "desc"}]}
+    answered = api.post(QUERY, {**ties, "size": 100}, format="json").json()["ia::result"]
+    short = {r["id"]: r["shortQuantity"] for r in answered}
+    assert len(set(short.values())) < len(short)  # there are ties to break
+    assert [r["id"] for r in answered] == sorted(keys, key=lambda key: -short[key])
+
+
 def test_one_statement_whatever_the_number_of_runs(api, admin_user, plan):
     body = {"object": "inventory-control/requirement", "fields": ["id", "shortQuantity"]}
     with CaptureQueriesContext(connection) as few:

@@ -136,6 +136,9 @@ class ObjectSpec:
     # expressions of the members the model does not store.
     query: QuerySet | None = None
     expressions: dict[str, Any] = field(default_factory=dict)
+    # The model fields (never null) rows come by before the key, for an object whose key orders
+    # nothing meaningful (a requirement's "<run>-<part>" is text); () for by key.
+    order: tuple[str, ...] = ()
 
     def mutable(self, path: str) -> bool:
         """Whether a PATCH may change the member: writable, and not fixed at create."""
@@ -188,12 +191,19 @@ def declare(
     query: QuerySet | None = None,
     expressions: Mapping[str, Any] | None = None,
     immutable: tuple[str, ...] = (),
+    order: tuple[str, ...] = (),
 ) -> None:
     """An object of the API: its path, its serializer (whose Meta.model is the object's model),
     the model field behind its `id` (None: the key), what the query service reads it from
-    (`query`, and `expressions` by API path: config.api.query), and the model fields its update
-    service refuses to change (`immutable`: the service's own list)."""
-    declared = {"query": query, "expressions": expressions, "immutable": immutable}
+    (`query`, and `expressions` by API path: config.api.query), the model fields its update
+    service refuses to change (`immutable`: the service's own list), and the model fields its
+    rows come by before the key where the key's order means nothing (`order`)."""
+    declared = {
+        "query": query,
+        "expressions": expressions,
+        "immutable": immutable,
+        "order": tuple(order),
+    }
     _DECLARED.append((name, serializer_class, id_field, declared))
 
 
@@ -212,6 +222,7 @@ def build() -> None:
         spec.query = declared["query"]
         spec.expressions = dict(declared["expressions"] or {})
         spec.immutable = frozenset(spec.model_to_api[field] for field in declared["immutable"])
+        spec.order = declared["order"]
         _OBJECTS[name] = spec
     for serializer_class in _PAYLOADS:
         describe(serializer_class)

@@ -49,6 +49,7 @@ declare(
         "availableQuantity": _requirement["available_quantity"],
         "uncoveredQuantity": _requirement["uncovered_quantity"],
     },
+    order=requirement.ORDER,
 )
 declare_payload(serializers.PartKitIssueSerializer)
 declare_payload(serializers.PartKitFulfillSerializer)

@@ -20,6 +20,9 @@ from kitting.models import Requirement, Run
 
 # A key is "<run key>-<part key>".
 KEY_PATTERN = r"[0-9]{1,19}-[0-9]{1,19}"
+# Rows come by run, then part (contract 15.7), in the list and the query service alike: the key is
+# text, and "10-1" sorts before "2-1".
+ORDER = ("run_id", "part_id")
 
 
 class RequirementSerializer(serializers.ModelSerializer):
@@ -65,7 +68,7 @@ class RequirementViewSet(ReadOnlyObjectViewSet):
     queryset = selectors.requirement_list()
     serializer_class = RequirementSerializer
     filterset_class = RequirementFilter
-    list_order = ("run_id", "part_id")
+    list_order = ORDER
     required_permissions = (permission_for(Requirement),)
 
     def lists_whole_table(self) -> bool:

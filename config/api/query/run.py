@@ -125,18 +125,20 @@ def _aggregate(builder: Builder, selected: Selected):
 
 
 def _ordering(request: QueryRequest, plain: list[Selected]) -> list:
-    """orderBy, then a tie-breaker that makes paging stable: the key, or every grouped field.
-    Nulls sort first ascending and last descending, as the lowest value."""
+    """orderBy, then a tie-breaker that makes paging stable: the object's own order (its key,
+    after the fields its description orders by), or every grouped field. Nulls sort first
+    ascending and last descending, as the lowest value."""
     terms = list(request.order)
+    own = (*request.obj.spec.order, "pk")
     if request.grouped:
         terms += [(F(s.alias), s.column.kind, False) for s in plain]
     else:
-        terms.append((F("pk"), Kind.KEY, False))
+        terms += [(F(name), Kind.KEY, False) for name in own]
     ordering = []
     for term, kind, descending in terms:
         if kind is Kind.STRING and not request.grouped:  # grouped: collated when selected
             term = binary(term)
-        if isinstance(term, F) and term.name in ("pk", "key"):
+        if isinstance(term, F) and term.name in ("key", *own):
             # Never null: a plain order, which the primary key index serves without a sort.
             ordering.append(term.desc() if descending else term.asc())
             continue
