@@ -13,7 +13,9 @@ from django.core.management import call_command
 
 from config.api.errors import CATALOGUE
 from config.api.management.commands.error_catalogue import BEGIN, END, catalogue_table
-from inventory.models import Item
+from inventory.models import Item, PartInventory
+from kitting.models import Run
+from tests.support.kitting import assert_ledger_invariant
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -63,6 +65,7 @@ CONTINUED = [
     "GraphQL (ION)",
     "Composite and batch",
     "Stock operations",
+    "Planning",
 ]
 
 MARKER = "=== README section: "
@@ -99,16 +102,16 @@ def test_curl_walkthrough_runs_as_printed(live_server):
     outputs = dict(zip(CONTINUED, continued, strict=True))
 
     assert lines[0] == (
-        '{"ia::result":{"key":"6","id":"Prnt_Cable","href":"/objects/inventory-control/item/6"},'
+        '{"ia::result":{"key":"7","id":"Prnt_Cable","href":"/objects/inventory-control/item/7"},'
         '"ia::meta":{"totalCount":1,"totalSuccess":1,"totalError":0}}'
     )
-    assert lines[1] == "kit component 5"
+    assert lines[1] == "kit component 9"
     etags = [line.strip() for line in lines if line.startswith("ETag:")]
     assert etags == ['ETag: "1"', 'ETag: "2"']
-    bodies = [line for line in lines if line.startswith('{"ia::result":{"key":"5"')]
+    bodies = [line for line in lines if line.startswith('{"ia::result":{"key":"9"')]
     assert '"numberOfUnits":2,' in bodies[0] and '"lineNumber":5,' in bodies[0]
     assert bodies[1] == (
-        '{"ia::result":{"key":"5","id":"5","href":"/objects/inventory-control/kit-component/5"},'
+        '{"ia::result":{"key":"9","id":"9","href":"/objects/inventory-control/kit-component/9"},'
         '"ia::meta":{"totalCount":1,"totalSuccess":1,"totalError":0}}'
     )
     assert '"numberOfUnits":3,' in bodies[2] and '"lineNumber":1,' in bodies[2]
@@ -119,7 +122,9 @@ def test_curl_walkthrough_runs_as_printed(live_server):
     assert '"errorId":"KS-4092"' in lines[-1]
     assert lines[-1].startswith(
         '{"ia::result":{"ia::error":{"code":"conflict","message":"inventory-control/item 2 '
-        'cannot be deleted: it is still referenced by inventory-control/kit-component 2"'
+        "cannot be deleted: it is still referenced by inventory-control/inventory-transaction 3, "
+        "inventory-control/part-inventory 3, inventory-control/kit-component 2, "
+        'inventory-control/kit-component 6"'
     )
 
     replayed = outputs["Idempotency"].replace("\r\n", "\n").splitlines()
@@ -127,13 +132,13 @@ def test_curl_walkthrough_runs_as_printed(live_server):
     assert len(starts) == 2
     first, again = replayed[starts[0] : starts[1]], replayed[starts[1] :]
     created = (
-        '{"ia::result":{"key":"7","id":"Prnt_Toner","href":"/objects/inventory-control/item/7"},'
+        '{"ia::result":{"key":"8","id":"Prnt_Toner","href":"/objects/inventory-control/item/8"},'
         '"ia::meta":{"totalCount":1,"totalSuccess":1,"totalError":0}}'
     )
     assert first[0] == again[0] == "HTTP/1.1 201 Created"
     for answer in (first, again):
         assert "Idempotency-Key: toner-order-0001" in answer
-        assert "Location: /objects/inventory-control/item/7" in answer
+        assert "Location: /objects/inventory-control/item/8" in answer
         assert created in answer
     assert not any(line.startswith("x-ia-idempotency-cached-date") for line in first)
     (cached,) = [line for line in again if line.startswith("x-ia-idempotency-cached-date")]
@@ -146,6 +151,7 @@ def test_curl_walkthrough_runs_as_printed(live_server):
         "Prnt_Paper",
         "Prnt_Ink",
         "Prnt_1000",
+        "Prnt_Bundle",
         "Prnt_Cable",
         "Prnt_Toner",
     ]
@@ -168,18 +174,18 @@ def test_curl_walkthrough_runs_as_printed(live_server):
 
     # GraphQL: stock, a kit, issue, move back, refuse, read.
     assert outputs["GraphQL (ION)"].splitlines() == [
-        '{"data":{"createPartInventory":{"partInventory":{"id":"1","lotNumber":"Prnt_Ink-L000001",'
+        '{"data":{"createPartInventory":{"partInventory":{"id":"5","lotNumber":"Prnt_Ink-L000002",'
         '"quantity":25.0,"status":"AVAILABLE","_etag":"1"}}}}',
         '{"data":{"issueItemToKit":{"issuedQuantity":6.0,"partInventory":{"quantity":19.0,'
         '"kittedQuantity":6.0}}}}',
         '{"data":{"moveItemToInventory":{"issuedQuantity":4.0,"partInventory":{"quantity":21.0,'
         '"kittedQuantity":4.0}}}}',
         '{"data":{"issueItemToKit":null},"errors":[{"message":'
-        '"Cannot issue 100: part inventory 1 has 21 on hand",'
+        '"Cannot issue 100: part inventory 5 has 21 on hand",'
         '"locations":[{"line":1,"column":42}],"path":["issueItemToKit"],"extensions":'
         '{"code":"operationFailed","errorId":"KS-4250","target":"quantity"}}]}',
         '{"data":{"partKits":{"edges":[{"node":{"id":"1","status":"DRAFT","partInventories":'
-        '[{"id":"1","issuedQuantity":4.0}]}}],"pageInfo":{"totalCount":1}},"partInventory":'
+        '[{"id":"5","issuedQuantity":4.0}]}}],"pageInfo":{"totalCount":1}},"partInventory":'
         '{"quantity":21.0,"kittedQuantity":4.0,"partKits":[{"id":"1"}],"runs":'
         '[{"title":"Ink for the starter kit"}],"_etag":"3"}}}',
     ]
@@ -242,3 +248,70 @@ def test_curl_walkthrough_runs_as_printed(live_server):
         [new, "split", 12, 12, "", None, None],
         [new, "transfer", 0, 12, "Passed inspection", "WH-QA", "WH-MAIN"],
     ]
+
+    # Planning: requirements, a stocktake, the shortage, fulfil, the refusal, fulfil again,
+    # completion (the requirements go), a rush run completed short, the bundle in stock.
+    (
+        listed,
+        recount,
+        split,
+        needs,
+        shortages,
+        fulfilled,
+        refused,
+        again,
+        completed,
+        gone,
+        rushed,
+        bundle,
+    ) = [json.loads(answer)["ia::result"] for answer in outputs["Planning"].splitlines()]
+    run_key = completed["key"]
+    parts = {"Prnt_Paper": "2", "Prnt_Ink": "3", "Prnt_1000": "4"}
+    assert [row["key"] for row in listed] == [f"{run_key}-{key}" for key in parts.values()]
+    assert (recount["key"], recount["quantity"]) == ("3", 18)
+    assert (split["quantity"], split["location"]["id"]) == (10, "WH-HOLD")
+    assert split["originPartInventory"]["key"] == "4"
+    # Available ink: the demo lot's 20 left on WH-MAIN, and the other sections' 21 + 25 + 12.
+    assert [list(row.values()) for row in needs] == [
+        ["Prnt_Paper", 8, 0, 8, 18, 0],
+        ["Prnt_Ink", 16, 0, 16, 78, 0],
+        ["Prnt_1000", 4, 0, 4, 2, 2],
+    ]
+    assert [list(row.values()) for row in shortages] == [
+        ["Prnt_1000", 4, 2],
+        ["Prnt_Ink", 16, 0],
+        ["Prnt_Paper", 8, 0],
+    ]
+
+    def issued(answer):
+        return [(line["partInventory"]["key"], line["quantity"]) for line in answer["issued"]]
+
+    def short(answer):
+        return {row["part"]["id"]: row["shortQuantity"] for row in answer["requirements"]}
+
+    assert issued(fulfilled) == [("1", 1), ("2", 1), ("3", 8), ("4", 16)]
+    assert short(fulfilled) == {"Prnt_Paper": 0, "Prnt_Ink": 0, "Prnt_1000": 2}
+    (detail,) = refused["ia::error"]["details"]
+    assert (detail["errorId"], detail["target"]) == ("KS-4265", "requirements")
+    assert detail["message"] == (
+        "Run RUN-BUNDLE is short of 2 of part Prnt_1000: 4 required, 2 issued to its open kits "
+        "(issue it, or complete with allowShortage)"
+    )
+    new_printers = [line[0] for line in issued(again)]
+    assert issued(again) == [(new_printers[0], 1), (new_printers[1], 1)]
+    assert short(again) == {"Prnt_Paper": 0, "Prnt_Ink": 0, "Prnt_1000": 0}
+    assert (completed["id"], completed["status"]) == ("RUN-BUNDLE", "complete")
+    assert [output["quantity"] for output in completed["outputs"]] == [4]
+    assert gone == []
+    assert (rushed["id"], rushed["status"]) == ("RUN-RUSH", "complete")
+    assert [output["quantity"] for output in rushed["outputs"]] == [1]
+    assert bundle == [
+        {"id": "Prnt_Bundle", "onHandQuantity": 5, "availableQuantity": 5, "buildableQuantity": 0}
+    ]
+    rush = Run.objects.get(code="RUN-RUSH")
+    # Short of its printer on purpose: the kit held only paper and ink, all of it installed.
+    assert sorted(rush.installations.values_list("part_inventory__part__code", "quantity")) == [
+        ("Prnt_Ink", 4),
+        ("Prnt_Paper", 2),
+    ]
+    assert assert_ledger_invariant() == PartInventory.objects.count()
