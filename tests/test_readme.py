@@ -66,6 +66,7 @@ CONTINUED = [
     "Composite and batch",
     "Stock operations",
     "Planning",
+    "Part inventory and kitting",
 ]
 
 MARKER = "=== README section: "
@@ -314,4 +315,31 @@ def test_curl_walkthrough_runs_as_printed(live_server):
         ("Prnt_Ink", 4),
         ("Prnt_Paper", 2),
     ]
+
+    # Part inventory and kitting (run last): stock, a run of one bundle, issue 6, move 2 back, a
+    # refusal, the kit with its exploded requirements, the lot's ledger.
+    serial, the_run, issued_6, moved_2, too_many, the_kit, lot_ledger = [
+        json.loads(answer)["ia::result"]
+        for answer in outputs["Part inventory and kitting"].splitlines()
+    ]
+    lot = issued_6["partInventory"]["key"]
+    assert PartInventory.objects.get(pk=serial["key"]).serial_number == "PR-00005"
+    assert the_run["id"] == "RUN-1"
+    assert (issued_6["issuedQuantity"], issued_6["partInventory"]["quantity"]) == (6, 19)
+    assert (moved_2["issuedQuantity"], moved_2["partInventory"]["quantity"]) == (4, 21)
+    assert too_many["ia::error"]["details"][0]["message"] == (
+        f"Cannot issue 100: part inventory {lot} has 21 on hand"
+    )
+    assert [list(row.values())[1:] for row in the_kit["requirements"]] == [
+        [2, 0, 2],
+        [4, 4, 0],
+        [1, 0, 1],
+    ]
+    assert [row["part"]["id"] for row in the_kit["requirements"]] == list(parts)
+    assert [list(row.values())[1:] for row in lot_ledger] == [
+        ["create", 25, 0, 25, None],
+        ["issue", -6, 6, 19, the_kit["key"]],
+        ["return", 2, -2, 21, the_kit["key"]],
+    ]
+    # Every unit of every part inventory the walkthroughs touched is explained by the ledger.
     assert assert_ledger_invariant() == PartInventory.objects.count()
