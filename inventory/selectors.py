@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import (
     Case,
     DecimalField,
+    Expression,
     OuterRef,
     Q,
     QuerySet,
@@ -85,10 +86,15 @@ AVAILABLE_STOCK = Q(location__isnull=True) | Q(location__inventory_available=Tru
 _QUANTITY = DecimalField(max_digits=20, decimal_places=6)
 
 
-def _part_inventory_sum(column: str, where: Q | None = None, part: str = "pk") -> Coalesce:
-    """The sum of `column` over the part inventory of the item `part` names (0 without any)."""
+def _part_inventory_sum(
+    column: str, where: Q | None = None, part: str | Expression = "pk"
+) -> Coalesce:
+    """The sum of `column` over the part inventory of the item `part` names (0 without any): an
+    outer query's field, or an expression (a column of hand-written SQL around it)."""
     total = (
-        PartInventory.objects.filter(where or Q(), part=OuterRef(part))
+        PartInventory.objects.filter(
+            where or Q(), part=OuterRef(part) if isinstance(part, str) else part
+        )
         .values("part")
         .annotate(total=Sum(column))
         .values("total")
@@ -96,17 +102,17 @@ def _part_inventory_sum(column: str, where: Q | None = None, part: str = "pk") -
     return Coalesce(Subquery(total), Value(Decimal(0)), output_field=_QUANTITY)
 
 
-def item_on_hand_quantity(part: str = "pk") -> Coalesce:
+def item_on_hand_quantity(part: str | Expression = "pk") -> Coalesce:
     """An item's quantity on hand: the sum over its part inventory, in SQL."""
     return _part_inventory_sum("quantity", part=part)
 
 
-def item_available_quantity(part: str = "pk") -> Coalesce:
+def item_available_quantity(part: str | Expression = "pk") -> Coalesce:
     """The part of an item's quantity on hand in available locations, in SQL."""
     return _part_inventory_sum("quantity", AVAILABLE_STOCK, part=part)
 
 
-def item_kitted_quantity(part: str = "pk") -> Coalesce:
+def item_kitted_quantity(part: str | Expression = "pk") -> Coalesce:
     """How much of an item its part inventory holds in open kits, in SQL."""
     return _part_inventory_sum("kitted_quantity", part=part)
 

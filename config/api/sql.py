@@ -50,3 +50,22 @@ def _reference_statements(model: type[models.Model], id_field: str | None) -> tu
         f"SELECT COUNT(*) FROM {table}",
         f"SELECT {columns} FROM {table} ORDER BY {key} LIMIT %s OFFSET %s",
     )
+
+
+def captured(queryset: models.QuerySet, marker: Any) -> tuple[str, list[Any], int]:
+    """The statement Django writes for `queryset` (which filters on `marker`, a value no real
+    row holds), its parameters and the position of `marker` among them: run once under the
+    documented database instrumentation (`connection.execute_wrapper`), so that a hot read can
+    keep the ORM's SQL for expressions a selector owns and run it again with its own value."""
+    seen: list[tuple[str, list[Any]]] = []
+
+    def capture(execute, sql, params, many, context):
+        seen.append((sql, list(params or ())))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        list(queryset)
+    [(text, params)] = seen
+    if params.count(marker) != 1:
+        raise ValueError(f"the statement does not hold {marker!r} once: {text}")
+    return text, params, params.index(marker)

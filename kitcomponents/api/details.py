@@ -47,13 +47,13 @@ _KIT_COMPONENT = (
 
 
 def item_detail(*, key: int) -> Detail | None:
-    """An item with its kit components and stock figures: three statements, the first two plain
-    SQL (every item GET runs them), the stock figures by kitcomponents.selectors."""
+    """An item with its kit components and stock figures: two statements of plain SQL, built
+    once; the stock figures are the SQL kitcomponents.selectors writes for them, joined to the
+    item's row."""
     item_sql, lines_sql = _statements()["item"], _statements()["kit lines"]
     row = item_sql.one(key)
     if row is None:
         return None
-    stock = selectors.item_list().filter(pk=key).values(*selectors.item_availability()).get()
     data = {
         "key": str(row["pk"]),
         "id": row["code"],
@@ -76,25 +76,35 @@ def item_detail(*, key: int) -> Detail | None:
             enable_serial_no=row["enable_serial_no"],
             enable_lot_category=row["enable_lot_category"],
         ),
-        "onHandQuantity": render.as_number(stock["on_hand_quantity"]),
-        "availableQuantity": render.as_number(stock["available_quantity"]),
-        "kittedQuantity": render.as_number(stock["kitted_quantity"]),
-        "buildableQuantity": render.as_number(stock["buildable_quantity"]),
+        "onHandQuantity": render.as_number(row["on_hand_quantity"]),
+        "availableQuantity": render.as_number(row["available_quantity"]),
+        "kittedQuantity": render.as_number(row["kitted_quantity"]),
+        "buildableQuantity": render.as_number(row["buildable_quantity"]),
         "audit": render.audit(row),
         "href": f"/objects/{identity.object_name(Item)}/{row['pk']}",
     }
     return data, row["version"]
 
 
+_KEY = object()  # where a statement's parameters take the requested key
+
+
 class _Statement:
     """A SELECT built once from the models' tables and columns; rows come back as dicts keyed
     like `values()` names, decimals as text (exact on both databases: SQLite may store a REAL)."""
 
-    def __init__(self, sql_text: str, names: list[str]):
+    def __init__(self, sql_text: str, names: list[str], params: list[Any] | None = None):
         self.sql, self.names = sql_text, names
+        self.params = [_KEY] if params is None else params
 
     def all(self, value: int) -> list[dict[str, Any]]:
-        return [dict(zip(self.names, row, strict=True)) for row in sql.rows(self.sql, [value])]
+        params = [value if param is _KEY else param for param in self.params]
+        return [dict(zip(self.names, row, strict=True)) for row in sql.rows(self.sql, params)]
+
+    def joined(self, other: "_Statement") -> "_Statement":
+        """One row of this statement's and `other`'s columns (both select one row by key)."""
+        text = f"SELECT * FROM ({self.sql}) a CROSS JOIN ({other.sql}) b"
+        return _Statement(text, [*self.names, *other.names], [*self.params, *other.params])
 
     def one(self, value: int) -> dict[str, Any] | None:
         found = self.all(value)
@@ -149,10 +159,26 @@ def _statements() -> dict[str, _Statement]:
     line_select = select(line, "c", list(_KIT_COMPONENT), line_joins)
     order = ", ".join(f"c.{q(line._meta.get_field(name).column)}" for name in line._meta.ordering)
     return {
-        "item": where("i", Item, "key", select(Item, "i", list(_ITEM))),
+        "item": where("i", Item, "key", select(Item, "i", list(_ITEM))).joined(_stock()),
         "kit lines": where("c", line, "kit", line_select, f" ORDER BY {order}"),
         "kit line": where("c", line, "key", line_select),
     }
+
+
+# A value no item key holds: it marks where the key goes among the stock statement's parameters.
+_MARKER = 2_147_483_000
+
+
+def _stock() -> _Statement:
+    """The item's stock figures as kitcomponents.selectors computes them, in the SQL the ORM
+    writes for them (captured once: built per request, those expressions cost more than the
+    read), decimals as text like the item's own columns."""
+    names = list(selectors.item_availability())
+    stock = selectors.item_list().filter(pk=_MARKER).values(*names)
+    text, params, at = sql.captured(stock, _MARKER)
+    params[at] = _KEY
+    columns = ", ".join(f"CAST(s.{sql.quoted(name)} AS TEXT)" for name in names)
+    return _Statement(f"SELECT {columns} FROM ({text}) s", names, params)
 
 
 def kit_component_detail(*, key: int) -> Detail | None:

@@ -50,11 +50,44 @@ SQL_TOKEN = """
     LEFT JOIN auth_user u ON u.id = COALESCE(t.user_id, a.user_id)
     WHERE t.token_checksum = %s
 """
+# Whole kits the available stock covers: the item's own lines exploded (nested `kit` items walked
+# down), the least floor(available / units) over its stocked parts.
+SQL_BUILDABLE = """
+    WITH RECURSIVE tree (part_id, units) AS (
+        SELECT c.component_id, c.number_of_units::numeric
+        FROM kitcomponents_kitcomponent c WHERE c.kit_id = i.key
+        UNION ALL
+        SELECT c.component_id, tree.units * c.number_of_units
+        FROM tree
+        JOIN inventory_item n ON n.key = tree.part_id AND n.item_type = 'kit'
+        JOIN kitcomponents_kitcomponent c ON c.kit_id = tree.part_id
+    )
+    SELECT trim_scale(MIN(floor(COALESCE((
+        SELECT SUM(pi.quantity) FROM inventory_partinventory pi
+        LEFT JOIN inventory_warehouse w ON w.key = pi.location_id
+        WHERE pi.part_id = e.part_id AND (pi.location_id IS NULL OR w.inventory_available)
+    ), 0) / e.units)))::text
+    FROM (
+        SELECT tree.part_id, SUM(tree.units) AS units FROM tree
+        JOIN inventory_item p ON p.key = tree.part_id
+        WHERE p.item_type IN ('inventory', 'stockableKit')
+        GROUP BY tree.part_id
+    ) e
+"""
 SQL_ITEM = f"""
     SELECT i.key, i.code, i.name, i.status, i.item_type, i.cost_method, i.unit_of_measure,
            i.extended_description, trim_scale(i.standard_cost)::text, i.enable_serial_no,
            i.serial_mask, i.enable_lot_category, i.lot_category, i.kit_revenue_posting,
-           i.version, {_audit("i")}
+           i.version, {_audit("i")},
+           (SELECT trim_scale(COALESCE(SUM(pi.quantity), 0))::text
+            FROM inventory_partinventory pi WHERE pi.part_id = i.key),
+           (SELECT trim_scale(COALESCE(SUM(pi.quantity), 0))::text
+            FROM inventory_partinventory pi
+            LEFT JOIN inventory_warehouse w ON w.key = pi.location_id
+            WHERE pi.part_id = i.key AND (pi.location_id IS NULL OR w.inventory_available)),
+           (SELECT trim_scale(COALESCE(SUM(pi.kitted_quantity), 0))::text
+            FROM inventory_partinventory pi WHERE pi.part_id = i.key),
+           CASE WHEN i.item_type IN ('kit', 'stockableKit') THEN ({SQL_BUILDABLE}) END
     FROM inventory_item i {_users("i")}
     WHERE i.key = %s
 """
@@ -284,6 +317,10 @@ def item_detail(key: str):
         "kitRevenuePosting": row[13] or None,
         "kitComponents": lines,
         "trackingType": "serial" if serial else "lot" if lot else "untracked",
+        "onHandQuantity": number(row[21]),
+        "availableQuantity": number(row[22]),
+        "kittedQuantity": number(row[23]),
+        "buildableQuantity": number(row[24]),
         "audit": audit(row, 15),
         "href": f"{OBJECTS}item/{row[0]}",
     }
