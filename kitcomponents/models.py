@@ -66,23 +66,3 @@ class KitComponent(AuditedModel):
         return (
             f"{self.kit_id} line {self.line_number}: {self.number_of_units} x {self.component_id}"
         )
-
-
-class KitExplosion(models.Model):
-    """Read-only, a database view (migration 0002): how many units of each stocked part one unit of
-    a kit takes, its nested `kit` components exploded into their own components at any depth
-    (units multiplied down); a `stockableKit` component counts as itself and non-inventory
-    components are left out (contract 15.1, 15.2)."""
-
-    pk = models.CompositePrimaryKey("kit", "part")
-    kit = models.ForeignKey("inventory.Item", on_delete=models.DO_NOTHING, related_name="+")
-    part = models.ForeignKey("inventory.Item", on_delete=models.DO_NOTHING, related_name="+")
-    units = models.DecimalField(max_digits=30, decimal_places=6)
-
-    class Meta:
-        managed = False
-        db_table = "kitcomponents_kitexplosion"
-        ordering = ["kit_id", "part_id"]
-
-    def __str__(self) -> str:
-        return f"{self.units} x {self.part_id} in {self.kit_id}"

@@ -115,8 +115,8 @@ class Installation(models.Model):
 
 
 class Requirement(models.Model):
-    """Read-only, a database view (migration 0002): what each open run needs of each stocked part
-    (contract 15.2, 15.7): its part exploded (kitcomponents.KitExplosion) x the run's quantity,
+    """Read-only, a database view (migration 0003): what each open run needs of each stocked part
+    (contract 15.2, 15.7): its part exploded (nested kits walked down) x the run's quantity,
     and how much its open kits hold of that part. kitting.selectors.requirement_list() adds the
     short, available and uncovered quantities."""
 
