@@ -11,6 +11,7 @@ from inventory.models import InventoryTransaction, Item, PartInventory, Warehous
 from kitcomponents.models import KitComponent
 from kitting.management.commands.seed_scale import ledger_mismatches
 from kitting.models import PartKit, PartKitLine, Run
+from kitting.selectors import requirement_list
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +69,22 @@ def test_refuses_to_seed_over_existing_items_unless_reset():
     # Sequences moved past the seeded keys: the next row gets a fresh key.
     item = Item.objects.create(code="After", name="After", item_type="inventory")
     assert item.pk == 16
+
+
+def test_open_runs_need_nested_kits_and_their_kits_hold_part_of_it():
+    """What the shortage benchmark reads: open runs whose requirements are met, partly short or
+    not issued at all, some through a nested `kit`."""
+    seed(items=60, inventories=2000, kits=30, runs=40, warehouses=3)
+
+    nested = KitComponent.objects.filter(kit__item_type="kit", component__item_type="kit")
+    assert nested.exists()
+    rows = list(requirement_list())
+    assert {row.run.status for row in rows} <= {"todo", "inProgress"}
+    short = [row for row in rows if row.short_quantity > 0]
+    assert [row for row in short if row.issued_quantity > 0], "none partly short"
+    assert [row for row in short if row.issued_quantity == 0], "none without any issue"
+    assert [row for row in rows if row.short_quantity == 0], "none met"
+    # Every issued line is stock some requirement of its run asks for.
+    needed = {(row.run_id, row.part_id) for row in rows}
+    lines = PartKitLine.objects.values_list("part_kit__run_id", "part_inventory__part_id")
+    assert set(lines) <= needed

@@ -5,32 +5,31 @@ kit explosion view, a recursive query PostgreSQL cannot push a run's or a kit's 
 PostgreSQL walks each open run's kit in a LATERAL subquery, so the planner takes a filter on
 the run (its key, its kits) into the scan of kitting_run before any recursion. SQLite has no
 LATERAL: its recursion starts at the open runs, so it walks only their kits. The rows are the
-same: per open run and stocked part, the units of the run's part (nested `kit` components
-walked down at any depth, a `stockableKit` counted as itself, non-inventory items left out)
-times the run's quantity, and what the run's open kits hold of the part. Each step reads its
-component's type by key as it is reached, so no step scans the item table."""
+same as 0002's: per open run and stocked part, the units of the run's part (nested `kit`
+components walked down at any depth, a `stockableKit` counted as itself, non-inventory items
+left out) times the run's quantity, and what the run's open kits hold of the part. Each step
+reads its component's type by key as it is reached, so no step scans the item table; what the
+kits hold is summed once per run (by part), not once per requirement row."""
 
 from django.db import migrations
 
 OPEN_RUN = "r.status IN ('todo', 'inProgress')"
 STOCKED = "('inventory', 'stockableKit')"
 STEP = """SELECT {run}c.component_id, p.item_type, {units}
-    FROM kitcomponents_kitcomponent c JOIN inventory_item p ON p."key" = c.component_id"""
-ISSUED = """COALESCE((
-        SELECT SUM(l.issued_quantity)
-        FROM kitting_partkitline l
-        JOIN kitting_partkit k ON k."key" = l.part_kit_id
+        FROM kitcomponents_kitcomponent c JOIN inventory_item p ON p."key" = c.component_id"""
+# What open kits hold, by part: {run} names the kits' run (PostgreSQL) or groups by it (SQLite).
+HELD = """SELECT {columns}i.part_id, SUM(l.issued_quantity) AS quantity
+        FROM kitting_partkit k
+        JOIN kitting_partkitline l ON l.part_kit_id = k."key"
         JOIN inventory_partinventory i ON i."key" = l.part_inventory_id
-        WHERE k.run_id = r."key"
-          AND k.status NOT IN ('completed', 'canceled')
-          AND i.part_id = e.part_id
-    ), 0)"""
-COLUMNS = f"""
+        WHERE k.status NOT IN ('completed', 'canceled') AND {run}
+        GROUP BY {columns}i.part_id"""
+COLUMNS = """
     CAST(r."key" AS TEXT) || '-' || CAST(e.part_id AS TEXT) AS "key",
     r."key" AS run_id,
     e.part_id AS part_id,
     e.units * r.quantity AS required_quantity,
-    {ISSUED} AS issued_quantity"""
+    COALESCE(h.quantity, 0) AS issued_quantity"""
 
 POSTGRESQL = f"""
 CREATE VIEW kitting_requirement AS
@@ -49,6 +48,9 @@ CROSS JOIN LATERAL (
     FROM tree WHERE tree.item_type IN {STOCKED}
     GROUP BY tree.part_id
 ) e
+LEFT JOIN LATERAL (
+    {HELD.format(columns="", run='k.run_id = r."key"')}
+) h ON h.part_id = e.part_id
 WHERE {OPEN_RUN}
 """
 
@@ -70,12 +72,28 @@ WITH RECURSIVE tree (run_id, part_id, item_type, units) AS (
 SELECT {COLUMNS}
 FROM kitting_run r
 JOIN e ON e.run_id = r."key"
+LEFT JOIN (
+    {HELD.format(columns="k.run_id, ", run="1 = 1")}
+) h ON h.run_id = r."key" AND h.part_id = e.part_id
 """
 
 # 0002's view, for the way back.
 JOINED_TO_EXPLOSION = f"""
 CREATE VIEW kitting_requirement AS
-SELECT {COLUMNS}
+SELECT
+    CAST(r."key" AS TEXT) || '-' || CAST(e.part_id AS TEXT) AS "key",
+    r."key" AS run_id,
+    e.part_id AS part_id,
+    e.units * r.quantity AS required_quantity,
+    COALESCE((
+        SELECT SUM(l.issued_quantity)
+        FROM kitting_partkitline l
+        JOIN kitting_partkit k ON k."key" = l.part_kit_id
+        JOIN inventory_partinventory i ON i."key" = l.part_inventory_id
+        WHERE k.run_id = r."key"
+          AND k.status NOT IN ('completed', 'canceled')
+          AND i.part_id = e.part_id
+    ), 0) AS issued_quantity
 FROM kitting_run r
 JOIN kitcomponents_kitexplosion e ON e.kit_id = r.part_id
 WHERE {OPEN_RUN}

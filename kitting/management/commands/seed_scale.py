@@ -320,8 +320,9 @@ class Shape:
 
         emit("items", Item, len(kinds), item_rows())
 
-        # Kit components: 2-8 lines of non-kit items, plus one nested stockable kit of a lower
-        # key now and then (edges only go downwards, so no cycles).
+        # Kit components: 2-8 lines of non-kit items, plus one nested kit of a lower key now and
+        # then, a stockable kit (a part of its own) or a `kit` (exploded into its components by
+        # the requirements and buildable quantities); edges only go downwards, so no cycles.
         simple = list(range(1, self.n_items + 1))
         stockable_kits = [
             self.n_items + j + 1
@@ -329,14 +330,19 @@ class Shape:
             if kinds[self.n_items + j][0] == ItemType.STOCKABLE_KIT
         ]
         lines = []
+        kit_lines: dict[int, list[tuple[int, int]]] = {}  # kit key -> (component, units)
         for j in range(self.n_kits):
             kit_key = self.n_items + j + 1
             components = rnd.sample(simple, min(len(simple), rnd.randint(2, 8)))
             nested = [k for k in stockable_kits if k < kit_key]
-            if nested and rnd.random() < 0.1:
+            if kinds[kit_key - 1][0] == ItemType.KIT:  # only a `kit` may hold a `kit`
+                nested = [self.n_items + i + 1 for i in range(j)]
+            if nested and rnd.random() < 0.15:
                 components.append(rnd.choice(nested))
             for number, component in enumerate(components, 1):
-                lines.append((kit_key, component, rnd.randint(1, 4), number))
+                units = rnd.randint(1, 4)
+                lines.append((kit_key, component, units, number))
+                kit_lines.setdefault(kit_key, []).append((component, units))
         table = Table(KitComponent, now)
         emit(
             "kit components",
@@ -372,8 +378,13 @@ class Shape:
             else:
                 initial.append(rnd.randint(0, 1000))
         issued: dict[int, tuple[int, int, int]] = {}  # inventory key -> (kit, run, quantity)
+        holding: dict[int, list[int]] = {}  # part key -> its inventory keys
+        for k, part in enumerate(parts, 1):
+            holding.setdefault(part, []).append(k)
 
-        # Runs, one part kit each, with 1-5 issued lines from distinct inventories.
+        # Runs, one part kit each. A kit holds some of what its run needs: for about half of the
+        # run's direct stocked components, one inventory of the part issued, up to what the run
+        # needs of it; so requirements are met, partly short or not issued at all.
         run_statuses = [RunStatus.TODO, RunStatus.IN_PROGRESS, RunStatus.IN_PROGRESS]
         kit_statuses = [
             PartKitStatus.DRAFT,
@@ -385,14 +396,18 @@ class Shape:
         runs = []
         for r in range(1, self.n_runs + 1):
             part = rnd.choice(kit_keys) if kit_keys else None
-            runs.append((r, part, rnd.randint(1, 5), rnd.choice(run_statuses)))
-            for _ in range(rnd.randint(1, 5) if m else 0):
-                inv = rnd.randrange(m) + 1
+            quantity = rnd.randint(1, 5)
+            runs.append((r, part, quantity, rnd.choice(run_statuses)))
+            for component, units in kit_lines.get(part, []) if m else []:
+                if component not in holding or rnd.random() < 0.5:
+                    continue
+                inv = rnd.choice(holding[component])
                 if inv in issued or initial[inv - 1] == 0:
                     continue
-                quantity = 1 if kinds[parts[inv - 1] - 1][1] == "serial" else None
-                quantity = quantity or rnd.randint(1, min(20, initial[inv - 1]))
-                issued[inv] = (r, r, quantity)
+                needed = units * quantity
+                taken = 1 if kinds[component - 1][1] == "serial" else None
+                taken = taken or rnd.randint(1, min(needed, initial[inv - 1]))
+                issued[inv] = (r, r, taken)
         table = Table(Run, now)
         emit(
             "runs",
