@@ -411,6 +411,17 @@ def build_scenarios(bench: dict[str, Any], scale: dict[str, int]) -> list[Scenar
             },
         ),
         Scenario(
+            "shortages of every open run",
+            "POST",
+            "/services/core/query",
+            {
+                "object": "inventory-control/requirement",
+                "fields": ["part.id", "sum:shortQuantity"],
+                "filters": [{"$gt": {"shortQuantity": 0}}],
+                "size": 100,
+            },
+        ),
+        Scenario(
             "issue + move-to-inventory",
             "POST",
             "/workflows/inventory-control/part-kit/issue",
