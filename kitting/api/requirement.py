@@ -78,7 +78,11 @@ class RequirementViewSet(ReadOnlyObjectViewSet):
         key = self.kwargs[self.lookup_url_kwarg]
         found = None
         if _is_key(key):
-            found = self.get_queryset().filter(pk=key).first()
+            # The key names the run and the part: filtered on them too, the database reads that
+            # run's requirements only (the view explodes each run's part on its own).
+            run, part = key.split("-")
+            rows = self.get_queryset().filter(pk=key, run_id=int(run), part_id=int(part))
+            found = rows.first()
         if found is None:
             raise errors.error(
                 errors.OBJECT_NOT_FOUND, OBJECT=identity.object_name(Requirement), KEY=key
