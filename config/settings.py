@@ -105,6 +105,11 @@ else:
         server_side_binding=True,
         prepare_threshold=int(_threshold) if _threshold else None,
     )
+    # No JIT compilation: the planner's estimates for the requirement view (a recursive walk per
+    # open run) pass jit_above_cost, and compiling then cost 1.3-2.2 s for a read that runs in
+    # 22 ms (the requirements of one part, 1,000,000-row benchmark data). Short reads gain
+    # nothing from it. A DATABASE_URL that sets `options` itself keeps its own.
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The query service runs a request from the SQL of the first request of its shape (PostgreSQL;
 # config/api/query/shapes.py). Off, every request builds and compiles its querysets.

@@ -122,3 +122,12 @@ def test_requirements_explode_open_runs_only(api, catalogue):
         {"part.id": "Bolt", "requiredQuantity": 12, "issuedQuantity": 5, "shortQuantity": 7},
         {"part.id": "Nut", "requiredQuantity": 2, "issuedQuantity": 0, "shortQuantity": 2},
     ]
+
+
+def test_postgresql_connections_run_without_jit(db):
+    """The requirement view's estimates would otherwise buy JIT compilation, seconds per read."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
