@@ -1,5 +1,6 @@
 """Reads for kit components."""
 
+import functools
 from typing import Any
 
 from django.db.models import DecimalField, F, Func, QuerySet
@@ -19,6 +20,7 @@ def kit_component_list() -> QuerySet[KitComponent]:
     return KitComponent.objects.all()
 
 
+@functools.cache
 def _explosion_sql() -> str:
     """One kit's explosion (contract 15.1, 15.2) as SQL: its stocked parts (`kit_part.part_id`)
     and the units of each one unit of the kit takes (`kit_part.units`), nested `kit` components
