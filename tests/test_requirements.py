@@ -86,7 +86,8 @@ def test_get_each_requirement(api, plan):
 
 
 def test_unknown_or_malformed_key_is_404(api, plan):
-    for key in (f"{plan['C'].pk}-{plan['Nut'].pk}", "1", "x-1", "1-2-3"):
+    too_large = ("9999999999999999999-1", f"{plan['A'].pk}-9999999999999999999")
+    for key in (f"{plan['C'].pk}-{plan['Nut'].pk}", "1", "x-1", "1-2-3", *too_large):
         response = api.get(f"{OBJECT}/{key}")
         assert_error(response, 404, not_found("inventory-control/requirement", key))
 

@@ -23,6 +23,7 @@ KEY_PATTERN = r"[0-9]{1,19}-[0-9]{1,19}"
 # Rows come by run, then part (contract 15.7), in the list and the query service alike: the key is
 # text, and "10-1" sorts before "2-1".
 ORDER = ("run_id", "part_id")
+_LARGEST_KEY = 2**63 - 1  # a 64-bit signed key
 
 
 class RequirementSerializer(serializers.ModelSerializer):
@@ -80,9 +81,10 @@ class RequirementViewSet(ReadOnlyObjectViewSet):
         if _is_key(key):
             # The key names the run and the part: filtered on them too, the database reads that
             # run's requirements only (the view explodes each run's part on its own).
-            run, part = key.split("-")
-            rows = self.get_queryset().filter(pk=key, run_id=int(run), part_id=int(part))
-            found = rows.first()
+            run, part = (int(number) for number in key.split("-"))
+            if max(run, part) <= _LARGEST_KEY:  # a larger number names no row (nor fits SQLite)
+                rows = self.get_queryset().filter(pk=key, run_id=run, part_id=part)
+                found = rows.first()
         if found is None:
             raise errors.error(
                 errors.OBJECT_NOT_FOUND, OBJECT=identity.object_name(Requirement), KEY=key
