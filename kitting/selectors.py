@@ -48,8 +48,9 @@ def part_inventory_runs(
 
 
 def requirement_list() -> QuerySet[Requirement]:
-    """Every open run's requirements, computed by the database in one statement."""
-    return Requirement.objects.annotate(**requirement_expressions()).order_by("run_id", "part_id")
+    """Every open run's requirements, computed by the database in one statement, by run then part
+    (the model's ordering)."""
+    return Requirement.objects.annotate(**requirement_expressions())
 
 
 # What a kit's `requirements` reads: its run's requirement rows, prefetched so that a queryset of

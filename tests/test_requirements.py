@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from kitting import services
 from tests.support.errors import FORBIDDEN, assert_error, not_found
 from tests.support.factories import issue, kit, kit_line, part, run, stock, warehouse
+from tests.support.multi import answer, failed_item, with_status
 from tests.support.refs import ONE, href, ref
 from tests.support.users import forced_client, make_user
 
@@ -90,6 +91,21 @@ def test_unknown_or_malformed_key_is_404(api, plan):
     for key in (f"{plan['C'].pk}-{plan['Nut'].pk}", "1", "x-1", "1-2-3", *too_large):
         response = api.get(f"{OBJECT}/{key}")
         assert_error(response, 404, not_found("inventory-control/requirement", key))
+
+
+def test_a_batch_get_answers_each_key_as_its_get(api, plan):
+    """Contract 13.3 holds for every /objects path: keys "<run>-<part>", in the order asked."""
+    a_bolt, a_nut, b_bolt, *_ = expected_rows(plan)
+    response = api.get(f"{OBJECT}/{b_bolt['key']},{a_bolt['key']},{b_bolt['key']}")
+    assert (response.status_code, response.json()) == (200, answer([b_bolt, a_bolt, b_bolt]))
+    unknown = f"{plan['C'].pk}-{plan['Nut'].pk}"
+    response = api.get(f"{OBJECT}/{a_nut['key']},{unknown},x-1")
+    results = [
+        with_status(a_nut, 200),
+        failed_item(response, 404, not_found("inventory-control/requirement", unknown)),
+        failed_item(response, 404, not_found("inventory-control/requirement", "x-1")),
+    ]
+    assert (response.status_code, response.json()) == (207, answer(results, 1))
 
 
 def test_list_is_ordered_by_run_then_part_and_filters(api, plan):

@@ -140,7 +140,7 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         """The objects of a batch GET, read together: the statements do not grow with the keys.
         Each answers as the single GET through the serializer (whose answer the detail selectors
         equal, tests/test_detail_selectors.py)."""
-        parsed = {key: parse_key(key) for key in keys}
+        parsed = {key: self.lookup(key) for key in keys}
         found = self.get_queryset().in_bulk([pk for pk in parsed.values() if pk])
         serializer = self.get_serializer()
 
@@ -152,6 +152,10 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
             return self.represent(instance, serializer)
 
         return self.run_batch(request, keys, element, status.HTTP_200_OK, reads=True)
+
+    def lookup(self, key: str) -> Any:
+        """The primary key a key in the URL names; None when it can name no row."""
+        return parse_key(key)
 
     def represent(self, instance: models.Model, serializer=None) -> Response:
         """The GET answer of one object read through the serializer."""
@@ -190,7 +194,8 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         403 and an early 412."""
         key = self.kwargs[self.lookup_url_kwarg] if key is None else key
         queryset = self.queryset.all() if for_write else self.get_queryset()
-        instance = queryset.filter(pk=parse_key(key)).first() if parse_key(key) else None
+        pk = self.lookup(key)
+        instance = queryset.filter(pk=pk).first() if pk else None
         if instance is None:
             raise self.not_found(key)
         self.check_object_permissions(self.request, instance)

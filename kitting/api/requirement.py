@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import errors, identity, responses
+from config.api import batch, responses
 from config.api.fields import HrefField, KeyField, KeyIdField, NumberField, RefField
 from config.api.filters import KeyFilter
 from config.api.query.registry import permission_for
@@ -21,8 +21,8 @@ from kitting.models import Requirement, Run
 # A key is "<run key>-<part key>".
 KEY_PATTERN = r"[0-9]{1,19}-[0-9]{1,19}"
 # Rows come by run, then part (contract 15.7), in the list and the query service alike: the key is
-# text, and "10-1" sorts before "2-1".
-ORDER = ("run_id", "part_id")
+# text, and "10-1" sorts before "2-1". The model's ordering says it once.
+ORDER = tuple(Requirement._meta.ordering)
 _LARGEST_KEY = 2**63 - 1  # a 64-bit signed key
 
 
@@ -75,21 +75,29 @@ class RequirementViewSet(ReadOnlyObjectViewSet):
     def lists_whole_table(self) -> bool:
         return False  # the view has no key order worth paging by: run, then part
 
+    def lookup(self, key: str) -> str | None:
+        if not _is_key(key):
+            return None
+        run, part = (int(number) for number in key.split("-"))
+        # A larger number names no row (nor fits SQLite's integers).
+        return key if max(run, part) <= _LARGEST_KEY else None
+
     def retrieve(self, request: Request, *args, **kwargs) -> Response:
         key = self.kwargs[self.lookup_url_kwarg]
-        found = None
-        if _is_key(key):
-            # The key names the run and the part: filtered on them too, the database reads that
-            # run's requirements only (the view explodes each run's part on its own).
-            run, part = (int(number) for number in key.split("-"))
-            if max(run, part) <= _LARGEST_KEY:  # a larger number names no row (nor fits SQLite)
-                rows = self.get_queryset().filter(pk=key, run_id=run, part_id=part)
-                found = rows.first()
+        if batch.keys(key) is not None or self.lookup(key) is None:
+            return super().retrieve(request, *args, **kwargs)  # a batch, or a key naming no row
+        # The key names the run and the part: filtered on them too, the database reads that run's
+        # requirements only (the view explodes each run's part on its own).
+        run, part = key.split("-")
+        found = self.get_queryset().filter(pk=key, run_id=run, part_id=part).first()
         if found is None:
-            raise errors.error(
-                errors.OBJECT_NOT_FOUND, OBJECT=identity.object_name(Requirement), KEY=key
-            )
-        return Response(responses.one(self.get_serializer(found).data))
+            raise self.not_found(key)
+        return self.represent(found)
+
+    def represent(self, instance: Requirement, serializer=None) -> Response:
+        # Computed, a requirement has no version: no ETag.
+        data = (serializer or self.get_serializer()).to_representation(instance)
+        return Response(responses.one(data))
 
 
 def _is_key(text: str) -> bool:
