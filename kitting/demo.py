@@ -61,9 +61,7 @@ def demo_data_load(*, user) -> None:
         items[spec["code"]] = item or inventory_services.item_create(user=user, **spec)
     main = Warehouse.objects.filter(code="WH-MAIN").first()
     if main is None:
-        main = inventory_services.warehouse_create(
-            user=user, code="WH-MAIN", name="Main warehouse"
-        )
+        main = inventory_services.warehouse_create(user=user, code="WH-MAIN", name="Main warehouse")
     for kit, code, units in COMPONENTS:
         if not KitComponent.objects.filter(kit=items[kit], component=items[code]).exists():
             kit_services.kit_component_create(
