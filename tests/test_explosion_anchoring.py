@@ -124,10 +124,9 @@ def test_requirements_explode_open_runs_only(api, catalogue):
     ]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="JIT is PostgreSQL's")
 def test_postgresql_connections_run_without_jit(db):
     """The requirement view's estimates would otherwise buy JIT compilation, seconds per read."""
-    if connection.vendor != "postgresql":
-        return
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone() == ("off",)

@@ -18,6 +18,9 @@ import importlib
 import inspect
 from pathlib import Path
 
+import pytest
+from django.db import connection
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = ("config", "core", "inventory", "kitcomponents", "kitting")
 PACKAGES = (
@@ -294,11 +297,8 @@ def test_production_code_uses_public_apis_only(db):
     assert sorted(set(found)) == sorted(PENDING), "a new private use, or one fixed: see PENDING"
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's connection options")
 def test_postgresql_prepares_statements_through_public_settings():
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return
     options = connection.settings_dict["OPTIONS"]
     assert options["server_side_binding"] is True
     assert options["prepare_threshold"] == 5
