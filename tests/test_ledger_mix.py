@@ -3,7 +3,8 @@ move-to-inventory, adjust (scrap, recount, transfer), split and run completion, 
 then in racing waves. Afterwards the ledger explains every unit of every part inventory and every
 kit line, and no quantity went negative.
 
-A run picks a new seed and prints it (shown with a failure); `LEDGER_MIX_SEED=<seed>` replays it.
+The seed is fixed (CI is deterministic) and printed (shown with a failure); `LEDGER_MIX_SEED=random`
+draws a new one, `LEDGER_MIX_SEED=<seed>` replays one.
 """
 
 import os
@@ -35,9 +36,13 @@ from tests.support.users import forced_client
 CLEAN = {200, 201, 409, 412, 422}
 
 
+DEFAULT_SEED = 13
+
+
 @pytest.fixture
 def seed():
-    chosen = int(os.environ.get("LEDGER_MIX_SEED") or random.randrange(2**32))
+    given = os.environ.get("LEDGER_MIX_SEED", "")
+    chosen = random.randrange(2**32) if given == "random" else int(given or DEFAULT_SEED)
     print(f"ledger mix seed {chosen}: replay with LEDGER_MIX_SEED={chosen}")
     return chosen
 
@@ -198,7 +203,8 @@ def test_a_random_mix_one_at_a_time(api, floor, seed):
             assert_ledger_explains_everything()
     assert_ledger_explains_everything()
     done = {kind for kind, status in seen if status == 200}
-    assert done >= {"issue", "fulfil", "return", "scrap", "recount", "transfer", "split"}, seen
+    movements = {"issue", "fulfil", "return", "scrap", "recount", "transfer", "split", "complete"}
+    assert done >= movements, seen
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row-lock races need PostgreSQL")
