@@ -84,14 +84,24 @@ def item_buildable_quantity() -> Func:
     return _BuildableQuantity()
 
 
+# An item's stock figures (contract 15.1) by model attribute: what builds each SQL expression.
+_FIGURES = {
+    "on_hand_quantity": inventory_selectors.item_on_hand_quantity,
+    "available_quantity": inventory_selectors.item_available_quantity,
+    "kitted_quantity": inventory_selectors.item_kitted_quantity,
+    "buildable_quantity": item_buildable_quantity,
+}
+
+
 def item_availability() -> dict[str, Any]:
     """An item's stock figures (contract 15.1) by model attribute, as SQL expressions."""
-    return {
-        "on_hand_quantity": inventory_selectors.item_on_hand_quantity(),
-        "available_quantity": inventory_selectors.item_available_quantity(),
-        "kitted_quantity": inventory_selectors.item_kitted_quantity(),
-        "buildable_quantity": item_buildable_quantity(),
-    }
+    return {name: build() for name, build in _FIGURES.items()}
+
+
+def item_figure(name: str) -> Any:
+    """One of `item_availability()`'s expressions, built alone (a read selecting one figure
+    need not build the other three)."""
+    return _FIGURES[name]()
 
 
 def item_list() -> QuerySet[Item]:
