@@ -58,16 +58,23 @@ def test_configuration_lists_every_variable_settings_reads():
     assert read <= documented, f"undocumented: {sorted(read - documented)}"
 
 
-# Sections whose first code block goes on with the session "Try the API" opened.
+# Sections whose first code block goes on with the session "Try the API" opened, in the order a
+# reader meets them (each is true after the ones above it).
 CONTINUED = [
+    "Part inventory and kitting",
+    "Planning",
+    "Stock operations",
     "Idempotency",
     "Model service",
     "GraphQL (ION)",
     "Composite and batch",
-    "Stock operations",
-    "Planning",
-    "Part inventory and kitting",
 ]
+
+
+def test_the_walkthrough_runs_in_document_order():
+    headings = re.findall(r"^## (.+)$", README, re.MULTILINE)
+    assert sorted(CONTINUED, key=headings.index) == CONTINUED
+
 
 MARKER = "=== README section: "
 
@@ -128,6 +135,35 @@ def test_curl_walkthrough_runs_as_printed(live_server):
         'inventory-control/kit-component 6"'
     )
 
+    # Part inventory and kitting: stock, a run of one bundle, issue 6, move 2 back, a refusal, the
+    # kit with its exploded requirements, the lot's ledger.
+    serial, the_run, issued_6, moved_2, too_many, the_kit, lot_ledger = [
+        json.loads(answer)["ia::result"]
+        for answer in outputs["Part inventory and kitting"].splitlines()
+    ]
+    lot = issued_6["partInventory"]["key"]
+    assert PartInventory.objects.get(pk=serial["key"]).serial_number == "PR-00003"
+    assert the_run["id"] == "RUN-1"
+    assert (issued_6["issuedQuantity"], issued_6["partInventory"]["quantity"]) == (6, 19)
+    assert (moved_2["issuedQuantity"], moved_2["partInventory"]["quantity"]) == (4, 21)
+    assert too_many["ia::error"]["details"][0]["message"] == (
+        f"Cannot issue 100: part inventory {lot} has 21 on hand"
+    )
+    assert [list(row.values())[1:] for row in the_kit["requirements"]] == [
+        [2, 0, 2],
+        [4, 4, 0],
+        [1, 0, 1],
+    ]
+    assert [row["part"]["id"] for row in the_kit["requirements"]] == [
+        "Prnt_Paper",
+        "Prnt_Ink",
+        "Prnt_1000",
+    ]
+    assert [list(row.values())[1:] for row in lot_ledger] == [
+        ["create", 25, 0, 25, None],
+        ["issue", -6, 6, 19, the_kit["key"]],
+        ["return", 2, -2, 21, the_kit["key"]],
+    ]
     replayed = outputs["Idempotency"].replace("\r\n", "\n").splitlines()
     starts = [n for n, line in enumerate(replayed) if line.startswith("HTTP/")]
     assert len(starts) == 2
@@ -175,42 +211,42 @@ def test_curl_walkthrough_runs_as_printed(live_server):
 
     # GraphQL: stock, a kit, issue, move back, refuse, read.
     assert outputs["GraphQL (ION)"].splitlines() == [
-        '{"data":{"createPartInventory":{"partInventory":{"id":"5","lotNumber":"Prnt_Ink-L000002",'
+        '{"data":{"createPartInventory":{"partInventory":{"id":"13","lotNumber":"Prnt_Ink-L000004",'
         '"quantity":25.0,"status":"AVAILABLE","_etag":"1"}}}}',
         '{"data":{"issueItemToKit":{"issuedQuantity":6.0,"partInventory":{"quantity":19.0,'
         '"kittedQuantity":6.0}}}}',
         '{"data":{"moveItemToInventory":{"issuedQuantity":4.0,"partInventory":{"quantity":21.0,'
         '"kittedQuantity":4.0}}}}',
         '{"data":{"issueItemToKit":null},"errors":[{"message":'
-        '"Cannot issue 100: part inventory 5 has 21 on hand",'
+        '"Cannot issue 100: part inventory 13 has 21 on hand",'
         '"locations":[{"line":1,"column":42}],"path":["issueItemToKit"],"extensions":'
         '{"code":"operationFailed","errorId":"KS-4250","target":"quantity"}}]}',
-        '{"data":{"partKits":{"edges":[{"node":{"id":"1","status":"DRAFT","partInventories":'
-        '[{"id":"5","issuedQuantity":4.0}]}}],"pageInfo":{"totalCount":1}},"partInventory":'
-        '{"quantity":21.0,"kittedQuantity":4.0,"partKits":[{"id":"1"}],"runs":'
+        '{"data":{"partKits":{"edges":[{"node":{"id":"4","status":"DRAFT","partInventories":'
+        '[{"id":"13","issuedQuantity":4.0}]}}],"pageInfo":{"totalCount":1}},"partInventory":'
+        '{"quantity":21.0,"kittedQuantity":4.0,"partKits":[{"id":"4"}],"runs":'
         '[{"title":"Ink for the starter kit"}],"_etag":"3"}}}',
     ]
 
     several = outputs["Composite and batch"].splitlines()
     assert len(several) == 8, several
     keys, failed, rolled_back, got, patched, deleted, composite, stopped = several
-    assert keys == "warehouses 2,3"
+    assert keys == "warehouses 4,5"
     by_position = [json.loads(line)["ia::result"] for line in (failed, rolled_back)]
     assert [item.get("ia::error", {}).get("code") for item in by_position[0]] == ["conflict", None]
     assert by_position[0][1] == {
-        "key": "4",
+        "key": "6",
         "id": "WH-C",
-        "href": "/objects/inventory-control/warehouse/4",
+        "href": "/objects/inventory-control/warehouse/6",
         "ia::status": 201,
     }
     assert [item["ia::error"]["code"] for item in by_position[1]] == ["unprocessed", "conflict"]
     assert [(w["key"], w["id"]) for w in json.loads(got)["ia::result"]] == [
-        ("2", "WH-A"),
-        ("3", "WH-B"),
+        ("4", "WH-A"),
+        ("5", "WH-B"),
     ]
     assert patched == (
-        '{"ia::result":[{"key":"2","id":"WH-A","href":"/objects/inventory-control/warehouse/2",'
-        '"ia::status":200},{"key":"3","id":"WH-B","href":"/objects/inventory-control/warehouse/3",'
+        '{"ia::result":[{"key":"4","id":"WH-A","href":"/objects/inventory-control/warehouse/4",'
+        '"ia::status":200},{"key":"5","id":"WH-B","href":"/objects/inventory-control/warehouse/5",'
         '"ia::status":200}],"ia::meta":{"totalCount":2,"totalSuccess":2,"totalError":0}}'
     )
     assert deleted == "204"
@@ -272,16 +308,18 @@ def test_curl_walkthrough_runs_as_printed(live_server):
     assert (recount["key"], recount["quantity"]) == ("3", 18)
     assert (split["quantity"], split["location"]["id"]) == (10, "WH-HOLD")
     assert split["originPartInventory"]["key"] == "4"
-    # Available ink: the demo lot's 20 left on WH-MAIN, and the other sections' 21 + 25 + 12.
+    # Available ink: the demo lot's 20 left on WH-MAIN and the kitting walkthrough's 21; printers:
+    # the demo's two and the kitting walkthrough's one.
     assert [list(row.values()) for row in needs] == [
         ["Prnt_Paper", 8, 0, 8, 18, 0],
-        ["Prnt_Ink", 16, 0, 16, 78, 0],
-        ["Prnt_1000", 4, 0, 4, 2, 2],
+        ["Prnt_Ink", 16, 0, 16, 41, 0],
+        ["Prnt_1000", 4, 0, 4, 3, 1],
     ]
+    # RUN-1 (the kitting walkthrough's bundle) is open too: its kit holds its 4 cartridges only.
     assert [list(row.values()) for row in shortages] == [
-        ["Prnt_1000", 4, 2],
+        ["Prnt_1000", 5, 1],
         ["Prnt_Ink", 16, 0],
-        ["Prnt_Paper", 8, 0],
+        ["Prnt_Paper", 10, 0],
     ]
 
     def issued(answer):
@@ -290,16 +328,17 @@ def test_curl_walkthrough_runs_as_printed(live_server):
     def short(answer):
         return {row["part"]["id"]: row["shortQuantity"] for row in answer["requirements"]}
 
-    assert issued(fulfilled) == [("1", 1), ("2", 1), ("3", 8), ("4", 16)]
-    assert short(fulfilled) == {"Prnt_Paper": 0, "Prnt_Ink": 0, "Prnt_1000": 2}
+    assert issued(fulfilled) == [("1", 1), ("2", 1), ("3", 8), ("4", 16), ("5", 1)]
+    assert short(fulfilled) == {"Prnt_Paper": 0, "Prnt_Ink": 0, "Prnt_1000": 1}
     (detail,) = refused["ia::error"]["details"]
     assert (detail["errorId"], detail["target"]) == ("KS-4265", "requirements")
     assert detail["message"] == (
-        "Run RUN-BUNDLE is short of 2 of part Prnt_1000: 4 required, 2 issued to its open kits "
+        "Run RUN-BUNDLE is short of 1 of part Prnt_1000: 4 required, 3 issued to its open kits "
         "(issue it, or complete with allowShortage)"
     )
-    new_printers = [line[0] for line in issued(again)]
-    assert issued(again) == [(new_printers[0], 1), (new_printers[1], 1)]
+    (new_printer,) = [line[0] for line in issued(again)]
+    assert issued(again) == [(new_printer, 1)]
+    assert PartInventory.objects.get(pk=new_printer).serial_number == "PR-00004"
     assert short(again) == {"Prnt_Paper": 0, "Prnt_Ink": 0, "Prnt_1000": 0}
     assert (completed["id"], completed["status"]) == ("RUN-BUNDLE", "complete")
     assert [output["quantity"] for output in completed["outputs"]] == [4]
@@ -316,30 +355,5 @@ def test_curl_walkthrough_runs_as_printed(live_server):
         ("Prnt_Paper", 2),
     ]
 
-    # Part inventory and kitting (run last): stock, a run of one bundle, issue 6, move 2 back, a
-    # refusal, the kit with its exploded requirements, the lot's ledger.
-    serial, the_run, issued_6, moved_2, too_many, the_kit, lot_ledger = [
-        json.loads(answer)["ia::result"]
-        for answer in outputs["Part inventory and kitting"].splitlines()
-    ]
-    lot = issued_6["partInventory"]["key"]
-    assert PartInventory.objects.get(pk=serial["key"]).serial_number == "PR-00005"
-    assert the_run["id"] == "RUN-1"
-    assert (issued_6["issuedQuantity"], issued_6["partInventory"]["quantity"]) == (6, 19)
-    assert (moved_2["issuedQuantity"], moved_2["partInventory"]["quantity"]) == (4, 21)
-    assert too_many["ia::error"]["details"][0]["message"] == (
-        f"Cannot issue 100: part inventory {lot} has 21 on hand"
-    )
-    assert [list(row.values())[1:] for row in the_kit["requirements"]] == [
-        [2, 0, 2],
-        [4, 4, 0],
-        [1, 0, 1],
-    ]
-    assert [row["part"]["id"] for row in the_kit["requirements"]] == list(parts)
-    assert [list(row.values())[1:] for row in lot_ledger] == [
-        ["create", 25, 0, 25, None],
-        ["issue", -6, 6, 19, the_kit["key"]],
-        ["return", 2, -2, 21, the_kit["key"]],
-    ]
     # Every unit of every part inventory the walkthroughs touched is explained by the ledger.
     assert assert_ledger_invariant() == PartInventory.objects.count()
