@@ -1,5 +1,6 @@
 """Django model permissions decide every method, reads included (view permission)."""
 
+from django.db import models
 from rest_framework.permissions import DjangoModelPermissions
 
 _VIEW = ["%(app_label)s.view_%(model_name)s"]
@@ -21,3 +22,10 @@ class ModelPermissions(DjangoModelPermissions):
             return user.has_perms(required(request) if callable(required) else required)
         # Only the model matters here: the class's queryset, without building the view's.
         return user.has_perms(self.get_required_permissions(request.method, queryset.model))
+
+
+def permission_for(model: type[models.Model]) -> str:
+    """The view permission reading `model` needs, in REST and GraphQL alike: its own, or that of
+    the model it names as its `permission_model` (a requirement is read as part of its run)."""
+    model = getattr(model, "permission_model", model)
+    return f"{model._meta.app_label}.view_{model._meta.model_name}"

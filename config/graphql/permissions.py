@@ -11,8 +11,7 @@ from strawberry.types.base import get_object_definition
 from strawberry.types.nodes import SelectedField
 
 from config.api import errors
-from config.api.permissions import ModelPermissions
-from config.api.query.registry import permission_for
+from config.api.permissions import ModelPermissions, permission_for
 
 _REST = ModelPermissions()
 

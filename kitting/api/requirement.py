@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from config.api import batch, responses
 from config.api.fields import HrefField, KeyField, KeyIdField, NumberField, RefField
 from config.api.filters import KeyFilter
-from config.api.query.registry import permission_for
+from config.api.permissions import permission_for
 from config.api.viewsets import ReadOnlyObjectViewSet
 from inventory.models import Item
 from kitting import selectors

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_date
 
 from config.api import errors
 from config.api.fields import as_number
+from config.api.permissions import permission_for
 from config.api.protocol import paging
 from config.api.query import expression as expr
 from config.api.query.build import MAX_PERIODS, ORDERED, Builder
@@ -27,7 +28,6 @@ from config.api.query.registry import (
     QueryObject,
     Registry,
     invalid,
-    permission_for,
 )
 from config.api.query.shapes import Parameters
 

@@ -27,6 +27,7 @@ from rest_framework.settings import api_settings
 from config.api import errors, identity, spec
 from config.api.fields import USER_OBJECT
 from config.api.fields import as_number as _as_number
+from config.api.permissions import permission_for
 from config.api.serializers import AuditSerializer
 from config.api.spec import Member, Role
 
@@ -160,13 +161,6 @@ class QueryObject:
 
     def __repr__(self) -> str:
         return f"<QueryObject {self.name}>"
-
-
-def permission_for(model: type[models.Model]) -> str:
-    """The view permission reading `model` needs: its own, or that of the model it names as its
-    `permission_model` (a requirement is read as part of its run)."""
-    model = getattr(model, "permission_model", model)
-    return f"{model._meta.app_label}.view_{model._meta.model_name}"
 
 
 MAX_RESOLVED = 4096
