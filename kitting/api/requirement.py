@@ -6,7 +6,6 @@ import re
 
 import django_filters
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.api import batch, responses
@@ -82,17 +81,15 @@ class RequirementViewSet(ReadOnlyObjectViewSet):
         # A larger number names no row (nor fits SQLite's integers).
         return key if max(run, part) <= _LARGEST_KEY else None
 
-    def retrieve(self, request: Request, *args, **kwargs) -> Response:
-        key = self.kwargs[self.lookup_url_kwarg]
-        if batch.keys(key) is not None or self.lookup(key) is None:
-            return super().retrieve(request, *args, **kwargs)  # a batch, or a key naming no row
-        # The key names the run and the part: filtered on them too, the database reads that run's
-        # requirements only (the view explodes each run's part on its own).
-        run, part = key.split("-")
-        found = self.get_queryset().filter(pk=key, run_id=run, part_id=part).first()
-        if found is None:
-            raise self.not_found(key)
-        return self.represent(found)
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        key = self.kwargs.get(self.lookup_url_kwarg)
+        if key is None:
+            return queryset
+        # A key names its run: filtered on the runs too, the database explodes those runs' parts
+        # only (the view anchors at each run), for a GET and a batch GET alike.
+        keys = (self.lookup(each) for each in batch.keys(key) or [key])
+        return queryset.filter(run_id__in={int(pk.split("-")[0]) for pk in keys if pk})
 
     def represent(self, instance: Requirement, serializer=None) -> Response:
         # Computed, a requirement has no version: no ETag.
