@@ -6,7 +6,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
 
-from core.errors import DomainError, refuse
+from core.errors import DomainError, DomainErrors, refuse
 from core.models import actor as actor  # the audit rule lives with the audited model
 
 # A reference named at most this many times in a refusal; the rest are counted.
@@ -40,8 +40,23 @@ def lock(
     if found is None and field is None:
         raise DomainError("not_found", OBJECT=model, KEY=key)
     if found is None:
-        refuse([DomainError("reference_not_found", field, OBJECT=model, REFERENCE=f"key {key}")])
+        raise broken_reference(model, key, field)
     return found
+
+
+def broken_reference(model: type[models.Model], key: int, field: str) -> DomainErrors:
+    """The refusal of a write whose `field` refers to a `model` row that is gone (deleted since
+    the request named it)."""
+    return DomainErrors(
+        [DomainError("reference_not_found", field, OBJECT=model, REFERENCE=f"key {key}")]
+    )
+
+
+def lock_all(model: type[models.Model], keys: Collection[int]) -> dict[int, Any]:
+    """The rows of `keys` that exist, by key, each locked until commit (only its own row) and
+    locked in key order, as every writer locks them, so two writers never deadlock on them."""
+    queryset = model._default_manager.select_for_update(of=("self",))
+    return {row.pk: row for row in queryset.filter(pk__in=set(keys)).order_by("pk")}
 
 
 def reject_immutable_changes(

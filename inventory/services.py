@@ -1,11 +1,13 @@
 """Writes for items, warehouses, part inventory and the ledger: every rule of contract sections 3,
 5, 6 and 8 lives here."""
 
-from collections.abc import Collection
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, TypedDict, Unpack
+from typing import Any, Required, TypedDict, Unpack
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -13,10 +15,12 @@ from core.errors import DomainError, DomainErrors, Phrase, refuse
 from core.numbers import decimal_string, quantity_text
 from core.services import (
     apply_changes,
+    broken_reference,
     check_unique_code,
     check_version,
     delete_unreferenced,
     lock,
+    lock_all,
     reject_immutable_changes,
     save_changes,
     save_unique_code,
@@ -198,10 +202,10 @@ def inventory_transaction_create(
 ) -> InventoryTransaction:
     """Write the ledger row explaining one change. Call it in the same transaction as the change,
     with the inventory row locked, and pass the changes as signed deltas."""
-    row = InventoryTransaction(
-        part_inventory_id=part_inventory.pk,
-        part_id=part_inventory.part_id,
-        type=type,
+    row = _ledger_row(
+        part_inventory,
+        type,
+        user,
         quantity=quantity,
         kitted_quantity=kitted_quantity,
         installed_quantity=installed_quantity,
@@ -212,8 +216,18 @@ def inventory_transaction_create(
         from_location_id=from_location_key,
         to_location_id=to_location_key,
     )
-    row.stamp(user, created=True)
     row.save()  # an INSERT: the model refuses anything else (the ledger is immutable)
+    return row
+
+
+def _ledger_row(
+    part_inventory: PartInventory, type: str, user, **fields: Any
+) -> InventoryTransaction:
+    """The (unsaved) ledger row of a change to `part_inventory`."""
+    row = InventoryTransaction(
+        part_inventory_id=part_inventory.pk, part_id=part_inventory.part_id, type=type, **fields
+    )
+    row.stamp(user, created=True)
     return row
 
 
@@ -253,37 +267,72 @@ def format_generated_number(*, code: str, mask: str, counter: int, prefix: str =
     return "".join(out)
 
 
-def _number_next(*, part: Item, counter_field: str, prefix: str, number_field: str) -> str:
-    # The item row lock serializes generators for one part across processes until commit; the
-    # counter only grows, so a number is never handed out twice, even after its inventory is gone.
-    locked = Item.objects.select_for_update().filter(pk=part.pk)
-    start, mask, code = locked.values_list(counter_field, "serial_mask", "code").get()
-    counter = start
-    while True:
-        counter += 1
-        number = format_generated_number(code=code, mask=mask, counter=counter, prefix=prefix)
-        # Skip a number someone already entered by hand.
-        if not PartInventory.objects.filter(part_id=part.pk, **{number_field: number}).exists():
-            break
-    locked.update(**{counter_field: F(counter_field) + (counter - start)})
-    setattr(part, counter_field, counter)
+class _NumberSeries:
+    """The generated serial or lot numbers of one part (contract 6.3), in counter order. The
+    caller holds the part's row lock until commit: it serializes generators for one part across
+    processes, and the counter only grows, so a number is never handed out twice, even after its
+    inventory is gone. A number someone already entered by hand is skipped: one in the database
+    (checked `wanted` numbers at a time, one query for a whole batch) or one `held` by a record
+    written with it in the same batch."""
+
+    def __init__(self, part: Item, *, serial: bool, wanted: int = 1) -> None:
+        self.part = part
+        self.counter_field = "serial_counter" if serial else "lot_counter"
+        self.number_field = "serial_number" if serial else "lot_number"
+        self.prefix = "" if serial else "L"
+        self.start = self.counter = self.checked = getattr(part, self.counter_field)
+        self.wanted = wanted  # how many more numbers the caller expects to ask for
+        self.held: set[str] = set()
+        self.stored: set[str] = set()  # the numbers of the last window checked that exist
+
+    def _format(self, counter: int) -> str:
+        return format_generated_number(
+            code=self.part.code, mask=self.part.serial_mask, counter=counter, prefix=self.prefix
+        )
+
+    def next(self) -> str:
+        while True:
+            self.counter += 1
+            if self.counter > self.checked:
+                window = range(self.counter, self.counter + max(self.wanted, 1))
+                numbers = [self._format(counter) for counter in window]
+                self.stored = set(
+                    PartInventory.objects.filter(
+                        part_id=self.part.pk, **{f"{self.number_field}__in": numbers}
+                    ).values_list(self.number_field, flat=True)
+                )
+                self.checked = window[-1]
+            number = self._format(self.counter)
+            if number not in self.stored and number not in self.held:
+                self.wanted -= 1
+                self.held.add(number)
+                return number
+
+    def save(self) -> None:
+        """Store the counter where it got to (once, for every number handed out)."""
+        if self.counter != self.start:
+            Item.objects.filter(pk=self.part.pk).update(**{self.counter_field: self.counter})
+            setattr(self.part, self.counter_field, self.counter)
+
+
+def _number_next(*, part: Item, serial: bool) -> str:
+    series = _NumberSeries(lock(Item, part.pk), serial=serial)
+    number = series.next()
+    series.save()
+    setattr(part, series.counter_field, series.counter)
     return number
 
 
 @transaction.atomic
 def serial_number_next(*, part: Item) -> str:
     """The part's next generated serial number (contract 6.3); never handed out again."""
-    return _number_next(
-        part=part, counter_field="serial_counter", prefix="", number_field="serial_number"
-    )
+    return _number_next(part=part, serial=True)
 
 
 @transaction.atomic
 def lot_number_next(*, part: Item) -> str:
     """The part's next generated lot number (contract 6.3); never handed out again."""
-    return _number_next(
-        part=part, counter_field="lot_counter", prefix="L", number_field="lot_number"
-    )
+    return _number_next(part=part, serial=False)
 
 
 # Free text the inventory may carry: stripped, and blank is none.
@@ -381,68 +430,213 @@ def _write_checked(inventory: PartInventory, write) -> None:
         raise
 
 
+class PartInventoryFields(TypedDict, total=False):
+    """One part inventory to create (contract 6): its part and what it may set."""
+
+    part: Required[Item]
+    serial_number: str | None
+    lot_number: str | None
+    autogenerate_serial_number: bool
+    autogenerate_lot_number: bool
+    location: Warehouse | None
+    quantity: Decimal | int | None
+    cost: Decimal | None
+    usage_type: str | None
+    supplier_id: str | None
+
+
+# What part_inventory_create_many answers for one record: the inventory it created, or what
+# refused it (a DomainError or DomainErrors, or a database error of that record's own rows).
+Created = PartInventory | Exception
+
+
 @transaction.atomic
 def part_inventory_create(
     *,
     user,
-    part: Item,
-    serial_number: str | None = None,
-    lot_number: str | None = None,
-    autogenerate_serial_number: bool = False,
-    autogenerate_lot_number: bool = False,
-    location: Warehouse | None = None,
-    quantity: Decimal | int = 0,
-    cost: Decimal | None = None,
-    usage_type: str | None = None,
-    supplier_id: str | None = None,
     transaction_type: str = TransactionType.CREATE,
     run=None,
+    **fields: Unpack[PartInventoryFields],
 ) -> PartInventory:
-    """Create part inventory and its `create` ledger row (contract 6).
+    """Create part inventory and its `create` ledger row (contract 6): the batch of one of
+    part_inventory_create_many, raising what refused it.
 
     Kitting's run completion passes `transaction_type="build"` and the `run`: the inventory's
     `builtBy` and the ledger row then name the run.
     """
+    (created,) = part_inventory_create_many(
+        user=user, records=[fields], transaction_type=transaction_type, run=run
+    )
+    if isinstance(created, Exception):
+        raise created
+    return created
+
+
+@dataclass
+class _Draft:
+    """A record that passed the rules, on its way to an INSERT."""
+
+    position: int
+    inventory: PartInventory
+    autogenerate_serial: bool
+    autogenerate_lot: bool
+
+
+@transaction.atomic
+def part_inventory_create_many(
+    *,
+    user,
+    records: Sequence[PartInventoryFields],
+    transaction_type: str = TransactionType.CREATE,
+    run=None,
+) -> list[Created]:
+    """Create a part inventory and its ledger row for each record, in order, each under the
+    rules and with the numbers it would get created alone after the records before it (an
+    earlier record's serial is a duplicate for a later one, and a generated number skips the
+    numbers the earlier records hold); the answer says, by position, what was created or what
+    refused that record, which then wrote nothing.
+
+    Set-based: each distinct part is locked once, in key order (its type and tracking decide the
+    rules, item_update refuses a tracking change while inventory exists, and the lock serializes
+    number generators); every record is checked under the locks, each part's counters move once,
+    and the records that passed are written with one INSERT of inventories and one of ledger
+    rows."""
     if transaction_type not in _CREATING_TYPES:
         raise ValueError(f"part inventory is created by {_CREATING_TYPES}, not {transaction_type}")
-    # Lock and re-read the part: its type and tracking decide the rules below, and item_update
-    # refuses a tracking change while inventory exists, so neither may change under us.
-    part = lock(Item, part.pk, field="part")
-    inventory = PartInventory(
-        part=part,
-        serial_number=_clean_text(serial_number),
-        lot_number=_clean_text(lot_number),
-        location=location,
-        quantity=Decimal(0 if quantity is None else quantity),
-        cost=cost,
-        usage_type=_clean_text(usage_type),
-        supplier_id=_clean_text(supplier_id),
-        built_by=run,
-    )
-    refuse(
-        _part_inventory_rules(
-            inventory,
-            autogenerate_serial=autogenerate_serial_number,
-            autogenerate_lot=autogenerate_lot_number,
+    parts = lock_all(Item, [record["part"].pk for record in records])
+    answers: list[Created | None] = [None] * len(records)
+    drafts: list[_Draft] = []
+    for position, record in enumerate(records):
+        part = parts.get(record["part"].pk)
+        if part is None:  # deleted since the request named it
+            answers[position] = broken_reference(Item, record["part"].pk, "part")
+            continue
+        quantity = record.get("quantity")
+        inventory = PartInventory(
+            part=part,
+            serial_number=_clean_text(record.get("serial_number")),
+            lot_number=_clean_text(record.get("lot_number")),
+            location=record.get("location"),
+            quantity=Decimal(0 if quantity is None else quantity),
+            cost=record.get("cost"),
+            usage_type=_clean_text(record.get("usage_type")),
+            supplier_id=_clean_text(record.get("supplier_id")),
+            built_by=run,
         )
+        draft = _Draft(
+            position,
+            inventory,
+            bool(record.get("autogenerate_serial_number")),
+            bool(record.get("autogenerate_lot_number")),
+        )
+        violations = _part_inventory_rules(
+            inventory,
+            autogenerate_serial=draft.autogenerate_serial,
+            autogenerate_lot=draft.autogenerate_lot,
+        )
+        if violations:
+            answers[position] = DomainErrors(violations)
+        else:
+            drafts.append(draft)
+    written = _numbered(drafts, answers)
+    for draft in written:
+        draft.inventory.stamp(user, created=True)
+    refused = _insert_created(written, user=user, type=transaction_type, run=run)
+    for draft in written:
+        answers[draft.position] = refused.get(draft.position, draft.inventory)
+    return answers  # type: ignore[return-value]  # every position is answered by now
+
+
+def _numbered(drafts: list[_Draft], answers: list[Created | None]) -> list[_Draft]:
+    """The drafts whose serial is free, in order, with their generated numbers; a taken serial
+    is refused at its draft's position. A serial is taken when it is stored (one query for all
+    the serials given) or held by an earlier draft."""
+    given = {(d.inventory.part_id, d.inventory.serial_number) for d in drafts}
+    given = {pair for pair in given if pair[1]}
+    stored = set()
+    if given:
+        stored = set(
+            PartInventory.objects.filter(
+                part_id__in={part for part, _ in given},
+                serial_number__in={serial for _, serial in given},
+            ).values_list("part_id", "serial_number")
+        )
+    series: dict[tuple[int, bool], _NumberSeries] = {}
+    wanted = Counter(
+        (d.inventory.part_id, serial)
+        for d in drafts
+        for serial, auto in ((True, d.autogenerate_serial), (False, d.autogenerate_lot))
+        if auto
     )
-    if autogenerate_serial_number:
-        inventory.serial_number = serial_number_next(part=part)
-    if autogenerate_lot_number:
-        inventory.lot_number = lot_number_next(part=part)
-    if inventory.serial_number and _serial_taken(inventory):
-        raise _duplicate_serial(inventory)
-    inventory.stamp(user, created=True)
-    _write_checked(inventory, lambda: inventory.save(force_insert=True))
-    inventory_transaction_create(
-        part_inventory=inventory,
-        type=transaction_type,
-        user=user,
-        quantity=inventory.quantity,
-        quantity_after=inventory.quantity,
-        run=run,
-    )
-    return inventory
+
+    def numbers(part: Item, serial: bool) -> _NumberSeries:
+        found = series.get((part.pk, serial))
+        if found is None:
+            found = series[part.pk, serial] = _NumberSeries(
+                part, serial=serial, wanted=wanted[part.pk, serial]
+            )
+        return found
+
+    free = []
+    for draft in drafts:
+        inventory = draft.inventory
+        serials, lots = numbers(inventory.part, True), numbers(inventory.part, False)
+        serial = inventory.serial_number
+        if serial and ((inventory.part_id, serial) in stored or serial in serials.held):
+            answers[draft.position] = _duplicate_serial(inventory)
+            continue
+        # Generated numbers also skip what earlier drafts hold, as they would once written.
+        if draft.autogenerate_serial:
+            inventory.serial_number = serials.next()
+        if draft.autogenerate_lot:
+            inventory.lot_number = lots.next()
+        if inventory.serial_number:
+            serials.held.add(inventory.serial_number)
+        if inventory.lot_number:
+            lots.held.add(inventory.lot_number)
+        free.append(draft)
+    for each in series.values():
+        each.save()
+    return free
+
+
+def _insert_created(drafts: list[_Draft], *, user, type: str, run) -> dict[int, Exception]:
+    """INSERT the drafts' inventories, then their ledger rows, all at once. If the database
+    refuses a row (a serial a concurrent update took after the check), each draft is written
+    alone instead, so only the refused one fails: why each refused draft was, by position."""
+
+    def ledger(inventory: PartInventory) -> InventoryTransaction:
+        return _ledger_row(
+            inventory,
+            type,
+            user,
+            quantity=inventory.quantity,
+            quantity_after=inventory.quantity,
+            run=run,
+        )
+
+    inventories = [draft.inventory for draft in drafts]
+    try:
+        with transaction.atomic():
+            PartInventory.objects.bulk_create(inventories)
+            InventoryTransaction.objects.bulk_create([ledger(row) for row in inventories])
+        return {}
+    except (IntegrityError, DataError):
+        pass
+    refused = {}
+    for draft in drafts:
+        inventory = draft.inventory
+        inventory.pk, inventory._state.adding = None, True  # the rolled-back INSERT may set them
+
+        def write(inventory: PartInventory = inventory) -> None:
+            inventory.save(force_insert=True)
+            ledger(inventory).save()
+
+        try:
+            _write_checked(inventory, write)
+        except (DomainError, IntegrityError, DataError) as exc:
+            refused[draft.position] = exc
+    return refused
 
 
 _UPDATABLE = ("serial_number", "lot_number", "location", "cost", "usage_type", "supplier_id")

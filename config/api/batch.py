@@ -169,15 +169,67 @@ def run_in_order(
                     break
     if deferred:
         flush()
-    if failed_at is not None and (atomic or stop_at_failure):
-        reason = f"the item at /{failed_at} failed"
-        if atomic:
-            reason += " and every item was rolled back"
-        skipped = refused(errors.error(errors.UNPROCESSED, REASON=reason), support_id)
-        outcomes = [
-            outcome if position == failed_at or (position < failed_at and not atomic) else skipped
-            for position, outcome in enumerate(outcomes)
-        ]
+    if atomic or stop_at_failure:
+        return _skipped_after(outcomes, failed_at, atomic=atomic, support_id=support_id)
+    return outcomes  # type: ignore[return-value]  # every position is filled by now
+
+
+def _skipped_after(
+    outcomes: list[Outcome | None], failed_at: int | None, *, atomic: bool, support_id: str | None
+) -> list[Outcome]:
+    """After the failure at `failed_at` every later item is `unprocessed`, and (`atomic`, rolled
+    back) every earlier one too."""
+    if failed_at is None:
+        return outcomes  # type: ignore[return-value]  # nothing failed: every item ran
+    reason = f"the item at /{failed_at} failed"
+    if atomic:
+        reason += " and every item was rolled back"
+    skipped = refused(errors.error(errors.UNPROCESSED, REASON=reason), support_id)
+    return [
+        outcome if position == failed_at or (position < failed_at and not atomic) else skipped
+        for position, outcome in enumerate(outcomes)
+    ]
+
+
+def run_together(
+    items: Sequence[T],
+    view: Any,
+    check: Callable[[T], Any],
+    write: Callable[[list[Any]], Sequence[Any]],
+    respond: Callable[[Any], Response],
+    *,
+    atomic: bool,
+    support_id: str | None,
+) -> list[Outcome]:
+    """The items of a batch whose service writes many at once: each is `check`ed as its single
+    request checks it, then those that passed are written by one `write` (in one transaction,
+    which answers by position what it wrote or the exception refusing it), and each item answers
+    as its single request would (`respond`, or the view's answer to the exception). Atomic: the
+    items after the first that fails a check are not written, and a failure rolls back all."""
+    outcomes: list[Outcome | None] = [None] * len(items)
+    checked: dict[int, Any] = {}
+    for position, element in enumerate(items):
+        try:
+            checked[position] = check(element)
+        except Exception as exc:
+            outcomes[position] = answered(view.handle_exception(exc))
+            if atomic:
+                break
+    with transaction.atomic():
+        try:
+            written = write(list(checked.values())) if checked else []
+        except Exception as exc:  # a lock given up, say: every item it would have written
+            written = [exc] * len(checked)
+        for position, result in zip(checked, written, strict=True):
+            failure = isinstance(result, Exception)
+            outcomes[position] = answered(
+                view.handle_exception(result) if failure else respond(result)
+            )
+        failed_at = next((p for p, o in enumerate(outcomes) if o is not None and o.failed), None)
+        if atomic and failed_at is not None:
+            transaction.set_rollback(True)
+    if atomic:
+        return _skipped_after(outcomes, failed_at, atomic=True, support_id=support_id)
     return outcomes  # type: ignore[return-value]  # every position is filled by now
 
 

@@ -207,6 +207,8 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         if isinstance(body, list):
             records = batch.records(body, keyed=False)
             serializer = self.batch_serializer()
+            if getattr(serializer, "create_many", None) is not None:
+                return self.create_together(request, records, serializer)
             return self.run_batch(
                 request,
                 records,
@@ -224,11 +226,32 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
         data = serializer.run_validation(payload)
         with transaction.atomic():
             instance = serializer.create(data)
+        return self.created(instance)
+
+    def created(self, instance: models.Model) -> Response:
         return Response(
             responses.one(identity.ref(instance)),
             status=status.HTTP_201_CREATED,
             headers={"Location": identity.href(instance), "ETag": instance.etag},
         )
+
+    def create_together(
+        self, request: Request, records: Sequence[batch.Record], serializer: Any
+    ) -> Response:
+        """A batch POST of an object whose service creates many at once (the serializer's
+        `create_many`; its `create` is that service's batch of one): each element is validated
+        as its single request, the valid ones are created by one service call, and each answers
+        as its single request would."""
+        outcomes = batch.run_together(
+            records,
+            self,
+            lambda record: serializer.run_validation(record.payload),
+            serializer.create_many,
+            self.created,
+            atomic=batch.atomic_requested(request),
+            support_id=getattr(request, "request_id", None),
+        )
+        return batch.answer(outcomes, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:
         return self.update_one(request, self.kwargs[self.lookup_url_kwarg], self.payload(request))

@@ -115,6 +115,10 @@ class PartInventorySerializer(IntacctSerializer):
     def create(self, validated_data):
         return services.part_inventory_create(user=self.user, **validated_data)
 
+    def create_many(self, validated: list[dict]) -> list[PartInventory | Exception]:
+        """A batch POST's valid elements, created at once (config.api.viewsets)."""
+        return services.part_inventory_create_many(user=self.user, records=validated)
+
     def update(self, instance, validated_data):
         return services.part_inventory_update(
             part_inventory_key=instance.pk, user=self.user, **validated_data
