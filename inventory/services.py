@@ -504,19 +504,28 @@ def part_inventory_create_many(
     if transaction_type not in _CREATING_TYPES:
         raise ValueError(f"part inventory is created by {_CREATING_TYPES}, not {transaction_type}")
     parts = lock_all(Item, [record["part"].pk for record in records])
+    # A location deleted since the request named it is refused here, at its record: its foreign
+    # key is only checked at commit, where it would fail every record of the batch.
+    named = {record["location"].pk for record in records if record.get("location") is not None}
+    locations = (
+        set(Warehouse.objects.filter(pk__in=named).values_list("pk", flat=True)) if named else set()
+    )
     answers: list[Created | None] = [None] * len(records)
     drafts: list[_Draft] = []
     for position, record in enumerate(records):
-        part = parts.get(record["part"].pk)
+        part, location = parts.get(record["part"].pk), record.get("location")
         if part is None:  # deleted since the request named it
             answers[position] = broken_reference(Item, record["part"].pk, "part")
+            continue
+        if location is not None and location.pk not in locations:
+            answers[position] = broken_reference(Warehouse, location.pk, "location")
             continue
         quantity = record.get("quantity")
         inventory = PartInventory(
             part=part,
             serial_number=_clean_text(record.get("serial_number")),
             lot_number=_clean_text(record.get("lot_number")),
-            location=record.get("location"),
+            location=location,
             quantity=Decimal(0 if quantity is None else quantity),
             cost=record.get("cost"),
             usage_type=_clean_text(record.get("usage_type")),
