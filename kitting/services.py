@@ -45,7 +45,7 @@ from inventory.models import (
     Warehouse,
 )
 from inventory.selectors import AVAILABLE_STOCK
-from inventory.services import Version, part_inventory_create
+from inventory.services import Version, part_inventory_create_many
 from kitting import stock
 from kitting.models import (
     CLOSED_KIT_STATUSES,
@@ -755,22 +755,27 @@ def run_complete(
     _set_kit_status(kits, PartKitStatus.COMPLETED, user)
 
     part = run.part
-    outputs = []
     if part.tracking_type == TrackingType.SERIAL:
-        for index in range(int(run.quantity)):
-            given = serial_numbers[index].strip() if serial_numbers else None
-            outputs.append(
-                _build(user, run, location, serial_number=given, autogenerate_serial=not given)
-            )
+        given = [
+            serial_numbers[index].strip() if serial_numbers else None
+            for index in range(int(run.quantity))
+        ]
+        outputs = _build(
+            user,
+            run,
+            [
+                {"serial_number": serial, "autogenerate_serial_number": not serial, "quantity": 1}
+                for serial in given
+            ],
+            location,
+        )
     else:
-        outputs.append(
-            _build(
-                user,
-                run,
-                location,
-                quantity=run.quantity,
-                autogenerate_lot=part.tracking_type == TrackingType.LOT,
-            )
+        autogenerate_lot = part.tracking_type == TrackingType.LOT
+        outputs = _build(
+            user,
+            run,
+            [{"quantity": run.quantity, "autogenerate_lot_number": autogenerate_lot}],
+            location,
         )
     run.status = RunStatus.COMPLETE
     run.stamp(user)
@@ -779,30 +784,20 @@ def run_complete(
 
 
 def _build(
-    user,
-    run: Run,
-    location: Warehouse | None,
-    *,
-    quantity: Decimal | int = 1,
-    serial_number: str | None = None,
-    autogenerate_serial: bool = False,
-    autogenerate_lot: bool = False,
-) -> PartInventory:
-    try:
-        return part_inventory_create(
-            user=user,
-            part=run.part,
-            serial_number=serial_number,
-            autogenerate_serial_number=autogenerate_serial,
-            autogenerate_lot_number=autogenerate_lot,
-            location=location,
-            quantity=quantity,
-            transaction_type=TransactionType.BUILD,
-            run=run,
-        )
-    except DomainError as err:
-        if err.code == "duplicate":  # a given serial number is taken: name our argument
-            # The message still names the inventory's field the clash is on.
-            field = Phrase("{field}", field=err.field)
-            raise DomainError("duplicate", "serial_numbers", **err.params, FIELD=field) from err
-        raise
+    user, run: Run, outputs: list[dict[str, Any]], location: Warehouse | None
+) -> list[PartInventory]:
+    """The run's outputs, created at once as new inventory of its part built by it; the first
+    that is refused refuses the completion."""
+    records = [{**output, "part": run.part, "location": location} for output in outputs]
+    created = part_inventory_create_many(
+        user=user, records=records, transaction_type=TransactionType.BUILD, run=run
+    )
+    refused = next((answer for answer in created if isinstance(answer, Exception)), None)
+    if isinstance(refused, DomainError) and refused.code == "duplicate":
+        # A given serial number is taken: name our argument. The message still names the
+        # inventory's field the clash is on.
+        field = Phrase("{field}", field=refused.field)
+        raise DomainError("duplicate", "serial_numbers", **refused.params, FIELD=field) from refused
+    if refused is not None:
+        raise refused
+    return created  # type: ignore[return-value]  # none refused
