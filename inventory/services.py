@@ -610,9 +610,11 @@ def _numbered(drafts: list[_Draft], answers: list[Created | None]) -> list[_Draf
 
 
 def _insert_created(drafts: list[_Draft], *, user, type: str, run) -> dict[int, Exception]:
-    """INSERT the drafts' inventories, then their ledger rows, all at once. If the database
-    refuses a row (a serial a concurrent update took after the check), each draft is written
-    alone instead, so only the refused one fails: why each refused draft was, by position."""
+    """INSERT the drafts' inventories, then their ledger rows, all at once. The checks ran under
+    the locks every writer of a part's serials takes (creates lock the part, an update giving a
+    serial waits for it in the database's tracking trigger), so the database should refuse none;
+    if it does refuse a row, each draft is written alone instead, so that only the refused one
+    fails. Answers why each refused draft was, by position."""
 
     def ledger(inventory: PartInventory) -> InventoryTransaction:
         return _ledger_row(

@@ -114,6 +114,24 @@ def test_with_the_transaction_header_a_failed_element_rolls_back_numbers_and_all
     assert [row.serial_number for row in made] == ["SN-00001", "SN-00002", "SN-00003"]
 
 
+def test_with_the_transaction_header_an_invalid_element_stops_the_batch(api, admin_user):
+    """An element its validation refuses (an unknown member) is the first failure: the elements
+    before it are rolled back, those after it never run."""
+    board(admin_user, "Batched")
+    before = snapshot()
+    bodies = [{"part": {"id": "Batched"}, **element} for element in ELEMENTS[:3]]
+    bodies.insert(1, {"part": {"id": "Batched"}, "shelf": 2})
+    response = api.post(PI, bodies, format="json", **ATOMIC)
+    invalid = response.json()["ia::result"][1]
+    assert (invalid["ia::status"], invalid["ia::error"]["errorId"]) == (400, "REST-1064")
+    skipped = unprocessed(response, 1, rolled_back=True)
+    assert (response.status_code, response.json()) == (
+        207,
+        answer([skipped, invalid, skipped, skipped], 0),
+    )
+    assert snapshot() == before
+
+
 def test_a_batch_runs_the_same_statements_whatever_its_size(api, admin_user):
     """Each distinct part is locked once and the rows are written together: 2 elements or 20
     over the same two parts, the same number of statements (SQLite's INSERTs hold at most 999

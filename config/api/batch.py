@@ -2,8 +2,10 @@
 composite service (13.2, config.api.subrequests) run their items through this module.
 
 Each item is what the single request answered (an `Outcome`: its status and body), produced by the
-single request's own code: a batch element by the viewset's single-request handler, a composite
-sub-request by the view its path routes to. This module only checks the shape of a batch, orders
+single request's own code: a batch element by the viewset's single-request handler (or, for an
+object whose service creates many at once, by the single request's validation, that service and
+the single request's answer: `run_together`), a composite sub-request by the view its path routes
+to. This module only checks the shape of a batch, orders
 the items, holds them in the transaction the client asked for and assembles the answer.
 """
 

@@ -4,8 +4,10 @@ A concrete viewset names its queryset, serializer, filterset and delete service;
 
 The batch forms (contract 13.3: `GET`/`DELETE /objects/…/{k1},{k2}`, `POST` of an array, `PATCH`
 of an array on the collection) run each element through the very handler of the single request
-(`create_one`, `update_one`, `destroy_one`, `represent`); authentication, permissions and the
-throttle ran once for the request, as for any other (config.api.batch assembles the answer).
+(`create_one`, `update_one`, `destroy_one`, `represent`); a batch POST of an object whose service
+creates many at once validates each element as `create_one` does and creates the valid ones with
+one call of that service (`create_together`). Authentication, permissions and the throttle ran
+once for the request, as for any other (config.api.batch assembles the answer).
 """
 
 import re
