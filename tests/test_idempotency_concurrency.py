@@ -8,6 +8,7 @@ import requests
 from django.db import connection
 
 from config.api.models import IdempotencyKey
+from config.api.oauth import api_client_create
 from inventory.models import InventoryTransaction
 from tests.support.kitting import ISSUE, exceeds_on_hand, issue_body
 from tests.support.parallel import run_together
@@ -74,3 +75,37 @@ def test_the_same_keyed_422_sent_at_once_is_answered_once_and_replayed(gunicorn_
     assert (lot.quantity, lot.kitted_quantity) == (10, 0)
     assert not InventoryTransaction.objects.filter(type="issue").exists()
     assert list(IdempotencyKey.objects.values_list("key", "status")) == [("too-many", 422)]
+
+
+def test_two_clients_sending_one_key_at_once_each_write_once(gunicorn_server, shop, admin_user):
+    """Keys belong to their client: the same key from two applications at once is two requests."""
+    lot, part_kit = shop["lot"], shop["kit"]
+    client_id, secret = api_client_create(user=admin_user, name="second integration")
+    token = requests.post(
+        f"{gunicorn_server.url}/oauth2/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+        timeout=60,
+    ).json()["access_token"]
+    clients = [gunicorn_server.headers, {"Authorization": f"Bearer {token}"}] * (AT_ONCE // 2)
+    body = issue_body(part_kit, lot, 3)
+
+    answers = run_together(
+        [
+            lambda headers=headers: requests.post(
+                f"{gunicorn_server.url}{ISSUE}",
+                json=body,
+                headers={**headers, "Idempotency-Key": "shared"},
+                timeout=120,
+            )
+            for headers in clients
+        ]
+    )
+
+    assert {a.status_code for a in answers} <= {200, 409}
+    assert len([a for a in answers if a.status_code == 200 and CACHED not in a.headers]) == 2
+    lot.refresh_from_db()
+    assert (lot.quantity, lot.kitted_quantity) == (4, 6)
+    issues = InventoryTransaction.objects.filter(part_inventory=lot, type="issue")
+    assert list(issues.values_list("quantity", flat=True)) == [-3, -3]
+    stored = IdempotencyKey.objects.values_list("key", "application__name", "status")
+    assert sorted(stored) == [("shared", "gunicorn", 200), ("shared", "second integration", 200)]
