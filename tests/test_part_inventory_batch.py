@@ -5,10 +5,11 @@ transaction header still makes it all or nothing; its statements do not grow wit
 the generated numbers stay unique under concurrent batches and concurrent writers."""
 
 import json
+import threading
 from functools import partial
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from inventory import services
@@ -252,3 +253,50 @@ def test_a_batch_and_a_concurrent_update_naming_one_serial_let_one_through(admin
     assert sorted(serials) == ["S-1", "S-2", "S-3", *kept]
     assert InventoryTransaction.objects.filter(type="create").count() == 4 - (updated == 200)
     assert assert_ledger_invariant() == len(serials)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs a lock held elsewhere")
+@pytest.mark.django_db(transaction=True)
+def test_without_the_header_a_failed_batch_write_fails_only_the_elements_it_fails_for(admin_user):
+    """Each element is its own transaction (contract 13.3): when the one write of the valid
+    elements fails (here a lock on one part, held by another connection, given up after
+    `lock_timeout`), each is written again alone, and only that part's elements fail."""
+    part(admin_user, "Widget", enable_serial_no=True)
+    gadget = part(admin_user, "Gadget", enable_serial_no=True)
+    locked, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                Item.objects.select_for_update().get(pk=gadget.pk)
+                locked.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert locked.wait(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '200ms'")
+        bodies = [
+            {"part": {"id": code}, "serialNumber": serial}
+            for code, serial in (("Widget", "S-1"), ("Gadget", "S-1"), ("Widget", "S-2"))
+        ]
+        response = forced_client(admin_user).post(PI, bodies, format="json")
+    finally:
+        release.set()
+        holder.join()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+    assert response.status_code == 207
+    statuses = [item["ia::status"] for item in response.json()["ia::result"]]
+    assert statuses == [201, 409, 201]
+    reason = "a concurrent request was changing the same rows; retry"
+    assert response.json()["ia::result"][1]["ia::error"]["additionalInfo"]["placeholders"] == {
+        "REASON": reason
+    }
+    rows = PartInventory.objects.order_by("pk").values_list("part__code", "serial_number")
+    assert list(rows) == [("Widget", "S-1"), ("Widget", "S-2")]
+    assert assert_ledger_invariant() == 2

@@ -9,7 +9,7 @@ to. This module only checks the shape of a batch, orders
 the items, holds them in the transaction the client asked for and assembles the answer.
 """
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -207,7 +207,9 @@ def run_together(
     request checks it, then those that passed are written by one `write` (in one transaction,
     which answers by position what it wrote or the exception refusing it), and each item answers
     as its single request would (`respond`, or the view's answer to the exception). Atomic: the
-    items after the first that fails a check are not written, and a failure rolls back all."""
+    items after the first that fails a check are not written, and a failure rolls back all.
+    Otherwise, if the one `write` itself fails (a lock given up, a lost connection), each item
+    is written again alone, in its own transaction, so that only the items it fails for fail."""
     outcomes: list[Outcome | None] = [None] * len(items)
     checked: dict[int, Any] = {}
     for position, element in enumerate(items):
@@ -217,11 +219,14 @@ def run_together(
             outcomes[position] = answered(view.handle_exception(exc))
             if atomic:
                 break
-    with transaction.atomic():
+    with transaction.atomic() if atomic else nullcontext():
         try:
-            written = write(list(checked.values())) if checked else []
-        except Exception as exc:  # a lock given up, say: every item it would have written
-            written = [exc] * len(checked)
+            with transaction.atomic():
+                written = write(list(checked.values())) if checked else []
+        except Exception as exc:
+            # Atomic, every item it would have written fails with it; otherwise each item is its
+            # own transaction (contract 13.3), so the failure must not reach the items it spares.
+            written = [exc] * len(checked) if atomic else _written_alone(write, checked.values())
         for position, result in zip(checked, written, strict=True):
             failure = isinstance(result, Exception)
             outcomes[position] = answered(
@@ -233,6 +238,23 @@ def run_together(
     if atomic:
         return _skipped_after(outcomes, failed_at, atomic=True, support_id=support_id)
     return outcomes  # type: ignore[return-value]  # every position is filled by now
+
+
+def _written_alone(write: Callable[[list[Any]], Sequence[Any]], checked: Iterable[Any]) -> list:
+    """`write` of each checked item alone, in its own transaction: what it wrote or the exception
+    refusing it, by position; what they wrote is on disk before the answer (`flush`)."""
+    deferred = _defers_flush()
+    written = []
+    for data in checked:
+        try:
+            with item_transaction():
+                (result,) = write([data])
+        except Exception as exc:
+            result = exc
+        written.append(result)
+    if deferred:
+        flush()
+    return written
 
 
 # Durability paid once per batch, not per item: on PostgreSQL an item that is its own
