@@ -400,13 +400,25 @@ def _part_inventory_rules(
     return violations
 
 
-def _serial_taken(inventory: PartInventory) -> bool:
+def _stored_serials(
+    pairs: set[tuple[int, str]], *, excluding: int | None = None
+) -> set[tuple[int, str]]:
+    """The (part, serial) pairs of `pairs` a stored inventory other than `excluding` holds, in
+    one query: the one place that says a serial is unique within its part (the create batch
+    asks for all its serials, an update or a single write for its own)."""
+    if not pairs:
+        return set()
     clash = PartInventory.objects.filter(
-        part_id=inventory.part_id, serial_number=inventory.serial_number
+        part_id__in={part for part, _ in pairs}, serial_number__in={serial for _, serial in pairs}
     )
-    if inventory.pk:
-        clash = clash.exclude(pk=inventory.pk)
-    return clash.exists()
+    if excluding:
+        clash = clash.exclude(pk=excluding)
+    return set(clash.values_list("part_id", "serial_number")) & pairs
+
+
+def _serial_taken(inventory: PartInventory) -> bool:
+    pair = (inventory.part_id, inventory.serial_number)
+    return bool(_stored_serials({pair}, excluding=inventory.pk))
 
 
 def _duplicate_serial(inventory: PartInventory) -> DomainError:
@@ -444,6 +456,8 @@ class PartInventoryFields(TypedDict, total=False):
     usage_type: str | None
     supplier_id: str | None
 
+
+_FIELDS = PartInventoryFields.__required_keys__ | PartInventoryFields.__optional_keys__
 
 # What part_inventory_create_many answers for one record: the inventory it created, or what
 # refused it (a DomainError or DomainErrors, or a database error of that record's own rows).
@@ -503,6 +517,11 @@ def part_inventory_create_many(
     rows."""
     if transaction_type not in _CREATING_TYPES:
         raise ValueError(f"part inventory is created by {_CREATING_TYPES}, not {transaction_type}")
+    # A record is read with .get(), so a misspelt key would be dropped silently: refuse it, as
+    # a keyword argument the signature does not name would be.
+    for record in records:
+        if unknown := record.keys() - _FIELDS:
+            raise TypeError(f"part inventory has no field {', '.join(sorted(unknown))}")
     parts = lock_all(Item, [record["part"].pk for record in records])
     # A location deleted since the request named it is refused here, at its record: its foreign
     # key is only checked at commit, where it would fail every record of the batch.
@@ -561,15 +580,7 @@ def _numbered(drafts: list[_Draft], answers: list[Created | None]) -> list[_Draf
     is refused at its draft's position. A serial is taken when it is stored (one query for all
     the serials given) or held by an earlier draft."""
     given = {(d.inventory.part_id, d.inventory.serial_number) for d in drafts}
-    given = {pair for pair in given if pair[1]}
-    stored = set()
-    if given:
-        stored = set(
-            PartInventory.objects.filter(
-                part_id__in={part for part, _ in given},
-                serial_number__in={serial for _, serial in given},
-            ).values_list("part_id", "serial_number")
-        )
+    stored = _stored_serials({pair for pair in given if pair[1]})
     series: dict[tuple[int, bool], _NumberSeries] = {}
     wanted = Counter(
         (d.inventory.part_id, serial)

@@ -398,3 +398,16 @@ def test_read_only_user_cannot_write(client_for, parts):
         ),
     )
     assert client_for(reader).get(PI).status_code == 200
+
+
+def test_the_service_refuses_a_field_it_does_not_know(admin_user, parts):
+    """A record is a TypedDict read by key: a misspelt field raises, as an unknown keyword did,
+    instead of creating a row without it."""
+    with pytest.raises(TypeError, match="no field lot"):
+        services.part_inventory_create(user=admin_user, part=parts["lot"], quantity=1, lot="L-1")
+    with pytest.raises(TypeError, match="no field colour, lot"):
+        services.part_inventory_create_many(
+            user=admin_user,
+            records=[{"part": parts["lot"]}, {"part": parts["lot"], "lot": "L", "colour": 1}],
+        )
+    assert not PartInventory.objects.exists()
