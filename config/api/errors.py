@@ -29,6 +29,7 @@ CODES = {
     428: "preconditionRequired",
     429: "tooManyRequests",
     500: "internalError",
+    503: "serviceUnavailable",
 }
 
 
@@ -214,10 +215,13 @@ SPLIT_SERIAL = _domain("KS-4275", 422, "split_serial")
 # A composite item or batch element that did not run, or whose writes were rolled back.
 UNPROCESSED = _spec("KS-4270", 422, "This item was skipped: {REASON}", code="unprocessed")
 
-# 429 / 500.
+# 429 / 500 / 503.
 THROTTLED = _spec("KS-4291", 429, "Too many requests: retry in {SECONDS} seconds")
 INTERNAL_ERROR = _spec(
     "KS-5001", 500, "An unexpected error occurred; quote the supportId when reporting it"
+)
+DATABASE_UNAVAILABLE = _spec(
+    "KS-5031", 503, "The database connection was lost: retry in {SECONDS} seconds"
 )
 
 for _name, _entry in list(globals().items()):

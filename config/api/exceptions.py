@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import DataError, IntegrityError, OperationalError, models
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, models
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -15,6 +15,9 @@ from config.api import errors, identity, spec
 from core.errors import DomainError, DomainErrors, FieldNamer, verbose_name
 from core.errors import integrity_error as core_integrity_error
 from core.versions import etag
+
+# Seconds a client waits before retrying after a lost database connection.
+RETRY_UNAVAILABLE = 1
 
 logger = logging.getLogger("kitsmith.api")
 
@@ -82,6 +85,13 @@ def to_api_error(exc: Exception, request: Any = None, view: Any = None) -> error
             errors.CONFLICT, REASON="a concurrent request was changing the same rows; retry"
         )
         err.headers["Retry-After"] = "1"
+        return err
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The connection was lost (a database restart, a failover, an administrator's terminate):
+        # an open transaction died with it; a retry is safe (an Idempotency-Key makes a retried
+        # write once). Django closes the broken connection at the end of the request.
+        err = errors.error(errors.DATABASE_UNAVAILABLE, SECONDS=RETRY_UNAVAILABLE)
+        err.headers["Retry-After"] = str(RETRY_UNAVAILABLE)
         return err
     if isinstance(exc, DataError):
         # A value the database cannot store (out of range, NUL in text) that no check caught.
