@@ -108,8 +108,14 @@ else:
     # No JIT compilation: the planner's estimates for the requirement view (a recursive walk per
     # open run) pass jit_above_cost, and compiling then cost 1.3-2.2 s for a read that runs in
     # 22 ms (the requirements of one part, 1,000,000-row benchmark data). Short reads gain
-    # nothing from it. A DATABASE_URL that sets `options` itself keeps its own.
-    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
+    # nothing from it.
+    # A request waits at most LOCK_TIMEOUT_MS for a row lock, then gives up with 409 and
+    # Retry-After (contract 12.3): one stuck transaction costs the requests that need its rows a
+    # retry, not every worker of the service. 0 waits for ever.
+    # A DATABASE_URL that sets `options` itself keeps its own.
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "options", f"-c jit=off -c lock_timeout={int(os.environ.get('LOCK_TIMEOUT_MS', '3000'))}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The query service runs a request from the SQL of the first request of its shape (PostgreSQL;
 # config/api/query/shapes.py). Off, every request builds and compiles its querysets.

@@ -302,4 +302,5 @@ def test_postgresql_prepares_statements_through_public_settings():
     options = connection.settings_dict["OPTIONS"]
     assert options["server_side_binding"] is True
     assert options["prepare_threshold"] == 5
-    assert options["options"] == "-c jit=off"  # libpq's options: set on every connection
+    # libpq's options: set on every connection.
+    assert options["options"] == "-c jit=off -c lock_timeout=3000"

@@ -1,7 +1,8 @@
-"""Contract 12.3: a request whose database connection is lost mid-way answers 503 with
-Retry-After in the ia::error shape, never a bare 500, and the next request is served on a new
-connection. The connection is lost for real: the request waits for a row lock another connection
-holds, and the database terminates its backend (PostgreSQL only: SQLite has no server)."""
+"""Contract 12.3 on PostgreSQL (SQLite has no row locks and no server): a request waits at most
+LOCK_TIMEOUT_MS (3000) for a row lock, then answers 409 with Retry-After and changes nothing,
+while requests for other rows are served; a request whose database connection is lost mid-way
+answers 503 with Retry-After, never a bare 500, and the next request is served on a new
+connection. Locks are held, and connections lost, for real."""
 
 import threading
 import time
@@ -11,6 +12,7 @@ from django.db import connection, transaction
 
 from config.api.models import IdempotencyKey
 from inventory.models import InventoryTransaction, PartInventory
+from tests.support.factories import kit
 from tests.support.kitting import ISSUE, issue_body
 from tests.support.users import bearer_client
 
@@ -33,6 +35,52 @@ def waiting_backend() -> int:
             return pid
         time.sleep(0.05)
     raise AssertionError("no request waited for the lock")
+
+
+def test_a_request_waiting_longer_than_the_lock_timeout_gives_up_with_409(shop, admin_user):
+    lot, loose, part_kit = shop["lot"], shop["loose"], shop["kit"]
+    # The request for the lot holds its kit while it waits: the other request uses another kit.
+    other_kit = kit(admin_user, shop["run"])
+    api = bearer_client(admin_user)
+    answers = {}
+
+    def issue(name, part_kit, inventory):
+        try:
+            answers[name] = api.post(ISSUE, issue_body(part_kit, inventory, 3), format="json")
+            answers[f"{name} at"] = time.monotonic()
+        finally:
+            connection.close()
+
+    with transaction.atomic():  # a stuck transaction holding the lot
+        PartInventory.objects.select_for_update().get(pk=lot.pk)
+        started = time.monotonic()
+        stuck = threading.Thread(target=issue, args=("stuck", part_kit, lot))
+        stuck.start()
+        waiting_backend()
+        other = threading.Thread(target=issue, args=("other", other_kit, loose))
+        other.start()
+        stuck.join(timeout=60)
+        other.join(timeout=60)
+
+    # The other rows were served while the lot stayed locked; the lot's request gave up.
+    assert answers["other"].status_code == 200
+    assert answers["other at"] - started < answers["stuck at"] - started
+    assert 3 <= answers["stuck at"] - started < 30
+    response = answers["stuck"]
+    assert (response.status_code, response["Retry-After"]) == (409, "1")
+    error = response.json()["ia::result"]["ia::error"]
+    assert (error["errorId"], error["message"]) == (
+        "KS-4093",
+        "The request conflicts with the stored data: "
+        "a concurrent request was changing the same rows; retry",
+    )
+    lot.refresh_from_db()
+    assert (lot.quantity, lot.kitted_quantity) == (10, 0)
+    assert list(
+        InventoryTransaction.objects.filter(type="issue").values_list(
+            "part_inventory_id", flat=True
+        )
+    ) == [loose.pk]
 
 
 def test_a_request_whose_connection_is_lost_answers_503_and_the_next_one_is_served(
