@@ -93,6 +93,9 @@ DATABASES = {
         conn_health_checks=os.environ.get("CONN_HEALTH_CHECKS", "1") == "1",
     )
 }
+LOCK_TIMEOUT_MS = int(os.environ.get("LOCK_TIMEOUT_MS", "3000"))
+if LOCK_TIMEOUT_MS < 0:
+    raise ImproperlyConfigured("LOCK_TIMEOUT_MS must be 0 (wait for ever) or more")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for the write lock instead of failing at once when two requests write together.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -114,7 +117,7 @@ else:
     # retry, not every worker of the service. 0 waits for ever.
     # A DATABASE_URL that sets `options` itself keeps its own.
     DATABASES["default"]["OPTIONS"].setdefault(
-        "options", f"-c jit=off -c lock_timeout={int(os.environ.get('LOCK_TIMEOUT_MS', '3000'))}"
+        "options", f"-c jit=off -c lock_timeout={LOCK_TIMEOUT_MS}"
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The query service runs a request from the SQL of the first request of its shape (PostgreSQL;

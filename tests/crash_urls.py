@@ -4,7 +4,7 @@ Used with `@pytest.mark.urls("tests.crash_urls")`. Nothing here is mocked: the D
 authentication, permissions, renderers and exception handler; the plain view on our middleware.
 """
 
-from django.db import OperationalError
+from django.db import OperationalError, connection, transaction
 from django.urls import include, path
 from django.utils import timezone
 from rest_framework import serializers
@@ -66,6 +66,18 @@ class ContendedWorkflow(WarehouseWorkflow):
         raise OperationalError("database is locked")
 
 
+class CanceledStatementView(APIView):
+    """A statement the database cancels (its statement_timeout): an error of the statement, not a
+    lost connection (PostgreSQL)."""
+
+    required_permissions: list[str] = []
+
+    def get(self, request):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = '10ms'")
+            cursor.execute("SELECT pg_sleep(1)")
+
+
 class KeyStoredMeanwhileWorkflow(WarehouseWorkflow):
     """A workflow that writes a warehouse while another request stores an answer under its
     Idempotency-Key: what SQLite, which has no advisory lock, can see under concurrency."""
@@ -95,6 +107,7 @@ urlpatterns = [
     path("crash/plain", crashing_plain_view),
     path("crash/workflow", WriteThenCrashWorkflow.as_view()),
     path("crash/contended", ContendedWorkflow.as_view()),
+    path("crash/canceled", CanceledStatementView.as_view()),
     path("crash/key-stored-meanwhile", KeyStoredMeanwhileWorkflow.as_view()),
     path("crash/", include(router.urls)),
     # Last, because it ends with the catch-all 404.

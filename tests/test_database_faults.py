@@ -23,12 +23,17 @@ pytestmark = [
 
 
 def waiting_backend() -> int:
-    """The pid of the backend waiting for a row lock (the request's), once it waits."""
+    """The pid of the backend waiting for a row lock this test's connection holds (the
+    request's), once it waits; never a backend of another database on the same server."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
-            # pg_locks, not pg_stat_activity: the latter is a snapshot kept for the transaction.
-            cursor.execute("SELECT DISTINCT pid FROM pg_locks WHERE NOT granted")
+            # pg_locks and pg_blocking_pids are live (pg_stat_activity is a snapshot kept for the
+            # transaction).
+            cursor.execute(
+                "SELECT DISTINCT pid FROM pg_locks "
+                "WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+            )
             found = [pid for (pid,) in cursor.fetchall()]
         if found:
             (pid,) = found
@@ -125,3 +130,12 @@ def test_a_request_whose_connection_is_lost_answers_503_and_the_next_one_is_serv
     )
     assert retried.status_code == 200
     assert retried.json()["ia::result"]["issuedQuantity"] == 3
+
+
+@pytest.mark.urls("tests.crash_urls")
+def test_a_statement_the_database_cancels_is_a_500_not_a_lost_connection(api):
+    response = api.get("/crash/canceled")
+
+    assert response.status_code == 500
+    assert "Retry-After" not in response
+    assert response.json()["ia::result"]["ia::error"]["errorId"] == "KS-5001"

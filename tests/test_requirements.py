@@ -233,3 +233,14 @@ def test_reading_needs_view_run(plan):
     assert_error(denied.get(OBJECT), 403, FORBIDDEN)
     assert denied.post(QUERY, body, format="json").status_code == 403
     assert allowed.post(OBJECT, {}, format="json").status_code == 405
+
+
+def test_a_get_and_a_batch_get_read_only_the_runs_their_keys_name(api, plan):
+    """Filtered on its keys' runs, the view explodes those runs only (it anchors at each run)."""
+    keys = [row["key"] for row in ordered(expected_rows(plan))]
+    for asked in [keys[:1], keys]:
+        runs = sorted({int(key.split("-")[0]) for key in asked})
+        with CaptureQueriesContext(connection) as ctx:
+            assert api.get(f"{OBJECT}/{','.join(asked)}").status_code == 200
+        (statement,) = [q["sql"] for q in ctx.captured_queries if "kitting_requirement" in q["sql"]]
+        assert f'"kitting_requirement"."run_id" IN ({", ".join(map(str, runs))})' in statement

@@ -9,11 +9,13 @@ to. This module only checks the shape of a batch, orders
 the items, holds them in the transaction the client asked for and assembles the answer.
 """
 
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.db import transaction
 from rest_framework import status
 from rest_framework.request import Request
@@ -242,12 +244,17 @@ def run_together(
 
 def _written_alone(write: Callable[[list[Any]], Sequence[Any]], checked: Iterable[Any]) -> list:
     """`write` of each checked item alone, in its own transaction: what it wrote or the exception
-    refusing it, by position; what they wrote is on disk before the answer (`flush`)."""
+    refusing it, by position; what they wrote is on disk before the answer (`flush`). Their lock
+    waits share one LOCK_TIMEOUT_MS (PostgreSQL): the items a stuck lock blocks give up within it
+    together, not one timeout each, so a batch never holds a worker for long (contract 12.3)."""
     deferred = _defers_flush()
+    wait_until = time.monotonic() + settings.LOCK_TIMEOUT_MS / 1000
     written = []
     for data in checked:
         try:
             with item_transaction():
+                if deferred and settings.LOCK_TIMEOUT_MS:
+                    _wait_for_locks_until(wait_until)
                 (result,) = write([data])
         except Exception as exc:
             result = exc
@@ -263,6 +270,13 @@ def _written_alone(write: Callable[[list[Any]], Sequence[Any]], checked: Iterabl
 # write-ahead log up to itself, which holds every commit before it. Each item is still its own
 # transaction, holding its locks no longer than alone, and everything the answer reports is on
 # disk before the answer is sent.
+
+
+def _wait_for_locks_until(moment: float) -> None:
+    """This transaction waits for a lock until `moment` at most (at least 1 ms)."""
+    left = max(1, round((moment - time.monotonic()) * 1000))
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{left}ms"])
 
 
 def _defers_flush() -> bool:

@@ -6,7 +6,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import DataError, IntegrityError, InterfaceError, OperationalError, models
+from django.db import (
+    DataError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    connection,
+    models,
+)
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -86,7 +93,7 @@ def to_api_error(exc: Exception, request: Any = None, view: Any = None) -> error
         )
         err.headers["Retry-After"] = "1"
         return err
-    if isinstance(exc, OperationalError | InterfaceError):
+    if isinstance(exc, OperationalError | InterfaceError) and _is_connection_lost(exc):
         # The connection was lost (a database restart, a failover, an administrator's terminate):
         # an open transaction died with it; a retry is safe (an Idempotency-Key makes a retried
         # write once). Django closes the broken connection at the end of the request.
@@ -177,6 +184,18 @@ def _is_contention(exc: OperationalError) -> bool:
     # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available; SQLite: locked.
     sqlstate = getattr(exc.__cause__, "sqlstate", None)
     return sqlstate in {"40P01", "40001", "55P03"} or "database is locked" in str(exc)
+
+
+def _is_connection_lost(exc: OperationalError | InterfaceError) -> bool:
+    # Connection exceptions (class 08), the server shutting down or terminating the backend
+    # (57P01-57P03), too many connections (53300), or a connection psycopg found broken. A
+    # statement's own failure (a cancel, a full disk, a program limit) stays a 500.
+    if isinstance(exc, InterfaceError):
+        return True
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    if sqlstate is not None:
+        return sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03", "53300"}
+    return getattr(connection.connection, "broken", False) is True
 
 
 def integrity_error(exc: IntegrityError) -> errors.ApiError:
