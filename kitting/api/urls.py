@@ -10,37 +10,24 @@ router.register(views.RunViewSet)
 router.register(views.PartKitViewSet)
 router.register(requirement.RequirementViewSet)
 
-WORKFLOWS = "workflows/inventory-control"
+# The workflows, by their path under workflows/inventory-control/ (the URL name is the path with
+# dashes, e.g. "part-kit-issue").
+WORKFLOWS = {
+    "part-kit/issue": views.PartKitIssueView,
+    "part-kit/move-to-inventory": views.PartKitMoveToInventoryView,
+    "part-kit/fulfill": views.PartKitFulfillView,
+    "run/complete": views.RunCompleteView,
+    "part-inventory/adjust": views.PartInventoryAdjustView,
+    "part-inventory/split": views.PartInventorySplitView,
+}
 urlpatterns = [
     *router.urls,
-    re_path(
-        rf"^{WORKFLOWS}/part-kit/issue/?$",
-        views.PartKitIssueView.as_view(),
-        name="part-kit-issue",
-    ),
-    re_path(
-        rf"^{WORKFLOWS}/part-kit/move-to-inventory/?$",
-        views.PartKitMoveToInventoryView.as_view(),
-        name="part-kit-move-to-inventory",
-    ),
-    re_path(
-        rf"^{WORKFLOWS}/part-kit/fulfill/?$",
-        views.PartKitFulfillView.as_view(),
-        name="part-kit-fulfill",
-    ),
-    re_path(
-        rf"^{WORKFLOWS}/run/complete/?$",
-        views.RunCompleteView.as_view(),
-        name="run-complete",
-    ),
-    re_path(
-        rf"^{WORKFLOWS}/part-inventory/adjust/?$",
-        views.PartInventoryAdjustView.as_view(),
-        name="part-inventory-adjust",
-    ),
-    re_path(
-        rf"^{WORKFLOWS}/part-inventory/split/?$",
-        views.PartInventorySplitView.as_view(),
-        name="part-inventory-split",
+    *(
+        re_path(
+            rf"^workflows/inventory-control/{path}/?$",
+            view.as_view(),
+            name=path.replace("/", "-"),
+        )
+        for path, view in WORKFLOWS.items()
     ),
 ]
