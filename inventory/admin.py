@@ -180,8 +180,7 @@ def _stock_operation(modeladmin, request, queryset, *, form_class, title, action
             problem = integrity_error(exc).message()
             modeladmin.message_user(request, f"{name}: {problem}", messages.ERROR)
         except (DomainError, DomainErrors) as err:
-            problems = "; ".join(each.message() for each in err.errors)
-            modeladmin.message_user(request, f"{name}: {problems}", messages.ERROR)
+            modeladmin.message_user(request, f"{name}: {err}", messages.ERROR)
         else:
             modeladmin.message_user(request, f"{title}: {name.lower()}", messages.SUCCESS)
     return None

@@ -796,11 +796,7 @@ def _location_or_refusal(location_key: int | None) -> tuple[Warehouse | None, li
         return None, []
     location = Warehouse.objects.filter(pk=location_key).first()
     if location is None:
-        reference = f"key {location_key}"
-        missing = DomainError(
-            "reference_not_found", "location", OBJECT=Warehouse, REFERENCE=reference
-        )
-        return None, [missing]
+        return None, broken_reference(Warehouse, location_key, "location").errors
     return location, []
 
 

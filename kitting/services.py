@@ -31,6 +31,7 @@ from core.services import (
     check_unique_code,
     check_version,
     delete_unreferenced,
+    lock_all,
     reject_immutable_changes,
     save_changes,
     save_unique_code,
@@ -100,8 +101,7 @@ def _lock_kit(part_kit: PartKit) -> PartKit:
 
 
 def _lock_inventories(keys) -> dict[int, PartInventory]:
-    rows = PartInventory.objects.select_for_update().filter(pk__in=set(keys)).order_by("pk")
-    return {row.pk: row for row in rows}
+    return lock_all(PartInventory, keys)
 
 
 # --- the one place part inventory quantities change for kitting ---------------------------------

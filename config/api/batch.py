@@ -345,16 +345,12 @@ def answer(outcomes: Sequence[Outcome], success: int, *, plain: bool = False) ->
     status), otherwise 207 with every element by position."""
     if any(outcome.failed for outcome in outcomes):
         results = [item(outcome, envelope=False) for outcome in outcomes]
-        return _multi(results, outcomes, status.HTTP_207_MULTI_STATUS)
+        return multi_status(results, outcomes, status.HTTP_207_MULTI_STATUS)
     if success == status.HTTP_204_NO_CONTENT:
         return Response(status=success)
     if plain:
-        return _multi([outcome.result for outcome in outcomes], outcomes, success)
-    return _multi([item(outcome, envelope=False) for outcome in outcomes], outcomes, success)
-
-
-def _multi(results: list[Any], outcomes: Sequence[Outcome], code: int) -> Response:
-    return multi_status(results, outcomes, code)
+        return multi_status([outcome.result for outcome in outcomes], outcomes, success)
+    return multi_status([item(outcome, envelope=False) for outcome in outcomes], outcomes, success)
 
 
 def multi_status(results: list[Any], outcomes: Sequence[Outcome], code: int) -> Response:

@@ -2,14 +2,12 @@
 read-only, computed by the database (kitting.models.Requirement and
 kitting.selectors.requirement_list)."""
 
-import re
-
 import django_filters
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from config.api import batch, responses
-from config.api.fields import HrefField, KeyField, KeyIdField, NumberField, RefField
+from config.api.fields import HrefField, KeyField, KeyIdField, NumberField, RefField, parse_key
 from config.api.filters import KeyFilter
 from config.api.permissions import permission_for
 from config.api.viewsets import ReadOnlyObjectViewSet
@@ -17,12 +15,9 @@ from inventory.models import Item
 from kitting import selectors
 from kitting.models import Requirement, Run
 
-# A key is "<run key>-<part key>".
-KEY_PATTERN = r"[0-9]{1,19}-[0-9]{1,19}"
 # Rows come by run, then part (contract 15.7), in the list and the query service alike: the key is
 # text, and "10-1" sorts before "2-1". The model's ordering says it once.
 ORDER = tuple(Requirement._meta.ordering)
-_LARGEST_KEY = 2**63 - 1  # a 64-bit signed key
 
 
 class RequirementSerializer(serializers.ModelSerializer):
@@ -75,11 +70,9 @@ class RequirementViewSet(ReadOnlyObjectViewSet):
         return False  # the view has no key order worth paging by: run, then part
 
     def lookup(self, key: str) -> str | None:
-        if not _is_key(key):
-            return None
-        run, part = (int(number) for number in key.split("-"))
-        # A larger number names no row (nor fits SQLite's integers).
-        return key if max(run, part) <= _LARGEST_KEY else None
+        # A key is "<run key>-<part key>", each a system key (else it names no row).
+        run, dash, part = key.partition("-")
+        return key if dash and parse_key(run) and parse_key(part) else None
 
     def get_queryset(self):
         queryset = super().get_queryset()
@@ -95,7 +88,3 @@ class RequirementViewSet(ReadOnlyObjectViewSet):
         # Computed, a requirement has no version: no ETag.
         data = (serializer or self.get_serializer()).to_representation(instance)
         return Response(responses.one(data))
-
-
-def _is_key(text: str) -> bool:
-    return re.fullmatch(KEY_PATTERN, text) is not None
