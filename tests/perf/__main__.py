@@ -15,7 +15,9 @@ A scenario whose endpoint does not exist (404 KS-4042 for its route) shows as
 "n/a (endpoint missing)"; one that answers an error shows the status instead.
 
 The batch and composite scenarios (tests/perf/multi.py) are timed from Python against the service
-alone: several requests in one against the same work as single requests.
+alone: several requests in one against the same work as single requests. The token flood
+(tests/perf/flood.py) measures `GET item` on the service alone, then while clients send bad
+client secrets to the token endpoint.
 """
 
 import argparse
@@ -37,7 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from tests.perf import multi
+from tests.perf import flood, multi
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -103,10 +105,13 @@ def main() -> int:
     bench = prepare(scale)
     scenarios = build_scenarios(bench, scale)
     timed_names = list(multi.NAMES)
+    run_flood = True
     if args.only:
         scenarios = [s for s in scenarios if s.name in args.only]
         timed_names = [name for name in timed_names if name in args.only]
+        run_flood = flood.NAME in args.only
     timed: list[multi.Timed] = []
+    token_flood: dict[str, Any] | None = None
     step("probe the service (query counts, plans)")
     plans = probe_service(scenarios, bench["token"])
 
@@ -114,16 +119,16 @@ def main() -> int:
         tmp_path = Path(tmp)
         pairs_file = tmp_path / "pairs.txt"
         pairs_file.write_text("".join(f"{kit} {inv}\n" for kit, inv in bench["pairs"]))
-        servers = {
-            "service": Server("config.wsgi:application", args.port + 1, workers, env),
-            "floor": Server("tests.perf.floor:application", args.port + 2, workers, env),
-        }
+        servers = {"service": Server("config.wsgi:application", args.port + 1, workers, env)}
+        if scenarios:
+            servers["floor"] = Server("tests.perf.floor:application", args.port + 2, workers, env)
         try:
             for server in servers.values():
                 server.start()
             for server in servers.values():
                 server.wait_ready()
-            probe_floor(scenarios, servers["floor"], servers["service"], bench["token"])
+            if scenarios:
+                probe_floor(scenarios, servers["floor"], servers["service"], bench["token"])
             for scenario in scenarios:
                 if scenario.status != "ok":
                     continue
@@ -143,6 +148,24 @@ def main() -> int:
                 timed += multi.run(
                     servers["service"].url, bench["token"], bench, [name], rounds=1 if quick else 3
                 )
+            if run_flood:
+                step(f"{flood.NAME}: service")
+                service = servers["service"]
+                item = service.url + f"/objects/inventory-control/item/{bench['item_key']}"
+
+                def measure(connections: int, seconds: float) -> dict[str, Any]:
+                    base = [wrk, "-t1", f"-c{connections}", "--timeout", "10s"]
+                    base += ["-s", str(HERE / "request.lua"), item]
+                    return wrk_run(base, seconds, ["GET", "-", bench["token"]])
+
+                token_flood = flood.run(
+                    wrk,
+                    service.url,
+                    measure,
+                    bench["client_id"],
+                    duration=duration,
+                    warmup=warmup,
+                )
         finally:
             for server in servers.values():
                 server.stop()
@@ -152,6 +175,7 @@ def main() -> int:
         scenarios,
         plans,
         timed=[scenario.row() for scenario in timed],
+        token_flood=token_flood,
         quick=quick,
         scale=scale,
         database_url=database_url,
@@ -170,6 +194,8 @@ def main() -> int:
         for s in scenarios
         if s.status == "ok" and any(r["errors"] for r in s.results.values())
     ] + [t.name for t in timed if t.status != "ok"]
+    if token_flood and any(token_flood[k]["errors"] for k in ("alone", "during_flood")):
+        broken.append(flood.NAME)
     if broken:
         print(f"errors in: {', '.join(broken)}", file=sys.stderr)
         return 1
@@ -279,6 +305,7 @@ def prepare(scale: dict[str, int]) -> dict[str, Any]:
     from django.db import transaction
     from django.db.models import Count
     from django.utils import timezone
+    from oauth2_provider.generators import generate_client_secret
     from oauth2_provider.models import AccessToken, Application
 
     from inventory.models import Item, PartInventory
@@ -296,6 +323,10 @@ def prepare(scale: dict[str, int]) -> dict[str, Any]:
                 "authorization_grant_type": Application.GRANT_CLIENT_CREDENTIALS,
             },
         )
+        # A new secret each run, stored with the hasher of the code under test (the flood
+        # sends wrong secrets for this client id).
+        app.client_secret = generate_client_secret()
+        app.save(update_fields=["client_secret"])
         AccessToken.objects.filter(application=app).delete()
         token = secrets.token_urlsafe(30)
         AccessToken.objects.create(
@@ -318,6 +349,7 @@ def prepare(scale: dict[str, int]) -> dict[str, Any]:
     first = PartInventory.objects.order_by("pk").select_related("part").first()
     return {
         "token": token,
+        "client_id": app.client_id,
         "user": user.pk,
         "item_key": kit,
         "part_id": first.part.code if first else "PART-000001",
@@ -656,7 +688,7 @@ def wrk_run(base: list[str], seconds: float, script_args: list[str]) -> dict[str
 
 
 # --- the report -----------------------------------------------------------------------------------
-def build_report(scenarios, plans, *, timed, **meta) -> dict[str, Any]:
+def build_report(scenarios, plans, *, timed, token_flood, **meta) -> dict[str, Any]:
     rows = []
     for s in scenarios:
         row: dict[str, Any] = {"scenario": s.name, "status": s.status, "target": s.target}
@@ -685,6 +717,7 @@ def build_report(scenarios, plans, *, timed, **meta) -> dict[str, Any]:
         "seconds_per_run": meta["duration"],
         "scenarios": rows,
         "several_in_one": timed,
+        "token_flood": token_flood,
         "deep_page_plans": plans,
     }
 
@@ -728,6 +761,8 @@ def print_report(report: dict[str, Any]) -> None:
     print("worker, service/floor; ratio: service req/s over floor req/s.")
     if report["several_in_one"]:
         multi.print_table(report["several_in_one"])
+    if report["token_flood"]:
+        flood.print_table(report["token_flood"])
 
 
 if __name__ == "__main__":
