@@ -127,6 +127,16 @@ QUERY_SHAPE_CACHE = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Django's hashers, and last the one of generated OAuth2 client secrets (CLIENT_SECRET_HASHER
+# below): fast, so a wrong secret costs little, and safe only for secrets nobody chose.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "config.api.hashers.GeneratedSecretHasher",
+]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -176,6 +186,8 @@ OAUTH2_PROVIDER = {
     # the new pair. A replay after it revokes the whole family of tokens (RFC 9700 4.14.2).
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": int(os.environ.get("REFRESH_TOKEN_GRACE_SECONDS", "120")),
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    # Client secrets are generated (create_api_client, DOT's admin): config.api.hashers.
+    "CLIENT_SECRET_HASHER": "hmac_sha256",
     "OAUTH2_SERVER_CLASS": "config.api.oauth.IntacctOAuth2Server",
     "OAUTH2_VALIDATOR_CLASS": "config.api.oauth.IntacctOAuth2Validator",
     # Per client: public clients need PKCE (imported when called: the app registry is ready).

@@ -9,13 +9,17 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.contrib.auth.hashers import MD5PasswordHasher, identify_hasher, make_password
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
+from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import AccessToken, RefreshToken, get_application_model
 from rest_framework.test import APIClient
 
+from config import settings as project_settings
 from config.api import identity
+from config.api.hashers import GeneratedSecretHasher
 from config.api.oauth import api_client_create
 from inventory import services as inventory_services
 from inventory.models import Warehouse
@@ -479,6 +483,147 @@ def test_token_endpoint_malformed_json_is_400(client):
             REASON=reason,
         ),
     )
+
+
+# --- client secrets: hashed, cheap to check, one cost whatever the outcome -----------------------
+
+HASHED: list[tuple[str, str]] = []  # (what, algorithm) of each hash computed, in order
+
+
+class CountedMD5Hasher(MD5PasswordHasher):
+    """The tests' default hasher (cheap in place of PBKDF2), recording its work."""
+
+    def verify(self, password, encoded):
+        HASHED.append(("verify", self.algorithm))
+        return super().verify(password, encoded)
+
+    def encode(self, password, salt):
+        HASHED.append(("encode", self.algorithm))
+        return super().encode(password, salt)
+
+
+class CountedSecretHasher(GeneratedSecretHasher):
+    """The project's client-secret hasher, recording its work."""
+
+    def verify(self, password, encoded):
+        HASHED.append(("verify", self.algorithm))
+        return super().verify(password, encoded)
+
+    def encode(self, password, salt):
+        HASHED.append(("encode", self.algorithm))
+        return super().encode(password, salt)
+
+
+@pytest.fixture
+def hashed(settings):
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountedMD5Hasher", f"{__name__}.CountedSecretHasher"]
+    HASHED.clear()
+    return HASHED
+
+
+def algorithm_of(client_id: str) -> str:
+    return identify_hasher(Application.objects.get(client_id=client_id).client_secret).algorithm
+
+
+def test_generated_secrets_get_the_cheap_hasher_and_passwords_keep_pbkdf2(settings, db):
+    # The project's own hasher list, not the tests' cheap one.
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+    user = make_user("svc-pbkdf2")
+    assert identify_hasher(user.password).algorithm == "pbkdf2_sha256"
+    client_id, secret = api_client_create(user=user, name="integration")
+    assert algorithm_of(client_id) == "hmac_sha256"
+    stored = Application.objects.get(client_id=client_id).client_secret
+    assert secret not in stored
+    assert make_password(secret, salt=stored.split("$")[1], hasher="hmac_sha256") == stored
+
+
+def basic(client_id: str, secret: str) -> dict[str, str]:
+    return {
+        "HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    }
+
+
+@pytest.mark.parametrize(
+    ("client_id", "secret", "by_basic", "status"),
+    [
+        ("known", "right", False, 200),
+        ("known", "right", True, 200),
+        ("known", "wrong", False, 401),
+        ("known", "wrong", True, 401),
+        ("known", "", False, 401),
+        ("unknown", "wrong", False, 401),
+        ("unknown", "wrong", True, 401),
+        ("unknown", "", False, 401),
+        ("nul", "wrong", False, 401),  # a client id PostgreSQL cannot even compare
+    ],
+)
+def test_every_outcome_costs_one_check_with_the_secret_hasher(
+    client, service_user, hashed, client_id, secret, by_basic, status
+):
+    # Contract 11: an unknown client id, a wrong and a right secret do the same hashing work, so
+    # timing tells no client id apart (DOT hashed nothing for an unknown id).
+    known_id, known_secret = api_client_create(user=service_user, name="integration")
+    sent_id = {"known": known_id, "unknown": "no-such-client-id", "nul": "bad\x00id"}[client_id]
+    sent_secret = {"right": known_secret, "wrong": "x" * len(known_secret), "": ""}[secret]
+
+    def send():
+        if by_basic:
+            return client.post(
+                TOKEN, {"grant_type": "client_credentials"}, **basic(sent_id, sent_secret)
+            )
+        form = {"grant_type": "client_credentials", "client_id": sent_id}
+        return client.post(TOKEN, {**form, "client_secret": sent_secret})
+
+    send()  # a process makes its stand-in hash for unknown clients once, at the first
+    hashed.clear()
+    response = send()
+    if status == 200:
+        assert_token(response, service_user)
+    else:
+        assert_oauth_error(response, 401, "invalid_client")
+        assert not AccessToken.objects.exists()
+    assert hashed == [("verify", "hmac_sha256")]
+
+
+def test_a_secret_stored_with_pbkdf2_keeps_working_and_is_stored_again(settings, service_user):
+    # Secrets stored before the client-secret hasher (DOT hashed them with the default, PBKDF2).
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+    secret = generate_client_secret()
+    application = Application.objects.create(
+        name="stored before",
+        user=service_user,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret=make_password(secret, hasher="pbkdf2_sha256"),
+    )
+    form = {"grant_type": "client_credentials", "client_id": application.client_id}
+    wrong = APIClient().post(TOKEN, {**form, "client_secret": secret[::-1]})
+    assert_oauth_error(wrong, 401, "invalid_client")
+    assert algorithm_of(application.client_id) == "pbkdf2_sha256"
+
+    assert_token(APIClient().post(TOKEN, {**form, "client_secret": secret}), service_user)
+    assert algorithm_of(application.client_id) == "hmac_sha256"
+    assert_token(APIClient().post(TOKEN, {**form, "client_secret": secret}), service_user)
+    wrong = APIClient().post(TOKEN, {**form, "client_secret": secret[::-1]})
+    assert_oauth_error(wrong, 401, "invalid_client")
+
+
+def test_a_secret_a_person_chose_keeps_the_slow_default_hasher(client, service_user, hashed):
+    # The cheap hasher is safe only for generated secrets: a short one may be guessable.
+    application = Application.objects.create(
+        name="typed in the admin",
+        user=service_user,
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
+        client_secret="a-person-chose-this",
+    )
+    assert algorithm_of(application.client_id) == "md5"  # the tests' default, PBKDF2 in production
+    hashed.clear()
+    form = {"grant_type": "client_credentials", "client_id": application.client_id}
+    assert_token(client.post(TOKEN, {**form, "client_secret": "a-person-chose-this"}), service_user)
+    # Checked with the default hasher (MD5's check encodes), and not hashed again.
+    assert algorithm_of(application.client_id) == "md5"
+    assert hashed == [("verify", "md5"), ("encode", "md5")]
 
 
 # --- bearer authentication ---------------------------------------------------------------------

@@ -11,18 +11,25 @@ Differences from DOT's defaults, each because Intacct clients and SDKs rely on i
   token, or refreshing it at once, do not lock each other out;
 - only the client-credentials, authorization-code (PKCE for public clients) and refresh-token
   grants exist: the implicit, password and device grants answer unsupported_grant_type or
-  unsupported_response_type whatever a client was registered for.
+  unsupported_response_type whatever a client was registered for;
+- a client authenticates at one cost whatever the outcome (unknown client id, wrong secret, right
+  secret): one verification with the client-secret hasher (config.api.hashers), so timing tells
+  no client id apart and a flood of wrong secrets stays cheap.
 """
 
+import base64
 import functools
 import hashlib
 import io
 import json
+from urllib.parse import unquote_plus
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password, identify_hasher, make_password
 from django.core.handlers.wsgi import WSGIRequest
 from django.db import connection, transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
+from django.utils.crypto import constant_time_compare, get_random_string
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as oauth_views
 from oauth2_provider.generators import generate_client_secret
@@ -32,10 +39,12 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2 import Server
 from oauthlib.oauth2.rfc6749.grant_types import ClientCredentialsGrant
 
 from config.api import errors, sql
+from config.api.hashers import is_generated
 from config.api.responses import error_response
 
 _BOUND_CLIENT_CREDENTIALS = "client_credentials+user"
@@ -91,6 +100,29 @@ class IntacctOAuth2Validator(OAuth2Validator):
             request.user = user
         return True
 
+    def authenticate_client(self, request, *args, **kwargs):
+        """DOT's client authentication (HTTP Basic, else the body's client_id and client_secret),
+        with exactly one secret verification whatever the outcome: an unknown client id is
+        verified against a stand-in hash of the same algorithm, as Django's ModelBackend does for
+        unknown users. DOT's skips the hash for an unknown id, so timing told ids apart."""
+        client_id, secret = _client_credentials(request)
+        client = _usable_client(client_id, request)
+        stored = client.client_secret if client is not None else ""
+        if client is not None and _is_hashed(stored):
+            matches = check_password(
+                secret,
+                stored,
+                setter=functools.partial(_store_secret, client),
+                preferred=oauth2_settings.CLIENT_SECRET_HASHER,
+            )
+        else:
+            check_password(secret, _stand_in_hash(oauth2_settings.CLIENT_SECRET_HASHER))
+            # A secret stored in the clear (DOT's hash_client_secret off) compares as in DOT.
+            matches = client is not None and constant_time_compare(secret, stored)
+        if matches:
+            request.client = client
+        return matches
+
     def save_bearer_token(self, token, request, *args, **kwargs):
         if request.grant_type == "refresh_token":
             with transaction.atomic():
@@ -105,6 +137,51 @@ class IntacctOAuth2Validator(OAuth2Validator):
             finally:
                 request.grant_type = "client_credentials"
         return super().save_bearer_token(token, request, *args, **kwargs)
+
+
+def _client_credentials(request) -> tuple[str | None, str]:
+    """The client id and secret a token request authenticates with: HTTP Basic (RFC 6749 2.3.1,
+    form-encoded id and secret) when the header is one, else the body's fields."""
+    scheme, _, value = (request.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode()  # UTF-8: RFC 6749 B
+            client_id, secret = map(unquote_plus, decoded.split(":", 1))
+        except ValueError:  # not base64, not text, or no colon: as DOT, try the body
+            pass
+        else:
+            return client_id, secret
+    return getattr(request, "client_id", None), getattr(request, "client_secret", None) or ""
+
+
+def _usable_client(client_id: str | None, request):
+    if not client_id or "\x00" in client_id:  # no id holds a NUL, which PostgreSQL refuses
+        return None
+    client = get_application_model().objects.filter(client_id=client_id).first()
+    return client if client is not None and client.is_usable(request) else None
+
+
+def _is_hashed(stored: str) -> bool:
+    try:
+        identify_hasher(stored)
+    except ValueError:
+        return False
+    return True
+
+
+@functools.cache
+def _stand_in_hash(algorithm: str) -> str:
+    """A hash no secret matches, verified in place of an unknown client's."""
+    return make_password(get_random_string(64), hasher=algorithm)
+
+
+def _store_secret(client, secret: str) -> None:
+    """A generated secret stored by another hasher (DOT's default, PBKDF2, before
+    CLIENT_SECRET_HASHER) is stored again once presented right, so its next check is as cheap
+    as any other. One a person chose keeps the slow hasher it has."""
+    if is_generated(secret):
+        client.client_secret = make_password(secret, hasher=oauth2_settings.CLIENT_SECRET_HASHER)
+        client.save(update_fields=["client_secret"])
 
 
 def _keep_access_token_of(refresh_token) -> None:

@@ -17,9 +17,13 @@ def _clear_throttle_cache():
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    # Client secrets and passwords are hashed with PBKDF2 (about a second each on this machine);
-    # tests create hundreds. The hashing code path stays the same, only the algorithm is cheap.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Passwords are hashed with PBKDF2 (about a second each on this machine); tests create
+    # hundreds. The hashing code path stays the same, only the algorithm is cheap. Generated
+    # client secrets keep their own hasher, which is cheap already.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "config.api.hashers.GeneratedSecretHasher",
+    ]
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from django.conf import global_settings, settings
+from django.conf import settings
 from django.db import connection
 
 from config.api.oauth import api_client_create
@@ -81,10 +81,8 @@ def gunicorn_url(request, django_db_setup):
 
 
 @pytest.fixture
-def gunicorn_server(gunicorn_url, transactional_db, admin_user, settings) -> Server:
+def gunicorn_server(gunicorn_url, transactional_db, admin_user) -> Server:
     """The module's gunicorn and a bearer token of `admin_user` it issued."""
-    # The server verifies the client secret with the project's hashers, not the tests' MD5.
-    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     client_id, secret = api_client_create(user=admin_user, name="gunicorn")
     token = requests.post(
         f"{gunicorn_url}/oauth2/token",
