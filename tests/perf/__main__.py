@@ -159,7 +159,6 @@ def main() -> int:
                     return wrk_run(base, seconds, ["GET", "-", bench["token"]])
 
                 token_flood = flood.run(
-                    wrk,
                     service.url,
                     measure,
                     bench["client_id"],
