@@ -490,8 +490,8 @@ def test_token_endpoint_malformed_json_is_400(client):
 HASHED: list[tuple[str, str]] = []  # (what, algorithm) of each hash computed, in order
 
 
-class CountedMD5Hasher(MD5PasswordHasher):
-    """The tests' default hasher (cheap in place of PBKDF2), recording its work."""
+class Counted:
+    """Records each hash a registered hasher computes, then computes it as the hasher does."""
 
     def verify(self, password, encoded):
         HASHED.append(("verify", self.algorithm))
@@ -502,16 +502,12 @@ class CountedMD5Hasher(MD5PasswordHasher):
         return super().encode(password, salt)
 
 
-class CountedSecretHasher(GeneratedSecretHasher):
-    """The project's client-secret hasher, recording its work."""
+class CountedMD5Hasher(Counted, MD5PasswordHasher):
+    """The tests' default hasher (cheap in place of PBKDF2)."""
 
-    def verify(self, password, encoded):
-        HASHED.append(("verify", self.algorithm))
-        return super().verify(password, encoded)
 
-    def encode(self, password, salt):
-        HASHED.append(("encode", self.algorithm))
-        return super().encode(password, salt)
+class CountedSecretHasher(Counted, GeneratedSecretHasher):
+    """The project's client-secret hasher."""
 
 
 @pytest.fixture
