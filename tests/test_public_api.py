@@ -77,12 +77,6 @@ ATTRIBUTE_FUNCTIONS = ("getattr", "hasattr", "setattr", "delattr")
 # Undocumented uses not replaced yet, each with why: the test fails on any other (and on one of
 # these once it is gone, so that the list only shrinks).
 PENDING = {
-    # A reference's extra members take their types from the model fields they read: drf-spectacular
-    # has no public call mapping a model field to its schema (an OpenApiSerializerFieldExtension
-    # for RefField would call this same private method), and the override of the field's mapping
-    # is where its schema is known.
-    "config/api/schema.py IntacctAutoSchema._map_serializer_field overrides a hook": "ref extras",
-    "config/api/schema.py uses ._map_model_field": "the extra members' types, from model fields",
     # The admin form validates through the service in place of Django's model validation
     # (its DomainError lands on the form field). No public ModelForm hook skips that validation:
     # clean() runs before it, and it would add Django's own messages beside the service's.

@@ -168,6 +168,34 @@ def test_kit_component_retrieve_documents_the_object(schema):
     assert line["properties"]["numberOfUnits"]["type"] == "number"
 
 
+def test_a_reference_documents_its_extras_as_the_model_fields_they_read(schema):
+    # Documented by our own extension (no private drf-spectacular hook): the model field's type,
+    # its choices, a decimal's digits and its nullability; a callable's is text.
+    schemas = schema["components"]["schemas"]
+    component = schemas["KitComponent"]["properties"]["component"]["properties"]
+    assert component["name"] == {"type": "string", "readOnly": True}
+    assert component["standardCost"] == {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^-?\d{0,18}(?:\.\d{0,10})?$",
+        "readOnly": True,
+    }
+    assert component["costMethod"] == {
+        "enum": ["standard", "average", "FIFO", "LIFO"],
+        "type": "string",
+        "description": "* `standard` - Standard\n* `average` - Average\n* `FIFO` - Fifo\n"
+        "* `LIFO` - Lifo",
+        "readOnly": True,
+    }
+    inventory = schemas["Installation"]["properties"]["partInventory"]["properties"]
+    assert list(inventory) == ["key", "id", "serialNumber", "lotNumber", "part", "href"]
+    assert inventory["serialNumber"] == {"type": "string", "nullable": True, "readOnly": True}
+    assert inventory["part"] == {"type": "string", "readOnly": True}
+    # A request carries no extras.
+    sent = schemas["KitComponentRequest"]["properties"]["component"]["properties"]
+    assert list(sent) == ["key", "id", "href"]
+
+
 def test_kit_component_writes_document_their_envelopes(schema):
     create = schema["paths"][LINES]["post"]
     one = {"$ref": "#/components/schemas/KitComponentRequest"}

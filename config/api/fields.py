@@ -17,10 +17,13 @@ USER_OBJECT = "company-config/user"
 def schema_field(schema: dict[str, Any]):
     """A field class's JSON schema, stated once: drf-spectacular documents it in the OpenAPI
     document and the object spec reads its `type`, `format`, `enum` and `nullable` (the model
-    service), so the two cannot disagree."""
+    service), so the two cannot disagree. A reference's is documented by its extension
+    (config.api.schema.ReferenceSchema), which adds its extra members."""
 
     def declare(cls):
         cls.json_schema = schema
+        if getattr(cls, "documented_by_extension", False):
+            return cls
         return extend_schema_field(schema)(cls)
 
     return declare
@@ -142,6 +145,7 @@ class RefField(serializers.Field):
     """
 
     default_error_messages = {"invalid": "must be an object with a key or an id"}
+    documented_by_extension = True  # config.api.schema.ReferenceSchema: with its extras
 
     def __init__(
         self,

@@ -2,15 +2,19 @@
 
 import copy
 
-from django.core.exceptions import FieldDoesNotExist
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from django.db import models
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ResolvedComponent, build_choice_field
 from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import serializers
 
+from config.api import spec
 from config.api.batch import MAX_RECORDS, TRANSACTION_HEADER
-from config.api.fields import RefField
 from config.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from config.api.idempotency import KEYED_METHODS, IdempotentMixin
 from config.api.protocol import MAX_PAGE_SIZE, VERSION_PREFIX
@@ -206,26 +210,6 @@ class IntacctAutoSchema(AutoSchema):
                 bodies.setdefault(status, _json(error, description))
         return bodies
 
-    def _map_serializer_field(self, field, direction, bypass_extensions=False):
-        schema = super()._map_serializer_field(field, direction, bypass_extensions)
-        if isinstance(field, RefField) and field.extra and direction == "response":
-            # A reference renders the extra read-only members it lists (component name, cost...).
-            properties = dict(schema["properties"])
-            href = properties.pop("href")
-            for name in field.extra:
-                shown = self._extra_schema(field.model, field.extra_source(name))
-                properties[name] = {**shown, "readOnly": True}
-            schema["properties"] = {**properties, "href": href}
-        return schema
-
-    def _extra_schema(self, model, source: str | None) -> dict:
-        if source is not None:
-            try:
-                return self._map_model_field(model._meta.get_field(source), "response")
-            except FieldDoesNotExist:
-                pass
-        return {"type": "string"}
-
     def get_description(self):
         description = super().get_description()
         note = BATCH_FORMS.get(getattr(self.view, "action", None))
@@ -329,3 +313,54 @@ class BearerScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return spectacular_settings.APPEND_COMPONENTS["securitySchemes"]["oauth2"]
+
+
+class ReferenceSchema(OpenApiSerializerFieldExtension):
+    """A reference (RefField, and each subclass with its own schema_field) is documented by the
+    schema it declares, with the extra read-only members it lists in a response (component name,
+    cost...)."""
+
+    target_class = "config.api.fields.RefField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        schema = copy.deepcopy(field.json_schema)
+        if field.extra and direction == "response":
+            properties = dict(schema["properties"])
+            href = properties.pop("href")
+            for name in field.extra:
+                shown = extra_schema(field.model, field.extra_source(name))
+                properties[name] = {**shown, "readOnly": True}
+            schema["properties"] = {**properties, "href": href}
+        return schema
+
+
+def extra_schema(model, source: str | None) -> dict:
+    """An extra member of a reference, as the model field it reads is in JSON (a text where it
+    is no plain field: a property, a callable)."""
+    walked = spec.model_path(model, source)
+    column = walked[0] if walked and "." not in source else None
+    if column is None:
+        return {"type": "string"}
+    if column.choices:
+        schema = build_choice_field(serializers.ChoiceField(column.choices))
+    elif isinstance(column, models.DecimalField):
+        whole, places = column.max_digits - column.decimal_places, column.decimal_places
+        pattern = rf"^-?\d{{0,{whole}}}(?:\.\d{{0,{places}}})?$"
+        schema = {"type": "string", "format": "decimal", "pattern": pattern}
+    else:
+        schema = {"type": _JSON_TYPES.get(column.get_internal_type(), "string")}
+    if column.null:
+        schema["nullable"] = True
+    return schema
+
+
+# The model fields an extra may read that are not text in JSON.
+_JSON_TYPES = {
+    "BooleanField": "boolean",
+    "IntegerField": "integer",
+    "BigIntegerField": "integer",
+    "PositiveIntegerField": "integer",
+    "FloatField": "number",
+}
