@@ -6,6 +6,7 @@ service's DomainError names, and nothing is written. The admin holds no rules an
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
@@ -32,20 +33,32 @@ class ServiceModelForm(forms.ModelForm):
 
     model_admin: ServiceModelAdmin
     request: Any
+    service_errors: dict[str, Any] | None  # the errors at the end of clean()
 
-    def _post_clean(self) -> None:
-        # Django's model validation (constraints, uniqueness) is replaced by the service's rules,
-        # which answer with the API's messages. Field-level form errors stop us before the service.
-        if self.errors:
-            return
-        try:
-            with transaction.atomic(using=router.db_for_write(self._meta.model)):
-                self.instance = self._save_via_service()
-        except (DomainError, DomainErrors) as err:
-            add_domain_error(self, err)
-        except IntegrityError as exc:
-            # A concurrent writer beat the service's checks; the database constraint held.
-            add_domain_error(self, integrity_error(exc))
+    def full_clean(self) -> None:
+        # Django's model validation (the model's fields, constraints and uniqueness) is replaced
+        # by the service's rules, which answer with the API's messages: what the form knows at
+        # the end of clean() (its fields' errors and the service's) is all it answers. Model
+        # validation still runs after clean() (no public hook skips it); its errors are dropped.
+        self.service_errors = None
+        super().full_clean()
+        if self.service_errors is not None:  # clean() ran
+            self.errors.clear()
+            self.errors.update(self.service_errors)
+
+    def clean(self) -> dict[str, Any]:
+        # ModelForm.clean() is not called: it turns on Django's uniqueness check.
+        if not self.errors:  # field-level form errors stop us before the service
+            try:
+                with transaction.atomic(using=router.db_for_write(type(self.instance))):
+                    self.instance = self._save_via_service()
+            except (DomainError, DomainErrors) as err:
+                add_domain_error(self, err)
+            except IntegrityError as exc:
+                # A concurrent writer beat the service's checks; the database constraint held.
+                add_domain_error(self, integrity_error(exc))
+        self.service_errors = {field: copy.copy(errors) for field, errors in self.errors.items()}
+        return self.cleaned_data
 
     def _save_via_service(self) -> models.Model:
         user = self.request.user

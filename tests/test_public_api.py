@@ -76,12 +76,7 @@ ATTRIBUTE_FUNCTIONS = ("getattr", "hasattr", "setattr", "delattr")
 
 # Undocumented uses not replaced yet, each with why: the test fails on any other (and on one of
 # these once it is gone, so that the list only shrinks).
-PENDING = {
-    # The admin form validates through the service in place of Django's model validation
-    # (its DomainError lands on the form field). No public ModelForm hook skips that validation:
-    # clean() runs before it, and it would add Django's own messages beside the service's.
-    "core/admin.py ServiceModelForm._post_clean overrides a hook": "validation by the service",
-}
+PENDING: dict[str, str] = {}
 
 
 def production_files() -> list[Path]:
