@@ -67,7 +67,6 @@ class Column:
     render: Callable[[Any], Any]
     orm: str | None = None  # ORM lookup path
     expression: Any = None  # unresolved ORM expression, when computed
-    href_object: str | None = None  # the object an href column points into
     empty_is_null: bool = False  # "" is stored for what the serializer renders as null
     models: frozenset = frozenset()  # models whose view permission reading it needs
 
@@ -432,7 +431,7 @@ def _href_column(path: str, api_object: str) -> Column:
     def render(value):
         return None if value is None else f"{base}{value}"
 
-    return Column(path, Kind.HREF, render, orm="pk", href_object=api_object)
+    return Column(path, Kind.HREF, render, orm="pk")
 
 
 def _orm(source: str) -> str:
