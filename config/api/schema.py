@@ -339,8 +339,7 @@ class ReferenceSchema(OpenApiSerializerFieldExtension):
 def extra_schema(model, source: str | None) -> dict:
     """An extra member of a reference, as the model field it reads is in JSON (a text where it
     is no plain field: a property, a callable)."""
-    walked = spec.model_path(model, source)
-    column = walked[0] if walked and "." not in source else None
+    column = spec.model_column(model, source)
     if column is None:
         return {"type": "string"}
     if column.choices:

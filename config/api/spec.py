@@ -89,7 +89,7 @@ class Member:
     def default(self) -> Any:
         """What a create stores when the member is left out (the model field's default, as the
         member renders it); None when there is none."""
-        column = _column(self.model, self.source)
+        column = model_column(self.model, self.source)
         if self.read_only or column is None or not column.has_default():
             return None
         return self.field.to_representation(column.get_default())
@@ -303,7 +303,7 @@ def _members(serializer: serializers.Serializer, prefix: str, model) -> tuple[Me
             role = Role.KEY
         elif isinstance(fld, serializers.ListSerializer):
             role = Role.LIST
-            relation = _column(model, fld.source)
+            relation = model_column(model, fld.source)
             if relation is not None and not fld.write_only:
                 link = relation.field.name if relation.one_to_many else None
                 element = describe(
@@ -422,7 +422,7 @@ def model_path(model, path: str | None) -> list:
     return walked
 
 
-def _column(model, source: str | None):
+def model_column(model, source: str | None):
     """The model field a plain (undotted) source names, or None."""
     walked = model_path(model, source)
     return walked[0] if walked and "." not in source else None
@@ -518,5 +518,5 @@ def _need(columns: dict, path: str, wanted: set[str] | None) -> None:
 
 
 def _is_column(model, name: str) -> bool:
-    column = _column(model, name)
+    column = model_column(model, name)
     return column is not None and column.concrete and not column.is_relation
