@@ -88,7 +88,8 @@ class Reference:
     path: str
     orm: str
     model: type[models.Model]
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    # Its extra members, each with the member of the referenced object it shows (the spec's).
+    extra: Mapping[str, Member | None] = field(default_factory=dict)
     user: bool = False
 
 
@@ -306,7 +307,7 @@ def _add_member(obj: QueryObject, member: Member, out: Fields) -> None:
     elif role is Role.REFERENCE:
         if fld.queryset is not None:  # a RefField without a queryset cannot say its model
             out.references[path] = Reference(
-                path, _orm(fld.source), fld.model, extra=dict(fld.extra)
+                path, _orm(fld.source), fld.model, extra=member.reference_extras
             )
     elif role is Role.USER:
         out.references[path] = Reference(path, _orm(fld.source), get_user_model(), user=True)
@@ -404,25 +405,13 @@ def _reference_columns(reference: Reference, target: QueryObject | None) -> dict
         out["id"] = Column("id", Kind.STRING, _str, orm=id_field)
     else:
         out["id"] = Column("id", Kind.KEY, _str, orm="pk")
-    for name, source in reference.extra.items():
-        column = _extra_column(name, source, columns)
+    # An extra is the referenced object's own field (`standardCost` is its
+    # `purchasing.standardCost`), queryable where that is.
+    for name, shown in reference.extra.items():
+        column = columns.get(shown.path) if shown is not None else None
         if column is not None:
             out[name] = replace(column, path=name)
     return out
-
-
-def _extra_column(name: str, source: Any, columns: Mapping[str, Column]) -> Column | None:
-    """An extra is the referenced object's own field: the one over the same model attribute, or,
-    for a computed extra, the one field of that name (`standardCost` is `purchasing.standardCost`).
-    """
-    if isinstance(source, str):
-        orm = _orm(source)
-        for column in columns.values():
-            if column.orm == orm and column.kind is not Kind.HREF:
-                return column
-        return None
-    matches = [c for p, c in columns.items() if p.rsplit(".", 1)[-1] == name]
-    return matches[0] if len(matches) == 1 else None
 
 
 def _href_column(path: str, api_object: str) -> Column:
