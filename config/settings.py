@@ -21,6 +21,17 @@ def env_list(name: str, default: str) -> list[str]:
     return [part.strip() for part in os.environ.get(name, default).split(",") if part.strip()]
 
 
+def env_milliseconds(name: str, default: int) -> int:
+    """A database timeout: 0 (none) or more milliseconds."""
+    try:
+        value = int(os.environ.get(name) or default)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ImproperlyConfigured(f"{name} must be 0 (no limit) or more milliseconds")
+    return value
+
+
 DEBUG = env_bool("DEBUG", True)
 
 _DEV_SECRET_KEY = "kitsmith-development-only-secret-key-do-not-use-in-production"
@@ -93,9 +104,10 @@ DATABASES = {
         conn_health_checks=os.environ.get("CONN_HEALTH_CHECKS", "1") == "1",
     )
 }
-LOCK_TIMEOUT_MS = int(os.environ.get("LOCK_TIMEOUT_MS", "3000"))
-if LOCK_TIMEOUT_MS < 0:
-    raise ImproperlyConfigured("LOCK_TIMEOUT_MS must be 0 (wait for ever) or more")
+
+
+LOCK_TIMEOUT_MS = env_milliseconds("LOCK_TIMEOUT_MS", 3000)
+STATEMENT_TIMEOUT_MS = env_milliseconds("STATEMENT_TIMEOUT_MS", 30000)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for the write lock instead of failing at once when two requests write together.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -115,9 +127,13 @@ else:
     # A request waits at most LOCK_TIMEOUT_MS for a row lock, then gives up with 409 and
     # Retry-After (contract 12.3): one stuck transaction costs the requests that need its rows a
     # retry, not every worker of the service. 0 waits for ever.
+    # A statement that runs longer than STATEMENT_TIMEOUT_MS is canceled and answers 503 with
+    # Retry-After (its transaction rolls back): a runaway read cannot hold a worker and a
+    # connection for ever. 0: no limit.
     # A DATABASE_URL that sets `options` itself keeps its own.
     DATABASES["default"]["OPTIONS"].setdefault(
-        "options", f"-c jit=off -c lock_timeout={LOCK_TIMEOUT_MS}"
+        "options",
+        f"-c jit=off -c lock_timeout={LOCK_TIMEOUT_MS} -c statement_timeout={STATEMENT_TIMEOUT_MS}",
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The query service runs a request from the SQL of the first request of its shape (PostgreSQL;

@@ -66,16 +66,18 @@ class ContendedWorkflow(WarehouseWorkflow):
         raise OperationalError("database is locked")
 
 
-class CanceledStatementView(APIView):
-    """A statement the database cancels (its statement_timeout): an error of the statement, not a
-    lost connection (PostgreSQL)."""
+class SlowWorkflow(WarehouseWorkflow):
+    """A workflow that writes a warehouse, then runs a statement longer than the statement
+    timeout (PostgreSQL's statement_timeout, as STATEMENT_TIMEOUT_MS sets it on every connection;
+    cut to 50 ms here so that the test stays quick)."""
 
-    required_permissions: list[str] = []
-
-    def get(self, request):
+    def perform(self, user, *, code):
+        # One transaction, as a service is.
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL statement_timeout = '10ms'")
-            cursor.execute("SELECT pg_sleep(1)")
+            warehouse_create(user=user, code=code, name=code)
+            cursor.execute("SET LOCAL statement_timeout = '50ms'")
+            cursor.execute("SELECT pg_sleep(2)")
+        return {"code": code}
 
 
 class KeyStoredMeanwhileWorkflow(WarehouseWorkflow):
@@ -107,7 +109,7 @@ urlpatterns = [
     path("crash/plain", crashing_plain_view),
     path("crash/workflow", WriteThenCrashWorkflow.as_view()),
     path("crash/contended", ContendedWorkflow.as_view()),
-    path("crash/canceled", CanceledStatementView.as_view()),
+    path("crash/slow", SlowWorkflow.as_view()),
     path("crash/key-stored-meanwhile", KeyStoredMeanwhileWorkflow.as_view()),
     path("crash/", include(router.urls)),
     # Last, because it ends with the catch-all 404.

@@ -2,7 +2,9 @@
 LOCK_TIMEOUT_MS (3000) for a row lock, then answers 409 with Retry-After and changes nothing,
 while requests for other rows are served; a request whose database connection is lost mid-way
 answers 503 with Retry-After, never a bare 500, and the next request is served on a new
-connection. Locks are held, and connections lost, for real."""
+connection; a statement the database cancels (STATEMENT_TIMEOUT_MS) answers 503 and changes
+nothing. GraphQL answers each in errors[] with REST's codes. Locks are held, connections lost
+and statements canceled for real."""
 
 import threading
 import time
@@ -11,8 +13,10 @@ import pytest
 from django.db import connection, transaction
 
 from config.api.models import IdempotencyKey
-from inventory.models import InventoryTransaction, PartInventory
+from inventory.models import InventoryTransaction, PartInventory, Warehouse
+from tests.support.errors import assert_error, err
 from tests.support.factories import kit
+from tests.support.graphql import data, error_entry, errors_of, graphql
 from tests.support.kitting import ISSUE, issue_body
 from tests.support.users import bearer_client
 
@@ -132,10 +136,109 @@ def test_a_request_whose_connection_is_lost_answers_503_and_the_next_one_is_serv
     assert retried.json()["ia::result"]["issuedQuantity"] == 3
 
 
-@pytest.mark.urls("tests.crash_urls")
-def test_a_statement_the_database_cancels_is_a_500_not_a_lost_connection(api):
-    response = api.get("/crash/canceled")
+def test_every_connection_carries_the_statement_timeout():
+    # STATEMENT_TIMEOUT_MS (default 30000) reaches PostgreSQL as statement_timeout.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone() == ("30s",)
 
-    assert response.status_code == 500
-    assert "Retry-After" not in response
-    assert response.json()["ia::result"]["ia::error"]["errorId"] == "KS-5001"
+
+@pytest.mark.urls("tests.crash_urls")
+def test_a_statement_cut_by_the_statement_timeout_answers_503_and_changes_nothing(api):
+    for _ in range(2):  # a 5xx keeps the Idempotency-Key free: the retry runs again
+        response = api.post(
+            "/crash/slow", {"code": "WH-9"}, format="json", HTTP_IDEMPOTENCY_KEY="slow-1"
+        )
+        assert response["Retry-After"] == "1"
+        assert_error(
+            response,
+            503,
+            err(
+                "KS-5032",
+                "The database canceled a statement that ran too long; nothing was changed: "
+                "retry in 1 seconds",
+                SECONDS="1",
+            ),
+        )
+        assert not Warehouse.objects.exists()  # written before the slow statement: rolled back
+        assert not IdempotencyKey.objects.exists()
+
+
+# GraphQL (contract 14): the same faults are errors[] entries with REST's codes and ids.
+ISSUE_ITEM_TO_KIT = """
+mutation Issue($input: InventoryToKitInput!) {
+    issueItemToKit(input: $input) { issuedQuantity }
+}
+"""
+
+
+def graphql_issue_while_the_lot_is_locked(shop, admin_user, fault=None):
+    """issueItemToKit of the lot while a stuck transaction holds it: `fault(pid)` is done to the
+    request's backend once it waits (None: it waits out LOCK_TIMEOUT_MS). Returns the answer."""
+    lot, part_kit = shop["lot"], shop["kit"]
+    api = bearer_client(admin_user)
+    answers = {}
+    issue = {"partInventoryId": str(lot.pk), "partKitId": str(part_kit.pk), "quantity": 3}
+
+    def run():
+        try:
+            answers["graphql"] = graphql(api, ISSUE_ITEM_TO_KIT, input=issue)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        PartInventory.objects.select_for_update().get(pk=lot.pk)
+        request = threading.Thread(target=run)
+        request.start()
+        pid = waiting_backend()
+        if fault is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {fault}(%s)", [pid])
+        request.join(timeout=60)
+
+    lot.refresh_from_db()
+    assert (lot.quantity, lot.kitted_quantity) == (10, 0)
+    assert not InventoryTransaction.objects.filter(type="issue").exists()
+    # The next operation is served (on a new connection where the old one was lost).
+    retried = graphql(api, ISSUE_ITEM_TO_KIT, input=issue)
+    assert data(retried) == {"issueItemToKit": {"issuedQuantity": 3.0}}
+    return answers["graphql"]
+
+
+def test_graphql_a_lock_timeout_is_the_rest_409_and_changes_nothing(shop, admin_user):
+    response = graphql_issue_while_the_lot_is_locked(shop, admin_user)
+    assert response.json()["data"] == {"issueItemToKit": None}
+    assert errors_of(response) == [
+        error_entry(
+            "KS-4093",
+            "The request conflicts with the stored data: "
+            "a concurrent request was changing the same rows; retry",
+            ["issueItemToKit"],
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fault", "error_id", "message"),
+    [
+        (
+            "pg_terminate_backend",
+            "KS-5031",
+            "The database connection was lost: retry in 1 seconds",
+        ),
+        (
+            "pg_cancel_backend",
+            "KS-5032",
+            "The database canceled a statement that ran too long; nothing was changed: "
+            "retry in 1 seconds",
+        ),
+    ],
+)
+def test_graphql_a_lost_connection_or_canceled_statement_is_the_rest_503(
+    shop, admin_user, fault, error_id, message
+):
+    response = graphql_issue_while_the_lot_is_locked(shop, admin_user, fault)
+    assert response.json()["data"] == {"issueItemToKit": None}
+    assert errors_of(response) == [
+        error_entry(error_id, message, ["issueItemToKit"], supportId=response["X-Request-Id"])
+    ]

@@ -292,4 +292,4 @@ def test_postgresql_prepares_statements_through_public_settings():
     assert options["server_side_binding"] is True
     assert options["prepare_threshold"] == 5
     # libpq's options: set on every connection.
-    assert options["options"] == "-c jit=off -c lock_timeout=3000"
+    assert options["options"] == "-c jit=off -c lock_timeout=3000 -c statement_timeout=30000"

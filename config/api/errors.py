@@ -223,6 +223,12 @@ INTERNAL_ERROR = _spec(
 DATABASE_UNAVAILABLE = _spec(
     "KS-5031", 503, "The database connection was lost: retry in {SECONDS} seconds"
 )
+STATEMENT_CANCELED = _spec(
+    "KS-5032",
+    503,
+    "The database canceled a statement that ran too long; nothing was changed: "
+    "retry in {SECONDS} seconds",
+)
 
 for _name, _entry in list(globals().items()):
     if isinstance(_entry, ErrorSpec) and not _entry.message_id:

@@ -93,6 +93,12 @@ def to_api_error(exc: Exception, request: Any = None, view: Any = None) -> error
         )
         err.headers["Retry-After"] = "1"
         return err
+    if isinstance(exc, OperationalError) and _sqlstate(exc) == "57014":
+        # query_canceled: STATEMENT_TIMEOUT_MS cut a statement (or an operator canceled it). Its
+        # transaction rolled back; the service is slow, not broken.
+        err = errors.error(errors.STATEMENT_CANCELED, SECONDS=RETRY_UNAVAILABLE)
+        err.headers["Retry-After"] = str(RETRY_UNAVAILABLE)
+        return err
     if isinstance(exc, OperationalError | InterfaceError) and _is_connection_lost(exc):
         # The connection was lost (a database restart, a failover, an administrator's terminate):
         # an open transaction died with it; a retry is safe (an Idempotency-Key makes a retried
@@ -180,19 +186,23 @@ def _api_object(model: type) -> str:
     return identity.object_name(model) if identity.is_object(model) else verbose_name(model)
 
 
+def _sqlstate(exc: Exception) -> str | None:
+    """PostgreSQL's error code, which psycopg's error (the cause Django wraps) carries."""
+    return getattr(exc.__cause__, "sqlstate", None)
+
+
 def _is_contention(exc: OperationalError) -> bool:
     # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available; SQLite: locked.
-    sqlstate = getattr(exc.__cause__, "sqlstate", None)
-    return sqlstate in {"40P01", "40001", "55P03"} or "database is locked" in str(exc)
+    return _sqlstate(exc) in {"40P01", "40001", "55P03"} or "database is locked" in str(exc)
 
 
 def _is_connection_lost(exc: OperationalError | InterfaceError) -> bool:
     # Connection exceptions (class 08), the server shutting down or terminating the backend
     # (57P01-57P03), too many connections (53300), or a connection psycopg found broken. A
-    # statement's own failure (a cancel, a full disk, a program limit) stays a 500.
+    # statement's own failure (a full disk, a program limit) stays a 500.
     if isinstance(exc, InterfaceError):
         return True
-    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    sqlstate = _sqlstate(exc)
     if sqlstate is not None:
         return sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03", "53300"}
     return getattr(connection.connection, "broken", False) is True

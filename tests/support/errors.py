@@ -74,6 +74,8 @@ IDS = {
     "KS-4281": ("preconditionRequired", "KS.PRECONDITION_REQUIRED"),
     "KS-4291": ("tooManyRequests", "KS.THROTTLED"),
     "KS-5001": ("internalError", "KS.INTERNAL_ERROR"),
+    "KS-5031": ("serviceUnavailable", "KS.DATABASE_UNAVAILABLE"),
+    "KS-5032": ("serviceUnavailable", "KS.STATEMENT_CANCELED"),
 }
 # code -> the statuses it may answer with.
 STATUS = {
@@ -89,6 +91,7 @@ STATUS = {
     "preconditionRequired": {428},
     "tooManyRequests": {429},
     "internalError": {500},
+    "serviceUnavailable": {503},
 }
 FAILED_META = {"totalCount": 1, "totalSuccess": 0, "totalError": 1}
 
