@@ -126,3 +126,21 @@ def test_check_deploy_with_the_images_settings_reports_nothing(tmp_path):
         "System check identified no issues (1 silenced).\n",
         "",
     )
+
+
+@pytest.mark.parametrize("name", ["LOCK_TIMEOUT_MS", "STATEMENT_TIMEOUT_MS"])
+@pytest.mark.parametrize("value", ["-1", "30s"])
+def test_a_database_timeout_must_be_milliseconds(name, value):
+    result = subprocess.run(
+        [sys.executable, "-c", "import config.settings"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], name: value},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "django.core.exceptions.ImproperlyConfigured: "
+        f"{name} must be 0 (no limit) or more milliseconds"
+    )
