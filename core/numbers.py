@@ -1,5 +1,6 @@
-"""Decimal quantities as people read them."""
+"""Decimal quantities as people read them, and whole numbers as clients write them."""
 
+import sys
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,6 +25,28 @@ def as_number(value: Any) -> int | float | None:
     if value == value.to_integral_value():
         return int(value)
     return float(value)
+
+
+# PostgreSQL's bigint, the widest whole number a key or version column holds.
+MAX_BIGINT = 2**63 - 1
+
+
+def whole_number(value: Any, maximum: int | None = MAX_BIGINT) -> int | None:
+    """ASCII digits naming a whole number up to `maximum` (None: as many digits as int() takes,
+    4,300), else None.
+
+    str.isdigit() alone would accept "²", which int() refuses; and int() refuses more than 4,300
+    digits (ValueError), so a longer text is out of range before it is converted."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()):
+        return None
+    if maximum is not None:
+        if len(text.lstrip("0")) > len(str(maximum)):
+            return None
+    elif 0 < sys.get_int_max_str_digits() < len(text):  # 0: the limit is off
+        return None
+    number = int(text)
+    return number if maximum is None or number <= maximum else None
 
 
 def parse_decimal(value: Any) -> Decimal | None:

@@ -9,7 +9,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from config.api import errors, identity
-from core.numbers import as_number, decimal_string, parse_decimal  # noqa: F401 (re-exported)
+from core.numbers import (  # noqa: F401 (as_number, decimal_string, parse_decimal re-exported)
+    MAX_BIGINT,
+    as_number,
+    decimal_string,
+    parse_decimal,
+    whole_number,
+)
 
 USER_OBJECT = "company-config/user"
 
@@ -29,22 +35,16 @@ def schema_field(schema: dict[str, Any]):
     return declare
 
 
-MAX_KEY = 2**63 - 1
+MAX_KEY = MAX_BIGINT
 # The serializer context's dict of referenced objects already read (a batch's, shared by its
 # elements).
 REFERENCES = "references"
 
 
 def parse_key(value: Any) -> int | None:
-    """A system key from a URL or a reference: ASCII digits within bigint, else None (not found).
-
-    str.isdigit() alone would accept "²", which int() refuses, and 30 digits overflow the column.
-    """
-    text = str(value)
-    if not (text.isascii() and text.isdigit()):
-        return None
-    key = int(text)
-    return key if 0 < key <= MAX_KEY else None
+    """A system key from a URL or a reference: ASCII digits within bigint, else None (not found)."""
+    key = whole_number(value)
+    return key if key else None
 
 
 @schema_field({"type": "string", "readOnly": True, "example": "42"})

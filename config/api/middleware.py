@@ -8,7 +8,9 @@ import uuid
 
 from django.http import HttpRequest, HttpResponse
 
+from config.api import errors
 from config.api.exceptions import to_api_error
+from config.api.parsers import is_utf8_form
 from config.api.responses import error_response
 
 logger = logging.getLogger("kitsmith.request")
@@ -53,16 +55,30 @@ class RequestIdMiddleware:
 
 
 class ErrorBodyMiddleware:
-    """Last line: an exception escaping any non-DRF view (admin, OAuth) still gets an ia::error."""
+    """Last line: an exception escaping any non-DRF view (admin, OAuth) still gets an ia::error;
+    and a query string that is not UTF-8 text is refused before any view reads it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not _query_string_is_text(request):
+            reason = "the query string is not UTF-8 text"
+            return error_response(request, errors.error(errors.BAD_REQUEST, REASON=reason))
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         return exception_response(request, exception)
+
+
+def _query_string_is_text(request: HttpRequest) -> bool:
+    query_string = request.META.get("QUERY_STRING", "")
+    try:
+        # WSGI passes the raw bytes as Latin-1 characters (PEP 3333).
+        raw = query_string.encode("iso-8859-1")
+    except UnicodeEncodeError:  # a server that passed text: its own bytes (a surrogate's too)
+        raw = query_string.encode("utf-8", "surrogatepass")
+    return is_utf8_form(raw)
 
 
 def exception_response(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -45,6 +45,7 @@ from oauthlib.oauth2.rfc6749.grant_types import ClientCredentialsGrant
 
 from config.api import errors, sql
 from config.api.hashers import is_generated
+from config.api.parsers import is_utf8_form, parse_json
 from config.api.responses import error_response
 
 _BOUND_CLIENT_CREDENTIALS = "client_credentials+user"
@@ -271,13 +272,20 @@ def _token_statement() -> tuple[str, list[tuple[type, list[str]]]]:
 
 def _accept_json_body(request: HttpRequest) -> HttpRequest | HttpResponse:
     """The request DOT reads: a JSON body becomes the same request with that body as a form
-    (DOT parses form bodies only), or the error answering a malformed one."""
+    (DOT parses form bodies only), or the error answering a malformed one. Either is read as
+    the REST API reads bodies (config.api.parsers): nested too deeply, a lone surrogate or not
+    UTF-8 is a 400."""
     if request.content_type != "application/json":
+        if request.content_type == "application/x-www-form-urlencoded" and not is_utf8_form(
+            request.body
+        ):
+            reason = "the form body is not UTF-8 text"
+            return error_response(request, errors.error(errors.BAD_REQUEST, REASON=reason))
         return request
     try:
-        payload = json.loads(request.body or b"{}")
-    except ValueError as exc:
-        return error_response(request, errors.error(errors.MALFORMED_JSON, REASON=str(exc)))
+        payload = parse_json(request.body or b"{}")
+    except errors.ApiError as err:
+        return error_response(request, err)
     if not isinstance(payload, dict):
         return error_response(request, errors.error(errors.PAYLOAD_NOT_OBJECT))
     form = QueryDict(mutable=True)

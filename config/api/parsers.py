@@ -1,6 +1,10 @@
-"""Strict JSON bodies: a clear 400 for malformed JSON, non-standard constants refused."""
+"""Strict JSON bodies: a clear 400 for malformed JSON, non-standard constants refused; and
+percent-encoded text (query strings, form bodies) that must decode to UTF-8."""
 
+import io
 import json
+from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
@@ -34,6 +38,26 @@ class JSONParser(parsers.JSONParser):
         if "\\ud" in text.lower():
             reject_lone_surrogates(data)
         return data
+
+
+def parse_json(raw: bytes) -> Any:
+    """A body outside DRF's views (GraphQL, the token endpoint) read as the REST API reads one,
+    or the same 400."""
+    try:
+        return JSONParser().parse(io.BytesIO(raw))
+    except ParseError as exc:
+        raise errors.error(errors.MALFORMED_JSON, REASON=str(exc.detail)) from exc
+
+
+def is_utf8_form(encoded: bytes) -> bool:
+    """Whether a query string or form body decodes to UTF-8 text once its %-escapes are undone.
+    Django would read U+FFFD in place of what does not (a lone surrogate's %ED%A0%80, a Latin-1
+    %FF) and go on with a value the client never sent."""
+    try:
+        unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _depth(body) -> int:

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework.request import Request
 
 from config.api import errors
+from core.numbers import whole_number
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 4000
@@ -49,18 +50,14 @@ def _int_param(params: Any, name: str, default: int, *, minimum: int, maximum: i
     elif isinstance(raw, int):
         value = raw
     else:
-        value = int(raw) if _is_digits(str(raw)) else None
+        # Past every row is an empty page, however far: only int()'s own limit bounds it.
+        value = whole_number(raw, maximum=None)
     if value is None or value < minimum or (maximum is not None and value > maximum):
         bound = f"between {minimum} and {maximum}" if maximum else f"at least {minimum}"
         raise errors.error(
             errors.INVALID_PARAMETER, name, PARAMETER=name, REASON=f"must be an integer {bound}"
         )
     return value
-
-
-def _is_digits(text: str) -> bool:
-    # ASCII only: str.isdigit() also accepts "²" and other digits int() refuses.
-    return text.isascii() and text.isdigit()
 
 
 def request_body(request: Request) -> Any:

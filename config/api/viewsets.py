@@ -31,6 +31,7 @@ from config.api.protocol import (
     request_body,
     request_payload,
 )
+from core.numbers import whole_number
 from core.versions import etag
 
 _OPTIMIZED: dict[tuple[type, type], QuerySet] = {}
@@ -392,7 +393,7 @@ def if_match_versions(header: str) -> frozenset[int] | None:
         return None
     versions = set()
     for tag in header.split(","):
-        bare = tag.strip().removeprefix("W/").strip('"')
-        if bare.isascii() and bare.isdigit():
-            versions.add(int(bare))
+        version = whole_number(tag.strip().removeprefix("W/").strip('"'))
+        if version is not None:
+            versions.add(version)
     return frozenset(versions)

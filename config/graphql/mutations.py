@@ -18,6 +18,7 @@ from config.graphql import types
 from config.graphql.errors import refusals
 from config.graphql.permissions import can_view, rest_permissions, writes
 from core.errors import DomainError, refuse
+from core.numbers import whole_number
 from inventory import services as inventory_services
 from inventory.models import Item, PartInventory, Warehouse
 from kitting import services as kitting_services
@@ -99,11 +100,12 @@ class _Values:
         text = value.strip()
         if len(text) > 1 and text[0] == text[-1] == '"':
             text = text[1:-1]
-        if not (text.isascii() and text.isdigit()):
+        version = whole_number(text)
+        if version is None:
             reason = 'one version, as its _etag reads ("3")'
             self.problems.append(DomainError("invalid_value", field, REASON=reason))
             return frozenset()
-        return frozenset({int(text)})
+        return frozenset({version})
 
     def checked(self) -> None:
         refuse(self.problems)

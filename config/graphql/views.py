@@ -3,7 +3,6 @@ token, or a session with its CSRF token); GET from a browser opens GraphiQL, whi
 to load. Everything that is not an operation's result is an `ia::error` (401, 403, 405, 429, a
 body that is no GraphQL request)."""
 
-import io
 from typing import Any
 
 from cross_web import HTTPException
@@ -17,7 +16,7 @@ from strawberry.django.views import GraphQLView as StrawberryView
 
 from config.api import errors
 from config.api.exceptions import to_api_error
-from config.api.parsers import JSONParser
+from config.api.parsers import parse_json
 from config.api.throttling import ClientRateThrottle
 from config.graphql import errors as graphql_errors
 from config.graphql.schema import schema
@@ -88,10 +87,7 @@ class GraphQLView(StrawberryView):
 def json_body(raw: bytes) -> object:
     """A body as the REST API reads one (UTF-8, strict JSON) that must hold an object (a list is
     a batch, which strawberry refuses as such): anything else is REST's 400."""
-    try:
-        body = JSONParser().parse(io.BytesIO(raw))
-    except drf.ParseError as exc:
-        raise to_api_error(exc) from exc
+    body = parse_json(raw)
     if not isinstance(body, dict | list):
         raise errors.error(errors.PAYLOAD_NOT_OBJECT)
     return body

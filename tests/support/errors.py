@@ -14,6 +14,7 @@ IDS = {
     "KS-4005": ("invalidRequest", "KS.BAD_REQUEST"),
     "KS-4004": ("invalidRequest", "KS.INVALID_QUERY"),
     "KS-4006": ("invalidRequest", "KS.OAUTH_INVALID_REQUEST"),
+    "KS-4010": ("invalidRequest", "KS.NOT_UNICODE_TEXT"),
     "KS-4019": ("invalidRequest", "KS.IDEMPOTENCY_KEY_INVALID"),
     "KS-4020": ("invalidRequest", "KS.GRAPHQL_INVALID_ARGUMENT"),
     "KS-4021": ("invalidRequest", "KS.GRAPHQL_TOO_DEEP"),

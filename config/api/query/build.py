@@ -35,12 +35,13 @@ from config.api.query.registry import (
     invalid,
 )
 from config.api.query.shapes import Parameters
+from core.numbers import MAX_BIGINT, whole_number
 
 # Limits that keep every query within what each database accepts (expression depth, bound
 # variables, integer range), so an oversized request is a 400 rather than a database error.
 MAX_VALUES = 500  # in all the filters of a query together
 MAX_PERIODS = 100  # dates in lists: each is a branch of an OR, and SQLite limits their depth
-MAX_INTEGER = 2**63 - 1
+MAX_INTEGER = MAX_BIGINT
 # Powers of ten a number may have: PostgreSQL refuses a numeric past about 1e131072 (or below
 # 1e-16383) with an error; these bounds are far beyond any stored value on either side.
 MAX_EXPONENT = 1000
@@ -388,8 +389,8 @@ class _Values:
     def key(self, value):
         if isinstance(value, bool):
             return None
-        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
-            value = int(value)
+        if isinstance(value, str):
+            value = whole_number(value)
         if isinstance(value, int) and 0 <= value <= MAX_INTEGER:
             return value
         return None
