@@ -365,3 +365,19 @@ def test_graphql_keys_and_etags_of_thousands_of_digits_are_refused(api, shop):
         )
     ]
     assert everything() == before
+
+
+def test_a_composite_sub_request_refuses_what_its_single_request_refuses(api, shop):
+    """Its query string not UTF-8 (400, as the middleware answers one request) and its key
+    impossible (404); the composite stops at the first failure."""
+    before = everything()
+    for path, status, error_id in [
+        ("/objects/inventory-control/item?id=%FF", 400, "KS-4005"),
+        (f"/objects/inventory-control/item/{BIG}", 404, "KS-4041"),
+    ]:
+        subrequests = [{"method": "GET", "path": path}, {"method": "GET", "path": path}]
+        response = api.post("/services/core/composite", subrequests, format="json")
+        assert response.status_code == 207, response.json()
+        first = response.json()["ia::result"][0]
+        assert (first["ia::status"], first["ia::error"]["errorId"]) == (status, error_id)
+    assert everything() == before

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 
 from config.api import errors
 from config.api.exceptions import to_api_error
-from config.api.parsers import is_utf8_form
+from config.api.parsers import refuse_undecodable_query
 from config.api.responses import error_response
 
 logger = logging.getLogger("kitsmith.request")
@@ -62,23 +62,14 @@ class ErrorBodyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not _query_string_is_text(request):
-            reason = "the query string is not UTF-8 text"
-            return error_response(request, errors.error(errors.BAD_REQUEST, REASON=reason))
+        try:
+            refuse_undecodable_query(request)
+        except errors.ApiError as err:
+            return error_response(request, err)
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         return exception_response(request, exception)
-
-
-def _query_string_is_text(request: HttpRequest) -> bool:
-    query_string = request.META.get("QUERY_STRING", "")
-    try:
-        # WSGI passes the raw bytes as Latin-1 characters (PEP 3333).
-        raw = query_string.encode("iso-8859-1")
-    except UnicodeEncodeError:  # a server that passed text: its own bytes (a surrogate's too)
-        raw = query_string.encode("utf-8", "surrogatepass")
-    return is_utf8_form(raw)
 
 
 def exception_response(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from django.http import HttpRequest
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -58,6 +59,18 @@ def is_utf8_form(encoded: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def refuse_undecodable_query(request: HttpRequest) -> None:
+    """A request (or composite sub-request) whose query string is not UTF-8 text: 400."""
+    query_string = request.META.get("QUERY_STRING", "")
+    try:
+        # WSGI passes the raw bytes as Latin-1 characters (PEP 3333).
+        raw = query_string.encode("iso-8859-1")
+    except UnicodeEncodeError:  # text (a composite sub-request's path): its own bytes
+        raw = query_string.encode("utf-8", "surrogatepass")
+    if not is_utf8_form(raw):
+        raise errors.error(errors.BAD_REQUEST, REASON="the query string is not UTF-8 text")
 
 
 def _depth(body) -> int:

@@ -31,6 +31,7 @@ from rest_framework.views import APIView
 
 from config.api import batch, errors, schema
 from config.api.middleware import exception_response
+from config.api.parsers import refuse_undecodable_query
 from config.api.protocol import VERSION_PREFIX, request_body
 
 logger = logging.getLogger("kitsmith.request")
@@ -304,6 +305,7 @@ def dispatch(outer: Request, sub: SubRequest) -> HttpResponse:
     """The sub-request as a real request to the view its path routes to."""
     request = _request(outer, sub)
     try:
+        refuse_undecodable_query(request)  # the middleware's check of a single request
         match = resolve(request.path_info)
         request.resolver_match = match
         response = match.func(request, *match.args, **match.kwargs)
