@@ -94,7 +94,7 @@ def main() -> int:
     env = service_env(database_url)
     ensure_database(database_url)
     step("migrate")
-    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env)
+    run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], {**env, **UNLIMITED_STATEMENTS})
     seed_seconds = ensure_seeded(database_url, scale, env, force=args.reseed)
 
     os.environ.update(env)
@@ -221,6 +221,11 @@ def step(message: str) -> None:
     print(f"-- {message}", file=sys.stderr, flush=True)
 
 
+# Migrations and the loader are no requests: a COPY of a million rows may run past
+# STATEMENT_TIMEOUT_MS.
+UNLIMITED_STATEMENTS = {"STATEMENT_TIMEOUT_MS": "0"}
+
+
 def run(command: list[str], env: dict[str, str]) -> None:
     subprocess.run(command, cwd=ROOT, env={**os.environ, **env}, check=True)
 
@@ -290,7 +295,7 @@ def ensure_seeded(database_url: str, scale: dict[str, int], env, *, force: bool)
     command = [PYTHON, "manage.py", "seed_scale", "--reset"]
     for key, value in scale.items():
         command += [f"--{key}", str(value)]
-    run(command, env)
+    run(command, {**env, **UNLIMITED_STATEMENTS})
     seconds = time.monotonic() - started
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(f"COMMENT ON DATABASE \"{name}\" IS '{shape}'")
