@@ -92,30 +92,42 @@ def test_a_request_waiting_longer_than_the_lock_timeout_gives_up_with_409(shop, 
     ) == [loose.pk]
 
 
-def test_a_request_whose_connection_is_lost_answers_503_and_the_next_one_is_served(
-    shop, admin_user
-):
-    lot, part_kit = shop["lot"], shop["kit"]
-    api = bearer_client(admin_user)
+def sent_while_locked(lot, send, fault: str | None = None):
+    """`send()`'s answer, sent while a stuck transaction holds `lot`. Once the request waits for
+    it, `fault` (pg_terminate_backend, pg_cancel_backend) is done to the request's backend; None:
+    the request waits out LOCK_TIMEOUT_MS."""
     answers = {}
 
-    def issue():
+    def run():
         try:
-            answers["lost"] = api.post(
-                ISSUE, issue_body(part_kit, lot, 3), format="json", HTTP_IDEMPOTENCY_KEY="lost-1"
-            )
+            answers["sent"] = send()
         finally:
             connection.close()
 
     with transaction.atomic():
         PartInventory.objects.select_for_update().get(pk=lot.pk)
-        request = threading.Thread(target=issue)
+        request = threading.Thread(target=run)
         request.start()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [waiting_backend()])
+        pid = waiting_backend()
+        if fault is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {fault}(%s)", [pid])
         request.join(timeout=60)
+    return answers["sent"]
 
-    response = answers["lost"]
+
+def test_a_request_whose_connection_is_lost_answers_503_and_the_next_one_is_served(
+    shop, admin_user
+):
+    lot, part_kit = shop["lot"], shop["kit"]
+    api = bearer_client(admin_user)
+
+    def issue():
+        return api.post(
+            ISSUE, issue_body(part_kit, lot, 3), format="json", HTTP_IDEMPOTENCY_KEY="lost-1"
+        )
+
+    response = sent_while_locked(lot, issue, "pg_terminate_backend")
     assert response.status_code == 503
     assert response["Retry-After"] == "1"
     error = response.json()["ia::result"]["ia::error"]
@@ -173,28 +185,12 @@ mutation Issue($input: InventoryToKitInput!) {
 
 
 def graphql_issue_while_the_lot_is_locked(shop, admin_user, fault=None):
-    """issueItemToKit of the lot while a stuck transaction holds it: `fault(pid)` is done to the
-    request's backend once it waits (None: it waits out LOCK_TIMEOUT_MS). Returns the answer."""
+    """issueItemToKit of the lot while a stuck transaction holds it (sent_while_locked): the
+    answer, once checked that nothing changed and that the next operation is served."""
     lot, part_kit = shop["lot"], shop["kit"]
     api = bearer_client(admin_user)
-    answers = {}
     issue = {"partInventoryId": str(lot.pk), "partKitId": str(part_kit.pk), "quantity": 3}
-
-    def run():
-        try:
-            answers["graphql"] = graphql(api, ISSUE_ITEM_TO_KIT, input=issue)
-        finally:
-            connection.close()
-
-    with transaction.atomic():
-        PartInventory.objects.select_for_update().get(pk=lot.pk)
-        request = threading.Thread(target=run)
-        request.start()
-        pid = waiting_backend()
-        if fault is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(f"SELECT {fault}(%s)", [pid])
-        request.join(timeout=60)
+    response = sent_while_locked(lot, lambda: graphql(api, ISSUE_ITEM_TO_KIT, input=issue), fault)
 
     lot.refresh_from_db()
     assert (lot.quantity, lot.kitted_quantity) == (10, 0)
@@ -202,7 +198,7 @@ def graphql_issue_while_the_lot_is_locked(shop, admin_user, fault=None):
     # The next operation is served (on a new connection where the old one was lost).
     retried = graphql(api, ISSUE_ITEM_TO_KIT, input=issue)
     assert data(retried) == {"issueItemToKit": {"issuedQuantity": 3.0}}
-    return answers["graphql"]
+    return response
 
 
 def test_graphql_a_lock_timeout_is_the_rest_409_and_changes_nothing(shop, admin_user):

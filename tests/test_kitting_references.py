@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from inventory import services as inventory_services
 from inventory.models import InventoryTransaction, PartInventory
 from kitting.models import PartKit, PartKitLine
-from tests.support.errors import assert_error, assert_rules, err, not_found
+from tests.support.errors import assert_error, assert_rules, err, not_found, reference_not_found
 from tests.support.factories import kit, part, run, stock
 from tests.support.kitting import COMPLETE, ISSUE, MOVE, issue_body
 from tests.support.refs import snapshot
@@ -29,17 +29,6 @@ def shop(admin_user):
         "kit": kit(admin_user, run(admin_user)),
         "wh1": wh1,
     }
-
-
-def missing(field: str, obj: str, reference: str) -> dict:
-    return err(
-        "KS-4224",
-        f"{field} refers to a {obj} that does not exist: {reference}",
-        field,
-        FIELD=field,
-        OBJECT=obj,
-        REFERENCE=reference,
-    )
 
 
 @pytest.mark.parametrize("path", [ISSUE, MOVE])
@@ -70,7 +59,7 @@ def test_a_missing_part_inventory_is_named_as_the_request_named_it(api, shop, pa
         body = {"key": str(shop["kit"].pk), "partInventory": reference, "quantity": 1}
         assert_rules(
             api.post(path, body, format="json"),
-            missing("partInventory", INVENTORY_OBJECT, named),
+            reference_not_found("partInventory", INVENTORY_OBJECT, named),
         )
     assert snapshot(*STATE) == before
 
@@ -80,7 +69,7 @@ def test_a_missing_part_inventory_is_answered_before_a_missing_kit(api, shop):
         body = {"key": key, "partInventory": {"key": "999999"}, "quantity": 1}
         assert_rules(
             api.post(ISSUE, body, format="json"),
-            missing("partInventory", INVENTORY_OBJECT, "key 999999"),
+            reference_not_found("partInventory", INVENTORY_OBJECT, "key 999999"),
         )
         body["partInventory"] = {"key": str(shop["loose"].pk)}
         assert_error(
@@ -96,7 +85,7 @@ def test_a_missing_location_is_answered_before_a_missing_kit(api, shop):
         body = {**issue_body(shop["kit"], lot, 1), "key": key, "location": {"key": "999999"}}
         assert_rules(
             api.post(MOVE, body, format="json"),
-            missing("location", "inventory-control/warehouse", "key 999999"),
+            reference_not_found("location", "inventory-control/warehouse", "key 999999"),
         )
     assert snapshot(*STATE) == before
 

@@ -11,7 +11,7 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from tests.support.errors import assert_error, err
+from tests.support.errors import assert_error, err, reference_not_found
 from tests.support.graphql import error_entry, errors_of, graphql
 from tests.support.kitting import ISSUE
 
@@ -219,17 +219,6 @@ def test_the_token_endpoint_refuses_forms_and_json_that_are_not_text_with_a_400(
             POINTER="/client_id",
             REASON="the string is not valid Unicode text (a lone surrogate)",
         ),
-    )
-
-
-def reference_not_found(target: str, object_name: str, reference: str) -> dict:
-    return err(
-        "KS-4224",
-        f"{target} refers to a {object_name} that does not exist: {reference}",
-        target,
-        FIELD=target,
-        OBJECT=object_name,
-        REFERENCE=reference,
     )
 
 

@@ -23,7 +23,7 @@ from core.errors import DomainError, DomainErrors, FieldNamer, verbose_name
 from core.errors import integrity_error as core_integrity_error
 from core.versions import etag
 
-# Seconds a client waits before retrying after a lost database connection.
+# Seconds a client waits before retrying after a lost database connection or a canceled statement.
 RETRY_UNAVAILABLE = 1
 
 logger = logging.getLogger("kitsmith.api")

@@ -185,3 +185,15 @@ def precondition_required(obj: str) -> dict:
         f"{obj} can only be changed with an If-Match header carrying its current ETag",
         OBJECT=obj,
     )
+
+
+def reference_not_found(field: str, obj: str, reference: str) -> dict:
+    """The 422 detail of a reference (`field`) to an `obj` that does not exist."""
+    return err(
+        "KS-4224",
+        f"{field} refers to a {obj} that does not exist: {reference}",
+        field,
+        FIELD=field,
+        OBJECT=obj,
+        REFERENCE=reference,
+    )
