@@ -64,7 +64,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.api.middleware.ClientAddressMiddleware",
     "config.api.middleware.RequestIdMiddleware",
+    "config.api.ratelimit.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -172,6 +174,31 @@ LOGIN_URL = "/admin/login/"
 
 THROTTLE_RATE_CLIENT = os.environ.get("THROTTLE_RATE_CLIENT", "6000/min")
 THROTTLE_RATE_ANON = os.environ.get("THROTTLE_RATE_ANON", "600/min")
+# The token endpoint, checked before a secret is hashed. An integration asks for a token every
+# few minutes; 30 a minute lets a fleet of workers starting at once each get one.
+THROTTLE_RATE_TOKEN_CLIENT = os.environ.get("THROTTLE_RATE_TOKEN_CLIENT", "30/min")
+THROTTLE_RATE_TOKEN_ADDRESS = os.environ.get("THROTTLE_RATE_TOKEN_ADDRESS", "60/min")
+
+# Addresses or networks of the reverse proxies in front (comma-separated): only from them is
+# X-Forwarded-For believed (config/api/middleware.py ClientAddressMiddleware).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+
+# REDIS_URL set: the cache (and so the throttles) is Redis, shared by every worker and server;
+# unset: each process's own memory (make run needs nothing). CACHE_KEY_PREFIX keeps the keys of
+# several deployments (or test runs) on one Redis apart.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "kitsmith"),
+            # A Redis that stops answering fails a request in a second instead of hanging it.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # GraphQL (config/graphql/limits.py): the most an operation may cost before it runs.
 GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "1000000"))

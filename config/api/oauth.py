@@ -42,8 +42,10 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.oauth2 import Server
 from oauthlib.oauth2.rfc6749.grant_types import ClientCredentialsGrant
+from rest_framework.exceptions import Throttled
 
-from config.api import errors, sql
+from config.api import errors, ratelimit, sql
+from config.api.exceptions import to_api_error
 from config.api.hashers import is_generated
 from config.api.parsers import is_utf8_form, parse_json
 from config.api.responses import error_response
@@ -338,6 +340,9 @@ def token_view(request: HttpRequest) -> HttpResponse:
     form_request = _accept_json_body(request)
     if isinstance(form_request, HttpResponse):
         return form_request
+    refusing = ratelimit.refused_token_request(form_request)
+    if refusing is not None:
+        return error_response(request, to_api_error(Throttled(refusing.wait()), request))
     return _with_error_body(request, IntacctTokenView.as_view()(form_request))
 
 

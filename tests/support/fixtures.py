@@ -11,7 +11,12 @@ from tests.support.users import bearer_client, forced_client
 
 
 @pytest.fixture(autouse=True)
-def _clear_throttle_cache():
+def _clear_throttle_cache(settings):
+    # Every test starts with empty throttle windows. On Redis, clear() is FLUSHDB: every key of
+    # everyone sharing that Redis. The suite's own process keeps its cache in memory; the servers
+    # it starts get REDIS_URL where a test needs them to share (tests/test_scale_out.py).
+    backend = settings.CACHES["default"]["BACKEND"]
+    assert backend.endswith("LocMemCache"), f"run the tests without REDIS_URL (cache: {backend})"
     cache.clear()
 
 
