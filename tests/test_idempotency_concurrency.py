@@ -10,6 +10,7 @@ from django.db import connection
 from config.api.models import IdempotencyKey
 from config.api.oauth import api_client_create
 from inventory.models import InventoryTransaction
+from tests.support.idempotency import CACHED, first_and_others
 from tests.support.kitting import ISSUE, exceeds_on_hand, issue_body
 from tests.support.parallel import run_together
 
@@ -18,7 +19,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 AT_ONCE = 8
-CACHED = "x-ia-idempotency-cached-date"
 
 
 def send_together(server, body, key):
@@ -29,21 +29,6 @@ def send_together(server, body, key):
             for _ in range(AT_ONCE)
         ]
     )
-
-
-def first_and_others(answers):
-    """The one answer that ran (no cached date), the replays of it and the 409s."""
-    (first,) = [a for a in answers if a.status_code != 409 and CACHED not in a.headers]
-    replays = [a for a in answers if CACHED in a.headers]
-    refused = [a for a in answers if a.status_code == 409]
-    assert 1 + len(replays) + len(refused) == AT_ONCE
-    for replay in replays:
-        assert (replay.status_code, replay.content) == (first.status_code, first.content)
-        assert replay.headers["Idempotency-Key"] == first.headers["Idempotency-Key"]
-    for answer in refused:
-        error = answer.json()["ia::result"]["ia::error"]
-        assert (error["errorId"], answer.headers["Retry-After"]) == ("KS-4096", "1")
-    return first
 
 
 def test_the_same_keyed_issue_sent_at_once_moves_stock_once(gunicorn_server, shop):

@@ -8,6 +8,7 @@ database, so the test must commit what it sends (it runs with `transactional_db`
 only: the SQLite test database lives in the test process's memory.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -51,7 +52,14 @@ def gunicorn_url(request, django_db_setup):
     """A gunicorn on a free port serving the test database, for the whole test module."""
     if connection.vendor != "postgresql":
         pytest.fail("gunicorn_server needs PostgreSQL: skip the test on SQLite")
-    workers = getattr(request.module, "GUNICORN_WORKERS", WORKERS)
+    with running_gunicorn(workers=getattr(request.module, "GUNICORN_WORKERS", WORKERS)) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_gunicorn(*, workers: int = WORKERS, env: dict[str, str] | None = None):
+    """Runs a gunicorn on a free port serving the test database (`env` added to its
+    environment) until the block ends; yields its base URL."""
     port = _free_port()
     env = {
         **os.environ,
@@ -60,7 +68,11 @@ def gunicorn_url(request, django_db_setup):
         # No connection outlives its request, so none is left open when the test database goes.
         "CONN_MAX_AGE": "0",
         "THROTTLE_RATE_CLIENT": "1000000/min",
+        # Every test of a module asks the server for a token from this one address.
+        "THROTTLE_RATE_TOKEN_CLIENT": "1000000/min",
+        "THROTTLE_RATE_TOKEN_ADDRESS": "1000000/min",
         "LOG_LEVEL": "WARNING",
+        **(env or {}),
     }
     gunicorn = Path(sys.executable).parent / "gunicorn"
     command = [str(gunicorn), "config.wsgi", "--bind", f"127.0.0.1:{port}"]
@@ -83,14 +95,19 @@ def gunicorn_url(request, django_db_setup):
 @pytest.fixture
 def gunicorn_server(gunicorn_url, transactional_db, admin_user) -> Server:
     """The module's gunicorn and a bearer token of `admin_user` it issued."""
-    client_id, secret = api_client_create(user=admin_user, name="gunicorn")
+    return Server(gunicorn_url, bearer_headers(gunicorn_url, admin_user, "gunicorn"))
+
+
+def bearer_headers(url: str, user, name: str) -> dict[str, str]:
+    """The headers of a bearer token the server at `url` issued to a new client of `user`."""
+    client_id, secret = api_client_create(user=user, name=name)
     token = requests.post(
-        f"{gunicorn_url}/oauth2/token",
+        f"{url}/oauth2/token",
         data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
         timeout=60,
     )
     assert token.status_code == 200, token.text
-    return Server(gunicorn_url, {"Authorization": f"Bearer {token.json()['access_token']}"})
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
 def _free_port() -> int:
