@@ -10,7 +10,7 @@ from django.db import connection
 from config.api.models import IdempotencyKey
 from config.api.oauth import api_client_create
 from inventory.models import InventoryTransaction
-from tests.support.idempotency import CACHED, first_and_others
+from tests.support.idempotency import CACHED, assert_issued_three_once, first_and_others
 from tests.support.kitting import ISSUE, exceeds_on_hand, issue_body
 from tests.support.parallel import run_together
 
@@ -36,14 +36,7 @@ def test_the_same_keyed_issue_sent_at_once_moves_stock_once(gunicorn_server, sho
 
     answers = send_together(gunicorn_server, issue_body(part_kit, lot, 3), "issue-3-at-once")
 
-    first = first_and_others(answers)
-    assert first.status_code == 200
-    assert first.json()["ia::result"]["issuedQuantity"] == 3
-    lot.refresh_from_db()
-    assert (lot.quantity, lot.kitted_quantity) == (7, 3)
-    issues = InventoryTransaction.objects.filter(part_inventory=lot, type="issue")
-    assert list(issues.values_list("quantity", flat=True)) == [-3]
-    assert list(IdempotencyKey.objects.values_list("key", "status")) == [("issue-3-at-once", 200)]
+    assert_issued_three_once(answers, lot, "issue-3-at-once")
 
 
 def test_the_same_keyed_422_sent_at_once_is_answered_once_and_replayed(gunicorn_server, shop):

@@ -12,7 +12,14 @@ from django.db import connection
 from inventory.models import PartInventory
 from kitting.models import PartKitLine
 from tests.support.factories import kit, part, run, stock
-from tests.support.kitting import INVENTORY, ISSUE, MOVE, assert_ledger_invariant, exceeds_on_hand
+from tests.support.kitting import (
+    INVENTORY,
+    ISSUE,
+    MOVE,
+    assert_ledger_invariant,
+    exceeds_on_hand,
+    issue_burst,
+)
 from tests.support.parallel import run_together
 
 pytestmark = [
@@ -40,15 +47,9 @@ def _post(base, headers, path, body):
 
 def test_forty_parallel_issues_of_one_against_a_lot_of_25(server, admin_user):
     base, headers = server
-    resin = part(admin_user, "Resin", enable_lot_category=True)
-    lot = stock(admin_user, resin, 25, lot_number="L-25")
-    the_run = run(admin_user, "RUN-1")
-    kits = [kit(admin_user, the_run) for _ in range(8)]
-    body = {"partInventory": {"key": str(lot.pk)}, "quantity": 1}
+    lot, bodies = issue_burst(admin_user)
 
-    responses = run_together(
-        [_post(base, headers, ISSUE, {**body, "key": str(kits[n % 8].pk)}) for n in range(40)]
-    )
+    responses = run_together([_post(base, headers, ISSUE, body) for body in bodies])
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * 25 + [422] * 15

@@ -12,12 +12,10 @@ import redis
 import requests
 from django.db import connection
 
-from config.api.models import IdempotencyKey
 from inventory.models import InventoryTransaction
 from kitting.models import PartKitLine
-from tests.support.factories import kit, part, run, stock
-from tests.support.idempotency import first_and_others
-from tests.support.kitting import ISSUE, assert_ledger_invariant, issue_body
+from tests.support.idempotency import assert_issued_three_once
+from tests.support.kitting import ISSUE, assert_ledger_invariant, issue_body, issue_burst
 from tests.support.parallel import run_together
 from tests.support.protocol import WAREHOUSES
 from tests.support.server import bearer_headers, running_gunicorn
@@ -71,17 +69,10 @@ def _post(base, headers, path, body):
 
 def test_an_issue_burst_across_both_servers_never_over_issues(servers, client_of, admin_user):
     headers = client_of("burst")
-    resin = part(admin_user, "Resin", enable_lot_category=True)
-    lot = stock(admin_user, resin, 25, lot_number="L-25")
-    the_run = run(admin_user, "RUN-1")
-    kits = [kit(admin_user, the_run) for _ in range(8)]
-    body = {"partInventory": {"key": str(lot.pk)}, "quantity": 1}
+    lot, bodies = issue_burst(admin_user)
 
     answers = run_together(
-        [
-            _post(servers[n % 2], headers, ISSUE, {**body, "key": str(kits[n % 8].pk)})
-            for n in range(40)
-        ]
+        [_post(servers[n % 2], headers, ISSUE, body) for n, body in enumerate(bodies)]
     )
 
     assert sorted(a.status_code for a in answers) == [200] * 25 + [422] * 15
@@ -133,11 +124,4 @@ def test_one_idempotency_key_sent_to_both_servers_at_once_writes_once(client_of,
 
     answers = run_together([_post(servers[n % 2], headers, ISSUE, body) for n in range(8)])
 
-    first = first_and_others(answers)
-    assert first.status_code == 200
-    assert first.json()["ia::result"]["issuedQuantity"] == 3
-    lot.refresh_from_db()
-    assert (lot.quantity, lot.kitted_quantity) == (7, 3)
-    issues = InventoryTransaction.objects.filter(part_inventory=lot, type="issue")
-    assert list(issues.values_list("quantity", flat=True)) == [-3]
-    assert list(IdempotencyKey.objects.values_list("key", "status")) == [("both-servers", 200)]
+    assert_issued_three_once(answers, lot, "both-servers")

@@ -8,6 +8,7 @@ from django.db.models import Sum
 from inventory.models import InventoryTransaction, PartInventory
 from kitting.models import CLOSED_KIT_STATUSES, PartKitLine
 from tests.support.errors import err
+from tests.support.factories import kit, part, run, stock
 from tests.support.refs import ref
 
 ISSUE = "/workflows/inventory-control/part-kit/issue"
@@ -138,3 +139,13 @@ def assert_ledger_invariant() -> int:
         assert min(inventory.quantity, inventory.kitted_quantity, inventory.installed_quantity) >= 0
         assert open_lines.get(inventory.pk, 0) == inventory.kitted_quantity, inventory.pk
     return len(inventories)
+
+
+def issue_burst(user, count: int = 40) -> tuple[PartInventory, list[dict]]:
+    """A lot of 25 and `count` issues of one from it, to eight kits of one run in turn."""
+    resin = part(user, "Resin", enable_lot_category=True)
+    lot = stock(user, resin, 25, lot_number="L-25")
+    the_run = run(user, "RUN-1")
+    kits = [kit(user, the_run) for _ in range(8)]
+    body = {"partInventory": {"key": str(lot.pk)}, "quantity": 1}
+    return lot, [{**body, "key": str(kits[n % 8].pk)} for n in range(count)]
