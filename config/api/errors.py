@@ -22,14 +22,20 @@ CODES = {
     403: "forbidden",
     404: "notFound",
     405: "methodNotAllowed",
+    408: "invalidRequest",
     409: "conflict",
     412: "preconditionFailed",
+    413: "invalidRequest",
+    414: "invalidRequest",
     415: "invalidRequest",
     422: "operationFailed",
     428: "preconditionRequired",
     429: "tooManyRequests",
+    431: "invalidRequest",
     500: "internalError",
+    502: "serviceUnavailable",
     503: "serviceUnavailable",
+    504: "serviceUnavailable",
 }
 
 
@@ -229,6 +235,20 @@ STATEMENT_CANCELED = _spec(
     "The database canceled a statement that ran too long; nothing was changed: "
     "retry in {SECONDS} seconds",
 )
+
+# The reverse proxy's own refusals, before the request reaches the application
+# (docker/nginx/errors.conf is generated from these: `manage.py proxy_errors --write`).
+PROXY_TIMEOUT = _spec("KS-4081", 408, "The request was not received in time")
+PROXY_BODY_TOO_LARGE = _spec("KS-4131", 413, "The request body is larger than {MAX}")
+PROXY_LINE_TOO_LONG = _spec("KS-4141", 414, "The request line is longer than {MAX}")
+PROXY_HEADERS_TOO_LARGE = _spec(
+    "KS-4311", 431, "The request headers are too large: at most {MAX} a line, {TOTAL} in all"
+)
+PROXY_NO_UPSTREAM = _spec(
+    "KS-5021", 502, "The application did not answer: retry in {SECONDS} seconds"
+)
+PROXY_UNAVAILABLE = _spec("KS-5033", 503, "The service is unavailable: retry in {SECONDS} seconds")
+PROXY_UPSTREAM_TIMEOUT = _spec("KS-5041", 504, "The application did not answer in time")
 
 for _name, _entry in list(globals().items()):
     if isinstance(_entry, ErrorSpec) and not _entry.message_id:

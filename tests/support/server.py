@@ -60,7 +60,7 @@ def gunicorn_url(request, django_db_setup):
 def running_gunicorn(*, workers: int = WORKERS, env: dict[str, str] | None = None):
     """Runs a gunicorn on a free port serving the test database (`env` added to its
     environment) until the block ends; yields its base URL."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -81,7 +81,7 @@ def running_gunicorn(*, workers: int = WORKERS, env: dict[str, str] | None = Non
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             url = f"http://127.0.0.1:{port}"
-            _wait_until_healthy(process, url, log)
+            wait_until_healthy(process, url, log)
             yield url
         finally:
             process.send_signal(signal.SIGTERM)
@@ -110,13 +110,13 @@ def bearer_headers(url: str, user, name: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _wait_until_healthy(process, url: str, log) -> None:
+def wait_until_healthy(process, url: str, log) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
