@@ -7,6 +7,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DEBUG=0 \
     PORT=8000 \
     WEB_CONCURRENCY=2 \
+    STATIC_MANIFEST=1 \
     DATABASE_URL=sqlite:////app/data/db.sqlite3
 
 WORKDIR /app
@@ -16,7 +17,14 @@ RUN groupadd --system --gid 10001 kitsmith \
     && useradd --system --uid 10001 --gid 10001 --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin kitsmith
 
-COPY pyproject.toml README.md manage.py ./
+# The pinned dependencies alone first (pyproject.toml's list, read with tomllib): this layer is
+# rebuilt only when pyproject.toml changes, not at every change of the code.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
+    && pip install --no-cache-dir -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+COPY README.md manage.py ./
 COPY config ./config
 COPY core ./core
 COPY inventory ./inventory
@@ -24,19 +32,22 @@ COPY kitcomponents ./kitcomponents
 COPY kitting ./kitting
 COPY docker/entrypoint.sh /usr/local/bin/kitsmith-entrypoint
 
-# The project and its pinned dependencies; static files collected once, at build time (the
-# secret key is a throwaway: collectstatic signs nothing).
-RUN pip install --no-cache-dir . \
+# The project itself, without dependencies (installed above); static files collected once, at
+# build time, under content-hashed names (STATIC_MANIFEST=1; the secret key is a throwaway:
+# collectstatic signs nothing).
+RUN pip install --no-cache-dir --no-deps . \
     && rm -rf build ./*.egg-info \
-    && DEBUG=0 SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
+    && SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && mkdir -p /app/data \
     && chown 10001:10001 /app/data
 
 USER 10001:10001
 EXPOSE 8000
 
-# slim has no curl: ask /healthz (liveness + database) with the standard library.
+# slim has no curl: ask /healthz with the standard library.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, sys, urllib.request; url = 'http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'); sys.exit(0 if urllib.request.urlopen(url, timeout=4).status == 200 else 1)"]
 
+# `serve` (gunicorn), `migrate`, or any manage.py command: docker/entrypoint.sh.
 ENTRYPOINT ["kitsmith-entrypoint"]
+CMD ["serve"]

@@ -6,6 +6,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
+# docker-compose.yml against the Compose schema, interpolated from .env.example with the two
+# required values filled in (Debian's docker-compose; no Docker engine needed).
+COMPOSE_CONFIG = SECRET_KEY=compose-config POSTGRES_PASSWORD=compose-config \
+	docker-compose --env-file .env.example config --quiet
+
 .PHONY: install run test test-newest lint bench dockerlint clean
 
 install: $(VENV)/.installed
@@ -26,6 +31,7 @@ test: install
 	$(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
 	$(BIN)/python manage.py graphql_schema --check > /dev/null
 	$(BIN)/hadolint Dockerfile
+	$(COMPOSE_CONFIG)
 	$(BIN)/python -m pytest
 
 # The suite on the newest Django (pyproject.toml stays on the LTS): its own Python and venv.
@@ -49,9 +55,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
+	$(COMPOSE_CONFIG)
 
 dockerlint: install
 	$(BIN)/hadolint Dockerfile
+	$(COMPOSE_CONFIG)
 
 bench: install
 	$(BIN)/python -m tests.perf

@@ -162,13 +162,21 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
+# 1 where static files are collected (the image): collectstatic names each file by its content's
+# hash (admin/css/base.3f1c….css, cached for ever by browsers and proxies) and writes the
+# manifest that {% static %} then reads. 0 (make run, tests): served from the apps as they are.
+STATIC_MANIFEST = env_bool("STATIC_MANIFEST", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
 }
-# Serve static files straight from the apps when they were not collected (make run, tests).
-WHITENOISE_USE_FINDERS = True
+# Without collected files, serve static files straight from the apps (make run, tests).
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 LOGIN_URL = "/admin/login/"
 
