@@ -10,10 +10,13 @@ case "$command" in
 serve)
     # Request-line and header limits above the proxy's (docker/nginx.conf: 8k), so a request
     # the proxy passes is never refused with gunicorn's HTML page: the proxy answers those.
+    # Workers' heartbeat files in memory: on a container's overlay file system a write to them
+    # can stall long enough for the arbiter to kill a healthy worker.
     exec gunicorn config.wsgi \
         --bind "${LISTEN_HOST:-0.0.0.0}:${PORT:-8000}" \
         --workers "${WEB_CONCURRENCY:-2}" \
         --access-logfile - \
+        --worker-tmp-dir /dev/shm \
         --limit-request-line 8190 \
         --limit-request-field_size 16380 \
         --limit-request-fields 32768 \

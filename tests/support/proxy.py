@@ -91,7 +91,7 @@ def nginx_proxy(tmp: Path, upstream: str) -> Iterator[int]:
     # In place of the compose network's `app` replicas, and temporary files under the prefix
     # (Debian's defaults are root's).
     (prefix / "kitsmith" / "upstream.conf").write_text(
-        f"upstream kitsmith {{ server {upstream}; keepalive 4; }}\n"
+        f"upstream kitsmith {{ server {upstream}; }}\n"
         + "".join(
             f"{name}_temp_path {prefix / name};\n"
             for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
