@@ -30,25 +30,25 @@ def directive(conf: str, name: str) -> list[str]:
     return found.split()
 
 
-def refusals(conf: str) -> list[tuple[list[int], errors.ApiError]]:
-    """(the nginx statuses answered with it, the answer), in status order."""
+def refusals(conf: str) -> list[tuple[int, errors.ApiError]]:
+    """(nginx's status, the answer to it), in status order."""
     body_max = directive(conf, "client_max_body_size")[0]
     buffers, line_max = directive(conf, "large_client_header_buffers")
     # The request line and headers share the buffers: each line fits one, all fit all.
     total = f"{int(buffers) * int(line_max.removesuffix('k'))}k"
     return [
-        ([400], errors.error(errors.BAD_REQUEST, REASON="the proxy could not read the request")),
+        (400, errors.error(errors.BAD_REQUEST, REASON="the proxy could not read the request")),
         # Only its own internal locations, asked for directly: the application's 404s pass.
-        ([404], errors.error(errors.ROUTE_NOT_FOUND, PATH=LOCATION)),
-        ([408], errors.error(errors.PROXY_TIMEOUT)),
-        ([413], errors.error(errors.PROXY_BODY_TOO_LARGE, MAX=body_max)),
-        ([414], errors.error(errors.PROXY_LINE_TOO_LONG, MAX=line_max)),
+        (404, errors.error(errors.ROUTE_NOT_FOUND, PATH=LOCATION)),
+        (408, errors.error(errors.PROXY_TIMEOUT)),
+        (413, errors.error(errors.PROXY_BODY_TOO_LARGE, MAX=body_max)),
+        (414, errors.error(errors.PROXY_LINE_TOO_LONG, MAX=line_max)),
         # 494 is nginx's own "request header too large", sent as 431 (RFC 6585).
-        ([494], errors.error(errors.PROXY_HEADERS_TOO_LARGE, MAX=line_max, TOTAL=total)),
-        ([500], errors.error(errors.INTERNAL_ERROR)),
-        ([502], errors.error(errors.PROXY_NO_UPSTREAM, SECONDS=1)),
-        ([503], errors.error(errors.PROXY_UNAVAILABLE, SECONDS=1)),
-        ([504], errors.error(errors.PROXY_UPSTREAM_TIMEOUT)),
+        (494, errors.error(errors.PROXY_HEADERS_TOO_LARGE, MAX=line_max, TOTAL=total)),
+        (500, errors.error(errors.INTERNAL_ERROR)),
+        (502, errors.error(errors.PROXY_NO_UPSTREAM, SECONDS=1)),
+        (503, errors.error(errors.PROXY_UNAVAILABLE, SECONDS=1)),
+        (504, errors.error(errors.PROXY_UPSTREAM_TIMEOUT)),
     ]
 
 
@@ -57,16 +57,14 @@ def errors_conf(conf: str) -> str:
         "# Generated from config/api/errors.py by `python manage.py proxy_errors --write`:",
         "# do not edit. Included in docker/nginx.conf's server block.",
     ]
-    for statuses, err in refusals(conf):
+    for status, err in refusals(conf):
         body = json.dumps(errors.error_body(err, SUPPORT_ID), separators=(",", ":"))
         # nginx single-quoted string: its only escapes are \' and \\; `$` starts a variable.
         if "'" in body or "\\" in body or body.count("$") != 1:
             raise ValueError(f"{err.spec.error_id}: the body cannot be quoted for nginx")
         location = f"{LOCATION}{err.status}"
-        lines.append("")
-        for status in statuses:
-            answer = f"={err.status} " if status != err.status else ""
-            lines.append(f"error_page {status} {answer}{location};")
+        answer = f"={err.status} " if status != err.status else ""
+        lines += ["", f"error_page {status} {answer}{location};"]
         lines += [
             f"location = {location} {{",
             "    internal;",
