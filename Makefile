@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml
 run: install
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo --port $(PORT)
-	DEBUG=$${DEBUG:-1} $(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile -
+	DEBUG=$${DEBUG:-1} $(BIN)/gunicorn config.wsgi --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS)
 
 test: install
 	$(BIN)/ruff check .

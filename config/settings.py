@@ -1,5 +1,6 @@
 """Kitsmith settings, read from the environment (see README "Configuration")."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -61,11 +62,14 @@ INSTALLED_APPS = [
     "inventory",
     "kitcomponents",
     "kitting",
+    "ops",
 ]
 
 MIDDLEWARE = [
     "config.api.middleware.ClientAddressMiddleware",
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "config.api.middleware.RequestIdMiddleware",
+    "ops.middleware.AccessLogMiddleware",
     "config.api.ratelimit.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -76,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.api.middleware.ErrorBodyMiddleware",
+    # Last: it reads the view each request resolved to (metrics by route, not by path).
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -304,17 +310,30 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# /metrics answers staff, and without credentials any address in these networks (a scraper's).
+METRICS_ALLOWED_CIDRS = env_list("METRICS_ALLOWED_CIDRS", "")
+try:
+    for _cidr in METRICS_ALLOWED_CIDRS:
+        ipaddress.ip_network(_cidr)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_CIDRS: {exc}") from exc
+
+# plain: one line of text per record; json: one JSON object per line (ops.logs).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "config.api.middleware.RequestIdLogFilter"}},
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "ops.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         }
     },
@@ -325,10 +344,11 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    # Served over HTTPS: plain HTTP is redirected (but /healthz, which the container's health
-    # check asks over plain HTTP) and browsers are told to come back over HTTPS only (HSTS).
+    # Served over HTTPS: plain HTTP is redirected (but /healthz and /readyz, which health checks
+    # ask over plain HTTP) and browsers are told to come back over HTTPS only (HSTS).
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    # /metrics too: a scraper in METRICS_ALLOWED_CIDRS asks a replica directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)

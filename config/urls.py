@@ -1,30 +1,11 @@
 from django.contrib import admin
-from django.db import connection
-from django.http import JsonResponse
 from django.urls import include, path, re_path
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from config.api import errors, oauth, responses, subrequests
+from config.api import oauth, responses, subrequests
 from config.api.model_service import ModelView
 from config.api.protocol import VERSION_PREFIX
 from config.graphql.views import GraphQLView
-
-
-@csrf_exempt  # it changes nothing: a POST is its 405, not a CSRF 403
-def healthz(request):
-    """Liveness and database reachability, without authentication."""
-    if request.method not in ("GET", "HEAD"):
-        response = responses.error_response(
-            request,
-            errors.error(errors.METHOD_NOT_ALLOWED, METHOD=request.method, PATH=request.path),
-        )
-        response["Allow"] = "GET, HEAD"
-        return response
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
-
 
 # The Intacct surface: served at the root and again under /ia/api/v1 (contract 1.1).
 api_patterns = [
@@ -39,7 +20,8 @@ api_patterns = [
 ]
 
 urlpatterns = [
-    path("healthz", healthz, name="healthz"),
+    # /healthz, /readyz, /metrics (contract 16).
+    path("", include("ops.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -37,6 +37,7 @@ from inventory.models import (
     TransactionType,
     Warehouse,
 )
+from inventory.signals import ledger_written
 
 # What cannot change after create (contract 3).
 ITEM_IMMUTABLE = ("code", "item_type", "cost_method")
@@ -217,6 +218,7 @@ def inventory_transaction_create(
         to_location_id=to_location_key,
     )
     row.save()  # an INSERT: the model refuses anything else (the ledger is immutable)
+    ledger_written.send(InventoryTransaction, counts={type: 1})
     return row
 
 
@@ -642,6 +644,7 @@ def _insert_created(drafts: list[_Draft], *, user, type: str, run) -> dict[int, 
         with transaction.atomic():
             PartInventory.objects.bulk_create(inventories)
             InventoryTransaction.objects.bulk_create([ledger(row) for row in inventories])
+            ledger_written.send(InventoryTransaction, counts={type: len(inventories)})
         return {}
     except (IntegrityError, DataError):
         pass
@@ -653,6 +656,7 @@ def _insert_created(drafts: list[_Draft], *, user, type: str, run) -> dict[int, 
         def write(inventory: PartInventory = inventory) -> None:
             inventory.save(force_insert=True)
             ledger(inventory).save()
+            ledger_written.send(InventoryTransaction, counts={type: 1})
 
         try:
             _write_checked(inventory, write)

@@ -8,7 +8,8 @@ take the locks here in the global order (part kit, then part inventory); the dat
 constraints and triggers stay the last guard.
 
 The ledger INSERT bypasses InventoryTransaction.save() and its signals: no receiver listens to
-them; one that is added must be called here too (tests/test_ledger.py checks the rows).
+them; one that is added must be called here too (tests/test_ledger.py checks the rows). It sends
+inventory.signals.ledger_written, as every ledger write does.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from django.utils import timezone
 
 from core.sql import quoted
 from inventory.models import InventoryTransaction, PartInventory, Warehouse
+from inventory.signals import ledger_written
 from kitting.models import PartKit, PartKitLine
 
 
@@ -230,6 +232,7 @@ def move(
         "run": run,
     }
     _execute("ledger", [_prep(InventoryTransaction, f, ledger[f]) for f in LEDGER_FIELDS])
+    ledger_written.send(InventoryTransaction, counts={type: 1})
     return after
 
 

@@ -22,7 +22,7 @@ import pytest
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCTION = ("config", "core", "inventory", "kitcomponents", "kitting")
+PRODUCTION = ("config", "core", "inventory", "kitcomponents", "kitting", "ops")
 PACKAGES = (
     "django",
     "rest_framework",
@@ -32,6 +32,8 @@ PACKAGES = (
     "strawberry_django",
     "graphql",
     "cross_web",
+    "django_prometheus",
+    "prometheus_client",
 )
 
 # Modules whose contents are Django's implementation, not its API.

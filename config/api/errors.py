@@ -235,6 +235,7 @@ STATEMENT_CANCELED = _spec(
     "The database canceled a statement that ran too long; nothing was changed: "
     "retry in {SECONDS} seconds",
 )
+NOT_READY = _spec("KS-5034", 503, "Not ready: the {COMPONENTS} did not answer")
 
 # The reverse proxy's own refusals, before the request reaches the application
 # (docker/nginx/errors.conf is generated from these: `manage.py proxy_errors --write`).

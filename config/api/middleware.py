@@ -6,7 +6,6 @@ import functools
 import ipaddress
 import logging
 import re
-import time
 import uuid
 
 from django.conf import settings
@@ -99,19 +98,10 @@ class RequestIdMiddleware:
         request_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
         token = _request_id.set(request_id)
-        started = time.perf_counter()
         try:
+            # The access line is ops.middleware's, inside this one (it carries the id).
             response = self.get_response(request)
             response["X-Request-Id"] = request_id
-            if logger.isEnabledFor(logging.INFO):
-                logger.log(
-                    logging.ERROR if response.status_code >= 500 else logging.INFO,
-                    "%s %s %s %.1fms",
-                    request.method,
-                    request.path,
-                    response.status_code,
-                    (time.perf_counter() - started) * 1000,
-                )
         finally:
             _request_id.reset(token)
         return response

@@ -245,7 +245,12 @@ def _token_statement() -> tuple[str, list[tuple[type, list[str]]]]:
     user_model = get_user_model()
     token, application, user = token_model._meta, application_model._meta, user_model._meta
     token_fields = [token.pk, *(token.get_field(name) for name in _TOKEN_FIELDS)]
-    application_fields = [application.pk, application.get_field("user")]
+    # client_id: the access log names the client (ops.middleware).
+    application_fields = [
+        application.pk,
+        application.get_field("user"),
+        application.get_field("client_id"),
+    ]
     user_fields = list(user.concrete_fields)
     parts = [
         ("t", token_fields),

@@ -77,6 +77,7 @@ IDS = {
     "KS-5001": ("internalError", "KS.INTERNAL_ERROR"),
     "KS-5031": ("serviceUnavailable", "KS.DATABASE_UNAVAILABLE"),
     "KS-5032": ("serviceUnavailable", "KS.STATEMENT_CANCELED"),
+    "KS-5034": ("serviceUnavailable", "KS.NOT_READY"),
 }
 # code -> the statuses it may answer with.
 STATUS = {
@@ -197,3 +198,7 @@ def reference_not_found(field: str, obj: str, reference: str) -> dict:
         OBJECT=obj,
         REFERENCE=reference,
     )
+
+
+def not_ready(components: str) -> dict:
+    return err("KS-5034", f"Not ready: the {components} did not answer", COMPONENTS=components)

@@ -18,6 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from urllib.parse import quote
 
 import pytest
@@ -57,9 +58,12 @@ def gunicorn_url(request, django_db_setup):
 
 
 @contextlib.contextmanager
-def running_gunicorn(*, workers: int = WORKERS, env: dict[str, str] | None = None):
-    """Runs a gunicorn on a free port serving the test database (`env` added to its
-    environment) until the block ends; yields its base URL."""
+def running_gunicorn(
+    *, workers: int = WORKERS, env: dict[str, str] | None = None, log: IO[bytes] | None = None
+):
+    """Runs a gunicorn on a free port serving the test database, with the project's
+    gunicorn.conf.py (`env` added to its environment) until the block ends; yields its base URL.
+    `log` receives its output (stdout and stderr)."""
     port = free_port()
     env = {
         **os.environ,
@@ -75,9 +79,11 @@ def running_gunicorn(*, workers: int = WORKERS, env: dict[str, str] | None = Non
         **(env or {}),
     }
     gunicorn = Path(sys.executable).parent / "gunicorn"
-    command = [str(gunicorn), "config.wsgi", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", str(workers), "--timeout", "120"]
-    with tempfile.TemporaryFile() as log:
+    command = [str(gunicorn), "config.wsgi", "--config", "gunicorn.conf.py"]
+    command += ["--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--timeout", "120"]
+    with contextlib.ExitStack() as stack:
+        if log is None:
+            log = stack.enter_context(tempfile.TemporaryFile())
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             url = f"http://127.0.0.1:{port}"

@@ -1,0 +1,46 @@
+"""What /metrics counts beyond django-prometheus's request metrics: statement time and stock
+moves. In multi-process mode (PROMETHEUS_MULTIPROC_DIR, set by gunicorn.conf.py) every worker
+writes its values to files there and /metrics sums them, so totals cover every worker."""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django_prometheus.db import execute_total, query_duration_seconds
+from prometheus_client import Counter
+
+from inventory.models import InventoryTransaction
+from inventory.signals import ledger_written
+
+STOCK_MOVES = Counter(
+    "kitsmith_stock_moves_total",
+    "Ledger rows committed (inventory transactions), by kind.",
+    ["kind"],
+)
+
+
+def connect() -> None:
+    ledger_written.connect(_count_stock_moves, sender=InventoryTransaction)
+
+
+def _count_stock_moves(sender: Any, counts: Mapping[str, int], **kwargs: Any) -> None:
+    # Only once committed: a rolled-back transaction or savepoint drops the callback.
+    def count() -> None:
+        for kind, rows in counts.items():
+            STOCK_MOVES.labels(kind=kind).inc(rows)
+
+    transaction.on_commit(count)
+
+
+class StatementTimer:
+    """A connection.execute_wrapper timing every statement of a request into
+    django-prometheus's database metrics (its database backends would replace ours)."""
+
+    def __init__(self, alias: str, vendor: str) -> None:
+        self.executed = execute_total.labels(alias, vendor)
+        self.duration = query_duration_seconds.labels(alias, vendor)
+
+    def __call__(self, execute: Callable, sql: str, params: Any, many: bool, context: Any) -> Any:
+        self.executed.inc(len(params) if many else 1)
+        with self.duration.time():
+            return execute(sql, params, many, context)

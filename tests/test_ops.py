@@ -1,0 +1,200 @@
+"""Contract 16 in one process: /healthz asks nothing of the database, /readyz names what does not
+answer, /metrics only for staff or METRICS_ALLOWED_CIDRS, stock moves counted once committed,
+JSON log lines. The multi-process side (gunicorn) is tests/test_ops_gunicorn.py."""
+
+import json
+import logging
+import sys
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client
+from prometheus_client import REGISTRY
+from rest_framework.test import APIClient
+
+from inventory import services as inventory_services
+from inventory.models import PartInventory
+from ops.logs import JsonFormatter
+from tests.support.errors import (
+    FORBIDDEN,
+    NOT_AUTHENTICATED,
+    assert_error,
+    not_allowed,
+    not_ready,
+)
+from tests.support.kitting import ISSUE, issue_body
+from tests.support.users import bearer_client, make_user
+
+PART_INVENTORY = "/objects/inventory-control/part-inventory"
+
+
+def stock_moves(kind: str) -> float:
+    return REGISTRY.get_sample_value("kitsmith_stock_moves_total", {"kind": kind}) or 0.0
+
+
+# --- /healthz and /readyz -----------------------------------------------------------------------
+
+
+def test_healthz_asks_nothing_of_the_database(client, django_assert_num_queries, db):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+        head = client.head("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    assert head.status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks")
+@pytest.mark.django_db(transaction=True)
+def test_healthz_answers_while_a_request_waits_for_a_stuck_lock(shop, admin_user):
+    from tests.test_database_faults import waiting_backend
+
+    api = bearer_client(admin_user)
+    answers = {}
+
+    def issue():
+        try:
+            answers["stuck"] = api.post(
+                ISSUE, issue_body(shop["kit"], shop["lot"], 3), format="json"
+            )
+        finally:
+            connection.close()
+
+    with transaction.atomic():  # an external transaction holding the lot
+        PartInventory.objects.select_for_update().get(pk=shop["lot"].pk)
+        stuck = threading.Thread(target=issue)
+        stuck.start()
+        waiting_backend()
+        health = Client().get("/healthz")
+        still_waiting = stuck.is_alive()
+    stuck.join(timeout=60)
+
+    assert (health.status_code, health.json()) == (200, {"status": "ok"})
+    assert still_waiting
+    assert answers["stuck"].status_code == 200  # served once the lock went
+
+
+def test_readyz_answers_when_database_and_cache_answer(client, db):
+    response = client.get("/readyz")
+    assert (response.status_code, response.json()) == (
+        200,
+        {"status": "ok", "database": "ok", "cache": "ok"},
+    )
+
+
+def test_readyz_names_a_cache_that_does_not_answer(client, db, settings, tmp_path):
+    # A file cache whose directory cannot be made: every write raises, as a lost Redis does.
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(blocker / "cache"),
+        }
+    }
+    response = client.get("/readyz")
+    assert_error(response, 503, not_ready("cache"))
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_refuse_other_methods(path, db):
+    response = APIClient(enforce_csrf_checks=True).post(path)
+    assert_error(response, 405, not_allowed("POST", path))
+    assert response["Allow"] == "GET, HEAD"
+
+
+# --- /metrics -----------------------------------------------------------------------------------
+
+
+def test_metrics_without_credentials_is_401(client, db):
+    assert_error(client.get("/metrics"), 401, NOT_AUTHENTICATED)
+
+
+def test_metrics_for_a_user_who_is_not_staff_is_403(db):
+    api = bearer_client(make_user("clerk"))
+    assert_error(api.get("/metrics"), 403, FORBIDDEN)
+
+
+def test_metrics_for_staff_by_bearer_token_and_session(admin_user):
+    by_token = bearer_client(admin_user).get("/metrics")
+    session = Client()
+    session.force_login(admin_user)
+    by_session = session.get("/metrics")
+    for response in (by_token, by_session):
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/plain; version=")
+        assert b"# TYPE kitsmith_stock_moves_total counter" in response.content
+    # The token request itself was counted, by route and status.
+    assert b'view="oauth2-token"' in by_token.content
+
+
+def test_metrics_from_an_allowed_address_needs_no_credentials(client, db, settings):
+    settings.METRICS_ALLOWED_CIDRS = ["10.0.0.0/8", "127.0.0.0/8"]
+    assert client.get("/metrics").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
+    assert_error(client.get("/metrics", REMOTE_ADDR="192.168.0.9"), 401, NOT_AUTHENTICATED)
+
+
+def test_metrics_refuses_other_methods(admin_user):
+    response = bearer_client(admin_user).post("/metrics")
+    assert_error(response, 405, not_allowed("POST", "/metrics"))
+
+
+# --- stock moves --------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stock_moves_count_committed_ledger_rows_of_every_write_path(shop, admin_user):
+    api = bearer_client(admin_user)
+    before = {kind: stock_moves(kind) for kind in ("issue", "create", "scrap")}
+
+    # Kitting's literal SQL: an issue (one row), and a refused one (none).
+    assert (
+        api.post(ISSUE, issue_body(shop["kit"], shop["loose"], 2), format="json").status_code == 200
+    )
+    assert (
+        api.post(ISSUE, issue_body(shop["kit"], shop["loose"], 999), format="json").status_code
+        == 422
+    )
+    # The set-based create of a batch: one INSERT of 3 ledger rows.
+    batch = [{"part": {"id": "Screw"}, "quantity": 1} for _ in range(3)]
+    assert api.post(PART_INVENTORY, batch, format="json").status_code == 201
+    # A model save rolled back with its transaction: not counted.
+    scrap = {"part_inventory_key": shop["loose"].pk, "type": "scrap", "quantity": Decimal(1)}
+    with pytest.raises(RuntimeError), transaction.atomic():
+        inventory_services.part_inventory_adjust(user=admin_user, reason="dropped", **scrap)
+        raise RuntimeError
+    # The same committed: counted.
+    inventory_services.part_inventory_adjust(user=admin_user, reason="dropped", **scrap)
+
+    assert {kind: stock_moves(kind) - before[kind] for kind in before} == {
+        "issue": 1,
+        "create": 3,
+        "scrap": 1,
+    }
+
+
+# --- JSON logs ----------------------------------------------------------------------------------
+
+
+def test_a_json_error_line_carries_its_traceback():
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        record = logging.getLogger("kitsmith.request").makeRecord(
+            "kitsmith.request", logging.ERROR, __file__, 1, "Unhandled %s", ("crash",), None
+        )
+        record.exc_info = sys.exc_info()
+    record.request_id = "req-00000001"
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    parsed = json.loads(line)
+    assert set(parsed) == {"time", "level", "logger", "message", "request_id", "traceback"}
+    assert (parsed["level"], parsed["message"], parsed["request_id"]) == (
+        "ERROR",
+        "Unhandled crash",
+        "req-00000001",
+    )
+    assert parsed["traceback"].startswith("Traceback (most recent call last):")
+    assert parsed["traceback"].endswith("RuntimeError: boom")
