@@ -245,12 +245,10 @@ def _token_statement() -> tuple[str, list[tuple[type, list[str]]]]:
     user_model = get_user_model()
     token, application, user = token_model._meta, application_model._meta, user_model._meta
     token_fields = [token.pk, *(token.get_field(name) for name in _TOKEN_FIELDS)]
-    # client_id: the access log names the client (ops.middleware).
-    application_fields = [
-        application.pk,
-        application.get_field("user"),
-        application.get_field("client_id"),
-    ]
+    # client_id: the access log names the client (ops.middleware). In the model's field order,
+    # as from_db takes them.
+    loaded = {application.pk.name, "user", "client_id"}
+    application_fields = [f for f in application.concrete_fields if f.name in loaded]
     user_fields = list(user.concrete_fields)
     parts = [
         ("t", token_fields),
@@ -261,12 +259,13 @@ def _token_statement() -> tuple[str, list[tuple[type, list[str]]]]:
     q = sql.quoted
     columns = ", ".join(f"{alias}.{q(f.column)}" for alias, fields in parts for f in fields)
     user_key = q(user.pk.column)
+    application_user = q(application.get_field("user").column)
     statement = (
         f"SELECT {columns} FROM {q(token.db_table)} t"
         f" LEFT JOIN {q(application.db_table)} a ON a.{q(application.pk.column)}"
         f" = t.{q(token.get_field('application').column)}"
         f" LEFT JOIN {q(user.db_table)} u ON u.{user_key} = t.{q(token.get_field('user').column)}"
-        f" LEFT JOIN {q(user.db_table)} au ON au.{user_key} = a.{q(application_fields[1].column)}"
+        f" LEFT JOIN {q(user.db_table)} au ON au.{user_key} = a.{application_user}"
         f" WHERE t.{q(token.get_field('token_checksum').column)} = %s"
     )
     models = [token_model, application_model, user_model, user_model]
