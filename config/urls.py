@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from config.api import oauth, responses, subrequests
 from config.api.model_service import ModelView
 from config.api.protocol import VERSION_PREFIX
+from config.api.schema_view import CachedSchemaView
 from config.graphql.views import GraphQLView
 
 # The Intacct surface: served at the root and again under /ia/api/v1 (contract 1.1).
@@ -23,7 +24,7 @@ urlpatterns = [
     # /healthz, /readyz, /metrics (contract 16).
     path("", include("ops.urls")),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", CachedSchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     # ION's GraphQL: at the root only (the /ia/api/v1 prefix is Intacct's).
