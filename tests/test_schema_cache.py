@@ -69,6 +69,8 @@ def test_each_format_is_its_own_document(client, db, counted):
     assert json["Content-Type"] == "application/vnd.oai.openapi+json"
     assert yaml.content.startswith(b"openapi: 3.0.3")
     assert json.json()["openapi"] == "3.0.3"
+    # Neither the document itself nor the operations routes are API operations.
+    assert not {"/api/schema/", "/metrics", "/healthz", "/readyz"} & set(json.json()["paths"])
 
 
 def test_other_parameters_are_generated_each_time(client, db, counted):

@@ -8,12 +8,14 @@ prefix and answers later requests with them. A request with other parameters tha
 from django.core.signals import setting_changed
 from django.http import HttpResponse
 from django.urls import get_script_prefix
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 
 _documents: dict[tuple[str, str], tuple[bytes, str, str]] = {}
 
 
 class CachedSchemaView(SpectacularAPIView):
+    @extend_schema(exclude=True)  # as drf-spectacular's own get: the document is not in itself
     def get(self, request, *args, **kwargs):
         if set(request.query_params) - {"format"}:
             return super().get(request, *args, **kwargs)
