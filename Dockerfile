@@ -24,12 +24,13 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && pip install --no-cache-dir -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-COPY README.md manage.py ./
+COPY README.md manage.py gunicorn.conf.py ./
 COPY config ./config
 COPY core ./core
 COPY inventory ./inventory
 COPY kitcomponents ./kitcomponents
 COPY kitting ./kitting
+COPY ops ./ops
 COPY docker/entrypoint.sh /usr/local/bin/kitsmith-entrypoint
 
 # The project itself, without dependencies (installed above); static files collected once, at
@@ -44,7 +45,7 @@ RUN pip install --no-cache-dir --no-deps . \
 USER 10001:10001
 EXPOSE 8000
 
-# slim has no curl: ask /healthz with the standard library.
+# slim has no curl: ask /healthz (liveness) with the standard library.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, sys, urllib.request; url = 'http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'); sys.exit(0 if urllib.request.urlopen(url, timeout=4).status == 200 else 1)"]
 
