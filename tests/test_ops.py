@@ -4,6 +4,8 @@ JSON log lines. The multi-process side (gunicorn) is tests/test_ops_gunicorn.py.
 
 import json
 import logging
+import os
+import subprocess
 import sys
 import threading
 from decimal import Decimal
@@ -102,6 +104,26 @@ def test_probes_refuse_other_methods(path, db):
     response = APIClient(enforce_csrf_checks=True).post(path)
     assert_error(response, 405, not_allowed("POST", path))
     assert response["Allow"] == "GET, HEAD"
+
+
+def production_setting(name: str):
+    """A setting as the production configuration (DEBUG=0) computes it, in its own process."""
+    code = f"import json; from django.conf import settings; print(json.dumps(settings.{name}))"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "0"}
+    env["SECRET_KEY"] = "a-production-secret-key-for-this-test-only-0123456789"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout)
+
+
+def test_probes_and_metrics_are_not_redirected_to_https(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_REDIRECT_EXEMPT = production_setting("SECURE_REDIRECT_EXEMPT")
+    settings.METRICS_ALLOWED_CIDRS = ["127.0.0.1/32"]
+    answers = [client.get(path).status_code for path in ("/healthz", "/readyz", "/metrics")]
+    assert answers == [200, 200, 200]
+    assert client.get("/objects/inventory-control/item").status_code == 301
 
 
 # --- /metrics -----------------------------------------------------------------------------------
