@@ -92,6 +92,8 @@ def body_methods(pattern: str, callback) -> list[str]:
 # Routes outside the sweep of JSON bodies, and why.
 NO_JSON_BODY = {
     "healthz": "takes no body",
+    "readyz": "takes no body",
+    "metrics": "takes no body (Prometheus text, GET only)",
     "admin/": "Django's admin: session forms",
     "api/schema/": "the OpenAPI document",
     "api/docs/": "the OpenAPI document",
