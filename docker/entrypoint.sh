@@ -8,6 +8,7 @@ command="${1:-serve}"
 [ "$#" -gt 0 ] && shift
 case "$command" in
 serve)
+    # No gunicorn access log: the application writes one line per request (gunicorn.conf.py).
     # Request-line and header limits above the proxy's (docker/nginx.conf: 8k), so a request
     # the proxy passes is never refused with gunicorn's HTML page: the proxy answers those.
     # Workers' heartbeat files in memory: on a container's overlay file system a write to them
@@ -15,7 +16,6 @@ serve)
     exec gunicorn config.wsgi \
         --bind "${LISTEN_HOST:-0.0.0.0}:${PORT:-8000}" \
         --workers "${WEB_CONCURRENCY:-2}" \
-        --access-logfile - \
         --worker-tmp-dir /dev/shm \
         --limit-request-line 8190 \
         --limit-request-field_size 16380 \
