@@ -24,6 +24,7 @@ urlpatterns = [
     # /healthz, /readyz, /metrics (contract 16).
     path("", include("ops.urls")),
     path("admin/", admin.site.urls),
+    path("", include("config.landing")),  # exactly "/": the landing page (the admin's View site)
     path("api/schema/", CachedSchemaView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -7,9 +7,11 @@ service's DomainError names, and nothing is written. The admin holds no rules an
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db import IntegrityError, models, router, transaction
@@ -18,9 +20,35 @@ from django.urls import reverse
 from django.utils.text import capfirst
 
 from core.errors import DomainError, DomainErrors, integrity_error
+from core.numbers import decimal_string
 
 AUDIT_FIELDS = ("key", "version", "created_at", "created_by", "modified_at", "modified_by")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
+
+
+def number_display(field_name: str, description: str | None = None):
+    """A list or read-only column of a decimal field as the API shows it (`20`, not `20.000000`;
+    `0`, not `0E-10`): the admin's one formatting rule for numbers."""
+
+    @admin.display(description=description or field_name.replace("_", " "), ordering=field_name)
+    def show(model_admin, obj):
+        return decimal_string(getattr(obj, field_name))
+
+    show.__name__ = f"{field_name}_shown"
+    return show
+
+
+class NumberInput(forms.NumberInput):
+    """A decimal input showing its value as the API does."""
+
+    def format_value(self, value):
+        if isinstance(value, Decimal):
+            return decimal_string(value)
+        return super().format_value(value)
+
+
+# Every decimal field of a service admin or inline is edited in a NumberInput.
+NUMBER_FIELDS = {models.DecimalField: {"widget": NumberInput(attrs={"step": "any"})}}
 
 
 class DeleteRefused(Exception):
@@ -107,6 +135,7 @@ class ServiceModelAdmin(admin.ModelAdmin):
     form = ServiceModelForm
     readonly_fields = AUDIT_FIELDS
     actions = (delete_selected,)
+    formfield_overrides = NUMBER_FIELDS
 
     # The service calls. `data` and `changes` hold model field names, as the services take them.
     def service_create(self, *, user, data: dict[str, Any]) -> models.Model:
@@ -143,6 +172,19 @@ class ServiceModelAdmin(admin.ModelAdmin):
     # Deletes.
     def get_deleted_objects(self, objs, request):
         deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # Django asks for the delete permission of protected objects too (the read-only ledger
+        # has none), and a lacking permission hides the list of what still uses the object:
+        # only what would be deleted needs it.
+        deleting = {str(plural) for plural in model_count}
+        perms_needed = {
+            name
+            for name in perms_needed
+            if any(
+                str(model._meta.verbose_name) == str(name)
+                and str(model._meta.verbose_name_plural) in deleting
+                for model in apps.get_models()
+            )
+        }
         if request.POST.get("post"):
             # Confirmed: the delete service decides what is still referenced, not the admin.
             protected = []

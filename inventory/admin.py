@@ -6,7 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm
+from core.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm, number_display
 from core.errors import DomainError, DomainErrors, integrity_error
 from inventory import selectors, services
 from inventory.models import (
@@ -124,11 +124,45 @@ class PartInventoryForm(ServiceModelForm):
 PART_INVENTORY_READ_ONLY = (
     "tracking_type",
     "status",
-    "kitted_quantity",
-    "installed_quantity",
+    "kitted_quantity_shown",
+    "installed_quantity_shown",
     "built_by",
     "origin_part_inventory",
 )
+
+
+class PartInventoryTrackingFilter(admin.SimpleListFilter):
+    """A record's tracking is the number it carries (PartInventory.tracking_type)."""
+
+    title = "tracking"
+    parameter_name = "tracking"
+
+    def lookups(self, request, model_admin):
+        return TrackingType.choices
+
+    def queryset(self, request, queryset):
+        if self.value() == TrackingType.SERIAL:
+            return queryset.filter(serial_number__isnull=False)
+        if self.value() == TrackingType.LOT:
+            return queryset.filter(lot_number__isnull=False)
+        if self.value() == TrackingType.UNTRACKED:
+            return queryset.filter(serial_number__isnull=True, lot_number__isnull=True)
+        return queryset
+
+
+class InStockFilter(admin.SimpleListFilter):
+    title = "in stock"
+    parameter_name = "in_stock"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "On hand"), ("no", "None on hand")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(quantity__gt=0)
+        if self.value() == "no":
+            return queryset.filter(quantity=0)
+        return queryset
 
 
 class AdjustForm(forms.Form):
@@ -235,14 +269,28 @@ class PartInventoryAdmin(ServiceModelAdmin):
         "serial_number",
         "lot_number",
         "location",
-        "quantity",
-        "kitted_quantity",
-        "installed_quantity",
+        "quantity_shown",
+        "kitted_quantity_shown",
+        "installed_quantity_shown",
     )
     list_select_related = ("part", "location")
+    list_filter = (
+        ("part", admin.RelatedOnlyFieldListFilter),
+        ("location", admin.RelatedOnlyFieldListFilter),
+        PartInventoryTrackingFilter,
+        InStockFilter,
+    )
     search_fields = ("serial_number", "lot_number", "part__code")
-    raw_id_fields = ("part", "location")
+    autocomplete_fields = ("part", "location")
     ordering = ("key",)
+
+    quantity_shown = number_display("quantity")
+    kitted_quantity_shown = number_display("kitted_quantity")
+    installed_quantity_shown = number_display("installed_quantity")
+
+    def get_queryset(self, request):
+        # The label names the part and the location (PartInventory.__str__).
+        return super().get_queryset(request).select_related("part", "location")
 
     def get_fields(self, request, obj=None):
         editable = (
@@ -283,23 +331,47 @@ class InventoryTransactionAdmin(admin.ModelAdmin):
         "key",
         "type",
         "inventory",
-        "part",
-        "quantity",
-        "kitted_quantity",
-        "installed_quantity",
-        "quantity_after",
+        "part_code",
+        "quantity_shown",
+        "kitted_quantity_shown",
+        "installed_quantity_shown",
+        "quantity_after_shown",
         "part_kit_key",
         "run_key",
         "created_at",
         "created_by",
     )
-    list_filter = ("type",)
     list_select_related = ("part", "created_by")
-    search_fields = ("=part_inventory_id", "part__code")
+    list_filter = (
+        "type",
+        ("part", admin.RelatedOnlyFieldListFilter),
+        ("run", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+    )
+    date_hierarchy = "created_at"
+    search_fields = ("part__code",)
+    search_help_text = "A part inventory's key, or a part's id"
     ordering = ("-key",)
-    # Every column of the list, read-only on the row page too.
-    fields = list_display
+    # Every column of the list, read-only on the row page too, with the reason and locations.
+    fields = (*list_display, "reason", "from_location", "to_location")
     readonly_fields = fields
+
+    quantity_shown = number_display("quantity")
+    kitted_quantity_shown = number_display("kitted_quantity")
+    installed_quantity_shown = number_display("installed_quantity")
+    quantity_after_shown = number_display("quantity_after")
+
+    def get_search_results(self, request, queryset, search_term):
+        # A number is a part inventory's key, matched on the stored key (the row outlives the
+        # inventory, so no join); anything else searches the part's id.
+        term = search_term.strip()
+        if term.isdigit() and len(term) < 19:
+            return queryset.filter(part_inventory_id=int(term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description="part", ordering="part__code")
+    def part_code(self, row):
+        return row.part.code
 
     def has_add_permission(self, request):
         return False

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.models import AuditedModel
+from core.numbers import quantity_text
 
 
 class Status(models.TextChoices):
@@ -233,8 +234,12 @@ class PartInventory(AuditedModel):
         ]
 
     def __str__(self) -> str:
-        label = self.serial_number or self.lot_number or "untracked"
-        return f"{self.part_id} {label} ({self.quantity})"
+        # The record's own key first: the API's partInventory.key, the same in every choice,
+        # list and message. Reads the part and location: load them with the inventory.
+        number = self.serial_number or self.lot_number
+        part = f"{self.part.code} {number}" if number else self.part.code
+        where = self.location.code if self.location_id is not None else "no location"
+        return f"#{self.pk} {part} · {where} · {quantity_text(self.quantity)} on hand"
 
     @property
     def tracking_type(self) -> str:
@@ -417,6 +422,12 @@ class InventoryTransaction(AuditedModel):
                 name="ledger_split_moves_some", condition=~Q(type="split") | ~Q(quantity=0)
             ),
         ]
+
+    def __str__(self) -> str:
+        return (
+            f"Ledger row {self.pk}: {self.type} {quantity_text(self.quantity)} "
+            f"of part inventory {self.part_inventory_id}"
+        )
 
     def save(self, *args, **kwargs):
         # Insert only (PostgreSQL also refuses UPDATE and DELETE with a trigger, migration 0004).

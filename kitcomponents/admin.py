@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm
+from core.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm, number_display
 from inventory.admin import ItemAdmin
 from inventory.models import KIT_TYPES, ItemType
 from kitcomponents import services
@@ -52,11 +52,18 @@ class KitComponentAdmin(ServiceModelAdmin):
         "kit",
         "line_number",
         "component",
-        "number_of_units",
-        "revenue_percentage",
+        "number_of_units_shown",
+        "revenue_percentage_shown",
     )
     list_select_related = ("kit", "component")
-    list_filter = (KitTypeFilter,)
+    list_filter = (
+        KitTypeFilter,
+        ("kit", admin.RelatedOnlyFieldListFilter),
+        ("component", admin.RelatedOnlyFieldListFilter),
+        "default_delivery_status",
+    )
+    number_of_units_shown = number_display("number_of_units", "number of units")
+    revenue_percentage_shown = number_display("revenue_percentage", "revenue percentage")
     search_fields = ("kit__code", "component__code")
     ordering = ("kit__code", "line_number")
     autocomplete_fields = ("kit", "component")
@@ -103,7 +110,9 @@ class KitComponentInline(admin.TabularInline):
     verbose_name = "kit component"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("component").order_by("line_number")
+        return (
+            super().get_queryset(request).select_related("kit", "component").order_by("line_number")
+        )
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.models import AuditedModel
+from core.numbers import quantity_text
 
 # Line numbers stay below this so a push can park lines above it (see services._place_line).
 MAX_LINE_NUMBER = 999_999
@@ -63,6 +64,8 @@ class KitComponent(AuditedModel):
         ]
 
     def __str__(self) -> str:
+        # Reads the kit and the component: load them with the line.
         return (
-            f"{self.kit_id} line {self.line_number}: {self.number_of_units} x {self.component_id}"
+            f"{self.kit.code} line {self.line_number}: "
+            f"{quantity_text(self.number_of_units)} x {self.component.code}"
         )

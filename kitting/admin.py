@@ -11,7 +11,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from core.admin import AUDIT_FIELDS, ServiceModelAdmin, add_domain_error
+from core.admin import AUDIT_FIELDS, ServiceModelAdmin, add_domain_error, number_display
 from core.errors import DomainError, DomainErrors, integrity_error
 from core.numbers import decimal_string
 from inventory.models import PartInventory, Warehouse
@@ -55,20 +55,27 @@ class PartKitInline(ReadOnlyInline):
 
 class InstallationInline(ReadOnlyInline):
     model = Installation
-    fields = ("part_inventory", "quantity")
+    fields = ("part_inventory", "quantity_shown")
     readonly_fields = fields
     verbose_name = "installation (as built)"
+    verbose_name_plural = "installations (as built)"
+    quantity_shown = number_display("quantity")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("part_inventory")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("run", "part_inventory__part", "part_inventory__location")
+        )
 
 
 class OutputInline(ReadOnlyInline):
     model = PartInventory
     fk_name = "built_by"
-    fields = ("inventory_link", "serial_number", "lot_number", "quantity", "location")
+    fields = ("inventory_link", "serial_number", "lot_number", "quantity_shown", "location")
     readonly_fields = fields
     verbose_name = "output"
+    quantity_shown = number_display("quantity")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("location")
@@ -151,13 +158,14 @@ def fulfil_part_kits(modeladmin, request, queryset):
 
 @admin.register(Run)
 class RunAdmin(ServiceModelAdmin):
-    list_display = ("code", "title", "part", "quantity", "status", "key")
+    list_display = ("code", "title", "part", "quantity_shown", "status", "key")
     list_select_related = ("part",)
     list_filter = ("status",)
     search_fields = ("code", "title")
     ordering = ("key",)
     autocomplete_fields = ("part",)
     actions = (*ServiceModelAdmin.actions, complete_runs)
+    quantity_shown = number_display("quantity")
 
     def get_fields(self, request, obj=None):
         fields = ("code", "title", "part", "quantity", "status")
@@ -182,12 +190,18 @@ class RunAdmin(ServiceModelAdmin):
 
 class PartKitLineInline(ReadOnlyInline):
     model = PartKitLine
-    fields = ("part_inventory", "issued_quantity")
+    fields = ("part_inventory", "issued_quantity_shown")
     readonly_fields = fields
     verbose_name = "issued part inventory"
+    verbose_name_plural = "issued part inventories"
+    issued_quantity_shown = number_display("issued_quantity", "issued quantity")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("part_inventory")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("part_inventory__part", "part_inventory__location")
+        )
 
 
 class StockMoveForm(forms.Form):
@@ -203,7 +217,7 @@ class StockMoveForm(forms.Form):
 
     def __init__(self, *args, kit: PartKit, issuing: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        inventories = PartInventory.objects.select_related("part").order_by("pk")
+        inventories = PartInventory.objects.select_related("part", "location").order_by("pk")
         if issuing:
             del self.fields["location"]
             self.fields["part_inventory"].queryset = inventories.filter(quantity__gt=0)

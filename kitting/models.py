@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.models import AuditedModel
+from core.numbers import quantity_text
 
 
 class RunStatus(models.TextChoices):
@@ -58,7 +59,8 @@ class PartKit(AuditedModel):
         ordering = ["key"]
 
     def __str__(self) -> str:
-        return f"Part kit {self.pk} for {self.run_id}"
+        # Reads the run: load it with the kit.
+        return f"Part kit {self.pk} for run {self.run.code}"
 
     @property
     def is_open(self) -> bool:
@@ -87,7 +89,7 @@ class PartKitLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.issued_quantity} of part inventory {self.part_inventory_id}"
+        return f"{quantity_text(self.issued_quantity)} of part inventory #{self.part_inventory_id}"
 
 
 class Installation(models.Model):
@@ -111,7 +113,10 @@ class Installation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.quantity} of part inventory {self.part_inventory_id} into run {self.run_id}"
+        return (
+            f"{quantity_text(self.quantity)} of part inventory #{self.part_inventory_id} "
+            f"into run {self.run.code}"
+        )
 
 
 class Requirement(models.Model):

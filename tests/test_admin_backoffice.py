@@ -1,0 +1,236 @@
+"""The admin as back-office staff use it, on the demo data: readable labels, quantities as the API
+shows them, search, filters, autocomplete, delete pages that name what still uses an object, kit
+lines edited on their kit through the kit-component services, and a landing page at `/`."""
+
+import re
+from html import unescape
+
+import pytest
+
+from inventory.models import InventoryTransaction, Item, PartInventory, Warehouse
+from kitcomponents.models import KitComponent
+from kitting.demo import demo_data_load
+from kitting.models import PartKit, Run
+from tests.support import factories
+
+pytestmark = pytest.mark.django_db
+
+PI = "/admin/inventory/partinventory/"
+LEDGER = "/admin/inventory/inventorytransaction/"
+
+
+@pytest.fixture
+def demo(admin_user):
+    """The demo items by id, and their stock by part id (one record each, the first printer)."""
+    demo_data_load(user=admin_user)
+    items = {item.code: item for item in Item.objects.all()}
+    stock = {}
+    for each in PartInventory.objects.select_related("part").order_by("-pk"):
+        stock[each.part.code] = each
+    return {**items, "stock": stock}
+
+
+def text(response) -> str:
+    """The page's visible text, tags dropped and whitespace folded."""
+    body = re.sub(r"<[^>]+>", " ", response.content.decode())
+    return " ".join(unescape(body).split())
+
+
+def changelist_keys(response) -> list[int]:
+    return [obj.pk for obj in response.context["cl"].result_list]
+
+
+# --- labels -----------------------------------------------------------------------------------
+
+
+def test_part_inventory_label_names_key_part_location_and_quantity(demo):
+    rows = PartInventory.objects.select_related("part", "location").order_by("pk")
+    first = rows[0].pk
+    assert [str(each) for each in rows] == [
+        f"#{first} Prnt_1000 PR-00001 · WH-MAIN · 1 on hand",
+        f"#{first + 1} Prnt_1000 PR-00002 · WH-MAIN · 1 on hand",
+        f"#{first + 2} Prnt_Paper · WH-MAIN · 20 on hand",
+        f"#{first + 3} Prnt_Ink Prnt_Ink-L000001 · WH-MAIN · 30 on hand",
+    ]
+
+
+def test_issue_form_choice_and_error_name_the_same_record(admin_client, admin_user, demo):
+    kit = factories.kit(admin_user, factories.run(admin_user, part=demo["Prnt_Bundle"]))
+    paper = demo["stock"]["Prnt_Paper"].pk
+    url = f"/admin/kitting/partkit/{kit.pk}/issue/"
+    response = admin_client.post(url, {"part_inventory": str(paper), "quantity": "100"})
+    assert response.status_code == 200
+    assert f"#{paper} Prnt_Paper · WH-MAIN · 20 on hand" in text(response)
+    assert response.context["form"].errors == {
+        "quantity": [f"Cannot issue 100: part inventory {paper} has 20 on hand"]
+    }
+
+
+def test_ledger_and_part_kit_wording(admin_client, admin_user, demo):
+    run = factories.run(admin_user, part=demo["Prnt_Bundle"])
+    kit = factories.kit(admin_user, run)
+    paper = demo["stock"]["Prnt_Paper"]
+    factories.issue(admin_user, kit, paper, 5)
+    assert str(PartKit.objects.get(pk=kit.pk)) == f"Part kit {kit.pk} for run RUN-1"
+    row = InventoryTransaction.objects.get(type="issue")
+    assert str(row) == f"Ledger row {row.pk}: issue -5 of part inventory {paper.pk}"
+    page = text(admin_client.get(f"/admin/kitting/partkit/{kit.pk}/change/"))
+    assert "Issued part inventories" in page
+    assert "inventorys" not in page
+    assert f"#{paper.pk} Prnt_Paper · WH-MAIN · 15 on hand 5 " in page
+    page = text(admin_client.get(f"/admin/kitting/run/{run.pk}/change/"))
+    assert "Installations (as built)" in page
+    assert "built)s" not in page
+    page = text(admin_client.get(f"{LEDGER}{row.pk}/change/"))
+    assert f"Ledger row {row.pk}: issue -5 of part inventory {paper.pk}" in page
+    assert "InventoryTransaction object" not in page
+
+
+# --- quantities -------------------------------------------------------------------------------
+
+
+def test_quantities_and_costs_as_the_api_shows_them(admin_client, admin_user, demo):
+    more = factories.stock(admin_user, demo["Prnt_Paper"], quantity="2.5", cost="0")
+    response = admin_client.get(PI)
+    page = text(response)
+    assert ".000000" not in page
+    assert " 2.5 " in page
+    response = admin_client.get(f"{PI}{more.pk}/change/")
+    body = response.content.decode()
+    assert "0E-10" not in body and ".000000" not in body and "0.0000000000" not in body
+    assert 'name="quantity" value="2.5"' in body
+    assert 'name="cost" value="0"' in body
+    page = text(admin_client.get(LEDGER))
+    assert ".000000" not in page
+    page = text(admin_client.get("/admin/kitcomponents/kitcomponent/"))
+    assert ".000000" not in page
+
+
+# --- search, filters, autocomplete ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "found"),
+    [("paper", ["Prnt_Paper"]), ("ink", ["Prnt_Ink"]), ("PR-00002", []), ("nothing", [])],
+)
+def test_ledger_search(admin_client, demo, query, found):
+    # Searching once answered a JSON 500 (an iexact lookup on the inventory's key).
+    query = {"paper": str(demo["stock"]["Prnt_Paper"].pk), "ink": "Prnt_Ink"}.get(query, query)
+    response = admin_client.get(LEDGER, {"q": query})
+    assert response.status_code == 200
+    rows = response.context["cl"].result_list
+    expected = [demo["stock"][code].pk for code in found]
+    assert sorted({row.part_inventory_id for row in rows}) == expected
+
+
+def test_part_inventory_filters(admin_client, admin_user, demo):
+    hold = factories.warehouse(admin_user, "WH-HOLD")
+    empty = factories.stock(admin_user, demo["Prnt_Paper"], quantity=0, location=hold).pk
+    first = PartInventory.objects.order_by("pk").first().pk
+    printers, paper, ink = [first, first + 1], first + 2, first + 3
+
+    def keys(**query):
+        return changelist_keys(admin_client.get(PI, query))
+
+    assert keys(part__key__exact=demo["Prnt_Paper"].pk) == [paper, empty]
+    assert keys(location__key__exact=hold.pk) == [empty]
+    assert keys(tracking="serial") == printers
+    assert keys(tracking="lot") == [ink]
+    assert keys(tracking="untracked") == [paper, empty]
+    assert keys(in_stock="yes") == [*printers, paper, ink]
+    assert keys(in_stock="no") == [empty]
+    assert keys(q="Prnt_Ink") == [ink]
+
+
+def test_ledger_filters(admin_client, admin_user, demo):
+    run = factories.run(admin_user, part=demo["Prnt_Bundle"])
+    kit = factories.kit(admin_user, run)
+    paper = demo["stock"]["Prnt_Paper"].pk
+    factories.issue(admin_user, kit, demo["stock"]["Prnt_Paper"], 5)
+    ink = demo["Prnt_Ink"].pk
+    rows = admin_client.get(LEDGER, {"part__key__exact": ink}).context["cl"].result_list
+    assert [row.part_inventory_id for row in rows] == [demo["stock"]["Prnt_Ink"].pk]
+    rows = admin_client.get(LEDGER, {"run__key__exact": run.pk}).context["cl"].result_list
+    assert [(row.type, row.part_inventory_id) for row in rows] == [("issue", paper)]
+    day = InventoryTransaction.objects.get(type="issue").created_at.date()
+    response = admin_client.get(LEDGER, {"created_at__gte": str(day), "type__exact": "issue"})
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 1
+
+
+def test_kit_component_filters(admin_client, demo):
+    url = "/admin/kitcomponents/kitcomponent/"
+    bundle, ink = demo["Prnt_Bundle"], demo["Prnt_Ink"]
+    rows = admin_client.get(url, {"kit__key__exact": bundle.pk}).context["cl"].result_list
+    assert [row.kit_id for row in rows] == [bundle.pk] * 4
+    rows = admin_client.get(url, {"component__key__exact": ink.pk}).context["cl"].result_list
+    assert sorted(row.kit.code for row in rows) == ["Kit_1", "Prnt_Bundle"]
+
+
+def test_part_and_location_take_autocomplete(admin_client, demo):
+    body = admin_client.get(f"{PI}add/").content.decode()
+    for name in ("part", "location"):
+        select = re.search(rf'<select name="{name}"[^>]*>', body).group(0)
+        assert 'class="admin-autocomplete' in select
+    answer = admin_client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "inventory",
+            "model_name": "partinventory",
+            "field_name": "location",
+            "term": "WH-MAIN",
+        },
+    )
+    assert answer.status_code == 200
+    assert [row["id"] for row in answer.json()["results"]] == [
+        str(Warehouse.objects.get(code="WH-MAIN").pk)
+    ]
+
+
+# --- deletes ----------------------------------------------------------------------------------
+
+
+def test_delete_page_names_what_still_uses_the_item(admin_client, demo):
+    paper = demo["Prnt_Paper"]
+    response = admin_client.get(f"/admin/inventory/item/{paper.pk}/delete/")
+    assert response.status_code == 200
+    assert response.context["perms_lacking"] == set()
+    page = text(response)
+    assert "your account doesn't have permission" not in page
+    assert "would require deleting the following protected related objects" in page
+    stock = demo["stock"]["Prnt_Paper"].pk
+    assert f"Part inventory: #{stock} Prnt_Paper · WH-MAIN · 20 on hand" in page
+    assert "Kit component: Kit_1 line 2: 2 x Prnt_Paper" in page
+    assert "Kit component: Prnt_Bundle line 2: 2 x Prnt_Paper" in page
+
+
+# --- the landing page -------------------------------------------------------------------------
+
+
+def test_landing_page_links_docs_admin_and_health(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    links = re.findall(r'href="([^"]+)"', response.content.decode())
+    assert links == [
+        "/api/docs/",
+        "/api/redoc/",
+        "/api/schema/",
+        "/graphql",
+        "/admin/",
+        "/healthz",
+    ]
+    for link in links:
+        assert client.get(link, HTTP_ACCEPT="text/html").status_code in (200, 302)
+
+
+def test_only_the_root_is_the_landing_page(client, db):
+    response = client.get("/nothing-here")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert client.post("/").status_code == 405
+
+
+def test_admin_view_site_links_the_landing_page(admin_client):
+    body = admin_client.get("/admin/").content.decode()
+    assert '<a href="/">View site</a>' in body
