@@ -15,6 +15,7 @@ from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.db import IntegrityError, models, router, transaction
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.text import capfirst
@@ -79,7 +80,12 @@ class ServiceModelForm(forms.ModelForm):
         if not self.errors:  # field-level form errors stop us before the service
             try:
                 with transaction.atomic(using=router.db_for_write(type(self.instance))):
-                    self.instance = self._save_via_service()
+                    if self.cleaned_data.get("DELETE") and self.instance.pk is not None:
+                        # An inline's row marked for deletion.
+                        user = self.request.user
+                        self.model_admin.service_delete(key=self.instance.pk, user=user)
+                    else:
+                        self.instance = self._save_via_service()
             except (DomainError, DomainErrors) as err:
                 add_domain_error(self, err)
             except IntegrityError as exc:
@@ -90,11 +96,14 @@ class ServiceModelForm(forms.ModelForm):
 
     def _save_via_service(self) -> models.Model:
         user = self.request.user
+        # An inline formset adds its own fields (the row's key, DELETE); its foreign key field
+        # holds the parent object, which the service takes.
+        own = {type(self.instance)._meta.pk.name, "DELETE"}
         if self.instance.pk is None:
-            data = {name: self.cleaned_data[name] for name in self.fields}
+            data = {name: self.cleaned_data[name] for name in self.fields if name not in own}
             return self.model_admin.service_create(user=user, data=data)
         data = self.model_admin.changes(
-            self, {name: self.cleaned_data[name] for name in self.changed_data}
+            self, {name: self.cleaned_data[name] for name in self.changed_data if name not in own}
         )
         if not data:
             return self.instance
@@ -127,6 +136,34 @@ def delete_selected(modeladmin, request, queryset):
     except DeleteRefused as refused:
         modeladmin.message_user(request, f"Nothing was deleted: {refused}", messages.ERROR)
         return None
+
+
+class ServiceInlineFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        # No uniqueness check across the rows: the services decide (a taken line number pushes
+        # the later lines, as in the API).
+        pass
+
+
+class ServiceInline(admin.TabularInline):
+    """Rows saved and deleted through the services while the page validates, as ServiceModelForm
+    does; the parent's ServiceModelAdmin.save_formset then writes nothing. Subclasses implement
+    the service calls of ServiceModelAdmin."""
+
+    form = ServiceModelForm
+    formset = ServiceInlineFormSet
+    formfield_overrides = NUMBER_FIELDS
+    extra = 0
+
+    def changes(self, form: ServiceModelForm, data: dict[str, Any]) -> dict[str, Any]:
+        return data
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = type(
+            formset.form.__name__, (formset.form,), {"model_admin": self, "request": request}
+        )
+        return formset
 
 
 class ServiceModelAdmin(admin.ModelAdmin):
@@ -168,6 +205,20 @@ class ServiceModelAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # The form's validation already saved it through the service.
         request.saved_via_service = True
+
+    def save_formset(self, request, form, formset, change):
+        if not issubclass(formset.form, ServiceModelForm):
+            return super().save_formset(request, form, formset, change)
+        # Its rows were written through the services while validating: only say what changed
+        # (the change message reads these, as formset.save() would set them).
+        deleted = formset.deleted_forms
+        kept = [each for each in formset.forms if each not in deleted and each.has_changed()]
+        formset.deleted_objects = [each.instance for each in deleted]
+        formset.new_objects = [each.instance for each in kept if each in formset.extra_forms]
+        formset.changed_objects = [
+            (each.instance, each.changed_data) for each in kept if each in formset.initial_forms
+        ]
+        return None
 
     # Deletes.
     def get_deleted_objects(self, objs, request):

@@ -3,7 +3,13 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm, number_display
+from core.admin import (
+    AUDIT_FIELDS,
+    ServiceInline,
+    ServiceModelAdmin,
+    ServiceModelForm,
+    number_display,
+)
 from inventory.admin import ItemAdmin
 from inventory.models import KIT_TYPES, ItemType
 from kitcomponents import services
@@ -44,8 +50,28 @@ class KitTypeFilter(admin.SimpleListFilter):
         return queryset
 
 
+class KitComponentServices:
+    """The kit-component services, for the admin page and the kit's inlines alike."""
+
+    def changes(self, form, data):
+        # A blank line number on a change keeps the line where it is (or, with a new kit, puts it
+        # at the end there): the service reads an absent lineNumber that way.
+        if data.get("line_number", 0) is None:
+            del data["line_number"]
+        return data
+
+    def service_create(self, *, user, data):
+        return services.kit_component_create(user=user, **data)
+
+    def service_update(self, *, key, user, changes):
+        return services.kit_component_update(kit_component_key=key, user=user, **changes)
+
+    def service_delete(self, *, key, user):
+        services.kit_component_delete(kit_component_key=key, user=user)
+
+
 @admin.register(KitComponent)
-class KitComponentAdmin(ServiceModelAdmin):
+class KitComponentAdmin(KitComponentServices, ServiceModelAdmin):
     form = KitComponentForm
     list_display = (
         "key",
@@ -72,28 +98,24 @@ class KitComponentAdmin(ServiceModelAdmin):
         fields = KitComponentForm.Meta.fields
         return (*fields, *AUDIT_FIELDS) if obj is not None else fields
 
-    def changes(self, form, data):
-        # A blank line number on a change keeps the line where it is (or, with a new kit, puts it
-        # at the end there): the service reads an absent lineNumber that way.
-        if data.get("line_number", 0) is None:
-            del data["line_number"]
-        return data
 
-    def service_create(self, *, user, data):
-        return services.kit_component_create(user=user, **data)
-
-    def service_update(self, *, key, user, changes):
-        return services.kit_component_update(kit_component_key=key, user=user, **changes)
-
-    def service_delete(self, *, key, user):
-        services.kit_component_delete(kit_component_key=key, user=user)
+LINE_HELP = (
+    "Blank: keep the line (a new line: one past the kit's highest). A taken number moves that "
+    "line and every later one up by one."
+)
 
 
-class KitComponentInline(admin.TabularInline):
-    """The kit's lines, read-only, in lineNumber order; each links to its own edit page, where
-    changes go through the kit-component services."""
+class KitLineForm(ServiceModelForm):
+    line_number = forms.IntegerField(required=False, help_text=LINE_HELP)
+
+
+class KitComponentInline(KitComponentServices, ServiceInline):
+    """The kit's lines in lineNumber order, edited and deleted on the kit through the
+    kit-component services (their line-number rules); the component of a line changes on the
+    line's own page (the edit link)."""
 
     model = KitComponent
+    form = KitLineForm
     fk_name = "kit"
     fields = (
         "line_number",
@@ -104,9 +126,7 @@ class KitComponentInline(admin.TabularInline):
         "default_deferral_status",
         "edit_link",
     )
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
+    readonly_fields = ("component", "edit_link")
     verbose_name = "kit component"
 
     def get_queryset(self, request):
@@ -115,13 +135,7 @@ class KitComponentInline(admin.TabularInline):
         )
 
     def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+        return False  # new lines: KitComponentAddInline
 
     @admin.display(description="edit")
     def edit_link(self, line):
@@ -129,4 +143,32 @@ class KitComponentInline(admin.TabularInline):
         return format_html('<a href="{}">Edit line {}</a>', url, line.line_number)
 
 
-ItemAdmin.kit_inlines.append(KitComponentInline)
+class KitComponentAddInline(KitComponentServices, ServiceInline):
+    """New lines of the kit, created through kit_component_create."""
+
+    model = KitComponent
+    form = KitLineForm
+    fk_name = "kit"
+    fields = (
+        "component",
+        "number_of_units",
+        "revenue_percentage",
+        "default_delivery_status",
+        "default_deferral_status",
+        "line_number",
+    )
+    autocomplete_fields = ("component",)
+    verbose_name = "new kit component"
+    verbose_name_plural = "add kit components"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+ItemAdmin.kit_inlines.extend([KitComponentInline, KitComponentAddInline])

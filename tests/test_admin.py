@@ -55,15 +55,38 @@ def item_change_form(item, **overrides):
     if item.enable_lot_category:
         data["enable_lot_category"] = "on"
     if item.is_kit:
-        lines = item.kit_components.count()
+        lines = item.kit_components.order_by("line_number")
         data.update(
             {
-                "kit_components-TOTAL_FORMS": str(lines),
-                "kit_components-INITIAL_FORMS": str(lines),
+                "kit_components-TOTAL_FORMS": str(len(lines)),
+                "kit_components-INITIAL_FORMS": str(len(lines)),
                 "kit_components-MIN_NUM_FORMS": "0",
-                "kit_components-MAX_NUM_FORMS": "0",
+                "kit_components-MAX_NUM_FORMS": "1000",
+                # The new-lines inline: none added.
+                "kit_components-2-TOTAL_FORMS": "0",
+                "kit_components-2-INITIAL_FORMS": "0",
+                "kit_components-2-MIN_NUM_FORMS": "0",
+                "kit_components-2-MAX_NUM_FORMS": "1000",
             }
         )
+        for index, line in enumerate(lines):
+            data.update(
+                {
+                    f"kit_components-{index}-key": str(line.pk),
+                    f"kit_components-{index}-kit": str(item.pk),
+                    f"kit_components-{index}-line_number": str(line.line_number),
+                    f"kit_components-{index}-number_of_units": str(line.number_of_units),
+                    f"kit_components-{index}-revenue_percentage": str(
+                        line.revenue_percentage or ""
+                    ),
+                    f"kit_components-{index}-default_delivery_status": (
+                        line.default_delivery_status
+                    ),
+                    f"kit_components-{index}-default_deferral_status": (
+                        line.default_deferral_status
+                    ),
+                }
+            )
     data.update(overrides)
     return {name: value for name, value in data.items() if value is not None}
 
@@ -207,11 +230,12 @@ def test_kit_item_page_lists_its_lines_read_only_in_line_order(admin_client, ite
     response = admin_client.get(f"{ITEMS}{kit.pk}/change/")
     assert response.status_code == 200
 
-    (inline,) = response.context["inline_admin_formsets"]
+    inline, adding = response.context["inline_admin_formsets"]
     assert [form.original.pk for form in inline] == [first.pk, paper.pk, noninv.pk]
-    assert not inline.has_add_permission
-    assert not inline.has_change_permission
-    assert not inline.has_delete_permission
+    # Lines are edited and deleted here, added in the second inline (test_admin_backoffice).
+    assert (inline.has_add_permission, inline.has_change_permission) == (False, True)
+    assert inline.has_delete_permission
+    assert [form.original for form in adding] == [None]
     html = response.content.decode()
     links = [
         f'<a href="{LINES}{first.pk}/change/">Edit line 1</a>',

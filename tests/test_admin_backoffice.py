@@ -10,8 +10,10 @@ import pytest
 from inventory.models import InventoryTransaction, Item, PartInventory, Warehouse
 from kitcomponents.models import KitComponent
 from kitting.demo import demo_data_load
-from kitting.models import PartKit, Run
+from kitting.models import PartKit
 from tests.support import factories
+from tests.support.users import make_user
+from tests.test_admin import item_change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +236,90 @@ def test_only_the_root_is_the_landing_page(client, db):
 def test_admin_view_site_links_the_landing_page(admin_client):
     body = admin_client.get("/admin/").content.decode()
     assert '<a href="/">View site</a>' in body
+
+
+# --- kit lines on their kit -------------------------------------------------------------------
+
+
+def kit_page_form(kit, *, changes=None, delete=(), new=()):
+    """The kit item's change form as the browser posts it: its lines (with `changes` by
+    component id, and `delete` marked) and `new` lines for the add inline."""
+    data = item_change_form(kit)
+    lines = list(kit.kit_components.select_related("component").order_by("line_number"))
+    for index, line in enumerate(lines):
+        for name, value in (changes or {}).get(line.component.code, {}).items():
+            data[f"kit_components-{index}-{name}"] = value
+        if line.component.code in delete:
+            data[f"kit_components-{index}-DELETE"] = "on"
+    data["kit_components-2-TOTAL_FORMS"] = str(len(new))
+    for index, (component, units) in enumerate(new):
+        data.update(
+            {
+                f"kit_components-2-{index}-component": str(component.pk),
+                f"kit_components-2-{index}-number_of_units": str(units),
+                f"kit_components-2-{index}-revenue_percentage": "",
+                f"kit_components-2-{index}-default_delivery_status": "delivered",
+                f"kit_components-2-{index}-default_deferral_status": "deferUntilItemIsDelivered",
+                f"kit_components-2-{index}-line_number": "",
+            }
+        )
+    return data
+
+
+def kit_lines(kit):
+    return list(
+        KitComponent.objects.filter(kit=kit)
+        .order_by("line_number")
+        .values_list("line_number", "component__code", "number_of_units")
+    )
+
+
+def test_kit_lines_are_edited_on_their_kit_through_the_services(admin_client, admin_user, demo):
+    kit = demo["Kit_1"]
+    cable = factories.part(admin_user, "Prnt_Cable")
+    data = kit_page_form(
+        kit,
+        changes={"Setup_Svc": {"line_number": "1"}, "Prnt_Paper": {"number_of_units": "3.5"}},
+        delete=["Prnt_Ink"],
+        new=[(cable, 2)],
+    )
+    response = admin_client.post(f"/admin/inventory/item/{kit.pk}/change/", data)
+    assert response.status_code == 302
+    # The taken line 1 pushed the later lines up; the new line went one past the highest.
+    assert kit_lines(kit) == [
+        (1, "Setup_Svc", 1),
+        (2, "Prnt_1000", 1),
+        (3, "Prnt_Paper", 3.5),
+        (4, "Prnt_Cable", 2),
+    ]
+    # Through the services: their audit fields and versions.
+    line = KitComponent.objects.get(kit=kit, component=cable)
+    assert (line.created_by, line.version) == (admin_user, 1)
+    # Paper: its units changed, then the push moved it.
+    assert KitComponent.objects.get(kit=kit, component__code="Prnt_Paper").version == 3
+
+
+def test_a_refused_kit_line_is_a_row_error_and_nothing_is_written(admin_client, demo):
+    kit = demo["Kit_1"]
+    before = kit_lines(kit)
+    data = kit_page_form(
+        kit, changes={"Setup_Svc": {"line_number": "1"}}, new=[(demo["Prnt_Paper"], 1)]
+    )
+    response = admin_client.post(f"/admin/inventory/item/{kit.pk}/change/", data)
+    assert response.status_code == 200
+    _, adding = response.context["inline_admin_formsets"]
+    assert [form.errors for form in adding.formset.forms] == [
+        {"component": ["Kit Kit_1 already has a line for component Prnt_Paper"]}
+    ]
+    assert kit_lines(kit) == before
+
+
+def test_kit_lines_need_the_kit_component_permissions(client, admin_user, demo):
+    kit = demo["Kit_1"]
+    user = make_user("clerk", "inventory.view_item", "inventory.change_item")
+    user.is_staff = True
+    user.save()
+    client.force_login(user)
+    response = client.get(f"/admin/inventory/item/{kit.pk}/change/")
+    assert response.status_code == 200
+    assert response.context["inline_admin_formsets"] == []
