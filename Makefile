@@ -11,7 +11,7 @@ WORKERS ?= 2
 COMPOSE_CONFIG = SECRET_KEY=compose-config POSTGRES_PASSWORD=compose-config \
 	docker-compose --env-file .env.example config --quiet
 
-.PHONY: install run test test-newest lint bench dockerlint clean
+.PHONY: install run demo-reset test test-newest lint bench dockerlint clean
 
 install: $(VENV)/.installed
 
@@ -21,10 +21,17 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
+# A taken port stops `make run` before anything changes; a second start keeps the admin password
+# and the API client (`make demo-reset` sets new ones).
 run: install
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py port_free $(HOST) $(PORT)
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
 	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo --port $(PORT)
 	DEBUG=$${DEBUG:-1} $(BIN)/gunicorn config.wsgi --config gunicorn.conf.py --bind $(HOST):$(PORT) --workers $(WORKERS)
+
+demo-reset: install
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --noinput
+	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py seed_demo --reset --port $(PORT)
 
 test: install
 	$(BIN)/ruff check .

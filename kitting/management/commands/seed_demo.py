@@ -1,5 +1,6 @@
 """`make run`'s start: the demo data (kitting.demo), an admin user and an API client. Safe to run
-again: existing rows are kept; credentials are renewed and printed."""
+again: existing rows, the admin password and the API client are kept (their secrets were printed
+by the first start); `--reset` (`make demo-reset`) sets a new password and a new client."""
 
 import json
 import secrets
@@ -9,8 +10,12 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from oauth2_provider.models import get_application_model
 
 from kitting.demo import demo_data_load
+
+CLIENT_NAME = "Demo API client"
+KEPT = "printed by the first `make run`; `make demo-reset` sets a new one"
 
 
 class Command(BaseCommand):
@@ -18,23 +23,37 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--port", default="8000")
+        parser.add_argument(
+            "--reset", action="store_true", help="a new admin password and a new API client"
+        )
 
     @transaction.atomic
-    def handle(self, *args, port, **options):
+    def handle(self, *args, port, reset, **options):
         User = get_user_model()
-        admin, _ = User.objects.get_or_create(
+        admin, created = User.objects.get_or_create(
             username="admin", defaults={"is_staff": True, "is_superuser": True}
         )
-        password = secrets.token_urlsafe(12)
-        admin.set_password(password)
-        admin.save()
+        if created or reset or not admin.has_usable_password():
+            password = secrets.token_urlsafe(12)
+            admin.set_password(password)
+            admin.save()
+        else:
+            password = f"unchanged ({KEPT})"
 
         demo_data_load(user=admin)
-        # The protocol's own command makes the client: the domain does not import the protocol.
-        answer = StringIO()
-        call_command("create_api_client", user="admin", name="Demo API client", stdout=answer)
-        client = json.loads(answer.getvalue())
-        client_id, secret = client["client_id"], client["client_secret"]
+        clients = get_application_model().objects.filter(user=admin, name=CLIENT_NAME)
+        client_id = clients.order_by("pk").values_list("client_id", flat=True).first()
+        if client_id is None or reset:
+            clients.delete()  # its tokens go with it
+            # The protocol's own command makes the client: the domain does not import the protocol.
+            answer = StringIO()
+            call_command("create_api_client", user="admin", name=CLIENT_NAME, stdout=answer)
+            client = json.loads(answer.getvalue())
+            client_id, secret = client["client_id"], client["client_secret"]
+            credentials = f"{client_id}:{secret}"
+        else:
+            secret = f"unchanged ({KEPT})"
+            credentials = f"{client_id}:<client_secret>"
 
         base = f"http://127.0.0.1:{port}"
         self.stdout.write(
@@ -42,6 +61,7 @@ class Command(BaseCommand):
                 [
                     "",
                     "Kitsmith demo data loaded.",
+                    f"  Start page:  {base}/",
                     f"  Admin:       {base}/admin/   user admin / password {password}",
                     f"  API:         {base}/objects/inventory-control/kit-component",
                     f"  Swagger UI:  {base}/api/docs/",
@@ -49,7 +69,7 @@ class Command(BaseCommand):
                     f"  OpenAPI:     {base}/api/schema/",
                     f"  API client:  client_id {client_id}",
                     f"               client_secret {secret}",
-                    f"  Get a token: curl -s -u '{client_id}:{secret}' "
+                    f"  Get a token: curl -s -u '{credentials}' "
                     f"-d grant_type=client_credentials {base}/oauth2/token",
                     "",
                 ]
