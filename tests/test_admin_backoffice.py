@@ -6,6 +6,7 @@ import re
 from html import unescape
 
 import pytest
+from django.utils import timezone
 
 from inventory.models import InventoryTransaction, Item, PartInventory, Warehouse
 from kitcomponents.models import KitComponent
@@ -36,6 +37,10 @@ def text(response) -> str:
     """The page's visible text, tags dropped and whitespace folded."""
     body = re.sub(r"<[^>]+>", " ", response.content.decode())
     return " ".join(unescape(body).split())
+
+
+def filter_titles(response) -> list[str]:
+    return [str(spec.title) for spec in response.context["cl"].filter_specs]
 
 
 def changelist_keys(response) -> list[int]:
@@ -142,6 +147,8 @@ def test_part_inventory_filters(admin_client, admin_user, demo):
     assert keys(in_stock="yes") == [*printers, paper, ink]
     assert keys(in_stock="no") == [empty]
     assert keys(q="Prnt_Ink") == [ink]
+    titles = filter_titles(admin_client.get(PI))
+    assert titles == ["part", "location", "tracking", "in stock"]
 
 
 def test_ledger_filters(admin_client, admin_user, demo):
@@ -154,10 +161,17 @@ def test_ledger_filters(admin_client, admin_user, demo):
     assert [row.part_inventory_id for row in rows] == [demo["stock"]["Prnt_Ink"].pk]
     rows = admin_client.get(LEDGER, {"run__key__exact": run.pk}).context["cl"].result_list
     assert [(row.type, row.part_inventory_id) for row in rows] == [("issue", paper)]
-    day = InventoryTransaction.objects.get(type="issue").created_at.date()
-    response = admin_client.get(LEDGER, {"created_at__gte": str(day), "type__exact": "issue"})
+    day = timezone.localtime(InventoryTransaction.objects.get(type="issue").created_at)
+    # The date hierarchy's drill-down.
+    when = {
+        "created_at__year": day.year,
+        "created_at__month": day.month,
+        "created_at__day": day.day,
+    }
+    response = admin_client.get(LEDGER, {**when, "type__exact": "issue"})
     assert response.status_code == 200
     assert len(response.context["cl"].result_list) == 1
+    assert filter_titles(response) == ["type", "part", "run", "created at"]
 
 
 def test_kit_component_filters(admin_client, demo):
@@ -167,6 +181,8 @@ def test_kit_component_filters(admin_client, demo):
     assert [row.kit_id for row in rows] == [bundle.pk] * 4
     rows = admin_client.get(url, {"component__key__exact": ink.pk}).context["cl"].result_list
     assert sorted(row.kit.code for row in rows) == ["Kit_1", "Prnt_Bundle"]
+    titles = filter_titles(admin_client.get(url))
+    assert titles == ["kit type", "kit", "component", "default delivery status"]
 
 
 def test_part_and_location_take_autocomplete(admin_client, demo):
