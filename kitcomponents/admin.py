@@ -149,14 +149,7 @@ class KitComponentAddInline(KitComponentServices, ServiceInline):
     model = KitComponent
     form = KitLineForm
     fk_name = "kit"
-    fields = (
-        "component",
-        "number_of_units",
-        "revenue_percentage",
-        "default_delivery_status",
-        "default_deferral_status",
-        "line_number",
-    )
+    fields = tuple(name for name in KitComponentForm.Meta.fields if name != "kit")
     autocomplete_fields = ("component",)
     verbose_name = "new kit component"
     verbose_name_plural = "add kit components"

@@ -2,59 +2,47 @@
 in, find a part inventory by its part id, issue it to a kit and see the kit's requirements
 change."""
 
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import sync_playwright
 
 from inventory.models import Item, PartInventory
 from kitting.demo import demo_data_load
+from tests.support.browser import chromium
 from tests.support.factories import kit, run
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's (.ci/run installs it); never `playwright install`
 
 
 @pytest.mark.django_db(transaction=True)
 def test_issue_from_the_admin_changes_the_kits_requirements(live_server, admin_user):
-    assert Path(CHROMIUM).exists(), "apt-get install -y chromium"
     demo_data_load(user=admin_user)
     bundle = Item.objects.get(code="Prnt_Bundle")
     part_kit = kit(admin_user, run(admin_user, part=bundle, quantity=1))
     ink = PartInventory.objects.select_related("part", "location").get(part__code="Prnt_Ink")
     label = str(ink)
     # The browser runs an event loop in this thread: every database read happens before it.
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--no-first-run"],
-        )
-        try:
-            page = browser.new_page()
-            page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-            page.fill("#id_username", "admin")
-            page.fill("#id_password", "admin-password")
-            page.click("input[type=submit]")
-            page.wait_for_url(f"{live_server.url}/admin/")
+    with chromium() as browser:
+        page = browser.new_page()
+        page.goto(f"{live_server.url}/admin/login/?next=/admin/")
+        page.fill("#id_username", "admin")
+        page.fill("#id_password", "admin-password")
+        page.click("input[type=submit]")
+        page.wait_for_url(f"{live_server.url}/admin/")
 
-            page.goto(f"{live_server.url}/admin/inventory/partinventory/")
-            page.fill("#searchbar", "Prnt_Ink")
-            page.press("#searchbar", "Enter")
-            page.wait_for_url("**/?q=Prnt_Ink")
-            found = page.locator("#result_list tbody tr").all_inner_texts()
+        page.goto(f"{live_server.url}/admin/inventory/partinventory/")
+        page.fill("#searchbar", "Prnt_Ink")
+        page.press("#searchbar", "Enter")
+        page.wait_for_url("**/?q=Prnt_Ink")
+        found = page.locator("#result_list tbody tr").all_inner_texts()
 
-            kit_page = f"{live_server.url}/admin/kitting/partkit/{part_kit.pk}/change/"
-            page.goto(kit_page)
-            before = page.locator(".field-requirements table").inner_text()
-            page.click("text=Issue part inventory")
-            page.select_option("#id_part_inventory", label=label)
-            page.fill("#id_quantity", "4")
-            page.click("input[type=submit]")
-            page.wait_for_url(kit_page)
-            message = page.locator(".messagelist").inner_text()
-            after = page.locator(".field-requirements table").inner_text()
-            issued = page.locator(".field-part_inventory, #lines-group").first.inner_text()
-        finally:
-            browser.close()
+        kit_page = f"{live_server.url}/admin/kitting/partkit/{part_kit.pk}/change/"
+        page.goto(kit_page)
+        before = page.locator(".field-requirements table").inner_text()
+        page.click("text=Issue part inventory")
+        page.select_option("#id_part_inventory", label=label)
+        page.fill("#id_quantity", "4")
+        page.click("input[type=submit]")
+        page.wait_for_url(kit_page)
+        message = page.locator(".messagelist").inner_text()
+        after = page.locator(".field-requirements table").inner_text()
+        issued = page.locator(".field-part_inventory, #lines-group").first.inner_text()
 
     assert [row.split("\t")[1:7] for row in found] == [
         [

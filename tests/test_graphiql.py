@@ -2,19 +2,14 @@
 Chromium, driven by Playwright, loads it from a live server with every other request refused,
 logs in through the admin (a session, with its CSRF token) and runs a query."""
 
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import sync_playwright
 
+from tests.support.browser import chromium
 from tests.support.factories import part, stock
-
-CHROMIUM = "/usr/bin/chromium"  # Debian's (.ci/run installs it); never `playwright install`
 
 
 @pytest.mark.django_db(transaction=True)
 def test_graphiql_loads_offline_and_runs_a_query(live_server, admin_user):
-    assert Path(CHROMIUM).exists(), "apt-get install -y chromium"
     inventory = stock(admin_user, part(admin_user, "Widget"), 7)
     # The browser runs an event loop in this thread: every database read happens before it.
     asked, refused = [], []
@@ -28,28 +23,21 @@ def test_graphiql_loads_offline_and_runs_a_query(live_server, admin_user):
             refused.append(url)
             route.abort()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-background-networking", "--no-first-run"],
-        )
-        try:
-            context = browser.new_context()
-            context.route("**/*", only_the_server)
-            page = context.new_page()
-            page.goto(f"{live_server.url}/admin/login/?next=/graphql")
-            page.fill("#id_username", "admin")
-            page.fill("#id_password", "admin-password")
-            page.click("input[type=submit]")
-            page.wait_for_url(f"{live_server.url}/graphql")
-            page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=30_000)
-            title = page.title()
-            page.click(".graphiql-execute-button")
-            response = page.locator(".graphiql-response")
-            response.get_by_text('"totalCount": 1').wait_for(timeout=30_000)
-            shown = response.inner_text()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        context = browser.new_context()
+        context.route("**/*", only_the_server)
+        page = context.new_page()
+        page.goto(f"{live_server.url}/admin/login/?next=/graphql")
+        page.fill("#id_username", "admin")
+        page.fill("#id_password", "admin-password")
+        page.click("input[type=submit]")
+        page.wait_for_url(f"{live_server.url}/graphql")
+        page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=30_000)
+        title = page.title()
+        page.click(".graphiql-execute-button")
+        response = page.locator(".graphiql-response")
+        response.get_by_text('"totalCount": 1').wait_for(timeout=30_000)
+        shown = response.inner_text()
 
     assert title == "Kitsmith GraphQL"
     assert f'"id": "{inventory.pk}"' in shown and '"partNumber": "Widget"' in shown
