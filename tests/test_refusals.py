@@ -100,6 +100,7 @@ NO_JSON_BODY = {
     "api/redoc/": "the OpenAPI document",
     "^oauth2/authorize/?$": "a signed-in user's form (a redirect to the login page otherwise)",
     "^.*$": "the catch-all 404",
+    "": "the landing page (exactly /, so matched exactly)",
 }
 
 
@@ -108,7 +109,9 @@ def swept():
     classify."""
     found = []
     for pattern, callback in patterns(get_resolver().url_patterns):
-        if any(pattern.startswith(skipped) for skipped in NO_JSON_BODY):
+        if any(
+            pattern.startswith(skipped) if skipped else pattern == "" for skipped in NO_JSON_BODY
+        ):
             continue
         taken = body_methods(pattern, callback)
         read_only = pattern.startswith(
