@@ -6,11 +6,12 @@ import json
 import secrets
 from io import StringIO
 
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from oauth2_provider.models import get_application_model
 
 from kitting.demo import demo_data_load
 
@@ -41,7 +42,9 @@ class Command(BaseCommand):
             password = f"unchanged ({KEPT})"
 
         demo_data_load(user=admin)
-        clients = get_application_model().objects.filter(user=admin, name=CLIENT_NAME)
+        # The client model by its setting's name: the domain does not import the protocol's library.
+        application = apps.get_model(settings.OAUTH2_PROVIDER_APPLICATION_MODEL)
+        clients = application.objects.filter(user=admin, name=CLIENT_NAME)
         client_id = clients.order_by("pk").values_list("client_id", flat=True).first()
         if client_id is None or reset:
             clients.delete()  # its tokens go with it
