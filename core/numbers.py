@@ -40,12 +40,14 @@ def whole_number(value: Any, maximum: int | None = MAX_BIGINT) -> int | None:
     text = str(value)
     if not (text.isascii() and text.isdigit()):
         return None
+    # Leading zeros count toward int()'s digit limit though they add nothing: drop them first.
+    digits = text.lstrip("0") or "0"
     if maximum is not None:
-        if len(text.lstrip("0")) > len(str(maximum)):
+        if len(digits) > len(str(maximum)):
             return None
-    elif 0 < sys.get_int_max_str_digits() < len(text):  # 0: the limit is off
+    elif 0 < sys.get_int_max_str_digits() < len(digits):  # 0: the limit is off
         return None
-    number = int(text)
+    number = int(digits)
     return number if maximum is None or number <= maximum else None
 
 
