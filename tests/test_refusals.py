@@ -211,6 +211,18 @@ def test_the_token_endpoint_refuses_forms_and_json_that_are_not_text_with_a_400(
             "POST", "/oauth2/token", body, "application/x-www-form-urlencoded"
         )
         assert_error(response, 400, FORM_NOT_UTF8)
+    # Django reads a form in UTF-8 only: another charset is refused (BadRequest), even over ASCII.
+    response = anonymous.generic(
+        "POST",
+        "/oauth2/token",
+        "grant_type=client_credentials&client_id=a&client_secret=b",
+        "application/x-www-form-urlencoded; charset=latin-1",
+    )
+    assert_error(
+        response,
+        400,
+        err("KS-4005", "Bad request: the request is invalid", REASON="the request is invalid"),
+    )
     response = anonymous.generic(
         "POST",
         "/oauth2/token",

@@ -4,8 +4,8 @@ import logging
 import math
 from typing import Any
 
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import (
     DataError,
     IntegrityError,
@@ -79,8 +79,9 @@ def to_api_error(exc: Exception, request: Any = None, view: Any = None) -> error
         return err
     if isinstance(exc, RequestDataTooBig):
         return errors.error(errors.BAD_REQUEST, REASON="the body is too large")
-    if isinstance(exc, SuspiciousOperation):
-        # Django answers these with 400 (too many fields, a bad multipart body...), so do we.
+    if isinstance(exc, SuspiciousOperation | BadRequest):
+        # Django answers these with 400 (too many fields, a bad multipart body, a form charset
+        # other than UTF-8...), so do we.
         return errors.error(errors.BAD_REQUEST, REASON="the request is invalid")
     if isinstance(exc, IntegrityError):
         # Services check every rule first; a constraint tripping here means a concurrent writer
