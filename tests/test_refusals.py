@@ -390,3 +390,15 @@ def test_a_composite_sub_request_refuses_what_its_single_request_refuses(api, sh
         first = response.json()["ia::result"][0]
         assert (first["ia::status"], first["ia::error"]["errorId"]) == (status, error_id)
     assert everything() == before
+
+
+def test_a_composite_sub_request_reads_a_query_string_of_any_text_as_utf8(api, shop):
+    """A path's query string arrives as JSON text; it is its UTF-8 bytes, as a client's own
+    request would send it (CJK once answered a 500 element, Latin-1's é a wrong 400)."""
+    item = "/objects/inventory-control/item"
+    for query in ["id=漢", "id=é", "id=%C3%A9"]:
+        subrequests = [{"method": "GET", "path": f"{item}?{query}"}] * 2
+        response = api.post("/services/core/composite", subrequests, format="json")
+        assert response.status_code == 200, response.json()
+        for element in response.json()["ia::result"]:
+            assert (element["ia::status"], element["ia::result"]) == (200, []), query

@@ -63,12 +63,8 @@ def is_utf8_form(encoded: bytes) -> bool:
 
 def refuse_undecodable_query(request: HttpRequest) -> None:
     """A request (or composite sub-request) whose query string is not UTF-8 text: 400."""
-    query_string = request.META.get("QUERY_STRING", "")
-    try:
-        # WSGI passes the raw bytes as Latin-1 characters (PEP 3333).
-        raw = query_string.encode("iso-8859-1")
-    except UnicodeEncodeError:  # text (a composite sub-request's path): its own bytes
-        raw = query_string.encode("utf-8", "surrogatepass")
+    # WSGI passes the raw bytes as Latin-1 characters (PEP 3333); so does a composite's dispatch.
+    raw = request.META.get("QUERY_STRING", "").encode("iso-8859-1")
     if not is_utf8_form(raw):
         raise errors.error(errors.BAD_REQUEST, REASON="the query string is not UTF-8 text")
 

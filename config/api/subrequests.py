@@ -332,7 +332,9 @@ def _request(outer: Request, sub: SubRequest) -> WSGIRequest:
             "REQUEST_METHOD": sub.method,
             # As a WSGI server hands the path on: percent-decoded, bytes as latin-1.
             "PATH_INFO": unquote_to_bytes(raw_path).decode("latin-1"),
-            "QUERY_STRING": query,
+            # Likewise raw: the text's UTF-8 bytes as latin-1 (surrogatepass: a lone surrogate
+            # reaches refuse_undecodable_query as the bytes that are no UTF-8, not a crash).
+            "QUERY_STRING": query.encode("utf-8", "surrogatepass").decode("latin-1"),
             "CONTENT_TYPE": "application/json" if sub.has_body else "",
             "CONTENT_LENGTH": str(len(data)),
             "wsgi.input": io.BytesIO(data),
