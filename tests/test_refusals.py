@@ -160,7 +160,7 @@ def test_every_route_refuses_bad_json_bodies_with_a_400(api):
                 response = api.generic(
                     method, path, body, content_type="application/json", HTTP_IF_MATCH='"1"'
                 )
-                assert_error(response, 400, expected), (method, path)
+                assert_error(response, 400, expected, where=f"{method} {path}")
                 seen += 1
     assert seen >= 4 * 24
     assert everything() == before
@@ -173,7 +173,7 @@ def test_every_route_refuses_a_query_string_that_is_not_utf8(api):
         for query in BAD_QUERY_STRINGS:
             for method in ["GET", *body_methods(pattern, callback)]:
                 response = api.generic(method, f"{path}?{query}", "{}", "application/json")
-                assert_error(response, 400, QUERY_NOT_UTF8), (method, path)
+                assert_error(response, 400, QUERY_NOT_UTF8, where=f"{method} {path}")
     assert everything() == before
 
 
@@ -187,18 +187,16 @@ def test_every_object_answers_404_to_a_key_that_can_name_no_row(api, key):
         object_name = pattern.split("/")[1] + "/" + pattern.split("/")[2]
         for method in sorted(methods(callback) & {"get", "patch", "delete"}):
             response = api.generic(method, path, "{}", "application/json", HTTP_IF_MATCH='"1"')
-            (
-                assert_error(
-                    response,
-                    404,
-                    err(
-                        "KS-4041",
-                        f"{object_name} with key {key} was not found",
-                        OBJECT=object_name,
-                        KEY=key,
-                    ),
+            assert_error(
+                response,
+                404,
+                err(
+                    "KS-4041",
+                    f"{object_name} with key {key} was not found",
+                    OBJECT=object_name,
+                    KEY=key,
                 ),
-                (method, path),
+                where=f"{method} {path}",
             )
     assert everything() == before
 

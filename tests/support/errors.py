@@ -122,18 +122,25 @@ def err(
 
 
 def assert_error(
-    response, status: int, expected: dict, details: list[dict] | None = None, **members: Any
+    response,
+    status: int,
+    expected: dict,
+    details: list[dict] | None = None,
+    *,
+    where: str = "",
+    **members: Any,
 ) -> None:
     """The whole JSON body and status: the error, its details, supportId = the response's
-    X-Request-Id, and any further top-level `members` (RFC 6749's `error` on the token endpoint)."""
+    X-Request-Id, and any further top-level `members` (RFC 6749's `error` on the token endpoint).
+    `where` (a sweep's method and path) heads the failure message."""
     top = {**expected, "supportId": response["X-Request-Id"]}
     if details is not None:
         top["details"] = details
-    assert status in STATUS[expected["code"]], (status, expected["code"])
+    assert status in STATUS[expected["code"]], (where, status, expected["code"])
     # (This module is not assertion-rewritten: spell out what differs.)
     actual = (response.status_code, response.json())
     wanted = (status, {"ia::result": {"ia::error": top}, "ia::meta": FAILED_META, **members})
-    assert actual == wanted, f"\nactual:   {actual!r}\nexpected: {wanted!r}"
+    assert actual == wanted, f"{where}\nactual:   {actual!r}\nexpected: {wanted!r}"
     assert response["Content-Type"].split(";")[0] == "application/json"
 
 
