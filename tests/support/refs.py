@@ -49,4 +49,4 @@ def audit(obj, user) -> dict:
 
 def snapshot(*model_classes: type[models.Model]) -> dict[str, list[dict]]:
     """Every row of these models, every column: compare before and after a failed request."""
-    return {m._meta.label: list(m.objects.order_by("pk").values()) for m in model_classes}
+    return {m._meta.label: list(m._default_manager.order_by("pk").values()) for m in model_classes}
