@@ -167,8 +167,8 @@ def test_a_statement_cut_by_the_statement_timeout_answers_503_and_changes_nothin
             503,
             err(
                 "KS-5032",
-                "The database canceled a statement that ran too long; nothing was changed: "
-                "retry in 1 seconds",
+                "A database statement was canceled: it ran too long or was stopped; "
+                "nothing was changed: retry in 1 seconds",
                 SECONDS="1",
             ),
         )
@@ -225,8 +225,8 @@ def test_graphql_a_lock_timeout_is_the_rest_409_and_changes_nothing(shop, admin_
         (
             "pg_cancel_backend",
             "KS-5032",
-            "The database canceled a statement that ran too long; nothing was changed: "
-            "retry in 1 seconds",
+            "A database statement was canceled: it ran too long or was stopped; "
+            "nothing was changed: retry in 1 seconds",
         ),
     ],
 )

@@ -232,8 +232,8 @@ DATABASE_UNAVAILABLE = _spec(
 STATEMENT_CANCELED = _spec(
     "KS-5032",
     503,
-    "The database canceled a statement that ran too long; nothing was changed: "
-    "retry in {SECONDS} seconds",
+    "A database statement was canceled: it ran too long or was stopped; "
+    "nothing was changed: retry in {SECONDS} seconds",
 )
 NOT_READY = _spec("KS-5034", 503, "Not ready: the {COMPONENTS} did not answer")
 
