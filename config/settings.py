@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
@@ -151,16 +152,10 @@ QUERY_SHAPE_CACHE = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-# Django's hashers, and last the one of generated OAuth2 client secrets (CLIENT_SECRET_HASHER
-# below): fast, so a wrong secret costs little, and safe only for secrets nobody chose.
-PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
-    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
-    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
-    "django.contrib.auth.hashers.ScryptPasswordHasher",
-    "config.api.hashers.GeneratedSecretHasher",
-]
+# Django's hashers (its own list: a new Django's defaults carry over), and last the one of
+# generated OAuth2 client secrets (CLIENT_SECRET_HASHER below): fast, so a wrong secret costs
+# little, and safe only for secrets nobody chose.
+PASSWORD_HASHERS = [*global_settings.PASSWORD_HASHERS, "config.api.hashers.GeneratedSecretHasher"]
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
