@@ -240,6 +240,8 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     # Client secrets are generated (create_api_client, DOT's admin): config.api.hashers.
     "CLIENT_SECRET_HASHER": "hmac_sha256",
+    # Refuses a client secret too short to be generated (config.api.application_admin).
+    "APPLICATION_ADMIN_CLASS": "config.api.application_admin.ApplicationAdmin",
     "OAUTH2_SERVER_CLASS": "config.api.oauth.IntacctOAuth2Server",
     "OAUTH2_VALIDATOR_CLASS": "config.api.oauth.IntacctOAuth2Validator",
     # Per client: public clients need PKCE (imported when called: the app registry is ready).

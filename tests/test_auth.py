@@ -581,17 +581,23 @@ def test_every_outcome_costs_one_check_with_the_secret_hasher(
     assert hashed == [("verify", "hmac_sha256")]
 
 
-def test_a_secret_stored_with_pbkdf2_keeps_working_and_is_stored_again(settings, service_user):
-    # Secrets stored before the client-secret hasher (DOT hashed them with the default, PBKDF2).
-    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
-    secret = generate_client_secret()
-    application = Application.objects.create(
+def stored_with_pbkdf2(user, secret: str):
+    """A client whose secret was stored before the client-secret hasher (DOT hashed it with the
+    default, PBKDF2)."""
+    return Application.objects.create(
         name="stored before",
-        user=service_user,
+        user=user,
         client_type=Application.CLIENT_CONFIDENTIAL,
         authorization_grant_type=Application.GRANT_CLIENT_CREDENTIALS,
         client_secret=make_password(secret, hasher="pbkdf2_sha256"),
     )
+
+
+def test_a_secret_stored_with_pbkdf2_keeps_working_and_is_stored_again(settings, service_user):
+    # Secrets stored before the client-secret hasher (DOT hashed them with the default, PBKDF2).
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+    secret = generate_client_secret()
+    application = stored_with_pbkdf2(service_user, secret)
     form = {"grant_type": "client_credentials", "client_id": application.client_id}
     wrong = APIClient().post(TOKEN, {**form, "client_secret": secret[::-1]})
     assert_oauth_error(wrong, 401, "invalid_client")
@@ -620,6 +626,76 @@ def test_a_secret_a_person_chose_keeps_the_slow_default_hasher(client, service_u
     # Checked with the default hasher (MD5's check encodes), and not hashed again.
     assert algorithm_of(application.client_id) == "md5"
     assert hashed == [("verify", "md5"), ("encode", "md5")]
+
+
+def admin_application_form(client_id: str, user, secret: str) -> dict:
+    return {
+        "client_id": client_id,
+        "user": str(user.pk),
+        "redirect_uris": "",
+        "post_logout_redirect_uris": "",
+        "client_type": Application.CLIENT_CONFIDENTIAL,
+        "authorization_grant_type": Application.GRANT_CLIENT_CREDENTIALS,
+        "client_secret": secret,
+        "hash_client_secret": "on",
+        "name": "typed in the admin",
+        "algorithm": "",
+        "allowed_origins": "",
+    }
+
+
+def test_the_admin_refuses_a_client_secret_too_short_to_be_generated(admin_client, service_user):
+    # A short secret would be checked with PBKDF2, an unknown id with one HMAC: timing would
+    # tell the client apart. Every secret the admin stores is as long as a generated one.
+    add = "/admin/oauth2_provider/application/add/"
+    short = admin_application_form("typed-short", service_user, "a-person-chose-this")
+    response = admin_client.post(add, short)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "client_secret": [
+            "A client secret has at least 32 characters: keep the generated one, or run "
+            "manage.py create_api_client --rotate."
+        ]
+    }
+    assert not Application.objects.exists()
+
+    secret = "s" * 32
+    response = admin_client.post(add, admin_application_form("typed", service_user, secret))
+    assert response.status_code == 302
+    assert algorithm_of("typed") == "hmac_sha256"
+    # Changed with its stored hash (as the form shows it): the secret stays what it was.
+    application = Application.objects.get()
+    change = f"/admin/oauth2_provider/application/{application.pk}/change/"
+    form = admin_application_form("typed", service_user, application.client_secret)
+    assert admin_client.post(change, form).status_code == 302
+    form = {"grant_type": "client_credentials", "client_id": "typed", "client_secret": secret}
+    assert_token(APIClient().post(TOKEN, form), service_user)
+
+
+def test_rotate_gives_a_client_stored_with_pbkdf2_a_new_generated_secret(settings, service_user):
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+    old = generate_client_secret()
+    application = stored_with_pbkdf2(service_user, old)
+    out = io.StringIO()
+    call_command("create_api_client", "--rotate", application.client_id, stdout=out)
+    printed = json.loads(out.getvalue())
+    assert printed["client_id"] == application.client_id
+    assert len(printed["client_secret"]) == len(old)
+    assert algorithm_of(application.client_id) == "hmac_sha256"
+    form = {"grant_type": "client_credentials", "client_id": application.client_id}
+    assert_token(
+        APIClient().post(TOKEN, {**form, "client_secret": printed["client_secret"]}), service_user
+    )
+    wrong = APIClient().post(TOKEN, {**form, "client_secret": old})
+    assert_oauth_error(wrong, 401, "invalid_client")
+
+
+def test_rotate_of_an_unknown_client_changes_nothing(service_user):
+    api_client_create(user=service_user, name="integration")
+    stored = Application.objects.get().client_secret
+    with pytest.raises(CommandError, match="No client with id 'ghost'"):
+        call_command("create_api_client", "--rotate", "ghost", stdout=io.StringIO())
+    assert Application.objects.get().client_secret == stored
 
 
 # --- bearer authentication ---------------------------------------------------------------------

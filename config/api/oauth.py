@@ -14,7 +14,9 @@ Differences from DOT's defaults, each because Intacct clients and SDKs rely on i
   unsupported_response_type whatever a client was registered for;
 - a client authenticates at one cost whatever the outcome (unknown client id, wrong secret, right
   secret): one verification with the client-secret hasher (config.api.hashers), so timing tells
-  no client id apart and a flood of wrong secrets stays cheap.
+  no client id apart and a flood of wrong secrets stays cheap. Exception: a secret still stored
+  with PBKDF2 (stored before that hasher, until its first right use or create_api_client
+  --rotate) is checked with PBKDF2; no new secret can be (config.api.application_admin).
 """
 
 import base64
@@ -368,3 +370,19 @@ def api_client_create(*, user, name: str) -> tuple[str, str]:
         redirect_uris="",
     )
     return application.client_id, secret
+
+
+def api_client_rotate(*, client_id: str) -> tuple[str, str]:
+    """A new generated secret for the client `client_id`, stored with CLIENT_SECRET_HASHER (the
+    old one stops working). Returns (client_id, client_secret); raises LookupError for an
+    unknown client."""
+    application_model = get_application_model()
+    secret = generate_client_secret()
+    with transaction.atomic():
+        application = application_model.objects.select_for_update().filter(client_id=client_id)
+        client = application.first()
+        if client is None:
+            raise LookupError(client_id)
+        client.client_secret = secret
+        client.save(update_fields=["client_secret"])
+    return client.client_id, secret

@@ -3,20 +3,33 @@ import json
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from config.api.oauth import api_client_create
+from config.api.oauth import api_client_create, api_client_rotate
 
 
 class Command(BaseCommand):
-    help = "Create an OAuth2 client (client credentials) acting as USER; prints its id and secret."
+    help = (
+        "Create an OAuth2 client (client credentials) acting as USER, or give client CLIENT_ID a "
+        "new secret (--rotate); prints its id and secret."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--user", required=True, help="username the client acts as")
-        parser.add_argument("--name", default="", help="a name for the client")
+        who = parser.add_mutually_exclusive_group(required=True)
+        who.add_argument("--user", help="username the new client acts as")
+        # A secret stored with PBKDF2 (older, or typed in) costs PBKDF2 per token request until
+        # replaced by a generated one.
+        who.add_argument("--rotate", metavar="CLIENT_ID", help="the client to give a new secret")
+        parser.add_argument("--name", default="", help="a name for the new client")
 
-    def handle(self, *args, user, name, **options):
-        try:
-            account = get_user_model().objects.get_by_natural_key(user)
-        except get_user_model().DoesNotExist as exc:
-            raise CommandError(f"No user named {user!r}") from exc
-        client_id, secret = api_client_create(user=account, name=name or f"{user} API client")
+    def handle(self, *args, user, rotate, name, **options):
+        if rotate is not None:
+            try:
+                client_id, secret = api_client_rotate(client_id=rotate)
+            except LookupError as exc:
+                raise CommandError(f"No client with id {rotate!r}") from exc
+        else:
+            try:
+                account = get_user_model().objects.get_by_natural_key(user)
+            except get_user_model().DoesNotExist as exc:
+                raise CommandError(f"No user named {user!r}") from exc
+            client_id, secret = api_client_create(user=account, name=name or f"{user} API client")
         self.stdout.write(json.dumps({"client_id": client_id, "client_secret": secret}))
