@@ -63,6 +63,7 @@ class ServiceModelForm(forms.ModelForm):
     model_admin: ServiceModelAdmin
     request: Any
     service_errors: dict[str, Any] | None  # the errors at the end of clean()
+    saved: models.Model | None  # the object as the service saved it
 
     def full_clean(self) -> None:
         # Django's model validation (the model's fields, constraints and uniqueness) is replaced
@@ -70,10 +71,15 @@ class ServiceModelForm(forms.ModelForm):
         # the end of clean() (its fields' errors and the service's) is all it answers. Model
         # validation still runs after clean() (no public hook skips it); its errors are dropped.
         self.service_errors = None
+        self.saved = None
         super().full_clean()
         if self.service_errors is not None:  # clean() ran
             self.errors.clear()
             self.errors.update(self.service_errors)
+        if self.saved is not None:
+            # Model validation wrote the form's raw values over a copy (construct_instance);
+            # the admin goes on with what the service stored (its defaults, its version).
+            self.instance = self.saved
 
     def clean(self) -> dict[str, Any]:
         # ModelForm.clean() is not called: it turns on Django's uniqueness check.
@@ -85,7 +91,9 @@ class ServiceModelForm(forms.ModelForm):
                         user = self.request.user
                         self.model_admin.service_delete(key=self.instance.pk, user=user)
                     else:
-                        self.instance = self._save_via_service()
+                        self.saved = self._save_via_service()
+                if self.saved is not None:
+                    self.instance = copy.copy(self.saved)
             except (DomainError, DomainErrors) as err:
                 add_domain_error(self, err)
             except IntegrityError as exc:

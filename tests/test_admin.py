@@ -3,6 +3,7 @@ a form error on its field with nothing written, a refused delete is a message wi
 removed."""
 
 import pytest
+from django.contrib import admin
 from django.contrib.admin.models import DELETION, LogEntry
 from django.contrib.messages import get_messages
 from django.db import connection
@@ -284,6 +285,21 @@ def test_add_item_goes_through_the_service(admin_client, admin_user):
     assert item.modified_by == admin_user
     assert item.version == 1
     assert LogEntry.objects.get().object_id == str(item.pk)
+
+
+def test_the_admin_goes_on_with_the_object_the_service_saved(rf, admin_user):
+    # Model validation after clean() writes the form's raw values onto its instance; the admin
+    # (its log entry, its redirect) goes on with the service's object, defaults and all.
+    request = rf.post(ITEMS + "add/")
+    request.user = admin_user
+    form_class = admin.site.get_model_admin(Item).get_form(request)
+    form = form_class(data=item_form(code="Kit_9", item_type="kit"))
+    assert form.is_valid(), form.errors
+    assert form.instance.kit_revenue_posting == "componentLevel"
+    assert form.instance.version == 1
+    assert form.save(commit=False) is form.instance
+    stored = Item.objects.get()
+    assert (form.instance.pk, form.instance.kit_revenue_posting) == (stored.pk, "componentLevel")
 
 
 def test_tracking_on_a_non_inventory_item_is_a_field_error(admin_client, admin_user):
