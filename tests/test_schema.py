@@ -6,7 +6,11 @@ from html.parser import HTMLParser
 
 import pytest
 import yaml
+from django.core.exceptions import ImproperlyConfigured
 from openapi_spec_validator import OpenAPIV30SpecValidator, validate
+
+from config.api.schema import extra_schema
+from inventory.models import Item, PartInventory
 
 LINES = "/objects/inventory-control/kit-component"
 LINE = "/objects/inventory-control/kit-component/{key}"
@@ -360,3 +364,24 @@ def test_healthz_answers_without_credentials(client, db):
     response = client.get("/healthz")
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
     assert response["X-Request-Id"]
+
+
+@pytest.mark.parametrize(
+    ("source", "schema"),
+    [
+        ("name", {"type": "string"}),
+        ("enable_serial_no", {"type": "boolean"}),
+        ("version", {"type": "integer"}),  # PositiveBigIntegerField
+        ("created_at", {"type": "string", "format": "date-time"}),
+    ],
+)
+def test_a_reference_extra_is_typed_as_the_spec_types_a_member(source, schema):
+    # One table of JSON types (config.api.spec): a date-time extra was once a bare string.
+    assert extra_schema(Item, source) == schema
+    nullable = {"type": "string", "nullable": True}
+    assert extra_schema(PartInventory, "serial_number") == nullable
+
+
+def test_a_reference_extra_reading_a_relation_is_refused():
+    with pytest.raises(ImproperlyConfigured, match="no JSON type"):
+        extra_schema(PartInventory, "part")

@@ -2,6 +2,7 @@
 
 import copy
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
@@ -349,17 +350,14 @@ def extra_schema(model, source: str | None) -> dict:
         pattern = rf"^-?\d{{0,{whole}}}(?:\.\d{{0,{places}}})?$"
         schema = {"type": "string", "format": "decimal", "pattern": pattern}
     else:
-        schema = {"type": _JSON_TYPES.get(column.get_internal_type(), "string")}
+        # As a ModelSerializer would render the column, typed as the spec types members: one
+        # table of JSON types (config.api.spec._KINDS).
+        mapping = serializers.ModelSerializer.serializer_field_mapping
+        kind = next((mapping[c] for c in type(column).__mro__ if c in mapping), None)
+        # ModelField: REST framework's catch-all for models.Field (a relation, a custom field).
+        if column.is_relation or kind in (None, serializers.ModelField):
+            raise ImproperlyConfigured(f"A reference extra reads {column!r}: no JSON type for it")
+        schema = spec.json_kind(kind)
     if column.null:
         schema["nullable"] = True
     return schema
-
-
-# The model fields an extra may read that are not text in JSON.
-_JSON_TYPES = {
-    "BooleanField": "boolean",
-    "IntegerField": "integer",
-    "BigIntegerField": "integer",
-    "PositiveIntegerField": "integer",
-    "FloatField": "number",
-}

@@ -388,12 +388,18 @@ def _shape(member: Member) -> dict[str, Any]:
         shape["type"] = kind
         nullable = nullable or optional
     else:
-        for kind, json_type, fmt in _KINDS:
-            if isinstance(fld, kind):
-                shape = {"type": json_type, **({"format": fmt} if fmt else {})}
-                break
+        shape = json_kind(type(fld))
     shape["nullable"] = nullable or _nullable_source(member.model, member.source)
     return shape
+
+
+def json_kind(field_class: type) -> dict[str, Any]:
+    """The JSON `type` (and `format`) of a Django REST framework field class: the first of
+    _KINDS it is, else a string."""
+    for kind, json_type, fmt in _KINDS:
+        if issubclass(field_class, kind):
+            return {"type": json_type, **({"format": fmt} if fmt else {})}
+    return {"type": "string"}
 
 
 def _returned(method) -> tuple[str, bool]:
