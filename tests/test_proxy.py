@@ -99,6 +99,26 @@ def test_a_malformed_request_is_a_400_ia_error(stack):
     refusal(answer, errors.BAD_REQUEST, REASON="the proxy could not read the request")
 
 
+def test_trace_is_a_405_ia_error(stack):
+    answer = exchange(stack.proxy_port, b"TRACE / HTTP/1.1\r\n" + HOST + b"\r\n")
+    assert answer.status == 405
+    refusal(answer, errors.METHOD_NOT_ALLOWED, METHOD="TRACE", PATH="any path")
+
+
+def test_an_unsupported_transfer_coding_is_a_501_ia_error(stack):
+    request = b"POST /oauth2/token HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: gzip\r\n\r\n"
+    answer = exchange(stack.proxy_port, request)
+    assert answer.status == 501
+    refusal(answer, errors.PROXY_TRANSFER_CODING)
+
+
+@pytest.mark.parametrize("version", [b"HTTP/2.0", b"HTTP/3.1"])
+def test_an_unsupported_http_version_is_a_505_ia_error(stack, version):
+    answer = exchange(stack.proxy_port, b"GET /healthz " + version + b"\r\n" + HOST + b"\r\n")
+    assert answer.status == 505
+    refusal(answer, errors.PROXY_HTTP_VERSION)
+
+
 def test_a_body_over_the_limit_is_a_413_ia_error_before_it_is_sent(stack):
     request = b"POST /objects/inventory-control/item HTTP/1.1\r\n" + HOST
     request += b"Content-Type: application/json\r\nContent-Length: 20000000\r\n\r\n"

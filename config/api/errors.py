@@ -33,9 +33,11 @@ CODES = {
     429: "tooManyRequests",
     431: "invalidRequest",
     500: "internalError",
+    501: "notImplemented",
     502: "serviceUnavailable",
     503: "serviceUnavailable",
     504: "serviceUnavailable",
+    505: "versionNotSupported",
 }
 
 
@@ -247,6 +249,12 @@ PROXY_HEADERS_TOO_LARGE = _spec(
 )
 PROXY_NO_UPSTREAM = _spec(
     "KS-5021", 502, "The application did not answer: retry in {SECONDS} seconds"
+)
+PROXY_TRANSFER_CODING = _spec(
+    "KS-5011", 501, "The Transfer-Encoding is not supported: send chunked or a Content-Length"
+)
+PROXY_HTTP_VERSION = _spec(
+    "KS-5051", 505, "The HTTP version is not supported: send HTTP/1.0 or HTTP/1.1"
 )
 PROXY_UNAVAILABLE = _spec("KS-5033", 503, "The service is unavailable: retry in {SECONDS} seconds")
 PROXY_UPSTREAM_TIMEOUT = _spec("KS-5041", 504, "The application did not answer in time")

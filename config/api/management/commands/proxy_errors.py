@@ -40,15 +40,21 @@ def refusals(conf: str) -> list[tuple[int, errors.ApiError]]:
         (400, errors.error(errors.BAD_REQUEST, REASON="the proxy could not read the request")),
         # Only its own internal locations, asked for directly: the application's 404s pass.
         (404, errors.error(errors.ROUTE_NOT_FOUND, PATH=LOCATION)),
+        # nginx refuses TRACE on every path; no other method reaches it unrouted.
+        (405, errors.error(errors.METHOD_NOT_ALLOWED, METHOD="TRACE", PATH="any path")),
         (408, errors.error(errors.PROXY_TIMEOUT)),
         (413, errors.error(errors.PROXY_BODY_TOO_LARGE, MAX=body_max)),
         (414, errors.error(errors.PROXY_LINE_TOO_LONG, MAX=line_max)),
         # 494 is nginx's own "request header too large", sent as 431 (RFC 6585).
         (494, errors.error(errors.PROXY_HEADERS_TOO_LARGE, MAX=line_max, TOTAL=total)),
+        # nginx's own "plain HTTP sent to an HTTPS port" (README: TLS terminated in nginx).
+        (497, errors.error(errors.BAD_REQUEST, REASON="plain HTTP was sent to the HTTPS port")),
         (500, errors.error(errors.INTERNAL_ERROR)),
+        (501, errors.error(errors.PROXY_TRANSFER_CODING)),
         (502, errors.error(errors.PROXY_NO_UPSTREAM, SECONDS=1)),
         (503, errors.error(errors.PROXY_UNAVAILABLE, SECONDS=1)),
         (504, errors.error(errors.PROXY_UPSTREAM_TIMEOUT)),
+        (505, errors.error(errors.PROXY_HTTP_VERSION)),
     ]
 
 
@@ -62,7 +68,8 @@ def errors_conf(conf: str) -> str:
         # nginx single-quoted string: its only escapes are \' and \\; `$` starts a variable.
         if "'" in body or "\\" in body or body.count("$") != 1:
             raise ValueError(f"{err.spec.error_id}: the body cannot be quoted for nginx")
-        location = f"{LOCATION}{err.status}"
+        # Per nginx status: two of them (400, 497) answer the same status.
+        location = f"{LOCATION}{status}"
         answer = f"={err.status} " if status != err.status else ""
         lines += ["", f"error_page {status} {answer}{location};"]
         lines += [
