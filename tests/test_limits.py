@@ -31,6 +31,14 @@ def rate_limit(response) -> tuple[str, str, str]:
     )
 
 
+def assert_client_id_throttled(response) -> None:
+    """A 429 refused by a client id's bucket, whose count the headers do not show."""
+    seconds = int(response["Retry-After"])
+    assert 1 <= seconds <= 60
+    assert response["RateLimit-Limit"] == "60"  # the address's window (THROTTLE_RATE_TOKEN_ADDRESS)
+    assert_error(response, 429, throttled(seconds))
+
+
 def assert_throttled(response, limit: int) -> None:
     """A 429 whose Retry-After is its window's RateLimit-Reset."""
     seconds = int(response["Retry-After"])
@@ -99,16 +107,16 @@ def test_token_requests_are_throttled_per_client_id(
     )
     assert wrong.status_code == 401
     json_body = APIClient().post(TOKEN, grant(client_id, secret), format="json")
-    assert (json_body.status_code, rate_limit(json_body)[:2]) == (200, ("3", "0"))
+    assert (json_body.status_code, rate_limit(json_body)[:2]) == (200, ("60", "57"))
     tokens = AccessToken.objects.count()
 
     # Refused before the client is looked up: no statement, so no secret hashed.
     with django_assert_num_queries(0):
         refused = client.post(TOKEN, grant(client_id, secret))
 
-    assert_throttled(refused, 3)
+    assert_client_id_throttled(refused)
     assert AccessToken.objects.count() == tokens
-    assert_throttled(client.post(TOKEN, grant(client_id, "wrong")), 3)
+    assert_client_id_throttled(client.post(TOKEN, grant(client_id, "wrong")))
     other_id, other_secret = api_client_create(user=service_user, name="other")
     assert client.post(TOKEN, grant(other_id, other_secret)).status_code == 200
 
@@ -117,7 +125,18 @@ def test_unknown_client_ids_are_throttled_as_known_ones(client, db, settings):
     settings.THROTTLE_RATE_TOKEN_CLIENT = "2/min"
     answers = [client.post(TOKEN, grant("no-such-client", "guess")) for _ in range(2)]
     assert [a.status_code for a in answers] == [401, 401]
-    assert_throttled(client.post(TOKEN, grant("no-such-client", "guess")), 2)
+    assert_client_id_throttled(client.post(TOKEN, grant("no-such-client", "guess")))
+
+
+def test_the_headers_do_not_tell_a_used_client_id_from_an_unused_one(client, service_user):
+    client_id, secret = api_client_create(user=service_user, name="integration")
+    for _ in range(3):
+        client.post(TOKEN, grant(client_id, secret), REMOTE_ADDR="192.0.2.1")
+    used = client.post(TOKEN, grant(client_id, "guess"), REMOTE_ADDR="192.0.2.2")
+    unused = client.post(TOKEN, grant("no-such-client", "guess"), REMOTE_ADDR="192.0.2.3")
+    assert used.status_code == unused.status_code == 401
+    # Each shows its address's fresh window only.
+    assert rate_limit(used)[:2] == rate_limit(unused)[:2] == ("60", "59")
 
 
 def test_token_requests_are_throttled_per_address(client, service_user, settings):

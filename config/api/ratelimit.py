@@ -90,6 +90,8 @@ class WindowThrottle(SimpleRateThrottle):
     """A DRF throttle counting in atomic windows (see the module); subclasses name the bucket."""
 
     THROTTLE_RATES = _CurrentRates()
+    # Whether the response's RateLimit headers may show this bucket (see TokenClientThrottle).
+    reported = True
 
     def allow_request(self, request, view) -> bool:
         if self.rate is None:
@@ -98,7 +100,8 @@ class WindowThrottle(SimpleRateThrottle):
         if self.key is None:
             return True
         self.window = count_request(self.key, self.num_requests, self.duration, self.timer())
-        _report(self.window)
+        if self.reported:
+            _report(self.window)
         return self.window.allowed
 
     def wait(self) -> float:
@@ -136,6 +139,9 @@ class TokenClientThrottle(_TokenThrottle):
 
     scope = "token_client"
     rate_setting = "THROTTLE_RATE_TOKEN_CLIENT"
+    # The headers show the address's window only: a client id's count would tell a caller which
+    # ids are in use. A refusal by this bucket still answers 429 with its Retry-After.
+    reported = False
 
     def __init__(self, client_id: str):
         super().__init__()
