@@ -121,6 +121,18 @@ def test_token_requests_are_throttled_per_client_id(
     assert client.post(TOKEN, grant(other_id, other_secret)).status_code == 200
 
 
+def test_a_flood_naming_a_client_id_does_not_lock_it_out_elsewhere(client, service_user, settings):
+    settings.THROTTLE_RATE_TOKEN_CLIENT = "2/min"
+    client_id, secret = api_client_create(user=service_user, name="integration")
+    flood = [
+        client.post(TOKEN, grant(client_id, "guess"), REMOTE_ADDR="192.0.2.66") for _ in range(3)
+    ]
+    assert [answer.status_code for answer in flood] == [401, 401, 429]
+    assert (
+        client.post(TOKEN, grant(client_id, secret), REMOTE_ADDR="198.51.100.7").status_code == 200
+    )
+
+
 def test_unknown_client_ids_are_throttled_as_known_ones(client, db, settings):
     settings.THROTTLE_RATE_TOKEN_CLIENT = "2/min"
     answers = [client.post(TOKEN, grant("no-such-client", "guess")) for _ in range(2)]

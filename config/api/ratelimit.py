@@ -1,5 +1,5 @@
 """Rate-limit windows counted in the shared cache, the headers that report them, and the token
-endpoint's throttles (per client id and per address).
+endpoint's throttles (per address, and per client id from each address).
 
 A window opens at a bucket's first request and admits `rate` requests until it closes. Both steps
 are single atomic cache operations (`add`, `incr`: atomic in Redis and under the memory cache's
@@ -135,7 +135,9 @@ class TokenAddressThrottle(_TokenThrottle):
 
 
 class TokenClientThrottle(_TokenThrottle):
-    """Token requests per client id, known or not (THROTTLE_RATE_TOKEN_CLIENT)."""
+    """Token requests per client id from one address, known or not (THROTTLE_RATE_TOKEN_CLIENT).
+    Per address too: counted from anywhere, a flood naming an id would lock its real
+    integration out; the address's own limit still bounds what one address tries."""
 
     scope = "token_client"
     rate_setting = "THROTTLE_RATE_TOKEN_CLIENT"
@@ -149,7 +151,8 @@ class TokenClientThrottle(_TokenThrottle):
 
     def get_cache_key(self, request, view):
         # Any text a caller sends: hashed, the key stays short and safe for every cache.
-        ident = hashlib.sha256(self.client_id.encode("utf-8", "surrogatepass")).hexdigest()
+        client_id = hashlib.sha256(self.client_id.encode("utf-8", "surrogatepass")).hexdigest()
+        ident = f"{client_id}:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
