@@ -485,6 +485,12 @@ def test_token_endpoint_malformed_json_is_400(client):
     )
 
 
+def test_token_endpoint_multipart_without_a_boundary_is_400(client, db):
+    response = client.post(TOKEN, "grant_type=x", content_type="multipart/form-data")
+    reason = "the body is not valid multipart/form-data"
+    assert_error(response, 400, err("KS-4005", f"Bad request: {reason}", REASON=reason))
+
+
 # --- client secrets: hashed, cheap to check, one cost whatever the outcome -----------------------
 
 HASHED: list[tuple[str, str]] = []  # (what, algorithm) of each hash computed, in order

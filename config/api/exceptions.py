@@ -15,6 +15,7 @@ from django.db import (
     models,
 )
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -79,6 +80,9 @@ def to_api_error(exc: Exception, request: Any = None, view: Any = None) -> error
         return err
     if isinstance(exc, RequestDataTooBig):
         return errors.error(errors.BAD_REQUEST, REASON="the body is too large")
+    if isinstance(exc, MultiPartParserError):
+        # Django's handler would make it a bare 400 (a boundary missing or malformed).
+        return errors.error(errors.BAD_REQUEST, REASON="the body is not valid multipart/form-data")
     if isinstance(exc, SuspiciousOperation | BadRequest):
         # Django answers these with 400 (too many fields, a bad multipart body, a form charset
         # other than UTF-8...), so do we.
