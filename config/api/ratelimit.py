@@ -15,6 +15,7 @@ until it closes); a 429 also carries `Retry-After`, the same number of seconds."
 import base64
 import contextvars
 import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
@@ -111,8 +112,16 @@ class WindowThrottle(SimpleRateThrottle):
     def get_ident(self, request) -> str:
         # The client's address as config.api.middleware.ClientAddressMiddleware decided it
         # (X-Forwarded-For only from TRUSTED_PROXIES). DRF's own reads X-Forwarded-For from
-        # anyone, so a client could pick its own bucket.
-        return request.META.get("REMOTE_ADDR", "")
+        # anyone, so a client could pick its own bucket. An IPv6 address counts as its /64: one
+        # subscriber is usually given a whole /64, and would otherwise have 2**64 buckets.
+        address = request.META.get("REMOTE_ADDR", "")
+        try:
+            parsed = ipaddress.ip_address(address)
+        except ValueError:
+            return address
+        if parsed.version == 6:
+            return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+        return address
 
 
 class _TokenThrottle(WindowThrottle):
