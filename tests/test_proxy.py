@@ -160,6 +160,48 @@ def test_no_replica_answering_is_a_502_ia_error_with_retry_after(tmp_path):
     refusal(answer, errors.PROXY_NO_UPSTREAM, SECONDS=1)
 
 
+def test_a_replica_not_accepting_connections_is_a_504_ia_error(tmp_path):
+    """A replica whose listen backlog is full drops new connections' SYNs: nginx gives up after
+    proxy_connect_timeout (5 s). (A slow answer is gunicorn's to end first: its worker timeout,
+    30 s, is below proxy_read_timeout, and nginx answers that closed connection 502.)"""
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(0)
+        address = hung.getsockname()
+        # Connections the replica never accepts fill its backlog.
+        held = []
+        for _ in range(4):
+            held.append(socket.socket())
+            held[-1].setblocking(False)
+            held[-1].connect_ex(address)
+        time.sleep(0.2)
+        try:
+            with nginx_proxy(tmp_path, f"127.0.0.1:{address[1]}") as port:
+                answer = exchange(port, b"GET /healthz HTTP/1.1\r\n" + HOST + b"\r\n")
+        finally:
+            for sock in held:
+                sock.close()
+    assert answer.status == 504
+    refusal(answer, errors.PROXY_UPSTREAM_TIMEOUT)
+
+
+def test_the_proxys_own_failure_is_a_500_ia_error(stack, tmp_path):
+    """nginx failing itself: here its request-body temporary directory is gone (a body over
+    client_body_buffer_size is written there)."""
+    with nginx_proxy(tmp_path, stack.app_url.removeprefix("http://")) as port:
+        (body_temp,) = tmp_path.glob("nginx-*/client_body")
+        body_temp.rmdir()
+        body_temp.write_text("not a directory")
+        response = requests.post(
+            f"http://127.0.0.1:{port}/nothing", data=b"x" * 200_000, timeout=30
+        )
+    assert response.status_code == 500
+    assert response.json()["ia::result"]["ia::error"]["errorId"] == "KS-5001"
+    assert (
+        response.json()["ia::result"]["ia::error"]["supportId"] == response.headers["X-Request-Id"]
+    )
+
+
 def test_forwarded_headers_are_the_proxys_not_the_clients(stack):
     path = f"/forwarded-{uuid.uuid4().hex}"
     spoofed = {

@@ -241,7 +241,6 @@ NOT_READY = _spec("KS-5034", 503, "Not ready: the {COMPONENTS} did not answer")
 
 # The reverse proxy's own refusals, before the request reaches the application
 # (docker/nginx/errors.conf is generated from these: `manage.py proxy_errors --write`).
-PROXY_TIMEOUT = _spec("KS-4081", 408, "The request was not received in time")
 PROXY_BODY_TOO_LARGE = _spec("KS-4131", 413, "The request body is larger than {MAX}")
 PROXY_LINE_TOO_LONG = _spec("KS-4141", 414, "The request line is longer than {MAX}")
 PROXY_HEADERS_TOO_LARGE = _spec(
@@ -256,7 +255,6 @@ PROXY_TRANSFER_CODING = _spec(
 PROXY_HTTP_VERSION = _spec(
     "KS-5051", 505, "The HTTP version is not supported: send HTTP/1.0 or HTTP/1.1"
 )
-PROXY_UNAVAILABLE = _spec("KS-5033", 503, "The service is unavailable: retry in {SECONDS} seconds")
 PROXY_UPSTREAM_TIMEOUT = _spec("KS-5041", 504, "The application did not answer in time")
 
 for _name, _entry in list(globals().items()):

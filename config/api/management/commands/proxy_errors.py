@@ -1,10 +1,12 @@
 """The reverse proxy's refusals as ia::error bodies, generated from config.api.errors.
 
 nginx answers some requests itself, before the application sees them (a request line or header
-too long, a body too large, a client too slow, no replica answering). docker/nginx.conf includes
-kitsmith/errors.conf, which this writes: one `error_page` per status and an internal location
-returning the catalogue's body, with nginx's `$request_id` (also sent to the application as
-X-Request-Id) as the supportId. The limits in the messages are read from docker/nginx.conf.
+too long, a body too large, no replica answering). It sends no 408 (a client too slow has its
+connection closed) and no 503 (the configuration has no limit_req or limit_conn).
+docker/nginx.conf includes kitsmith/errors.conf, which this writes: one `error_page` per status
+and an internal location returning the catalogue's body, with nginx's `$request_id` (also sent
+to the application as X-Request-Id) as the supportId. The limits in the messages are read from
+docker/nginx.conf.
 
 `python manage.py proxy_errors` prints the file; `--write` writes docker/nginx/errors.conf;
 `--check` fails when it is out of date (tests/test_proxy.py runs it).
@@ -42,7 +44,6 @@ def refusals(conf: str) -> list[tuple[int, errors.ApiError]]:
         (404, errors.error(errors.ROUTE_NOT_FOUND, PATH=LOCATION)),
         # nginx refuses TRACE on every path; no other method reaches it unrouted.
         (405, errors.error(errors.METHOD_NOT_ALLOWED, METHOD="TRACE", PATH="any path")),
-        (408, errors.error(errors.PROXY_TIMEOUT)),
         (413, errors.error(errors.PROXY_BODY_TOO_LARGE, MAX=body_max)),
         (414, errors.error(errors.PROXY_LINE_TOO_LONG, MAX=line_max)),
         # 494 is nginx's own "request header too large", sent as 431 (RFC 6585).
@@ -52,7 +53,6 @@ def refusals(conf: str) -> list[tuple[int, errors.ApiError]]:
         (500, errors.error(errors.INTERNAL_ERROR)),
         (501, errors.error(errors.PROXY_TRANSFER_CODING)),
         (502, errors.error(errors.PROXY_NO_UPSTREAM, SECONDS=1)),
-        (503, errors.error(errors.PROXY_UNAVAILABLE, SECONDS=1)),
         (504, errors.error(errors.PROXY_UPSTREAM_TIMEOUT)),
         (505, errors.error(errors.PROXY_HTTP_VERSION)),
     ]
