@@ -325,6 +325,27 @@ def test_replicas_and_port_come_from_the_env_file(tmp_path):
     assert services["proxy"]["ports"] == [{"published": 80, "target": 8080}]
 
 
+def readme_configuration() -> list[str]:
+    section = (ROOT / "README.md").read_text().split("\n## Configuration\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    return re.findall(r"^\| `([A-Z_]+)` \|", section, flags=re.MULTILINE)
+
+
+def test_every_configuration_variable_can_be_set_from_the_env_file(tmp_path):
+    # Fixed by the image (collected static files), not by an operator.
+    image = {"STATIC_MANIFEST", "STATIC_ROOT"}
+    # Fixed by the compose file itself: the services' addresses, production mode, the proxy.
+    compose = {"DATABASE_URL", "REDIS_URL", "DEBUG", "BEHIND_TLS_PROXY", "TRUSTED_PROXIES"}
+    settable = [name for name in readme_configuration() if name not in image | compose]
+    values = {name: f"set-{n}" for n, name in enumerate(settable)}
+    env_file = filled_env_file(tmp_path, **{"POSTGRES_PASSWORD": "pw", **values})
+    result = compose_config(env_file)
+    assert result.returncode == 0, result.stderr
+    environment = yaml.safe_load(result.stdout)["services"]["app"]["environment"]
+    assert {name: environment.get(name) for name in settable} == values
+    assert compose <= set(environment)
+
+
 @pytest.mark.parametrize("name", ["LOCK_TIMEOUT_MS", "STATEMENT_TIMEOUT_MS"])
 @pytest.mark.parametrize("value", ["-1", "30s"])
 def test_a_database_timeout_must_be_milliseconds(name, value):
