@@ -207,7 +207,14 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Two keys per open throttle window: at the default 300 entries a caller rotating client ids
+    # or addresses would evict everyone's windows (and so reset their counts).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
 
 # GraphQL (config/graphql/limits.py): the most an operation may cost before it runs.
 GRAPHQL_MAX_COST = int(os.environ.get("GRAPHQL_MAX_COST", "1000000"))

@@ -165,15 +165,14 @@ def test_token_requests_are_throttled_per_address(client, service_user, settings
     assert client.post(TOKEN, grant(*clients[3]), REMOTE_ADDR="192.0.2.2").status_code == 200
 
 
+def anonymous_rate(settings, rate: str) -> None:
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "anon": rate}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
 def test_ipv6_addresses_are_counted_by_their_64(client, db, settings):
     settings.THROTTLE_RATE_TOKEN_ADDRESS = "1/min"
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "anon": "1/min",
-        },
-    }
+    anonymous_rate(settings, "1/min")
     # Two addresses of one /64, then one of the next /64.
     addresses = ("2001:db8:0:1::1", "2001:db8:0:1:ffff::2", "2001:db8:0:2::1")
     tokens = [
@@ -182,6 +181,14 @@ def test_ipv6_addresses_are_counted_by_their_64(client, db, settings):
     assert [answer.status_code for answer in tokens] == [401, 429, 401]
     anonymous = [APIClient().get("/api/docs/", REMOTE_ADDR=a) for a in addresses]
     assert [answer.status_code for answer in anonymous] == [200, 429, 200]
+
+
+def test_windows_of_many_callers_do_not_evict_each_other(client, db, settings):
+    anonymous_rate(settings, "1/min")
+    assert client.get("/api/docs/", REMOTE_ADDR="192.0.2.1").status_code == 200
+    for n in range(200):  # 400 cache entries of other addresses' windows
+        client.get("/api/docs/", REMOTE_ADDR=f"198.51.100.{n}")
+    assert client.get("/api/docs/", REMOTE_ADDR="192.0.2.1").status_code == 429
 
 
 # --- X-Forwarded-For and TRUSTED_PROXIES -------------------------------------------------------
