@@ -14,6 +14,7 @@ from config.api.middleware import ClientAddressMiddleware, client_address, trust
 from config.api.oauth import api_client_create
 from tests.support.errors import assert_error, err
 from tests.support.protocol import WAREHOUSES
+from tests.support.server import free_port
 from tests.support.users import make_user
 
 TOKEN = "/oauth2/token"
@@ -189,6 +190,21 @@ def test_windows_of_many_callers_do_not_evict_each_other(client, db, settings):
     for n in range(200):  # 400 cache entries of other addresses' windows
         client.get("/api/docs/", REMOTE_ADDR=f"198.51.100.{n}")
     assert client.get("/api/docs/", REMOTE_ADDR="192.0.2.1").status_code == 429
+
+
+def test_a_redis_that_does_not_answer_is_a_503_with_retry_after(api, client, settings):
+    """Fail closed: a throttle that cannot count refuses rather than admit without limit."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    unavailable = err("KS-5035", "The shared cache is unavailable: retry in 1 seconds", SECONDS=1)
+    for response in (api.get(WAREHOUSES), client.post(TOKEN, grant("no-such-client", "guess"))):
+        assert_error(response, 503, unavailable)
+        assert response["Retry-After"] == "1"
 
 
 # --- X-Forwarded-For and TRUSTED_PROXIES -------------------------------------------------------

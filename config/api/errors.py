@@ -231,6 +231,9 @@ INTERNAL_ERROR = _spec(
 DATABASE_UNAVAILABLE = _spec(
     "KS-5031", 503, "The database connection was lost: retry in {SECONDS} seconds"
 )
+CACHE_UNAVAILABLE = _spec(
+    "KS-5035", 503, "The shared cache is unavailable: retry in {SECONDS} seconds"
+)
 STATEMENT_CANCELED = _spec(
     "KS-5032",
     503,

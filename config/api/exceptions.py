@@ -4,6 +4,7 @@ import logging
 import math
 from typing import Any
 
+import redis
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import (
@@ -109,6 +110,12 @@ def to_api_error(exc: Exception, request: Any = None, view: Any = None) -> error
         # an open transaction died with it; a retry is safe (an Idempotency-Key makes a retried
         # write once). Django closes the broken connection at the end of the request.
         err = errors.error(errors.DATABASE_UNAVAILABLE, SECONDS=RETRY_UNAVAILABLE)
+        err.headers["Retry-After"] = str(RETRY_UNAVAILABLE)
+        return err
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        # REDIS_URL's server is down or slow: the throttles cannot count, and a limit nobody
+        # counts is none, so the request is refused (fail closed), not let through.
+        err = errors.error(errors.CACHE_UNAVAILABLE, SECONDS=RETRY_UNAVAILABLE)
         err.headers["Retry-After"] = str(RETRY_UNAVAILABLE)
         return err
     if isinstance(exc, DataError):

@@ -78,6 +78,7 @@ IDS = {
     "KS-5031": ("serviceUnavailable", "KS.DATABASE_UNAVAILABLE"),
     "KS-5032": ("serviceUnavailable", "KS.STATEMENT_CANCELED"),
     "KS-5034": ("serviceUnavailable", "KS.NOT_READY"),
+    "KS-5035": ("serviceUnavailable", "KS.CACHE_UNAVAILABLE"),
 }
 # code -> the statuses it may answer with.
 STATUS = {
