@@ -20,6 +20,10 @@ if _own_directory:
     # Set before any worker imports prometheus_client: workers inherit the environment.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kitsmith-metrics-")
 
+# Imported now, not in child_exit: a second worker exiting while the SIGCHLD handler's first
+# import runs would find the module half initialised (ImportError) and could stop the master.
+from prometheus_client import multiprocess  # noqa: E402
+
 
 def on_starting(server):
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
@@ -29,9 +33,6 @@ def on_starting(server):
 
 
 def child_exit(server, worker):
-    # Imported here: the master never records metrics itself.
-    from prometheus_client import multiprocess
-
     multiprocess.mark_process_dead(worker.pid)
 
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -85,6 +86,43 @@ def test_healthz_answers_while_every_database_connection_hangs_and_readyz_names_
                 503,
                 expected,
             )
+
+
+def gunicorn_processes(url: str) -> tuple[int, set[int]]:
+    """The master's pid and its workers' pids of the gunicorn serving `url`, from /proc."""
+    bind = url.removeprefix("http://").encode()
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and bind in (entry / "cmdline").read_bytes().split(b"\0"):
+                parents[int(entry.name)] = int(
+                    (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                )
+        except OSError:
+            continue  # ended meanwhile
+    (master,) = [pid for pid, parent in parents.items() if parent not in parents]
+    return master, {pid for pid, parent in parents.items() if parent == master}
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the workers in /proc")
+def test_master_survives_every_worker_killed_at_once(tmp_path):
+    # child_exit runs in the master's SIGCHLD handler once per worker: all four dying together
+    # must neither import anything there nor stop the master.
+    with running_gunicorn(workers=4) as url:
+        master, _ = gunicorn_processes(url)
+        for _ in range(2):
+            _, workers = gunicorn_processes(url)
+            assert len(workers) == 4, workers
+            for pid in workers:
+                os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                _, successors = gunicorn_processes(url)
+                if len(successors - workers) == 4:
+                    break
+                time.sleep(0.2)
+            assert gunicorn_processes(url) == (master, successors) and not successors & workers
+            assert send(url, 8) == [200] * 8
 
 
 # --- metrics across workers ----------------------------------------------------------------------
