@@ -6,7 +6,7 @@ import logging
 from datetime import UTC, datetime
 
 # What the access line adds to a record (ops.middleware), in this order.
-ACCESS_FIELDS = ("method", "path", "route", "status", "duration_ms", "user", "client")
+ACCESS_FIELDS = ("method", "path", "route", "status", "duration_ms", "user", "client", "address")
 
 
 class JsonFormatter(logging.Formatter):

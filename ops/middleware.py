@@ -14,8 +14,9 @@ logger = logging.getLogger("kitsmith.request")
 
 class AccessLogMiddleware:
     """Logs each request once, after it was answered: method, path, route (the view's name, not
-    the path), status, duration, user and OAuth2 client. Inside RequestIdMiddleware, so the line
-    carries the request id. Gunicorn's own access log stays off: this line is the one."""
+    the path), status, duration, user, OAuth2 client and client address (REMOTE_ADDR as
+    ClientAddressMiddleware resolved it from TRUSTED_PROXIES). Inside RequestIdMiddleware, so
+    the line carries the request id. Gunicorn's own access log stays off: this line is the one."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -44,6 +45,7 @@ class AccessLogMiddleware:
                     "duration_ms": duration_ms,
                     "user": user,
                     "client": client,
+                    "address": request.META.get("REMOTE_ADDR"),
                 },
             )
         return response

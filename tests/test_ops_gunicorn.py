@@ -180,7 +180,8 @@ def test_metrics_total_every_workers_requests_exactly(tmp_path, admin_user):
 @pytest.mark.django_db(transaction=True)
 def test_json_logs_one_access_line_per_request(tmp_path, admin_user):
     log_path = tmp_path / "server.log"
-    env = {"LOG_FORMAT": "json", "LOG_LEVEL": "INFO"}
+    # A proxy is trusted, the test's own address is not: its X-Forwarded-For is not believed.
+    env = {"LOG_FORMAT": "json", "LOG_LEVEL": "INFO", "TRUSTED_PROXIES": "10.9.9.9/32"}
     with log_path.open("wb") as log, running_gunicorn(workers=2, env=env, log=log) as url:
         staff = bearer_headers(url, admin_user, "gunicorn")
         client_id = Application.objects.get(name="gunicorn").client_id
@@ -189,7 +190,9 @@ def test_json_logs_one_access_line_per_request(tmp_path, admin_user):
                 f"{url}{ITEMS}", headers={**staff, "X-Request-Id": "ops-log-items-0001"}, timeout=30
             ),
             "ops-log-anon-00001": requests.get(
-                f"{url}{ITEMS}", headers={"X-Request-Id": "ops-log-anon-00001"}, timeout=30
+                f"{url}{ITEMS}",
+                headers={"X-Request-Id": "ops-log-anon-00001", "X-Forwarded-For": "203.0.113.7"},
+                timeout=30,
             ),
             "ops-log-nope-00001": requests.get(
                 f"{url}/nope", headers={"X-Request-Id": "ops-log-nope-00001"}, timeout=30
@@ -219,6 +222,7 @@ def test_json_logs_one_access_line_per_request(tmp_path, admin_user):
             "duration_ms",
             "user",
             "client",
+            "address",
         }
         assert line["message"] == (
             f"{line['method']} {line['path']} {line['status']} {line['duration_ms']:.1f}ms"
@@ -248,6 +252,7 @@ def test_json_logs_one_access_line_per_request(tmp_path, admin_user):
         "status": 200,
         "user": "admin",
         "client": client_id,
+        "address": "127.0.0.1",
     }
     assert fields("ops-log-anon-00001") == {
         **fields("ops-log-items-0001"),
