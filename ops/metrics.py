@@ -29,7 +29,9 @@ def _count_stock_moves(sender: Any, counts: Mapping[str, int], **kwargs: Any) ->
         for kind, rows in counts.items():
             STOCK_MOVES.labels(kind=kind).inc(rows)
 
-    transaction.on_commit(count)
+    # robust: a metrics failure (say, an unwritable PROMETHEUS_MULTIPROC_DIR) is logged, and the
+    # committed stock move is not answered as an error.
+    transaction.on_commit(count, robust=True)
 
 
 class StatementTimer:

@@ -197,6 +197,34 @@ def test_stock_moves_count_committed_ledger_rows_of_every_write_path(shop, admin
     }
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a second process on the database")
+@pytest.mark.django_db(transaction=True)
+def test_a_stock_move_stays_committed_and_answered_when_counting_it_fails(shop, tmp_path):
+    from tests.support.server import database_url
+
+    # A multi-process metrics directory that is not there: counting the move cannot write.
+    code = (
+        "import django; from decimal import Decimal; django.setup()\n"
+        "from django.contrib.auth import get_user_model\n"
+        "from inventory import services\n"
+        "services.part_inventory_adjust(user=get_user_model().objects.get(username='admin'),"
+        f" reason='dropped', part_inventory_key={shop['loose'].pk}, type='scrap',"
+        " quantity=Decimal(1))\n"
+        "print('answered')\n"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DATABASE_URL": database_url(),
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "gone"),
+    }
+    before = shop["loose"].transactions.count()
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, "answered\n"), done.stderr
+    assert "FileNotFoundError" in done.stderr  # logged, not raised
+    assert shop["loose"].transactions.count() == before + 1
+
+
 # --- JSON logs ----------------------------------------------------------------------------------
 
 
