@@ -26,12 +26,14 @@ class AccessLogMiddleware:
         started = time.perf_counter()
         with connection.execute_wrapper(self.timer):
             response = self.get_response(request)
-        if logger.isEnabledFor(logging.INFO):
+        # The level first: LOG_LEVEL=WARNING still logs a 5xx (ERROR) line.
+        level = logging.ERROR if response.status_code >= 500 else logging.INFO
+        if logger.isEnabledFor(level):
             duration_ms = round((time.perf_counter() - started) * 1000, 1)
             user, client = caller(request)
             match = request.resolver_match
             logger.log(
-                logging.ERROR if response.status_code >= 500 else logging.INFO,
+                level,
                 "%s %s %s %.1fms",
                 request.method,
                 request.path,

@@ -85,7 +85,7 @@ def test_readyz_answers_when_database_and_cache_answer(client, db):
     )
 
 
-def test_readyz_names_a_cache_that_does_not_answer(client, db, settings, tmp_path):
+def unanswering_cache(settings, tmp_path) -> None:
     # A file cache whose directory cannot be made: every write raises, as a lost Redis does.
     blocker = tmp_path / "file"
     blocker.write_text("")
@@ -95,8 +95,21 @@ def test_readyz_names_a_cache_that_does_not_answer(client, db, settings, tmp_pat
             "LOCATION": str(blocker / "cache"),
         }
     }
+
+
+def test_readyz_names_a_cache_that_does_not_answer(client, db, settings, tmp_path):
+    unanswering_cache(settings, tmp_path)
     response = client.get("/readyz")
     assert_error(response, 503, not_ready("cache"))
+
+
+def test_log_level_warning_keeps_a_5xx_access_line(client, db, settings, tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="kitsmith.request")
+    unanswering_cache(settings, tmp_path)
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code == 503
+    access = [r for r in caplog.records if r.name == "kitsmith.request"]
+    assert [(r.levelname, r.path, r.status) for r in access] == [("ERROR", "/readyz", 503)]
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
