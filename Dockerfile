@@ -1,6 +1,9 @@
 # Kitsmith: Django + gunicorn on python:3.11-slim. See README "Docker".
 FROM python:3.11-slim
 
+# PROMETHEUS_MULTIPROC_DIR: workers' metric files, memory-mapped and written at every request,
+# in memory rather than on the container's overlay file system (gunicorn.conf.py makes and
+# empties the directory at start).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -8,7 +11,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PORT=8000 \
     WEB_CONCURRENCY=2 \
     STATIC_MANIFEST=1 \
-    DATABASE_URL=sqlite:////app/data/db.sqlite3
+    DATABASE_URL=sqlite:////app/data/db.sqlite3 \
+    PROMETHEUS_MULTIPROC_DIR=/dev/shm/kitsmith-metrics
 
 WORKDIR /app
 

@@ -123,6 +123,10 @@ def image_environment() -> dict[str, str]:
     return dict(pair.split("=", 1) for pair in line.split())
 
 
+def test_workers_metric_files_are_in_memory_not_on_the_overlay():
+    assert image_environment()["PROMETHEUS_MULTIPROC_DIR"] == "/dev/shm/kitsmith-metrics"
+
+
 def test_check_deploy_with_the_images_settings_reports_nothing(tmp_path):
     # Contract 11: the image's production settings pass Django's and DOT's deploy checks.
     # The one silenced check (plaintext token storage) is what the refresh grace period needs.
