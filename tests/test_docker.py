@@ -314,6 +314,8 @@ def test_compose_runs_a_proxy_in_front_of_replicas_with_migrations_first(tmp_pat
     network = yaml.safe_load(result.stdout)["networks"]["backend"]
     assert environment["TRUSTED_PROXIES"] == network["ipam"]["config"][0]["subnet"]
     assert all(service["networks"] == {"backend": None} for service in services.values())
+    # JSON lines by default; /metrics for staff only until a scraper's network is given.
+    assert (environment["LOG_FORMAT"], environment["METRICS_ALLOWED_CIDRS"]) == ("json", "")
     # Each replica's HEALTHCHECK asks 127.0.0.1, which ALLOWED_HOSTS must admit.
     assert "127.0.0.1" in environment["ALLOWED_HOSTS"].split(",")
 
