@@ -14,6 +14,7 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 from prometheus_client import REGISTRY
+from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
 
 from inventory import services as inventory_services
@@ -26,6 +27,7 @@ from tests.support.errors import (
     not_allowed,
     not_ready,
 )
+from tests.support.factories import part, stock
 from tests.support.kitting import ISSUE, issue_body
 from tests.support.users import bearer_client, make_user
 
@@ -151,7 +153,14 @@ def test_metrics_for_a_user_who_is_not_staff_is_403(db):
     assert_error(api.get("/metrics"), 403, FORBIDDEN)
 
 
+def token_answers() -> float:
+    labels = {"view": "oauth2-token", "method": "POST", "status": "200"}
+    name = "django_http_responses_total_by_status_view_method_total"
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 def test_metrics_for_staff_by_bearer_token_and_session(admin_user):
+    before = token_answers()
     by_token = bearer_client(admin_user).get("/metrics")
     session = Client()
     session.force_login(admin_user)
@@ -160,8 +169,16 @@ def test_metrics_for_staff_by_bearer_token_and_session(admin_user):
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/plain; version=")
         assert b"# TYPE kitsmith_stock_moves_total counter" in response.content
-    # The token request itself was counted, by route and status.
-    assert b'view="oauth2-token"' in by_token.content
+    # The token request itself was counted, by route and status (the registry is the process's:
+    # earlier tests' token requests are in it too, so the count must have grown by one).
+    shown = [
+        sample.value
+        for family in text_string_to_metric_families(by_token.content.decode())
+        for sample in family.samples
+        if sample.name == "django_http_responses_total_by_status_view_method_total"
+        and sample.labels == {"view": "oauth2-token", "method": "POST", "status": "200"}
+    ]
+    assert shown == [before + 1] and token_answers() == before + 1
 
 
 def test_metrics_from_an_allowed_address_needs_no_credentials(client, db, settings):
@@ -169,6 +186,18 @@ def test_metrics_from_an_allowed_address_needs_no_credentials(client, db, settin
     assert client.get("/metrics").status_code == 200
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
     assert_error(client.get("/metrics", REMOTE_ADDR="192.168.0.9"), 401, NOT_AUTHENTICATED)
+
+    # An allowed address in X-Forwarded-For is believed only as a trusted proxy wrote it.
+    settings.TRUSTED_PROXIES = ["192.168.0.1/32"]
+    untrusted = client.get("/metrics", REMOTE_ADDR="192.168.0.9", HTTP_X_FORWARDED_FOR="10.1.2.3")
+    assert_error(untrusted, 401, NOT_AUTHENTICATED)
+    # The client forged a hop, the trusted proxy appended the address it received from.
+    forged = "10.1.2.3, 192.168.0.9"
+    through = client.get("/metrics", REMOTE_ADDR="192.168.0.1", HTTP_X_FORWARDED_FOR=forged)
+    assert_error(through, 401, NOT_AUTHENTICATED)
+    # The proxy relaying an allowed client: admitted.
+    relayed = client.get("/metrics", REMOTE_ADDR="192.168.0.1", HTTP_X_FORWARDED_FOR="10.1.2.3")
+    assert relayed.status_code == 200
 
 
 def test_metrics_refuses_other_methods(admin_user):
@@ -195,6 +224,17 @@ def test_stock_moves_count_committed_ledger_rows_of_every_write_path(shop, admin
     # The set-based create of a batch: one INSERT of 3 ledger rows.
     batch = [{"part": {"id": "Screw"}, "quantity": 1} for _ in range(3)]
     assert api.post(PART_INVENTORY, batch, format="json").status_code == 201
+    # A batch the database refuses one row of: written again row by row, the 2 written counted.
+    tracked = part(admin_user, "Tracked", enable_serial_no=True)
+    stock(admin_user, tracked, serial_number="T-2", quantity=1)
+    created = stock_moves("create")
+    drafts = []
+    for position, serial in enumerate(("T-1", "T-2", "T-3")):
+        inventory = PartInventory(part=tracked, serial_number=serial, quantity=1)
+        inventory.stamp(admin_user, created=True)
+        drafts.append(inventory_services._Draft(position, inventory, False, False))
+    refused = inventory_services._insert_created(drafts, user=admin_user, type="create", run=None)
+    assert list(refused) == [1] and stock_moves("create") - created == 2
     # A model save rolled back with its transaction: not counted.
     scrap = {"part_inventory_key": shop["loose"].pk, "type": "scrap", "quantity": Decimal(1)}
     with pytest.raises(RuntimeError), transaction.atomic():
@@ -205,7 +245,7 @@ def test_stock_moves_count_committed_ledger_rows_of_every_write_path(shop, admin
 
     assert {kind: stock_moves(kind) - before[kind] for kind in before} == {
         "issue": 1,
-        "create": 3,
+        "create": 3 + 1 + 2,
         "scrap": 1,
     }
 

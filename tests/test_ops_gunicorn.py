@@ -39,7 +39,7 @@ def metric(url: str, headers: dict, name: str, **labels: str) -> float:
     )
 
 
-def healthz_answers(url: str) -> float:
+def healthz_answers() -> dict[str, str]:
     return {
         "name": "django_http_responses_total_by_status_view_method_total",
         "view": "healthz",
@@ -138,7 +138,7 @@ def test_metrics_total_every_workers_requests_exactly(tmp_path, admin_user):
     env = {"PROMETHEUS_MULTIPROC_DIR": str(directory)}
     with running_gunicorn(workers=2, env=env) as url:
         staff = bearer_headers(url, admin_user, "gunicorn")
-        answered = healthz_answers(url)
+        answered = healthz_answers()
         before = metric(url, staff, **answered)
 
         assert send(url, 40) == [200] * 40

@@ -35,6 +35,8 @@ def uncached(path: str, **headers):
     [
         ("/api/schema/", {}),
         ("/api/schema/?format=json", {}),
+        # The store is keyed by the negotiated media type, not by ?format=: JSON asked for by
+        # Accept alone is stored and answered as JSON too, not as the default YAML.
         ("/api/schema/", {"HTTP_ACCEPT": "application/vnd.oai.openapi+json"}),
     ],
 )
