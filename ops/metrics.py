@@ -1,13 +1,15 @@
-"""What /metrics counts beyond django-prometheus's request metrics: statement time and stock
-moves. In multi-process mode (PROMETHEUS_MULTIPROC_DIR, set by gunicorn.conf.py) every worker
-writes its values to files there and /metrics sums them, so totals cover every worker."""
+"""What /metrics counts beyond django-prometheus's request metrics: latency by route, method
+and status (django-prometheus's is by view and method only), statement time and stock moves.
+In multi-process mode (PROMETHEUS_MULTIPROC_DIR, set by gunicorn.conf.py) every worker writes
+its values to files there and /metrics sums them, so totals cover every worker."""
 
 from collections.abc import Callable, Mapping
+from http import HTTPMethod
 from typing import Any
 
 from django.db import transaction
 from django_prometheus.db import execute_total, query_duration_seconds
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 from inventory.models import InventoryTransaction
 from inventory.signals import ledger_written
@@ -17,6 +19,23 @@ STOCK_MOVES = Counter(
     "Ledger rows committed (inventory transactions), by kind.",
     ["kind"],
 )
+
+
+REQUEST_DURATION = Histogram(
+    "kitsmith_http_request_duration_seconds",
+    "Time to answer a request, by route (the view's name), method and status.",
+    ["route", "method", "status"],
+)
+# A label value per method a client names would let anyone grow the series without end.
+_METHODS = frozenset(HTTPMethod.__members__)
+
+
+def observe_request(route: str | None, method: str | None, status: int, seconds: float) -> None:
+    REQUEST_DURATION.labels(
+        route=route or "",
+        method=method if method in _METHODS else "other",
+        status=str(status),
+    ).observe(seconds)
 
 
 def connect() -> None:

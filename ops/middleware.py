@@ -7,7 +7,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
-from ops.metrics import StatementTimer
+from ops.metrics import StatementTimer, observe_request
 
 logger = logging.getLogger("kitsmith.request")
 
@@ -26,12 +26,15 @@ class AccessLogMiddleware:
         started = time.perf_counter()
         with connection.execute_wrapper(self.timer):
             response = self.get_response(request)
+        elapsed = time.perf_counter() - started
+        match = request.resolver_match
+        route = match.view_name if match else None
+        observe_request(route, request.method, response.status_code, elapsed)
         # The level first: LOG_LEVEL=WARNING still logs a 5xx (ERROR) line.
         level = logging.ERROR if response.status_code >= 500 else logging.INFO
         if logger.isEnabledFor(level):
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            duration_ms = round(elapsed * 1000, 1)
             user, client = caller(request)
-            match = request.resolver_match
             logger.log(
                 level,
                 "%s %s %s %.1fms",
@@ -42,7 +45,7 @@ class AccessLogMiddleware:
                 extra={
                     "method": request.method,
                     "path": request.path,
-                    "route": match.view_name if match else None,
+                    "route": route,
                     "status": response.status_code,
                     "duration_ms": duration_ms,
                     "user": user,

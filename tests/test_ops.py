@@ -200,6 +200,53 @@ def test_metrics_from_an_allowed_address_needs_no_credentials(client, db, settin
     assert relayed.status_code == 200
 
 
+def request_durations(route: str, method: str, status: str) -> tuple[float, float]:
+    """How many requests kitsmith_http_request_duration_seconds observed with these labels, and
+    how many of them took at most 10 seconds."""
+    labels = {"route": route, "method": method, "status": status}
+    name = "kitsmith_http_request_duration_seconds"
+    count = REGISTRY.get_sample_value(f"{name}_count", labels) or 0.0
+    fast = REGISTRY.get_sample_value(f"{name}_bucket", {**labels, "le": "10.0"}) or 0.0
+    return count, fast
+
+
+def test_request_latency_by_route_method_and_status(admin_user):
+    cases = [
+        ("healthz", "GET", "200"),
+        ("healthz", "POST", "405"),
+        ("inventory-control-item-list", "GET", "401"),
+        ("inventory-control-item-list", "GET", "200"),
+        ("config.api.responses.handler404", "GET", "404"),
+        ("healthz", "other", "405"),
+    ]
+    before = {case: request_durations(*case) for case in cases}
+    api = bearer_client(admin_user)
+    anonymous = APIClient()
+    assert anonymous.get("/healthz").status_code == 200
+    assert anonymous.get("/healthz").status_code == 200
+    assert anonymous.post("/healthz").status_code == 405
+    assert anonymous.get("/objects/inventory-control/item").status_code == 401
+    assert api.get("/objects/inventory-control/item").status_code == 200
+    assert anonymous.get("/nope").status_code == 404
+    # A method of a client's own making is one label value, not one each.
+    assert anonymous.generic("BREW", "/healthz").status_code == 405
+    grown = {
+        case: tuple(
+            after - was for after, was in zip(request_durations(*case), before[case], strict=True)
+        )
+        for case in cases
+    }
+    assert grown == {
+        ("healthz", "GET", "200"): (2, 2),
+        ("healthz", "POST", "405"): (1, 1),
+        ("inventory-control-item-list", "GET", "401"): (1, 1),
+        ("inventory-control-item-list", "GET", "200"): (1, 1),
+        ("config.api.responses.handler404", "GET", "404"): (1, 1),
+        ("healthz", "other", "405"): (1, 1),
+    }
+    assert request_durations("healthz", "BREW", "405") == (0, 0)
+
+
 def test_metrics_refuses_other_methods(admin_user):
     response = bearer_client(admin_user).post("/metrics")
     assert_error(response, 405, not_allowed("POST", "/metrics"))

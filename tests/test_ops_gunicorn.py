@@ -155,6 +155,12 @@ def test_metrics_total_every_workers_requests_exactly(tmp_path, admin_user):
         assert len(worker_pids(directory) - pids) == 1, sorted(p.name for p in directory.iterdir())
         assert send(url, 10) == [200] * 10
         assert metric(url, staff, **answered) - before == 50
+        # ops' own latency histogram, by route, method and status, sums the workers alike.
+        timed = {"route": "healthz", "method": "GET", "status": "200"}
+        timed_before = metric(url, staff, "kitsmith_http_request_duration_seconds_count", **timed)
+        assert send(url, 10) == [200] * 10
+        timed_after = metric(url, staff, "kitsmith_http_request_duration_seconds_count", **timed)
+        assert timed_after - timed_before == 10
 
         # Stock moves from both workers: 6 creates, 6 ledger rows.
         moves = {"name": "kitsmith_stock_moves_total", "kind": "create"}
