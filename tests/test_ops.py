@@ -27,7 +27,7 @@ from tests.support.errors import (
     not_allowed,
     not_ready,
 )
-from tests.support.factories import part, stock
+from tests.support.factories import insert_serials, part, stock
 from tests.support.kitting import ISSUE, issue_body
 from tests.support.users import bearer_client, make_user
 
@@ -275,12 +275,7 @@ def test_stock_moves_count_committed_ledger_rows_of_every_write_path(shop, admin
     tracked = part(admin_user, "Tracked", enable_serial_no=True)
     stock(admin_user, tracked, serial_number="T-2", quantity=1)
     created = stock_moves("create")
-    drafts = []
-    for position, serial in enumerate(("T-1", "T-2", "T-3")):
-        inventory = PartInventory(part=tracked, serial_number=serial, quantity=1)
-        inventory.stamp(admin_user, created=True)
-        drafts.append(inventory_services._Draft(position, inventory, False, False))
-    refused = inventory_services._insert_created(drafts, user=admin_user, type="create", run=None)
+    refused = insert_serials(admin_user, tracked, ["T-1", "T-2", "T-3"])
     assert list(refused) == [1] and stock_moves("create") - created == 2
     # A model save rolled back with its transaction: not counted.
     scrap = {"part_inventory_key": shop["loose"].pk, "type": "scrap", "quantity": Decimal(1)}

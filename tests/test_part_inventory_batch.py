@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from inventory import services
 from inventory.models import InventoryTransaction, Item, PartInventory
-from tests.support.factories import part, stock, warehouse
+from tests.support.factories import insert_serials, part, stock, warehouse
 from tests.support.kitting import assert_ledger_invariant
 from tests.support.multi import ATOMIC, answer, unprocessed, with_status
 from tests.support.parallel import run_together
@@ -186,12 +186,7 @@ def test_a_row_the_database_refuses_fails_alone(admin_user):
     checks did not see), the rows are written one by one and only that one fails."""
     widget = part(admin_user, "Widget", enable_serial_no=True)
     stock(admin_user, widget, serial_number="S-2")
-    drafts = []
-    for position, serial in enumerate(("S-1", "S-2", "S-3")):
-        inventory = PartInventory(part=widget, serial_number=serial, quantity=1)
-        inventory.stamp(admin_user, created=True)
-        drafts.append(services._Draft(position, inventory, False, False))
-    refused = services._insert_created(drafts, user=admin_user, type="create", run=None)
+    refused = insert_serials(admin_user, widget, ["S-1", "S-2", "S-3"])
     assert [(position, e.code) for position, e in refused.items()] == [(1, "duplicate")]
     serials = PartInventory.objects.order_by("pk").values_list("serial_number", flat=True)
     assert list(serials) == ["S-2", "S-1", "S-3"]
