@@ -83,11 +83,15 @@ class ServiceModelForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         # ModelForm.clean() is not called: it turns on Django's uniqueness check.
+        deleting = bool(self.cleaned_data.get("DELETE")) and self.instance.pk is not None
+        if deleting:
+            # An inline's row marked for deletion is deleted whatever its other fields hold:
+            # only the delete service's answer counts (ServiceInlineFormSet.is_valid shows it).
+            self.errors.clear()
         if not self.errors:  # field-level form errors stop us before the service
             try:
                 with transaction.atomic(using=router.db_for_write(type(self.instance))):
-                    if self.cleaned_data.get("DELETE") and self.instance.pk is not None:
-                        # An inline's row marked for deletion.
+                    if deleting:
                         user = self.request.user
                         self.model_admin.service_delete(key=self.instance.pk, user=user)
                     else:
@@ -147,6 +151,17 @@ def delete_selected(modeladmin, request, queryset):
 
 
 class ServiceInlineFormSet(BaseInlineFormSet):
+    def is_valid(self) -> bool:
+        # Django's formset ignores the errors of a row marked for deletion; here such a row was
+        # deleted while validating, so a refused delete must stop the page as any error does.
+        if not super().is_valid():
+            return False
+        return not any(
+            form.errors
+            for form in self.forms
+            if self.can_delete and form.cleaned_data.get("DELETE")
+        )
+
     def clean(self) -> None:
         # No uniqueness check across the rows: the services decide (a taken line number pushes
         # the later lines, as in the API).

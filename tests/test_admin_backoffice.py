@@ -330,6 +330,37 @@ def test_a_refused_kit_line_is_a_row_error_and_nothing_is_written(admin_client, 
     assert kit_lines(kit) == before
 
 
+def test_a_kit_line_marked_for_deletion_is_deleted_whatever_its_fields_hold(admin_client, demo):
+    # Django's formset ignores a deleted row's field errors: the delete once never ran, yet the
+    # page said the line was deleted.
+    kit = demo["Kit_1"]
+    before = kit_lines(kit)
+    data = kit_page_form(kit, changes={"Prnt_Ink": {"number_of_units": ""}}, delete=["Prnt_Ink"])
+    response = admin_client.post(f"/admin/inventory/item/{kit.pk}/change/", data)
+    assert response.status_code == 302
+    assert kit_lines(kit) == [line for line in before if line[1] != "Prnt_Ink"]
+
+
+def test_a_refused_kit_line_delete_shows_and_nothing_is_written(admin_client, demo):
+    # The page posted twice over (a stale form): the second delete of the same line is refused.
+    kit = demo["Kit_1"]
+    before = kit_lines(kit)
+    data = kit_page_form(kit, delete=["Prnt_Ink"])
+    ink = next(index for index, line in enumerate(before) if line[1] == "Prnt_Ink")
+    count = int(data["kit_components-TOTAL_FORMS"])
+    for name, value in list(data.items()):
+        if name.startswith(f"kit_components-{ink}-"):
+            data[name.replace(f"-{ink}-", f"-{count}-")] = value
+    data["kit_components-TOTAL_FORMS"] = data["kit_components-INITIAL_FORMS"] = str(count + 1)
+    response = admin_client.post(f"/admin/inventory/item/{kit.pk}/change/", data)
+    assert response.status_code == 200
+    lines, _ = response.context["inline_admin_formsets"]
+    errors = [form.errors for form in lines.formset.forms if form.errors]
+    key = KitComponent.objects.get(kit=kit, component__code="Prnt_Ink").pk
+    assert errors == [{"__all__": [f"Kit component with key {key} was not found"]}]
+    assert kit_lines(kit) == before
+
+
 def test_kit_lines_need_the_kit_component_permissions(client, admin_user, demo):
     kit = demo["Kit_1"]
     user = make_user("clerk", "inventory.view_item", "inventory.change_item")
