@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -362,12 +364,13 @@ class InventoryTransactionAdmin(admin.ModelAdmin):
     quantity_after_shown = number_display("quantity_after")
 
     def get_search_results(self, request, queryset, search_term):
-        # A number is a part inventory's key, matched on the stored key (the row outlives the
-        # inventory, so no join); anything else searches the part's id.
+        # A number is also a part inventory's key, matched on the stored key (the row outlives
+        # the inventory, so no join). ASCII digits only: isdigit() takes "²", which int() refuses.
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
-        if term.isdigit() and len(term) < 19:
-            return queryset.filter(part_inventory_id=int(term)), False
-        return super().get_search_results(request, queryset, search_term)
+        if re.fullmatch(r"[0-9]{1,18}", term):
+            found = found | queryset.filter(part_inventory_id=int(term))
+        return found, may_have_duplicates
 
     @admin.display(description="part", ordering="part__code")
     def part_code(self, row):

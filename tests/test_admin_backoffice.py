@@ -118,10 +118,23 @@ def test_quantities_and_costs_as_the_api_shows_them(admin_client, admin_user, de
 
 @pytest.mark.parametrize(
     ("query", "found"),
-    [("paper", ["Prnt_Paper"]), ("ink", ["Prnt_Ink"]), ("PR-00002", []), ("nothing", [])],
+    [
+        ("paper", ["Prnt_Paper"]),
+        ("ink", ["Prnt_Ink"]),
+        ("PR-00002", []),
+        ("nothing", []),
+        # A digit Python's isdigit() takes but int() refuses once answered a JSON 500.
+        ("²", []),
+        # A numeric part id is a part's id too, not only a part inventory's key.
+        ("12345", ["12345"]),
+    ],
 )
-def test_ledger_search(admin_client, demo, query, found):
+def test_ledger_search(admin_client, admin_user, demo, query, found):
     # Searching once answered a JSON 500 (an iexact lookup on the inventory's key).
+    if query == "12345":
+        part = factories.part(admin_user, "12345")
+        where = Warehouse.objects.get(code="WH-MAIN")
+        demo["stock"]["12345"] = factories.stock(admin_user, part, quantity=1, location=where)
     query = {"paper": str(demo["stock"]["Prnt_Paper"].pk), "ink": "Prnt_Ink"}.get(query, query)
     response = admin_client.get(LEDGER, {"q": query})
     assert response.status_code == 200
