@@ -6,7 +6,7 @@ import pytest
 
 from inventory.models import Item, PartInventory
 from kitting.demo import demo_data_load
-from tests.support.browser import chromium
+from tests.support.browser import admin_login, chromium
 from tests.support.factories import kit, run
 
 
@@ -20,11 +20,7 @@ def test_issue_from_the_admin_changes_the_kits_requirements(live_server, admin_u
     # The browser runs an event loop in this thread: every database read happens before it.
     with chromium() as browser:
         page = browser.new_page()
-        page.goto(f"{live_server.url}/admin/login/?next=/admin/")
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", "admin-password")
-        page.click("input[type=submit]")
-        page.wait_for_url(f"{live_server.url}/admin/")
+        admin_login(page, live_server.url)
 
         page.goto(f"{live_server.url}/admin/inventory/partinventory/")
         page.fill("#searchbar", "Prnt_Ink")

@@ -4,7 +4,7 @@ logs in through the admin (a session, with its CSRF token) and runs a query."""
 
 import pytest
 
-from tests.support.browser import chromium
+from tests.support.browser import admin_login, chromium
 from tests.support.factories import part, stock
 
 
@@ -27,11 +27,7 @@ def test_graphiql_loads_offline_and_runs_a_query(live_server, admin_user):
         context = browser.new_context()
         context.route("**/*", only_the_server)
         page = context.new_page()
-        page.goto(f"{live_server.url}/admin/login/?next=/graphql")
-        page.fill("#id_username", "admin")
-        page.fill("#id_password", "admin-password")
-        page.click("input[type=submit]")
-        page.wait_for_url(f"{live_server.url}/graphql")
+        admin_login(page, live_server.url, next="/graphql")
         page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=30_000)
         title = page.title()
         page.click(".graphiql-execute-button")

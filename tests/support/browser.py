@@ -22,3 +22,13 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+def admin_login(page, url: str, next: str = "/admin/") -> None:
+    """Log in as tests/support/fixtures.py's admin_user through the admin's login page of the
+    live server at `url`, and wait for `next`."""
+    page.goto(f"{url}/admin/login/?next={next}")
+    page.fill("#id_username", "admin")
+    page.fill("#id_password", "admin-password")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{url}{next}")
