@@ -68,3 +68,42 @@ def test_issue_from_the_admin_changes_the_kits_requirements(live_server, admin_u
     ]
     assert message == f"Issued: part inventory {ink.pk}"
     assert f"#{ink.pk} Prnt_Ink {ink.lot_number} · WH-MAIN · 26 on hand" in issued
+
+
+@pytest.mark.django_db(transaction=True)
+def test_wide_lists_scroll_within_a_narrow_window(live_server, admin_user):
+    # Wide lists were clipped: their last columns out of reach at a laptop's width.
+    demo_data_load(user=admin_user)
+    measure = """() => {
+        const results = document.querySelector("#changelist .results");
+        const last = () => results.querySelector("thead th:last-child").getBoundingClientRect();
+        const before = {
+            overflowX: getComputedStyle(results).overflowX,
+            scrolls: results.scrollWidth > results.clientWidth,
+            right: results.getBoundingClientRect().right,
+            pageWidth: document.documentElement.scrollWidth,
+            lastHidden: last().right > window.innerWidth,
+        };
+        results.scrollLeft = results.scrollWidth;
+        return {...before, lastReached: last().right <= window.innerWidth};
+    }"""
+    shown = {}
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1024, "height": 768})
+        admin_login(page, live_server.url)
+        for name in ("partinventory", "inventorytransaction"):
+            page.goto(f"{live_server.url}/admin/inventory/{name}/")
+            shown[name] = page.evaluate(measure)
+
+    for name, measured in shown.items():
+        # The table is wider than the window, scrolls inside its own box, and the page itself
+        # does not: its last column is reached by scrolling the list.
+        assert measured == {
+            "overflowX": "auto",
+            "scrolls": True,
+            "right": measured["right"],
+            "pageWidth": 1024,
+            "lastHidden": True,
+            "lastReached": True,
+        }, name
+        assert measured["right"] <= 1024, name
