@@ -143,12 +143,10 @@ class PartInventoryTrackingFilter(admin.SimpleListFilter):
         return TrackingType.choices
 
     def queryset(self, request, queryset):
-        if self.value() == TrackingType.SERIAL:
-            return queryset.filter(serial_number__isnull=False)
-        if self.value() == TrackingType.LOT:
-            return queryset.filter(lot_number__isnull=False)
-        if self.value() == TrackingType.UNTRACKED:
-            return queryset.filter(serial_number__isnull=True, lot_number__isnull=True)
+        # The same expression as trackingType in the API and the query service (serial first).
+        if self.value() in TrackingType.values:
+            tracking = selectors.part_inventory_expressions()["tracking_type"]
+            return queryset.alias(tracking=tracking).filter(tracking=self.value())
         return queryset
 
 

@@ -160,6 +160,14 @@ def test_part_inventory_filters(admin_client, admin_user, demo):
     assert keys(in_stock="yes") == [*printers, paper, ink]
     assert keys(in_stock="no") == [empty]
     assert keys(q="Prnt_Ink") == [ink]
+    # A serial record may carry a lot number too: it is serial-tracked (serial first), as the
+    # API's trackingType says, not listed under lot.
+    serial_part = factories.part(admin_user, "SER", enable_serial_no=True, serial_mask="SN-###")
+    both = factories.stock(
+        admin_user, serial_part, 1, serial_number="SN-001", lot_number="B-1", location=hold
+    ).pk
+    assert keys(tracking="serial") == [*printers, both]
+    assert keys(tracking="lot") == [ink]
     titles = filter_titles(admin_client.get(PI))
     assert titles == ["part", "location", "tracking", "in stock"]
 
