@@ -875,3 +875,40 @@ def test_create_api_client_unknown_user(db):
     with pytest.raises(CommandError, match="No user named 'ghost'"):
         call_command("create_api_client", "--user", "ghost", stdout=io.StringIO())
     assert not Application.objects.exists()
+
+
+def create_api_client(*args) -> dict:
+    out = io.StringIO()
+    call_command("create_api_client", "--user", "svc", "--name", "Integration", *args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_create_api_client_keep_reuses_the_named_client(client, service_user):
+    first = create_api_client("--keep")  # none yet: made
+    stored = list(Application.objects.values_list("pk", "client_id", "client_secret"))
+    # The secret was printed once, when made: it is stored hashed and not known again.
+    assert create_api_client("--keep") == {"client_id": first["client_id"], "client_secret": None}
+    assert list(Application.objects.values_list("pk", "client_id", "client_secret")) == stored
+    response = client.post(TOKEN, {"grant_type": "client_credentials", **first})
+    assert_token(response, service_user)
+
+
+def test_create_api_client_replace_deletes_the_named_clients(client, service_user):
+    old = create_api_client()
+    other = create_api_client("--name", "Other")
+    new = create_api_client("--replace")
+    assert new["client_id"] != old["client_id"]
+    assert sorted(Application.objects.values_list("client_id", flat=True)) == sorted(
+        [other["client_id"], new["client_id"]]
+    )
+    refused = client.post(TOKEN, {"grant_type": "client_credentials", **old})
+    assert refused.status_code == 401
+    accepted = client.post(TOKEN, {"grant_type": "client_credentials", **new})
+    assert_token(accepted, service_user)
+
+
+def test_create_api_client_keep_or_replace_only_for_a_new_client(service_user):
+    with pytest.raises(CommandError):
+        call_command("create_api_client", "--rotate", "x", "--keep", stdout=io.StringIO())
+    with pytest.raises(CommandError):
+        call_command("create_api_client", "--user", "svc", "--keep", "--replace")

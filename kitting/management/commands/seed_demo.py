@@ -6,8 +6,6 @@ import json
 import secrets
 from io import StringIO
 
-from django.apps import apps
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -42,17 +40,20 @@ class Command(BaseCommand):
             password = f"unchanged ({KEPT})"
 
         demo_data_load(user=admin)
-        # The client model by its setting's name: the domain does not import the protocol's library.
-        application = apps.get_model(settings.OAUTH2_PROVIDER_APPLICATION_MODEL)
-        clients = application.objects.filter(user=admin, name=CLIENT_NAME)
-        client_id = clients.order_by("pk").values_list("client_id", flat=True).first()
-        if client_id is None or reset:
-            clients.delete()  # its tokens go with it
-            # The protocol's own command makes the client: the domain does not import the protocol.
-            answer = StringIO()
-            call_command("create_api_client", user="admin", name=CLIENT_NAME, stdout=answer)
-            client = json.loads(answer.getvalue())
-            client_id, secret = client["client_id"], client["client_secret"]
+        # The protocol's own command keeps or replaces the client: the domain does not import
+        # the protocol.
+        answer = StringIO()
+        call_command(
+            "create_api_client",
+            user="admin",
+            name=CLIENT_NAME,
+            keep=not reset,
+            replace=reset,
+            stdout=answer,
+        )
+        client = json.loads(answer.getvalue())
+        client_id, secret = client["client_id"], client["client_secret"]
+        if secret is not None:
             credentials = f"{client_id}:{secret}"
         else:
             secret = f"unchanged ({KEPT})"
