@@ -3,20 +3,12 @@ every other unknown path stays the ia::error 404 of the catch-all route."""
 
 from django.shortcuts import render
 from django.urls import path
-from django.views.decorators.csrf import csrf_exempt
 
-from config.api import errors, responses
+from config.api import responses
 
 
-@csrf_exempt  # it changes nothing: a POST is its 405, not a CSRF 403
+@responses.get_or_head_only
 def landing(request):
-    if request.method not in ("GET", "HEAD"):
-        response = responses.error_response(
-            request,
-            errors.error(errors.METHOD_NOT_ALLOWED, METHOD=request.method, PATH=request.path),
-        )
-        response["Allow"] = "GET, HEAD"
-        return response
     return render(request, "kitsmith/landing.html")
 
 

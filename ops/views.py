@@ -7,7 +7,6 @@ from django.conf import settings
 from django.core.cache import cache as default_cache
 from django.db import Error, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 from django_prometheus.exports import ExportToDjangoView
 from rest_framework.permissions import BasePermission
 from rest_framework.views import APIView
@@ -15,33 +14,14 @@ from rest_framework.views import APIView
 from config.api import errors, responses
 
 
-def _probe(view):
-    """GET and HEAD only, answered without authentication; anything else an ia::error 405.
-    csrf_exempt: they change nothing, so a POST is its 405, not a CSRF 403."""
-
-    @csrf_exempt
-    def probe(request: HttpRequest) -> HttpResponse:
-        if request.method not in ("GET", "HEAD"):
-            response = responses.error_response(
-                request,
-                errors.error(errors.METHOD_NOT_ALLOWED, METHOD=request.method, PATH=request.path),
-            )
-            response["Allow"] = "GET, HEAD"
-            return response
-        return view(request)
-
-    probe.__doc__ = view.__doc__
-    return probe
-
-
-@_probe
+@responses.get_or_head_only
 def healthz(request: HttpRequest) -> HttpResponse:
     """Liveness: the process answers. It asks nothing of the database, so a stuck or lost
     database never gets a healthy worker restarted (that is /readyz's question)."""
     return JsonResponse({"status": "ok"})
 
 
-@_probe
+@responses.get_or_head_only
 def readyz(request: HttpRequest) -> HttpResponse:
     """Readiness: the database and the cache answer; 503 naming the one that does not."""
     down = [

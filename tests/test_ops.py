@@ -114,7 +114,8 @@ def test_log_level_warning_keeps_a_5xx_access_line(client, db, settings, tmp_pat
     assert [(r.levelname, r.path, r.status) for r in access] == [("ERROR", "/readyz", 503)]
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+# The landing page shares the probes' GET/HEAD-only wrapper (config.api.responses).
+@pytest.mark.parametrize("path", ["/healthz", "/readyz", "/"])
 def test_probes_refuse_other_methods(path, db):
     response = APIClient(enforce_csrf_checks=True).post(path)
     assert_error(response, 405, not_allowed("POST", path))

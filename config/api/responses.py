@@ -1,5 +1,6 @@
 """The success envelopes of contract section 1.2 and the error body of section 10, built once."""
 
+import functools
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -39,6 +40,25 @@ def error_response(request: HttpRequest | None, err: errors.ApiError) -> JsonRes
 
 
 # Django's own error handlers (config.urls wires them), so no path ever answers with HTML.
+def get_or_head_only(view):
+    """A view answering GET and HEAD; anything else an ia::error 405. csrf_exempt: such a view
+    changes nothing, so a POST is its 405, not a CSRF 403."""
+
+    @functools.wraps(view)
+    @csrf_exempt
+    def only(request: HttpRequest, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            response = error_response(
+                request,
+                errors.error(errors.METHOD_NOT_ALLOWED, METHOD=request.method, PATH=request.path),
+            )
+            response["Allow"] = "GET, HEAD"
+            return response
+        return view(request, *args, **kwargs)
+
+    return only
+
+
 def handler400(request, exception=None):
     return error_response(
         request, errors.error(errors.BAD_REQUEST, REASON="the request is invalid")
