@@ -3,6 +3,7 @@ kitting.services: the admin holds no rules."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import Http404, HttpResponseRedirect
@@ -207,7 +208,12 @@ class PartKitLineInline(ReadOnlyInline):
 class StockMoveForm(forms.Form):
     """Issue to a kit, or move back to inventory: the workflow's fields, checked by its service."""
 
-    part_inventory = forms.ModelChoiceField(PartInventory.objects.none())
+    # Found by search (PartInventoryAdmin's search fields), not a <select> of every record: the
+    # autocomplete of the kit line's part_inventory field.
+    part_inventory = forms.ModelChoiceField(
+        PartInventory.objects.none(),
+        widget=AutocompleteSelect(PartKitLine._meta.get_field("part_inventory"), admin.site),
+    )
     quantity = forms.DecimalField(
         required=False, help_text="Required unless the part inventory is a serial"
     )

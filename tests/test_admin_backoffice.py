@@ -73,6 +73,28 @@ def test_issue_form_choice_and_error_name_the_same_record(admin_client, admin_us
     }
 
 
+def test_issue_form_finds_part_inventories_by_search(admin_client, admin_user, demo):
+    # It once rendered a <select> of every part inventory in stock.
+    kit = factories.kit(admin_user, factories.run(admin_user, part=demo["Prnt_Bundle"]))
+    page = admin_client.get(f"/admin/kitting/partkit/{kit.pk}/issue/").content.decode()
+    chooser = re.search(r'<select name="part_inventory"[^>]*>(.*?)</select>', page, re.S)
+    assert 'data-ajax--url="/admin/autocomplete/"' in chooser.group(0)
+    assert 'data-model-name="partkitline" data-field-name="part_inventory"' in chooser.group(0)
+    assert "<option" not in chooser.group(1).replace('<option value="" selected>', "")
+    assert "admin/js/autocomplete.js" in page
+    found = admin_client.get(
+        "/admin/autocomplete/",
+        {
+            "term": "Prnt_Ink",
+            "app_label": "kitting",
+            "model_name": "partkitline",
+            "field_name": "part_inventory",
+        },
+    )
+    ink = demo["stock"]["Prnt_Ink"]
+    assert found.json()["results"] == [{"id": str(ink.pk), "text": str(ink)}]
+
+
 def test_ledger_and_part_kit_wording(admin_client, admin_user, demo):
     run = factories.run(admin_user, part=demo["Prnt_Bundle"])
     kit = factories.kit(admin_user, run)

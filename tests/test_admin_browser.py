@@ -32,7 +32,10 @@ def test_issue_from_the_admin_changes_the_kits_requirements(live_server, admin_u
         page.goto(kit_page)
         before = page.locator(".field-requirements table").inner_text()
         page.click("text=Issue part inventory")
-        page.select_option("#id_part_inventory", label=label)
+        # The part inventory is found by search (the autocomplete), as staff pick it.
+        page.click("#id_part_inventory + .select2 .select2-selection")
+        page.fill(".select2-search__field", "Prnt_Ink")
+        page.click(f".select2-results__option:has-text('{label}')")
         page.fill("#id_quantity", "4")
         page.click("input[type=submit]")
         page.wait_for_url(kit_page)
