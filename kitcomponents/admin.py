@@ -101,7 +101,8 @@ class KitComponentAdmin(KitComponentServices, ServiceModelAdmin):
 
 LINE_HELP = (
     "Blank: keep the line (a new line: one past the kit's highest). A taken number moves that "
-    "line and every later one up by one."
+    "line and every later one up by one. Lines are changed one by one, top row first, and a "
+    "move leaves a gap: to swap lines 1 and 2, move one line at a time."
 )
 
 

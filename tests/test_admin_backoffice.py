@@ -413,3 +413,29 @@ def test_kit_lines_need_the_kit_component_permissions(client, admin_user, demo):
     response = client.get(f"/admin/inventory/item/{kit.pk}/change/")
     assert response.status_code == 200
     assert response.context["inline_admin_formsets"] == []
+
+
+def test_swapping_two_kit_lines_on_the_kit_applies_row_by_row(admin_client, demo):
+    # The rows are changed in the page's order (LINE_HELP says so): line 1 to 2 pushes 2 and
+    # every later line up, then the old line 2 (now 3) goes to the free line 1, leaving 3 empty.
+    kit = demo["Kit_1"]
+    assert kit_lines(kit) == [
+        (1, "Prnt_1000", 1),
+        (2, "Prnt_Paper", 2),
+        (3, "Prnt_Ink", 4),
+        (4, "Setup_Svc", 1),
+    ]
+    data = kit_page_form(
+        kit, changes={"Prnt_1000": {"line_number": "2"}, "Prnt_Paper": {"line_number": "1"}}
+    )
+    response = admin_client.post(f"/admin/inventory/item/{kit.pk}/change/", data)
+    assert response.status_code == 302
+    assert kit_lines(kit) == [
+        (1, "Prnt_Paper", 2),
+        (2, "Prnt_1000", 1),
+        (4, "Prnt_Ink", 4),
+        (5, "Setup_Svc", 1),
+    ]
+    # The line-number column's help (a tabular inline shows it in the header's title).
+    page = unescape(admin_client.get(f"/admin/inventory/item/{kit.pk}/change/").content.decode())
+    assert "Lines are changed one by one, top row first, and a move leaves a gap" in page
