@@ -7,7 +7,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.core.management.base import CommandError
 from oauth2_provider.models import get_application_model
 
@@ -67,6 +67,11 @@ def test_a_taken_port_fails_before_anything_changes():
     )
     # Free again once the listener is gone.
     call_command("port_free", "127.0.0.1", str(port))
+
+
+def test_the_port_check_is_server_tooling():
+    # ops's, not a domain app's.
+    assert get_commands()["port_free"] == "ops"
 
 
 def test_make_run_checks_the_port_before_migrating():
