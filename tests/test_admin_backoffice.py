@@ -47,6 +47,12 @@ def changelist_keys(response) -> list[int]:
     return [obj.pk for obj in response.context["cl"].result_list]
 
 
+def autocomplete(client, app_label, model_name, field_name, term):
+    """The admin's autocomplete answer for `field_name` of the model, searching `term`."""
+    query = {"app_label": app_label, "model_name": model_name, "field_name": field_name}
+    return client.get("/admin/autocomplete/", {**query, "term": term})
+
+
 # --- labels -----------------------------------------------------------------------------------
 
 
@@ -82,15 +88,7 @@ def test_issue_form_finds_part_inventories_by_search(admin_client, admin_user, d
     assert 'data-model-name="partkitline" data-field-name="part_inventory"' in chooser.group(0)
     assert "<option" not in chooser.group(1).replace('<option value="" selected>', "")
     assert "admin/js/autocomplete.js" in page
-    found = admin_client.get(
-        "/admin/autocomplete/",
-        {
-            "term": "Prnt_Ink",
-            "app_label": "kitting",
-            "model_name": "partkitline",
-            "field_name": "part_inventory",
-        },
-    )
+    found = autocomplete(admin_client, "kitting", "partkitline", "part_inventory", "Prnt_Ink")
     ink = demo["stock"]["Prnt_Ink"]
     assert found.json()["results"] == [{"id": str(ink.pk), "text": str(ink)}]
 
@@ -233,15 +231,7 @@ def test_part_and_location_take_autocomplete(admin_client, demo):
     for name in ("part", "location"):
         select = re.search(rf'<select name="{name}"[^>]*>', body).group(0)
         assert 'class="admin-autocomplete' in select
-    answer = admin_client.get(
-        "/admin/autocomplete/",
-        {
-            "app_label": "inventory",
-            "model_name": "partinventory",
-            "field_name": "location",
-            "term": "WH-MAIN",
-        },
-    )
+    answer = autocomplete(admin_client, "inventory", "partinventory", "location", "WH-MAIN")
     assert answer.status_code == 200
     assert [row["id"] for row in answer.json()["results"]] == [
         str(Warehouse.objects.get(code="WH-MAIN").pk)
