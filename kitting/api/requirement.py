@@ -82,7 +82,8 @@ class RequirementViewSet(ReadOnlyObjectViewSet):
         # A key names its run: filtered on the runs too, the database explodes those runs' parts
         # only (the view anchors at each run), for a GET and a batch GET alike.
         keys = (self.lookup(each) for each in batch.keys(key) or [key])
-        return queryset.filter(run_id__in={int(pk.split("-")[0]) for pk in keys if pk})
+        # Sorted: one statement text for the same runs, whatever order the keys came in.
+        return queryset.filter(run_id__in=sorted({int(pk.split("-")[0]) for pk in keys if pk}))
 
     def represent(self, instance: Requirement, serializer=None) -> Response:
         # Computed, a requirement has no version: no ETag.
