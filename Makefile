@@ -51,6 +51,8 @@ $(NEWEST_VENV)/.installed: pyproject.toml .ci/newest_requirements.py
 	$(NEWEST_VENV)/bin/pip install --quiet --upgrade pip
 	$(NEWEST_VENV)/bin/python .ci/newest_requirements.py "$(NEWEST_DJANGO)" > $(NEWEST_VENV)/requirements.txt
 	$(NEWEST_VENV)/bin/pip install --quiet -r $(NEWEST_VENV)/requirements.txt
+	$(NEWEST_VENV)/bin/python .ci/newest_requirements.py --capped > $(NEWEST_VENV)/capped.txt
+	$(NEWEST_VENV)/bin/pip install --quiet --no-deps -r $(NEWEST_VENV)/capped.txt
 	$(NEWEST_VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
