@@ -22,18 +22,22 @@ from inventory.models import (
 
 
 class TrackingFilter(admin.SimpleListFilter):
+    """An item's tracking type, by the same expression as trackingType in the API and the query
+    service (a subclass names another model's)."""
+
     title = "tracking"
     parameter_name = "tracking"
+
+    def tracking_expression(self):
+        return selectors.item_tracking_type()
 
     def lookups(self, request, model_admin):
         return TrackingType.choices
 
     def queryset(self, request, queryset):
-        # The same expression as trackingType in the API and the query service.
         if self.value() in TrackingType.values:
-            return queryset.alias(tracking=selectors.item_tracking_type()).filter(
-                tracking=self.value()
-            )
+            tracking = self.tracking_expression()
+            return queryset.alias(tracking=tracking).filter(tracking=self.value())
         return queryset
 
 
@@ -133,21 +137,11 @@ PART_INVENTORY_READ_ONLY = (
 )
 
 
-class PartInventoryTrackingFilter(admin.SimpleListFilter):
-    """A record's tracking is the number it carries (PartInventory.tracking_type)."""
+class PartInventoryTrackingFilter(TrackingFilter):
+    """A record's tracking is the number it carries (PartInventory.tracking_type, serial first)."""
 
-    title = "tracking"
-    parameter_name = "tracking"
-
-    def lookups(self, request, model_admin):
-        return TrackingType.choices
-
-    def queryset(self, request, queryset):
-        # The same expression as trackingType in the API and the query service (serial first).
-        if self.value() in TrackingType.values:
-            tracking = selectors.part_inventory_expressions()["tracking_type"]
-            return queryset.alias(tracking=tracking).filter(tracking=self.value())
-        return queryset
+    def tracking_expression(self):
+        return selectors.part_inventory_expressions()["tracking_type"]
 
 
 class InStockFilter(admin.SimpleListFilter):
