@@ -37,6 +37,7 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
 	$(BIN)/python manage.py graphql_schema --check > /dev/null
+	$(BIN)/python manage.py api_reference --check > /dev/null
 	$(BIN)/hadolint Dockerfile
 	$(COMPOSE_CONFIG)
 	$(BIN)/python -m pytest

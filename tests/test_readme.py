@@ -5,16 +5,15 @@ import json
 import re
 import shutil
 import subprocess
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from config.api.errors import CATALOGUE
 from config.api.management.commands.error_catalogue import BEGIN, END, catalogue_table
 from inventory.models import Item, PartInventory
 from kitting.models import Run
+from tests.support.examples import code_blocks, demo_credentials
 from tests.support.kitting import assert_ledger_invariant
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,10 +24,6 @@ def section(title: str) -> str:
     start = README.index(f"\n## {title}\n")
     end = README.find("\n## ", start + 1)
     return README[start : end if end > 0 else None]
-
-
-def code_blocks(text: str) -> list[str]:
-    return re.findall(r"```[a-z]*\n(.*?)```", text, flags=re.DOTALL)
 
 
 def test_readme_opens_with_the_two_setup_commands():
@@ -85,10 +80,7 @@ def test_curl_walkthrough_runs_as_printed(live_server):
     """The README's curl block, and after it the first block of each section continuing its
     session, run by bash against a live server on fresh demo data; only the two credentials and
     the base URL are filled in, as a reader would."""
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    client_id = re.search(r"client_id (\S+)", out.getvalue()).group(1)
-    secret = re.search(r"client_secret (\S+)", out.getvalue()).group(1)
+    client_id, secret = demo_credentials()
     (block,) = code_blocks(section("Try the API"))
     filled = (
         block.replace("CLIENT_ID=paste-the-client_id-here", f"CLIENT_ID={client_id}")

@@ -1,12 +1,15 @@
 """The README's error catalogue, generated from config.api.errors.CATALOGUE.
 
 `python manage.py error_catalogue` prints the markdown table; `--write` puts it into README.md
-between the markers. tests/test_readme.py fails when the README's table is out of date.
+between the markers, and rewrites the generated parts of docs/ (the `api_reference` command), whose
+errors page holds the same table. tests/test_readme.py fails when the README's table is out of
+date, tests/test_docs.py when docs/ is.
 """
 
 from pathlib import Path
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from config.api.errors import CATALOGUE
@@ -52,3 +55,4 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         path.write_text(updated)
         self.stdout.write(f"{path}: error catalogue has {len(CATALOGUE)} entries")
+        call_command("api_reference", write=True, stdout=self.stdout)

@@ -1,0 +1,62 @@
+"""The API reference in docs/ cannot rot: its generated parts are what the API serves, its links
+resolve, and every HTTP example on every page is sent to a live server on fresh demo data and
+answered as documented (tests/support/examples.py says how an example is written)."""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from config.api.management.commands.api_reference import pages
+from tests.support.examples import ANY, Reader, demo_credentials, http_examples, matches
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = {page.name: page.read_text() for page in pages(ROOT)}
+
+
+def test_generated_parts_are_up_to_date():
+    call_command("api_reference", "--check")
+
+
+def test_the_index_links_every_page_and_every_link_resolves():
+    index = PAGES["README.md"]
+    linked = set(re.findall(r"\]\(([a-z-]+\.md)\)", index))
+    assert linked == set(PAGES) - {"README.md"}
+    for name, text in PAGES.items():
+        for target in re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", text):
+            assert (DOCS / target).resolve().is_file(), f"{name} links {target}"
+
+
+def test_the_readme_points_to_docs_not_to_the_shared_spec():
+    readme = (ROOT / "README.md").read_text()
+    assert "(docs/README.md)" in readme
+    assert "shared spec" not in readme and "API.md" not in readme
+
+
+@pytest.mark.parametrize("name", sorted(name for name, text in PAGES.items() if "```http" in text))
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+def test_examples_answer_as_documented(live_server, name):
+    """Each page is a reader's session on fresh demo data, its examples sent in page order."""
+    examples = http_examples(PAGES[name])
+    assert examples
+    reader = Reader(live_server.url, *demo_credentials())
+    reader.authenticate()
+    for example in examples:
+        reader.check(name, example)
+
+
+def test_a_page_is_held_to_every_value_it_documents():
+    """The comparison the examples rely on: `…` is any value, anything else must be equal (a
+    number as a number), and no member may be missing or extra."""
+    assert matches(
+        {"key": "7", "audit": ANY, "quantity": 25}, {"key": "7", "audit": {}, "quantity": 25.0}
+    )
+    assert not matches({"key": "7"}, {"key": "7", "id": "7"})
+    assert not matches({"key": "7", "id": "7"}, {"key": "7"})
+    assert not matches([1, 2], [1, 2, 3])
+    assert not matches({"quantity": 1}, {"quantity": True})
+    assert not matches({"key": "7"}, {"key": 7})
+    with pytest.raises(AssertionError, match="a request without its response"):
+        http_examples("```http\nGET /healthz\n```\n\n```http\nGET /readyz\n```\n")
