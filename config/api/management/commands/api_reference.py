@@ -62,50 +62,55 @@ def generated(kind: str, name: str | None) -> str:
 
 
 def object_reference(resource: model_service.Resource) -> str:
-    body = model_service.model(resource)
     described = spec.get(resource.name)
     filters = getattr(resource.view, "filterset_class", None)
     methods = ", ".join(method.upper() for method in resource.methods)
     lines = [f"Methods: {methods}."]
     if "get" in resource.methods:
         names = [f"`{name}`" for name in (filters.base_filters if filters else ())]
+        listed = ", ".join(names) if names else "none"
         lines.append(
-            "List filters (`GET /objects/"
-            + resource.name
-            + "?…`): "
-            + (", ".join(names) if names else "none")
-            + ", with `start` and `size`."
+            f"List filters (`GET /objects/{resource.name}?…`): {listed}, with `start` and `size`."
         )
-    return "\n".join([*lines, "", *table(body, described)])
+    rows = ["| field | type | on create | on update |", "|---|---|---|---|"]
+    if "post" not in resource.methods:  # read-only: every member is
+        rows = ["| field | type |", "|---|---|"]
+    for path, kind, entry in ordered(model_service.model(resource), described):
+        if "post" not in resource.methods:
+            rows.append(f"| `{path}` | {kind} |")
+            continue
+        member = described.members.get(path)
+        required = bool(member is not None and member.field.required)
+        rows.append(f"| `{path}` | {kind} | {create(entry, required)} | {update(entry)} |")
+    return "\n".join([*lines, "", *rows])
 
 
 def workflow_reference(resource: model_service.Resource) -> str:
     body = model_service.model(resource)
     request = spec.describe(resource.view.input_serializer)
     rows = ["| field | type | required |", "|---|---|---|"]
-    for path, kind, _ in members(body["request"], ""):
+    for path, kind, _ in ordered(body["request"], request):
         member = request.members.get(path)
         required = "yes" if member is not None and member.field.required else ""
         rows.append(f"| `{path}` | {kind} | {required} |")
+    response = spec.describe(resource.view.result_serializer)
     result = ["| field | type |", "|---|---|"]
-    result += [f"| `{path}` | {kind} |" for path, kind, _ in members(body["response"], "")]
+    result += [f"| `{path}` | {kind} |" for path, kind, _ in ordered(body["response"], response)]
     return "\n".join(
         [f"Request body of `POST /{resource.api_object}`:", "", *rows, "", "Result:", "", *result]
     )
 
 
-def table(body: Mapping[str, Any], described: spec.ObjectSpec) -> list[str]:
-    rows = ["| field | type | on create | on update |", "|---|---|---|---|"]
-    for path, kind, entry in members(body, ""):
-        member = described.members.get(path)
-        required = bool(member is not None and member.field.required)
-        rows.append(f"| `{path}` | {kind} | {create(entry, required)} | {update(entry)} |")
-    return rows
+def ordered(body: Mapping[str, Any], described: spec.ObjectSpec) -> list[tuple[str, str, dict]]:
+    """The members of a model in the order the object renders them (a group's in its place)."""
+    order = list(described.members)
+    found = list(members(body, ""))
+    return sorted(found, key=lambda row: order.index(row[0]) if row[0] in order else len(order))
 
 
 def members(body: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, str, dict]]:
-    """(path, type, model entry) of each member of a model level, groups flattened, in the
-    model's order: fields, groups, references, lists."""
+    """(path, type, model entry) of each member of a model level, groups flattened: fields,
+    groups, references, lists."""
     for name, entry in (body.get("fields") or {}).items():
         yield prefix + name, value_type(entry), entry
     for name, group in (body.get("groups") or {}).items():
