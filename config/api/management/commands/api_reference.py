@@ -96,8 +96,19 @@ def workflow_reference(resource: model_service.Resource) -> str:
     response = spec.describe(resource.view.result_serializer)
     result = ["| field | type |", "|---|---|"]
     result += [f"| `{path}` | {kind} |" for path, kind, _ in ordered(body["response"], response)]
+    needs = ", ".join(f"`{name}`" for name in resource.view.required_permissions)
     return "\n".join(
-        [f"Request body of `POST /{resource.api_object}`:", "", *rows, "", "Result:", "", *result]
+        [
+            f"Permissions: {needs}.",
+            "",
+            f"Request body of `POST /{resource.api_object}`:",
+            "",
+            *rows,
+            "",
+            "Result:",
+            "",
+            *result,
+        ]
     )
 
 
