@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from config.api.management.commands.api_reference import pages
+from config.api import model_service
+from config.api.management.commands.api_reference import PART, pages
 from tests.support.examples import ANY, Reader, demo_credentials, http_examples, matches
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,6 +19,18 @@ PAGES = {page.name: page.read_text() for page in pages(ROOT)}
 
 def test_generated_parts_are_up_to_date():
     call_command("api_reference", "--check")
+
+
+def test_every_object_and_workflow_has_its_generated_part():
+    """A new object or workflow is not served undocumented: a page must hold its fields."""
+    documented = {
+        f"{match['kind']}s/{match['name']}"
+        for text in PAGES.values()
+        for match in PART.finditer(text)
+        if match["name"]
+    }
+    served = {r.api_object for r in model_service.resources() if r.kind != "services"}
+    assert documented == served
 
 
 def test_the_index_links_every_page_and_every_link_resolves():
