@@ -67,11 +67,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.api.middleware.ClientAddressMiddleware",
+    "ops.middleware.ClientAddressMiddleware",
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
-    "config.api.middleware.RequestIdMiddleware",
+    "ops.middleware.RequestIdMiddleware",
     "ops.middleware.AccessLogMiddleware",
-    "config.api.ratelimit.RateLimitHeadersMiddleware",
+    "ops.ratelimit.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -189,7 +189,7 @@ THROTTLE_RATE_TOKEN_CLIENT = os.environ.get("THROTTLE_RATE_TOKEN_CLIENT", "30/mi
 THROTTLE_RATE_TOKEN_ADDRESS = os.environ.get("THROTTLE_RATE_TOKEN_ADDRESS", "60/min")
 
 # Addresses or networks of the reverse proxies in front (comma-separated): only from them is
-# X-Forwarded-For believed (config/api/middleware.py ClientAddressMiddleware).
+# X-Forwarded-For believed (ops/middleware.py ClientAddressMiddleware).
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 
 # REDIS_URL set: the cache (and so the throttles) is Redis, shared by every worker and server;
@@ -329,7 +329,7 @@ if LOG_FORMAT not in ("plain", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.api.middleware.RequestIdLogFilter"}},
+    "filters": {"request_id": {"()": "ops.logs.RequestIdLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "ops.logs.JsonFormatter"},

@@ -2,8 +2,9 @@ from django.apps import AppConfig
 
 
 class OpsConfig(AppConfig):
-    """Operations: liveness, readiness, metrics and the access log, kept out of the domain and
-    the protocol layer."""
+    """Operations: liveness, readiness, metrics, the access log, the client's address behind
+    trusted proxies, request ids, rate-limit windows and the reverse proxy's error pages, kept
+    out of the domain and the protocol layer (they serve REST, GraphQL and OAuth alike)."""
 
     name = "ops"
 

@@ -1,15 +1,103 @@
-"""One access line per request, and the time its statements took."""
+"""The client's address behind trusted proxies, request ids on every response and in every log
+line, one access line per request and the time its statements took."""
 
+import functools
+import ipaddress
 import logging
+import re
 import time
+import uuid
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
+from ops import logs
 from ops.metrics import StatementTimer, observe_request
 
 logger = logging.getLogger("kitsmith.request")
+
+_INCOMING_ID = re.compile(r"^[A-Za-z0-9._~-]{8,128}$")
+
+
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@functools.cache
+def trusted_networks(proxies: tuple[str, ...]) -> tuple[_Network, ...]:
+    try:
+        return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {exc}") from exc
+
+
+def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(text.strip().removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return None
+    # A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; proxies are listed as IPv4.
+    return getattr(address, "ipv4_mapped", None) or address
+
+
+class ClientAddressMiddleware:
+    """First of all: REMOTE_ADDR becomes the client's address, for the throttles, the logs and the
+    metrics' CIDR check alike. X-Forwarded-For is believed only from a peer in TRUSTED_PROXIES,
+    and only as far as it was written by trusted proxies: each appends the address it received
+    from, so the right-most address that is not a trusted proxy is the client (what is left of it
+    anyone could have written)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        trusted_networks(tuple(settings.TRUSTED_PROXIES))  # a wrong value fails at start
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+        if forwarded and settings.TRUSTED_PROXIES:
+            request.META["REMOTE_ADDR"] = client_address(
+                request.META.get("REMOTE_ADDR", ""),
+                forwarded,
+                trusted_networks(tuple(settings.TRUSTED_PROXIES)),
+            )
+        return self.get_response(request)
+
+
+def client_address(peer: str, forwarded: str, trusted: tuple[_Network, ...]) -> str:
+    """The client's address: `peer` unless it is a trusted proxy, else the right-most address
+    of X-Forwarded-For that is not one (or the left-most, when every hop is trusted)."""
+    client = peer
+    for hop in [peer, *reversed(forwarded.split(","))]:
+        address = _address(hop)
+        if address is None:
+            # Not an address: no trusted proxy wrote it; the last address believed stands.
+            break
+        if hop is not peer:
+            client = str(address)
+        if not any(address in network for network in trusted):
+            break
+    return client
+
+
+class RequestIdMiddleware:
+    """Takes a well-formed incoming X-Request-Id (a proxy's) or makes one, and echoes it back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get("X-Request-Id", "")
+        request_id = incoming if _INCOMING_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = logs.request_id.set(request_id)
+        try:
+            # The access line is ops.middleware's, inside this one (it carries the id).
+            response = self.get_response(request)
+            response["X-Request-Id"] = request_id
+        finally:
+            logs.request_id.reset(token)
+        return response
 
 
 class AccessLogMiddleware:

@@ -10,8 +10,8 @@ from django.core.exceptions import ImproperlyConfigured
 from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
 
-from config.api.middleware import ClientAddressMiddleware, client_address, trusted_networks
 from config.api.oauth import api_client_create
+from ops.middleware import ClientAddressMiddleware, client_address, trusted_networks
 from tests.support.errors import assert_error, err
 from tests.support.protocol import WAREHOUSES
 from tests.support.server import free_port

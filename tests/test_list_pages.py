@@ -1,4 +1,4 @@
-"""Unfiltered list pages of a whole table run plain SQL (config.api.sql.reference_page); a
+"""Unfiltered list pages of a whole table run plain SQL (core.sql.reference_page); a
 viewset whose queryset keeps some rows out must never be served from it."""
 
 from rest_framework.test import APIRequestFactory, force_authenticate

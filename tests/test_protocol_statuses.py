@@ -7,8 +7,8 @@ import time
 import pytest
 
 from config.api import identity
-from config.api.middleware import RequestIdLogFilter
 from inventory.models import Warehouse
+from ops.logs import RequestIdLogFilter
 from tests.crash_urls import SECRET
 from tests.support.errors import (
     assert_error,

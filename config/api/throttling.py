@@ -1,8 +1,8 @@
 """Per-client throttling: an OAuth2 application, else a session user, else the caller's address,
-counted in atomic windows shared by every process through the cache (config/api/ratelimit.py)."""
+counted in atomic windows shared by every process through the cache (ops.ratelimit)."""
 
 from config.api.auth import application_id
-from config.api.ratelimit import WindowThrottle
+from ops.ratelimit import WindowThrottle
 
 
 class ClientRateThrottle(WindowThrottle):

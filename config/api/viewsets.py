@@ -22,7 +22,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.api import batch, errors, identity, responses, spec, sql
+from config.api import batch, errors, identity, responses, spec
 from config.api.fields import REFERENCES, parse_key
 from config.api.idempotency import IdempotentMixin
 from config.api.protocol import (
@@ -31,6 +31,7 @@ from config.api.protocol import (
     request_body,
     request_payload,
 )
+from core import sql
 from core.numbers import whole_number
 from core.versions import etag
 

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 
-from config.api import identity, render, sql
+from config.api import identity, render
+from core import sql
 from inventory.api.details import Detail
 from inventory.models import Item, item_tracking_type
 from kitcomponents import selectors

@@ -1,5 +1,6 @@
-"""Rate-limit windows counted in the shared cache, the headers that report them, and the token
-endpoint's throttles (per address, and per client id from each address).
+"""Rate-limit windows counted in the shared cache, the DRF throttle counting in them and the
+headers that report them: operations, the same for REST, GraphQL and the token endpoint (which
+callers are counted together is the protocol's: config.api.throttling).
 
 A window opens at a bucket's first request and admits `rate` requests until it closes. Both steps
 are single atomic cache operations (`add`, `incr`: atomic in Redis and under the memory cache's
@@ -12,15 +13,11 @@ Every throttled answer reports the caller's bucket in the three headers of the I
 `RateLimit-Remaining` (left in this window after this request) and `RateLimit-Reset` (seconds
 until it closes); a 429 also carries `Retry-After`, the same number of seconds."""
 
-import base64
 import contextvars
-import hashlib
 import ipaddress
 import math
 from dataclasses import dataclass
-from urllib.parse import unquote_plus
 
-from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseBase
 from rest_framework.settings import api_settings
@@ -110,7 +107,7 @@ class WindowThrottle(SimpleRateThrottle):
         return self.window.reset
 
     def get_ident(self, request) -> str:
-        # The client's address as config.api.middleware.ClientAddressMiddleware decided it
+        # The client's address as ops.middleware.ClientAddressMiddleware decided it
         # (X-Forwarded-For only from TRUSTED_PROXIES). DRF's own reads X-Forwarded-For from
         # anyone, so a client could pick its own bucket. An IPv6 address counts as its /64: one
         # subscriber is usually given a whole /64, and would otherwise have 2**64 buckets.
@@ -122,73 +119,6 @@ class WindowThrottle(SimpleRateThrottle):
         if parsed.version == 6:
             return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
         return address
-
-
-class _TokenThrottle(WindowThrottle):
-    """The token endpoint is no DRF view: its rates are settings of their own."""
-
-    rate_setting = ""
-
-    def get_rate(self) -> str:
-        return getattr(settings, self.rate_setting)
-
-
-class TokenAddressThrottle(_TokenThrottle):
-    """Token requests per caller address (THROTTLE_RATE_TOKEN_ADDRESS)."""
-
-    scope = "token_address"
-    rate_setting = "THROTTLE_RATE_TOKEN_ADDRESS"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
-
-
-class TokenClientThrottle(_TokenThrottle):
-    """Token requests per client id from one address, known or not (THROTTLE_RATE_TOKEN_CLIENT).
-    Per address too: counted from anywhere, a flood naming an id would lock its real
-    integration out; the address's own limit still bounds what one address tries."""
-
-    scope = "token_client"
-    rate_setting = "THROTTLE_RATE_TOKEN_CLIENT"
-    # The headers show the address's window only: a client id's count would tell a caller which
-    # ids are in use. A refusal by this bucket still answers 429 with its Retry-After.
-    reported = False
-
-    def __init__(self, client_id: str):
-        super().__init__()
-        self.client_id = client_id
-
-    def get_cache_key(self, request, view):
-        # Any text a caller sends: hashed, the key stays short and safe for every cache.
-        client_id = hashlib.sha256(self.client_id.encode("utf-8", "surrogatepass")).hexdigest()
-        ident = f"{client_id}:{self.get_ident(request)}"
-        return self.cache_format % {"scope": self.scope, "ident": ident}
-
-
-def token_client_ids(request: HttpRequest) -> list[str]:
-    """The client ids a token request names: by HTTP Basic (RFC 6749 2.3.1: form-encoded, then
-    base64, decoded as DOT does) and as the form field; DOT tries the one, then the other."""
-    named = []
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(credentials.strip()).decode("utf-8")
-        except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
-            decoded = ""
-        named.append(unquote_plus(decoded.partition(":")[0]))
-    named.append(request.POST.get("client_id", ""))
-    return [client_id for client_id in dict.fromkeys(named) if client_id]
-
-
-def refused_token_request(request: HttpRequest) -> WindowThrottle | None:
-    """The throttle refusing this token request, if one does: its address's, else a client id's.
-    Checked before any client lookup or secret hashing, so a refused flood costs little."""
-    throttles = [TokenAddressThrottle()]
-    throttles += [TokenClientThrottle(client_id) for client_id in token_client_ids(request)]
-    for throttle in throttles:
-        if not throttle.allow_request(request, None):
-            return throttle
-    return None
 
 
 class RateLimitHeadersMiddleware:
