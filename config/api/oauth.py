@@ -219,7 +219,7 @@ def load_access_token(token: str):
 
     DOT's own lookup joins every column of the token and its application; a bearer check reads
     only these (the user stays whole: it becomes request.user). A client-credentials token acts
-    as its application's user. Every request runs it: plain SQL, built once (config.api.sql)."""
+    as its application's user. Every request runs it: plain SQL, built once (core.sql)."""
     checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
     statement, layout = _token_statement()
     found = sql.rows(statement, [checksum])

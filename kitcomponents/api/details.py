@@ -1,5 +1,5 @@
 """The GET of an item and of a kit component as the API renders them (see inventory/api/details.py):
-plain SQL built once from the models (config.api.sql, prepared by PostgreSQL). Kept together: an
+plain SQL built once from the models (core.sql, prepared by PostgreSQL). Kept together: an
 item renders its kit components, the same rows a kit component's GET reads."""
 
 import functools
