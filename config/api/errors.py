@@ -282,6 +282,9 @@ class ApiError(Exception):
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
+        # An answer that tells the client when to retry tells it in Retry-After too.
+        if "SECONDS" in self.placeholders:
+            self.headers.setdefault("Retry-After", str(self.placeholders["SECONDS"]))
 
     @property
     def status(self) -> int:

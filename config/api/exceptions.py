@@ -75,10 +75,7 @@ def to_api_error(exc: Exception, request: Any = None, view: Any = None) -> error
     if isinstance(exc, drf.MethodNotAllowed):
         return errors.error(errors.METHOD_NOT_ALLOWED, METHOD=method, PATH=path)
     if isinstance(exc, drf.Throttled):
-        wait = math.ceil(exc.wait or 1)
-        err = errors.error(errors.THROTTLED, SECONDS=wait)
-        err.headers["Retry-After"] = str(wait)
-        return err
+        return errors.error(errors.THROTTLED, SECONDS=math.ceil(exc.wait or 1))
     if isinstance(exc, RequestDataTooBig):
         return errors.error(errors.BAD_REQUEST, REASON="the body is too large")
     if isinstance(exc, MultiPartParserError):
@@ -102,22 +99,16 @@ def to_api_error(exc: Exception, request: Any = None, view: Any = None) -> error
     if isinstance(exc, OperationalError) and _sqlstate(exc) == "57014":
         # query_canceled: STATEMENT_TIMEOUT_MS cut a statement (or an operator canceled it). Its
         # transaction rolled back; the service is slow, not broken.
-        err = errors.error(errors.STATEMENT_CANCELED, SECONDS=RETRY_UNAVAILABLE)
-        err.headers["Retry-After"] = str(RETRY_UNAVAILABLE)
-        return err
+        return errors.error(errors.STATEMENT_CANCELED, SECONDS=RETRY_UNAVAILABLE)
     if isinstance(exc, OperationalError | InterfaceError) and _is_connection_lost(exc):
         # The connection was lost (a database restart, a failover, an administrator's terminate):
         # an open transaction died with it; a retry is safe (an Idempotency-Key makes a retried
         # write once). Django closes the broken connection at the end of the request.
-        err = errors.error(errors.DATABASE_UNAVAILABLE, SECONDS=RETRY_UNAVAILABLE)
-        err.headers["Retry-After"] = str(RETRY_UNAVAILABLE)
-        return err
+        return errors.error(errors.DATABASE_UNAVAILABLE, SECONDS=RETRY_UNAVAILABLE)
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
         # REDIS_URL's server is down or slow: the throttles cannot count, and a limit nobody
         # counts is none, so the request is refused (fail closed), not let through.
-        err = errors.error(errors.CACHE_UNAVAILABLE, SECONDS=RETRY_UNAVAILABLE)
-        err.headers["Retry-After"] = str(RETRY_UNAVAILABLE)
-        return err
+        return errors.error(errors.CACHE_UNAVAILABLE, SECONDS=RETRY_UNAVAILABLE)
     if isinstance(exc, DataError):
         # A value the database cannot store (out of range, NUL in text) that no check caught.
         return errors.error(errors.BAD_REQUEST, REASON="a value is out of range or not storable")

@@ -78,8 +78,8 @@ def errors_conf(conf: str) -> str:
             "    default_type application/json;",
             "    add_header X-Request-Id $request_id always;",
         ]
-        if "SECONDS" in err.placeholders:
-            lines.append(f"    add_header Retry-After {err.placeholders['SECONDS']} always;")
+        if "Retry-After" in err.headers:
+            lines.append(f"    add_header Retry-After {err.headers['Retry-After']} always;")
         lines += [f"    return {err.status} '{body}';", "}"]
     return "\n".join(lines) + "\n"
 
