@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from string import Formatter
 from typing import Any
 
-from django.db import models
+from django.db import InterfaceError, OperationalError, connection, models
 
 # code -> message template. Placeholders are upper case; {FIELD} is filled with the name the
 # reader knows the field by (an API member, a form label).
@@ -200,3 +200,29 @@ def _constraint_name(text: str) -> str:
     if "failed:" in text:
         return text.split("failed:", 1)[1].strip()
     return "a database constraint"
+
+
+def database_fault(exc: Exception) -> str | None:
+    """What a database error that is no rule's says about the request, whoever answers it:
+    `contention` (a deadlock or a lock given up between concurrent writers: nothing was
+    written), `canceled` (statement_timeout, or an operator, cut a statement: its transaction
+    rolled back), `connection_lost`, or None (a statement's own failure: a full disk, a program
+    limit)."""
+    if isinstance(exc, InterfaceError):  # a connection psycopg found closed
+        return "connection_lost"
+    if not isinstance(exc, OperationalError):
+        return None
+    # PostgreSQL's error code, which psycopg's error (the cause Django wraps) carries.
+    sqlstate = getattr(exc.__cause__, "sqlstate", None)
+    # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available; SQLite: locked.
+    if sqlstate in {"40P01", "40001", "55P03"} or "database is locked" in str(exc):
+        return "contention"
+    if sqlstate == "57014":  # query_canceled
+        return "canceled"
+    # Connection exceptions (class 08), the server shutting down or terminating the backend
+    # (57P01-57P03), too many connections (53300); without a code, a connection found broken.
+    if sqlstate is not None:
+        lost = sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03", "53300"}
+    else:
+        lost = getattr(connection.connection, "broken", False) is True
+    return "connection_lost" if lost else None

@@ -10,9 +10,6 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import (
     DataError,
     IntegrityError,
-    InterfaceError,
-    OperationalError,
-    connection,
     models,
 )
 from django.http import Http404
@@ -21,7 +18,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from config.api import errors, identity, spec
-from core.errors import DomainError, DomainErrors, FieldNamer, verbose_name
+from core.errors import DomainError, DomainErrors, FieldNamer, database_fault, verbose_name
 from core.errors import integrity_error as core_integrity_error
 from core.versions import etag
 
@@ -36,11 +33,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     err = to_api_error(exc, request, context.get("view"))
     if err.status >= 500:
         logger.error("Unhandled exception", exc_info=exc)
-    support_id = getattr(request, "request_id", None) if request is not None else None
-    response = Response(errors.error_body(err, support_id), status=err.status)
-    for name, value in err.headers.items():
-        response[name] = value
-    return response
+    body = errors.error_body(err, getattr(request, "request_id", None))
+    return Response(body, status=err.status, headers=err.headers)
 
 
 def to_api_error(exc: Exception, request: Any = None, view: Any = None) -> errors.ApiError:
@@ -89,21 +83,21 @@ def to_api_error(exc: Exception, request: Any = None, view: Any = None) -> error
         # Services check every rule first; a constraint tripping here means a concurrent writer
         # got there between our check and our write. Say so instead of crashing.
         return integrity_error(exc)
-    if isinstance(exc, OperationalError) and _is_contention(exc):
-        # A deadlock or lock timeout between concurrent writers: nothing was written; retry.
+    fault = database_fault(exc)
+    if fault == "contention":
+        # Between concurrent writers: nothing was written; retry.
         err = errors.error(
             errors.CONFLICT, REASON="a concurrent request was changing the same rows; retry"
         )
         err.headers["Retry-After"] = "1"
         return err
-    if isinstance(exc, OperationalError) and _sqlstate(exc) == "57014":
-        # query_canceled: STATEMENT_TIMEOUT_MS cut a statement (or an operator canceled it). Its
-        # transaction rolled back; the service is slow, not broken.
+    if fault == "canceled":
+        # STATEMENT_TIMEOUT_MS cut a statement: the service is slow, not broken.
         return errors.error(errors.STATEMENT_CANCELED, SECONDS=RETRY_UNAVAILABLE)
-    if isinstance(exc, OperationalError | InterfaceError) and _is_connection_lost(exc):
-        # The connection was lost (a database restart, a failover, an administrator's terminate):
-        # an open transaction died with it; a retry is safe (an Idempotency-Key makes a retried
-        # write once). Django closes the broken connection at the end of the request.
+    if fault == "connection_lost":
+        # A database restart, a failover, an administrator's terminate: an open transaction died
+        # with it; a retry is safe (an Idempotency-Key makes a retried write once). Django
+        # closes the broken connection at the end of the request.
         return errors.error(errors.DATABASE_UNAVAILABLE, SECONDS=RETRY_UNAVAILABLE)
     if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
         # REDIS_URL's server is down or slow: the throttles cannot count, and a limit nobody
@@ -170,13 +164,6 @@ def _declared_serializer(model: Any) -> type | None:
     return declared.serializer_class if declared is not None else None
 
 
-def dialect_name(field: str) -> str:
-    """A model field (or service argument) in camel case, as GraphQL spells the inputs it
-    generates (`part_inventory` -> `partInventory`); REST names members from the spec only."""
-    head, *rest = field.split("_")
-    return head + "".join(word.title() for word in rest)
-
-
 def _detail(err: DomainError, name: FieldNamer, if_match: str | None):
     target = name(err.field) if err.field is not None else None
     placeholders = err.placeholders(name, _api_object)
@@ -187,28 +174,6 @@ def _detail(err: DomainError, name: FieldNamer, if_match: str | None):
 
 def _api_object(model: type) -> str:
     return identity.object_name(model) if identity.is_object(model) else verbose_name(model)
-
-
-def _sqlstate(exc: Exception) -> str | None:
-    """PostgreSQL's error code, which psycopg's error (the cause Django wraps) carries."""
-    return getattr(exc.__cause__, "sqlstate", None)
-
-
-def _is_contention(exc: OperationalError) -> bool:
-    # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available; SQLite: locked.
-    return _sqlstate(exc) in {"40P01", "40001", "55P03"} or "database is locked" in str(exc)
-
-
-def _is_connection_lost(exc: OperationalError | InterfaceError) -> bool:
-    # Connection exceptions (class 08), the server shutting down or terminating the backend
-    # (57P01-57P03), too many connections (53300), or a connection psycopg found broken. A
-    # statement's own failure (a full disk, a program limit) stays a 500.
-    if isinstance(exc, InterfaceError):
-        return True
-    sqlstate = _sqlstate(exc)
-    if sqlstate is not None:
-        return sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03", "53300"}
-    return getattr(connection.connection, "broken", False) is True
 
 
 def integrity_error(exc: IntegrityError) -> errors.ApiError:

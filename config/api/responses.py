@@ -32,11 +32,8 @@ def page(results: list[Any], *, total: int, start: int, size: int) -> dict[str, 
 
 def error_response(request: HttpRequest | None, err: errors.ApiError) -> JsonResponse:
     """An ia::error answer for code outside DRF (middleware, Django's handlers, OAuth views)."""
-    support_id = getattr(request, "request_id", None)
-    response = JsonResponse(errors.error_body(err, support_id), status=err.status)
-    for name, value in err.headers.items():
-        response[name] = value
-    return response
+    body = errors.error_body(err, getattr(request, "request_id", None))
+    return JsonResponse(body, status=err.status, headers=err.headers)
 
 
 # Django's own error handlers (config.urls wires them), so no path ever answers with HTML.

@@ -19,10 +19,17 @@ from django.db.models import Model
 from graphql import GraphQLError
 
 from config.api import errors
-from config.api.exceptions import dialect_name, domain_error, to_api_error
+from config.api.exceptions import domain_error, to_api_error
 from core.errors import DomainError, DomainErrors
 
 logger = logging.getLogger("kitsmith.graphql")
+
+
+def dialect_name(field: str) -> str:
+    """A model field (or service argument) in camel case, as GraphQL spells the inputs it
+    generates (`part_inventory` -> `partInventory`); REST names members from the spec only."""
+    head, *rest = field.split("_")
+    return head + "".join(word.title() for word in rest)
 
 
 def input_name(field: str, names: Mapping[str, str]) -> str:

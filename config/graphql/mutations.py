@@ -12,10 +12,9 @@ from django.db.models import Model
 from rest_framework import exceptions as drf
 from strawberry.types import Info
 
-from config.api.exceptions import dialect_name
 from config.api.fields import parse_key
 from config.graphql import types
-from config.graphql.errors import refusals
+from config.graphql.errors import dialect_name, refusals
 from config.graphql.permissions import can_view, rest_permissions, writes
 from core.errors import DomainError, refuse
 from core.numbers import whole_number
