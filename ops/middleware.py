@@ -92,7 +92,7 @@ class RequestIdMiddleware:
         request.request_id = request_id
         token = logs.request_id.set(request_id)
         try:
-            # The access line is ops.middleware's, inside this one (it carries the id).
+            # The access line (AccessLogMiddleware) is written inside this one: it carries the id.
             response = self.get_response(request)
             response["X-Request-Id"] = request_id
         finally:

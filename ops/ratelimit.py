@@ -1,6 +1,7 @@
 """Rate-limit windows counted in the shared cache, the DRF throttle counting in them and the
 headers that report them: operations, the same for REST, GraphQL and the token endpoint (which
-callers are counted together is the protocol's: config.api.throttling).
+callers are counted together is the protocol's: config.api.throttling, and the token endpoint's
+throttles in config.api.oauth).
 
 A window opens at a bucket's first request and admits `rate` requests until it closes. Both steps
 are single atomic cache operations (`add`, `incr`: atomic in Redis and under the memory cache's

@@ -16,7 +16,9 @@ Differences from DOT's defaults, each because Intacct clients and SDKs rely on i
   secret): one verification with the client-secret hasher (config.api.hashers), so timing tells
   no client id apart and a flood of wrong secrets stays cheap. Exception: a secret still stored
   with PBKDF2 (stored before that hasher, until its first right use or create_api_client
-  --rotate) is checked with PBKDF2; no new secret can be (config.api.application_admin).
+  --rotate) is checked with PBKDF2; no new secret can be (config.api.application_admin);
+- token requests are throttled per address and per client id from each address before any
+  client lookup or secret hashing (counted in ops.ratelimit's windows).
 """
 
 import base64
