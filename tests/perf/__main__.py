@@ -1,51 +1,51 @@
-"""Benchmark Kitsmith against its floor.
+"""Benchmark Kitsmith against its floor and against the plain DRF implementation (issue 16).
 
     python -m tests.perf            # 1,000,000 part inventories, 15 s per scenario and server
-    python -m tests.perf --quick    # a small data set, 2 s per scenario (CI)
+    python -m tests.perf --quick    # a small data set, 1 s per scenario (CI)
+    python -m tests.perf --seed-only   # create, migrate, seed and prepare the database only
+    python -m tests.perf --readme   # write the README's table from tests/perf/results/latest.json
 
 Against PostgreSQL (`--database`, default kitsmith_perf / kitsmith_perf_quick on
-127.0.0.1:5432; created, migrated and seeded with `seed_scale` when needed), it starts the
-service and the floor (tests/perf/floor.py) under gunicorn with the same production settings
-(DEBUG=0, SECRET_KEY set, 2 x cores sync workers, no access log, persistent database connections)
-and drives each scenario with wrk, first on the service, then on the floor. It prints one table
-(requests/s, p50, p99, ratio to the floor, database queries per request, peak RSS per worker),
-the query plans of the deep page, and writes tests/perf/results/latest.json.
+127.0.0.1:5432; created, migrated and seeded with `seed_scale` when needed), it starts three
+gunicorn servers with the same production settings (DEBUG=0, SECRET_KEY set, 2 x cores sync
+workers, no access log, persistent database connections): the service, the floor
+(tests/perf/floor.py: psycopg + orjson doing the same SQL) and a plain DRF implementation
+(tests/perf/drf_plain: ModelViewSet, ModelSerializer, DRF pagination, django-filter,
+django-oauth-toolkit), and drives each scenario (tests/perf/scenarios.py) with wrk on every server
+that serves it. It prints one table (requests/s, p50, p99, queries per request, Kitsmith's ratio
+to the floor and to DRF, rows/s of the bulk reads, the targets of tests/perf/targets.py with pass
+or fail), the bulk work timed from Python (tests/perf/bulk.py, tests/perf/multi.py), the token
+flood (tests/perf/flood.py) and the query plans of the deep page, and writes
+tests/perf/results/latest.json.
 
 A scenario whose endpoint does not exist (404 KS-4042 for its route) shows as
 "n/a (endpoint missing)"; one that answers an error shows the status instead.
-
-The batch and composite scenarios (tests/perf/multi.py) are timed from Python against the service
-alone: several requests in one against the same work as single requests. The token flood
-(tests/perf/flood.py) measures `GET item` on the service alone, then while clients send bad
-client secrets to the token endpoint.
 """
 
 import argparse
-import contextlib
 import datetime
 import json
 import os
+import platform
 import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from tests.perf import flood, multi
+from tests.perf import bulk, flood, multi, scenarios, targets
+from tests.perf.scenarios import Call, Scenario
+from tests.perf.servers import Server, http, wrk_run, wrk_script
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 PYTHON = sys.executable
-BIN = Path(sys.executable).parent
 
 FULL = {"items": 20_000, "inventories": 1_000_000, "kits": 2_000}
 QUICK = {"items": 2_000, "inventories": 20_000, "kits": 200}
@@ -54,34 +54,43 @@ WORKFLOW_BUFFER = 1_000  # units issued to each pair's kit before the run, so mo
 BENCH_RUN = "PERF-BENCH"
 BENCH_PART = "PERF-UNTRACKED"
 BENCH_USER = "perf-bench"
-READ_TARGET, WORKFLOW_TARGET, TAIL_TARGET = 0.5, 0.4, 5.0
+# Seconds each server may page through the part inventories (bulk.paging): the DRF server's
+# OFFSET pages get dearer with depth, so it reads for a bounded time at full scale.
+PAGING_BUDGET = {"service": 600.0, "floor": 600.0, "drf": 60.0}
+QUICK_PAGING_BUDGET = {"service": 30.0, "floor": 30.0, "drf": 5.0}
 # Raised when seed_scale writes other data for the same counts, so a database seeded before is
 # seeded again (2: runs' kits hold part of what their runs need, kits nest kits).
 SEED_VERSION = 2
-
-
-@dataclass
-class Scenario:
-    name: str
-    method: str
-    path: str
-    body: dict[str, Any] | None = None
-    workflow: bool = False
-    status: str = "ok"  # or why it did not run
-    service_queries: int | None = None
-    floor_queries: int | None = None
-    results: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @property
-    def target(self) -> float:
-        return WORKFLOW_TARGET if self.workflow else READ_TARGET
+SERVER_APPS = {
+    "service": ("config.wsgi:application", 1),
+    "floor": ("tests.perf.floor:application", 2),
+    "drf": ("tests.perf.drf_plain.wsgi:application", 3),
+}
+NOTES = [
+    "DRF is tests/perf/drf_plain: ModelViewSet + ModelSerializer (the DRF documentation's dynamic"
+    " `?fields=` serializer), LimitOffsetPagination (100 a page), django-filter, OrderingFilter and"
+    " django-oauth-toolkit's OAuth2Authentication, `select_related`/`prefetch_related` for the"
+    " relations it renders; same gunicorn settings and database.",
+    "For the query-service scenarios its natural equivalent is its filtered list with the same"
+    " fields, filter, order and page size (a GET with query parameters); item detail nests the"
+    " kit's components; its kit-component list answers whole objects where Kitsmith's answers"
+    " references; shortages is a ListAPIView over the requirement view grouped by part; issue and"
+    " move are `@action` routes calling the same kitting services; tokens come from DOT's"
+    " TokenView.",
+    "The workflow row counts requests (an issue or a move), its queries are per issue + move pair."
+    " q: queries per request, Kitsmith's counted with CaptureQueriesContext through the test"
+    " client, the floor's and DRF's by their X-Queries header. —: the server has no such endpoint"
+    " (the floor serves no GraphQL and no tokens).",
+]
 
 
 def main() -> int:
     args = parse_args()
+    if args.readme:
+        return write_readme()
     quick = args.quick
     scale = QUICK if quick else FULL
-    duration = args.duration or (2 if quick else 15)
+    duration = args.duration or (1 if quick else 15)
     warmup = args.warmup if args.warmup is not None else (1 if quick else 3)
     database_url = args.database_url or (
         "postgres://postgres@127.0.0.1:5432/"
@@ -103,59 +112,91 @@ def main() -> int:
 
     django.setup()
     bench = prepare(scale)
-    scenarios = build_scenarios(bench, scale)
-    timed_names = list(multi.NAMES)
-    run_flood = True
-    if args.only:
-        scenarios = [s for s in scenarios if s.name in args.only]
-        timed_names = [name for name in timed_names if name in args.only]
-        run_flood = flood.NAME in args.only
+    if args.seed_only:
+        step("seeded and prepared: no servers started (--seed-only)")
+        return 0
+    wanted = args.only or None
+    chosen = [s for s in scenarios.build(bench, scale) if not wanted or s.name in wanted]
+    timed_names = [name for name in multi.NAMES if not wanted or name in wanted]
+    run_paging = not wanted or bulk.PAGING in wanted
+    run_imports = not wanted or bulk.IMPORTS in wanted
+    run_flood = not wanted or flood.NAME in wanted
     timed: list[multi.Timed] = []
+    bulk_rows: list[dict[str, Any]] = []
     token_flood: dict[str, Any] | None = None
     step("probe the service (query counts, plans)")
-    plans = probe_service(scenarios, bench["token"])
+    plans = probe_service(chosen, bench["token"])
 
     with tempfile.TemporaryDirectory(prefix="kitsmith-perf-") as tmp:
         tmp_path = Path(tmp)
         pairs_file = tmp_path / "pairs.txt"
         pairs_file.write_text("".join(f"{kit} {inv}\n" for kit, inv in bench["pairs"]))
-        servers = {"service": Server("config.wsgi:application", args.port + 1, workers, env)}
-        if scenarios:
-            servers["floor"] = Server("tests.perf.floor:application", args.port + 2, workers, env)
+        servers = {
+            label: Server(app, args.port + offset, workers, server_env(label, env))
+            for label, (app, offset) in SERVER_APPS.items()
+        }
         try:
             for server in servers.values():
                 server.start()
             for server in servers.values():
                 server.wait_ready()
-            if scenarios:
-                probe_floor(scenarios, servers["floor"], servers["service"], bench["token"])
-            for scenario in scenarios:
+            for label in ("floor", "drf"):
+                probe_remote(chosen, label, servers[label], servers["service"], bench["token"])
+            for scenario in chosen:
                 if scenario.status != "ok":
                     continue
                 for label, server in servers.items():
+                    if label not in scenario.calls or label in scenario.skipped:
+                        continue
                     step(f"{scenario.name}: {label}")
-                    script, script_args = wrk_script(scenario, tmp_path, pairs_file, bench)
+                    script, script_args = wrk_script(
+                        scenario, label, tmp_path, pairs_file, bench["token"]
+                    )
+                    path = scenario.calls[label].path
                     base = [wrk, "-t1", f"-c{args.connections}", "--timeout", "10s"]
-                    base += ["-s", str(script), server.url + scenario.path]
+                    base += ["-s", str(script), server.url + path]
                     if warmup:
                         wrk_run(base, warmup, script_args)
                     server.reset_peak_rss()
                     result = wrk_run(base, duration, script_args)
                     result["rss_mib"] = server.peak_rss_mib()
-                    scenario.results[label] = result
-            for name in timed_names:
-                step(f"{name}: service (timed from Python)")
-                timed += multi.run(
-                    servers["service"].url, bench["token"], bench, [name], rounds=1 if quick else 3
+                    if result["requests"]:
+                        scenario.results[label] = result
+                    else:  # every request outlasted the run (--quick's 1 s on a slow server)
+                        scenario.skipped[label] = f"n/a (no answer within {duration} s)"
+            if run_paging:
+                from inventory.models import PartInventory
+
+                step(f"{bulk.PAGING}: every server (timed from Python)")
+                bulk_rows.append(
+                    bulk.paging(
+                        {label: server.url for label, server in servers.items()},
+                        bench["token"],
+                        PartInventory.objects.count(),
+                        QUICK_PAGING_BUDGET if quick else PAGING_BUDGET,
+                    )
                 )
+            for name in timed_names:
+                step(f"{name}: service and DRF (timed from Python)")
+                timed += multi.run(
+                    servers["service"].url,
+                    bench["token"],
+                    bench,
+                    [name],
+                    rounds=1 if quick else 3,
+                    drf=servers["drf"].url,
+                )
+            if run_imports:
+                step(f"{bulk.IMPORTS}")
+                bulk_rows.append(bulk.imports(quick, database_url))
             if run_flood:
                 step(f"{flood.NAME}: service")
                 service = servers["service"]
-                item = service.url + f"/objects/inventory-control/item/{bench['item_key']}"
+                item = Call("GET", f"/objects/inventory-control/item/{bench['item_key']}")
 
                 def measure(connections: int, seconds: float) -> dict[str, Any]:
                     base = [wrk, "-t1", f"-c{connections}", "--timeout", "10s"]
-                    base += ["-s", str(HERE / "request.lua"), item]
+                    base += ["-s", str(HERE / "request.lua"), service.url + item.path]
                     return wrk_run(base, seconds, ["GET", "-", bench["token"]])
 
                 token_flood = flood.run(
@@ -170,10 +211,12 @@ def main() -> int:
                 server.stop()
 
     elapsed = time.monotonic() - started
+    several = [multi_row(scenario.row()) for scenario in timed]
     report = build_report(
-        scenarios,
+        chosen,
         plans,
-        timed=[scenario.row() for scenario in timed],
+        timed=several,
+        bulk_rows=bulk_rows + [bulk_row(row) for row in several],
         token_flood=token_flood,
         quick=quick,
         scale=scale,
@@ -181,6 +224,7 @@ def main() -> int:
         workers=workers,
         connections=args.connections,
         duration=duration,
+        warmup=warmup,
         seed_seconds=seed_seconds,
         elapsed=elapsed,
     )
@@ -189,9 +233,10 @@ def main() -> int:
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwritten: {(RESULTS / 'latest.json').relative_to(ROOT)}  ({elapsed:.0f}s in all)")
     broken = [
-        s.name
-        for s in scenarios
-        if s.status == "ok" and any(r["errors"] for r in s.results.values())
+        f"{s.name} ({label})"
+        for s in chosen
+        for label, result in s.results.items()
+        if result["errors"]
     ] + [t.name for t in timed if t.status != "ok"]
     if token_flood and any(token_flood[k]["errors"] for k in ("alone", "during_flood")):
         broken.append(flood.NAME)
@@ -211,10 +256,28 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, help="seconds of unmeasured load first")
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default 2 x cores)")
-    parser.add_argument("--port", type=int, default=8100, help="base port: service +1, floor +2")
+    parser.add_argument(
+        "--port", type=int, default=8100, help="base port: service +1, floor +2, DRF +3"
+    )
     parser.add_argument("--reseed", action="store_true", help="seed again even if seeded")
     parser.add_argument("--only", action="append", help="run only this scenario (repeatable)")
+    parser.add_argument(
+        "--seed-only", action="store_true", help="create, migrate, seed and prepare; run nothing"
+    )
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="write the README's benchmark table from tests/perf/results/latest.json; run nothing",
+    )
     return parser.parse_args()
+
+
+def write_readme() -> int:
+    report = json.loads((RESULTS / "latest.json").read_text())
+    readme = ROOT / "README.md"
+    readme.write_text(targets.replace_section(readme.read_text(), targets.readme_section(report)))
+    print(f"README.md: the benchmark table of {report['command']} ({report['generated']})")
+    return 0
 
 
 def step(message: str) -> None:
@@ -332,7 +395,8 @@ def prepare(scale: dict[str, int]) -> dict[str, Any]:
         )
         # A new secret each run, stored with the hasher of the code under test (the flood
         # sends wrong secrets for this client id).
-        app.client_secret = generate_client_secret()
+        client_secret = generate_client_secret()
+        app.client_secret = client_secret
         app.save(update_fields=["client_secret"])
         AccessToken.objects.filter(application=app).delete()
         token = secrets.token_urlsafe(30)
@@ -357,11 +421,13 @@ def prepare(scale: dict[str, int]) -> dict[str, Any]:
     return {
         "token": token,
         "client_id": app.client_id,
+        "client_secret": client_secret,  # the token scenario's, in plain text
         "user": user.pk,
         "item_key": kit,
         "part_id": first.part.code if first else "PART-000001",
         "pairs": pairs,
         "untracked_part": BENCH_PART,
+        "untracked_part_key": Item.objects.get(code=BENCH_PART).pk,
     }
 
 
@@ -413,108 +479,56 @@ def workflow_pairs(user) -> list[tuple[int, int]]:
     return pairs
 
 
-def build_scenarios(bench: dict[str, Any], scale: dict[str, int]) -> list[Scenario]:
-    deep_start = scale["inventories"] * 9 // 10 + 1  # 900001 at full scale
-    pi_fields = ["key", "serialNumber", "quantity", "part.id"]
-    pair = bench["pairs"][0] if bench["pairs"] else (0, 0)  # no pairs: the probe says why
-    return [
-        Scenario("item detail", "GET", f"/objects/inventory-control/item/{bench['item_key']}"),
-        Scenario("kit-component list", "GET", "/objects/inventory-control/kit-component"),
-        Scenario(
-            "query kit-component",
-            "POST",
-            "/services/core/query",
-            {
-                "object": "inventory-control/kit-component",
-                "fields": ["key", "kit.id", "component.name", "numberOfUnits"],
-                "filters": [{"$gt": {"numberOfUnits": 1}}],
-                "size": 100,
-            },
-        ),
-        Scenario(
-            "query part-inventory",
-            "POST",
-            "/services/core/query",
-            {
-                "object": "inventory-control/part-inventory",
-                "fields": pi_fields,
-                "filters": [{"$eq": {"part.id": bench["part_id"]}}],
-                "size": 100,
-            },
-        ),
-        Scenario(
-            "query deep start",
-            "POST",
-            "/services/core/query",
-            {
-                "object": "inventory-control/part-inventory",
-                "fields": pi_fields,
-                "start": deep_start,
-                "size": 100,
-            },
-        ),
-        Scenario(
-            "shortages of every open run",
-            "POST",
-            "/services/core/query",
-            {
-                "object": "inventory-control/requirement",
-                "fields": ["part.id", "sum:shortQuantity"],
-                "filters": [{"$gt": {"shortQuantity": 0}}],
-                "size": 100,
-            },
-        ),
-        Scenario(
-            "issue + move-to-inventory",
-            "POST",
-            "/workflows/inventory-control/part-kit/issue",
-            {"key": str(pair[0]), "partInventory": {"key": str(pair[1])}, "quantity": 1},
-            workflow=True,
-        ),
-    ]
-
-
-MOVE_PATH = "/workflows/inventory-control/part-kit/move-to-inventory"
+def server_env(label: str, env: dict[str, str]) -> dict[str, str]:
+    if label == "drf":
+        return {**env, "DJANGO_SETTINGS_MODULE": "tests.perf.drf_plain.settings"}
+    return env
 
 
 # --- probes ---------------------------------------------------------------------------------------
-def probe_service(scenarios: list[Scenario], token: str) -> dict[str, str]:
+def probe_service(chosen: list[Scenario], token: str) -> dict[str, str]:
     """Through Django's test client: is the endpoint there, and how many queries does one request
     cost (CaptureQueriesContext)? Also the EXPLAIN (ANALYZE, BUFFERS) of the deep page."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+    authorized, anonymous = Client(HTTP_AUTHORIZATION=f"Bearer {token}"), Client()
     plans: dict[str, str] = {}
-    for scenario in scenarios:
-        calls = [(scenario.path, scenario.body)]
-        if scenario.workflow:
-            calls.append((MOVE_PATH, scenario.body))
-        queries = 0
-        captured = []
+    for scenario in chosen:
+        first = scenario.calls["service"]
+        calls = [first]
+        if scenario.kind == "workflow":
+            calls.append(scenarios.second_call("service", first))
 
-        def send(path, body, method=scenario.method):
-            if body is None:
-                return client.generic(method, path)
-            return client.generic(method, path, json.dumps(body), content_type="application/json")
+        def send(call: Call):
+            client = authorized if call.auth else anonymous
+            if call.body is None:
+                return client.generic(call.method, call.path)
+            return client.generic(
+                call.method, call.path, call.encoded(), content_type=call.content_type
+            )
 
-        if not scenario.workflow:
+        if scenario.kind == "read":
             # A read once unmeasured: what a process does once (capturing a statement, keeping a
             # query shape) is not what each request costs under load.
-            send(scenario.path, scenario.body)
-        for path, body in calls:
+            send(first)
+        queries = 0
+        captured = []
+        for call in calls:
             with CaptureQueriesContext(connection) as ctx:
-                response = send(path, body)
+                response = send(call)
             queries += len(ctx.captured_queries)
             captured += ctx.captured_queries
             status = describe_failure(response.status_code, response.content)
+            if status is None and b'"errors"' in response.content[:20]:
+                status = f"n/a ({response.content[:70].decode(errors='replace')})"  # GraphQL
             if status:
                 scenario.status = status
                 break
         if scenario.status != "ok":
             continue
-        scenario.service_queries = queries
+        scenario.queries["service"] = queries
         if scenario.name == "query deep start":
             plans = explain(captured)
     return plans
@@ -552,181 +566,154 @@ def explain(captured: list[dict[str, str]]) -> dict[str, str]:
     return plans
 
 
-def probe_floor(scenarios, floor: "Server", service: "Server", token: str) -> None:
-    """The floor's query count (its X-Queries header), and a check that both servers answer the
-    read scenarios with the same body: otherwise the comparison would not be fair."""
-    for scenario in scenarios:
-        if scenario.status != "ok":
+def probe_remote(chosen: list[Scenario], label: str, server: Server, service: Server, token: str):
+    """The floor's or DRF server's query count (its X-Queries header) for each scenario it
+    serves; one that fails is skipped with its status. The floor must answer the read scenarios
+    with the service's body: otherwise the comparison would not be fair."""
+    for scenario in chosen:
+        if scenario.status != "ok" or label not in scenario.calls:
             continue
-        calls = [(scenario.path, scenario.body)]
-        if scenario.workflow:
-            calls.append((MOVE_PATH, scenario.body))
+        first = scenario.calls[label]
+        calls = [first]
+        if scenario.kind == "workflow":
+            calls.append(scenarios.second_call(label, first))
         queries = 0
-        for path, body in calls:
-            status, headers, content = http(floor.url + path, scenario.method, body, token)
-            if status != 200:
-                raise SystemExit(f"the floor failed {scenario.name}: {status} {content[:200]!r}")
+        for call in calls:
+            status, headers, content = http(server.url, call, token)
+            if not 200 <= status < 300:
+                scenario.skipped[label] = f"HTTP {status}"
+                print(
+                    f"WARNING: {label} failed {scenario.name}: {status} {content[:200]!r}",
+                    file=sys.stderr,
+                )
+                break
             queries += int(headers.get("X-Queries", 0))
-            if not scenario.workflow:
-                _, _, expected = http(service.url + path, scenario.method, body, token)
+            if label == "floor" and scenario.kind == "read":
+                _, _, expected = http(service.url, scenario.calls["service"], token)
                 if json.loads(expected) != json.loads(content):
                     print(
                         f"WARNING: the floor's answer to {scenario.name} differs from the "
                         "service's",
                         file=sys.stderr,
                     )
-        scenario.floor_queries = queries
-
-
-def http(url: str, method: str, body, token: str) -> tuple[int, dict[str, str], bytes]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Authorization", f"Bearer {token}")
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
-
-
-# --- servers and wrk ------------------------------------------------------------------------------
-class Server:
-    def __init__(self, app: str, port: int, workers: int, env: dict[str, str]):
-        self.app, self.port, self.workers, self.env = app, port, workers, env
-        self.url = f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        command = [
-            str(BIN / "gunicorn"),
-            self.app,
-            "--bind",
-            f"127.0.0.1:{self.port}",
-            "--workers",
-            str(self.workers),
-            "--log-level",
-            "warning",
-            "--backlog",
-            "2048",
-        ]
-        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **self.env})
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"{self.app} exited with {self.process.returncode}")
-            with (
-                contextlib.suppress(OSError),
-                urllib.request.urlopen(self.url + "/healthz", timeout=2) as response,
-            ):
-                if response.status == 200 and len(self.worker_pids()) == self.workers:
-                    return
-            time.sleep(0.2)
-        raise SystemExit(f"{self.app} did not come up on {self.url}")
-
-    def worker_pids(self) -> list[int]:
-        pid = self.process.pid
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            return []
-        return [int(child) for child in children]
-
-    def reset_peak_rss(self) -> None:
-        for pid in self.worker_pids():
-            # "5" resets VmHWM to the current RSS (Linux >= 4.0), so the peak is this run's.
-            with contextlib.suppress(OSError):
-                Path(f"/proc/{pid}/clear_refs").write_text("5")
-
-    def peak_rss_mib(self) -> float | None:
-        peaks = []
-        for pid in self.worker_pids():
-            with contextlib.suppress(OSError):
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peaks.append(int(line.split()[1]) / 1024)
-        return round(max(peaks), 1) if peaks else None
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def wrk_script(scenario: Scenario, tmp: Path, pairs_file: Path, bench) -> tuple[Path, list[str]]:
-    if scenario.workflow:
-        return HERE / "workflow.lua", [str(pairs_file), bench["token"]]
-    body = "-"
-    if scenario.body is not None:
-        body_file = tmp / f"{scenario.name.replace(' ', '_')}.json"
-        body_file.write_text(json.dumps(scenario.body))
-        body = str(body_file)
-    return HERE / "request.lua", [scenario.method, body, bench["token"]]
-
-
-def wrk_run(base: list[str], seconds: float, script_args: list[str]) -> dict[str, Any]:
-    command = [*base[:1], "-d", f"{seconds}s", *base[1:], "--", *script_args]
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    line = next((x for x in output.splitlines() if x.startswith("PERF_JSON ")), None)
-    if line is None:
-        raise SystemExit(f"wrk printed no summary:\n{output}")
-    raw = json.loads(line.removeprefix("PERF_JSON "))
-    seconds_run = raw["duration_us"] / 1e6
-    errors = sum(raw[k] for k in raw if k.endswith("_errors") or k == "timeouts")
-    # Sync workers close every connection after its answer; wrk counts that as a read error
-    # only when a request is lost, so read errors stay in the error count.
-    return {
-        "requests": raw["requests"],
-        "rps": round(raw["requests"] / seconds_run, 1) if seconds_run else 0.0,
-        "p50_ms": round(raw["p50_us"] / 1000, 2),
-        "p90_ms": round(raw["p90_us"] / 1000, 2),
-        "p99_ms": round(raw["p99_us"] / 1000, 2),
-        "max_ms": round(raw["max_us"] / 1000, 2),
-        "errors": errors,
-        "status_errors": raw["status_errors"],
-    }
+        else:
+            scenario.queries[label] = queries
 
 
 # --- the report -----------------------------------------------------------------------------------
-def build_report(scenarios, plans, *, timed, token_flood, **meta) -> dict[str, Any]:
+def multi_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A several-in-one row with its target (the batch's) evaluated like the others."""
+    if row["status"] == "ok" and row.get("target"):
+        name = f"batch >= {row['target']:g} x single"
+        row["targets"] = [targets.check(name, row["ratio"], row["target"])]
+    return row
+
+
+def bulk_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A several-in-one row in the bulk table's form: Kitsmith in one request, Kitsmith single,
+    DRF single."""
+    if row["status"] != "ok":
+        return {"scenario": row["scenario"], "status": row["status"]}
+    servers = {
+        "service": {"per_s": row["multi_per_s"]},
+        "service_single": {"per_s": row["single_per_s"]},
+    }
+    if row.get("drf_single_per_s"):
+        servers["drf"] = {"per_s": row["drf_single_per_s"]}
+    in_one = "one batch POST" if row["unit"] == "rows" else "one composite"
+    return {
+        "scenario": row["scenario"],
+        "status": "ok",
+        "unit": row["unit"],
+        "servers": servers,
+        "note": f"Kitsmith: {in_one} vs single requests ({row['ratio']} x); DRF: single requests",
+        "targets": row.get("targets", []),
+    }
+
+
+def machine() -> dict[str, Any]:
+    import django
+    import rest_framework
+    from django.db import connection
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "?",
+    )
+    mem_kib = next(
+        int(line.split()[1])
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal:")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgresql = cursor.fetchone()[0]
+    return {
+        "cores": os.cpu_count(),
+        "cpu_model": cpu,
+        "ram_gib": round(mem_kib / 1024 / 1024, 1),
+        "postgresql": postgresql,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "djangorestframework": rest_framework.VERSION,
+    }
+
+
+def build_report(chosen, plans, *, timed, bulk_rows, token_flood, **meta) -> dict[str, Any]:
     rows = []
-    for s in scenarios:
-        row: dict[str, Any] = {"scenario": s.name, "status": s.status, "target": s.target}
+    for s in chosen:
+        row: dict[str, Any] = {"scenario": s.name, "kind": s.kind, "status": s.status}
         if s.status == "ok":
-            service, floor = s.results["service"], s.results["floor"]
-            ratio = service["rps"] / floor["rps"] if floor["rps"] else None
+            servers = {label: dict(result) for label, result in s.results.items()}
+            for label, why in s.skipped.items():
+                servers[label] = {"status": why}
+            ratios, checks = targets.evaluate(s.kind, s.results)
             row.update(
-                service=service,
-                floor=floor,
-                ratio=round(ratio, 2) if ratio is not None else None,
-                queries={"service": s.service_queries, "floor": s.floor_queries},
-                meets_target=ratio is not None and ratio >= s.target,
-                tail_ok=service["p99_ms"] <= TAIL_TARGET * service["p50_ms"],
+                rows=s.rows,
+                servers=servers,
+                queries=dict(s.queries),
+                ratios=ratios,
+                targets=checks,
             )
         rows.append(row)
+    notes = list(NOTES)
+    by_name = {row["scenario"]: row for row in rows if row["status"] == "ok"}
+    graphql, rest = by_name.get("GraphQL page of 100"), by_name.get("query page of 100")
+    if graphql and rest and "service" in graphql["servers"] and "service" in rest["servers"]:
+        g, r = graphql["servers"]["service"]["rps"], rest["servers"]["service"]["rps"]
+        notes.append(
+            f"GraphQL page of 100 against the REST query of the same 100: {g * 100:,.0f} against"
+            f" {r * 100:,.0f} rows/s ({targets.ratio(g, r)} x)."
+        )
     url = urlsplit(meta["database_url"])
-    return {
+    report = {
         "generated": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "python -m tests.perf" + (" --quick" if meta["quick"] else ""),
-        "machine": {"cores": os.cpu_count()},
+        "machine": machine(),
+        "settings": {
+            "workers": meta["workers"],
+            "duration": meta["duration"],
+            "warmup": meta["warmup"],
+            "connections": meta["connections"],
+            "wrk_threads": 1,
+        },
         "database": url.path.lstrip("/"),
         "dataset": meta["scale"],
         "seed_seconds": round(meta["seed_seconds"], 1) if meta["seed_seconds"] else None,
-        "gunicorn_workers": meta["workers"],
-        "wrk_connections": meta["connections"],
-        "seconds_per_run": meta["duration"],
+        "elapsed_seconds": round(meta["elapsed"], 1),
         "scenarios": rows,
         "several_in_one": timed,
+        "bulk": bulk_rows,
         "token_flood": token_flood,
         "deep_page_plans": plans,
+        "notes": notes,
     }
+    report["targets"] = targets.summary(report)
+    return report
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -734,42 +721,18 @@ def print_report(report: dict[str, Any]) -> None:
         print("\nEXPLAIN (ANALYZE, BUFFERS) of the deep page, as the service runs it:")
         for kind, plan in report["deep_page_plans"].items():
             print(f"\n[{kind}]\n{plan}")
-    data = report["dataset"]
-    print(
-        f"\n{report['command']}: {data['inventories']:,} part inventories, {data['items']:,} items,"
-        f" {data['kits']:,} kits; {report['gunicorn_workers']} gunicorn workers,"
-        f" wrk {report['wrk_connections']} connections, {report['seconds_per_run']:g}s per run"
-    )
-    header = (
-        f"{'scenario':<26} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'floor r/s':>9}"
-        f" {'fl p50':>7} {'fl p99':>7} {'ratio':>6} {'queries':>8} {'RSS MiB':>11}  target"
-    )
-    print(header)
-    print("-" * len(header))
-    for row in report["scenarios"]:
-        if row["status"] != "ok":
-            print(f"{row['scenario']:<26} {row['status']}")
-            continue
-        s, f = row["service"], row["floor"]
-        queries = f"{row['queries']['service']}/{row['queries']['floor']}"
-        rss = f"{s['rss_mib']:.0f}/{f['rss_mib']:.0f}" if s["rss_mib"] and f["rss_mib"] else "?"
-        verdict = "ok" if row["meets_target"] else f"BELOW {row['target']}"
-        if not row["tail_ok"]:
-            verdict += ", p99>5xp50"
-        errors = s["errors"] + f["errors"]
-        if errors:
-            verdict += f", {errors} errors"
-        print(
-            f"{row['scenario']:<26} {s['rps']:>8.0f} {s['p50_ms']:>7.2f} {s['p99_ms']:>7.2f}"
-            f" {f['rps']:>9.0f} {f['p50_ms']:>7.2f} {f['p99_ms']:>7.2f} {row['ratio']:>6.2f}"
-            f" {queries:>8} {rss:>11}  {verdict}"
-        )
-    print("queries: per request, service/floor (workflow: per issue + move pair); RSS: peak per")
-    print("worker, service/floor; ratio: service req/s over floor req/s.")
-    if report["several_in_one"]:
-        multi.print_table(report["several_in_one"])
+    print("\n" + targets.describe_setup(report))
+    print(targets.text_table(targets.SCENARIO_HEADER, targets.scenario_lines(report)))
+    if report["bulk"]:
+        print("\nBulk work, timed from Python (one request at a time, best of the rounds):")
+        print(targets.text_table(targets.BULK_HEADER, targets.bulk_lines(report)))
     if report["token_flood"]:
         flood.print_table(report["token_flood"])
+    print("\nNotes: " + "\n".join(report["notes"]))
+    summary = report["targets"]
+    print(f"\nTargets: {len(summary['held'])} hold, {len(summary['failed'])} fail")
+    for failed in summary["failed"]:
+        print(f"  FAIL {failed}")
 
 
 if __name__ == "__main__":

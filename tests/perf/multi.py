@@ -6,7 +6,8 @@ integration client syncs), each form against the same work sent as single reques
 - composite of 5: create a part inventory, read it, change it (If-Match), read its part and query
   it, as one composite with references, against the five single requests (sub-requests/s).
 
-The floor has no such forms: the comparison is the service against itself.
+The floor has no such forms: the comparison is the service against itself. The plain DRF server
+(tests/perf/drf_plain) has no batch either: its row is its single POSTs' rate.
 """
 
 import json
@@ -32,14 +33,17 @@ class Timed:
     multi: list[float] = field(default_factory=list)
     per_round: int = 0  # units per round
     status: str = "ok"
+    drf: list[float] = field(default_factory=list)  # seconds per round of DRF single requests
+    drf_per_round: int = 0
+    single_per_round: int = 0  # single requests per round, when fewer than per_round
 
-    def rate(self, seconds: list[float]) -> float:
-        return self.per_round / min(seconds) if seconds else 0.0
+    def rate(self, seconds: list[float], units: int = 0) -> float:
+        return (units or self.per_round) / min(seconds) if seconds else 0.0
 
     def row(self) -> dict[str, Any]:
         if self.status != "ok":
             return {"scenario": self.name, "status": self.status}
-        single, multi = self.rate(self.single), self.rate(self.multi)
+        single, multi = self.rate(self.single, self.single_per_round), self.rate(self.multi)
         ratio = multi / single if single else None
         return {
             "scenario": self.name,
@@ -54,6 +58,7 @@ class Timed:
             "ratio": round(ratio, 2) if ratio else None,
             "target": self.target,
             "meets_target": None if self.target is None else bool(ratio and ratio >= self.target),
+            "drf_single_per_s": round(self.rate(self.drf, self.drf_per_round), 1) or None,
         }
 
 
@@ -89,20 +94,31 @@ def timed(call: Callable[[], None]) -> float:
     return time.perf_counter() - started
 
 
-def run(base: str, token: str, bench: dict[str, Any], names, *, rounds: int) -> list[Timed]:
+def run(
+    base: str, token: str, bench: dict[str, Any], names, *, rounds: int, drf: str | None = None
+) -> list[Timed]:
+    """`drf`: the plain DRF server's URL, whose single requests are timed too where it has them."""
     scenarios = []
     for name in names:
-        scenario = _SCENARIOS[name](base, token, bench, rounds)
+        scenario = _SCENARIOS[name](base, token, bench, rounds, drf)
         scenarios.append(scenario)
     return scenarios
 
 
-def batch_create(base: str, token: str, bench: dict[str, Any], rounds: int) -> Timed:
+def batch_create(base: str, token: str, bench: dict[str, Any], rounds: int, drf=None) -> Timed:
     scenario = Timed("batch create 500", "rows", BATCH_TARGET, per_round=BATCH_ROWS)
     body = {"part": {"id": bench["untracked_part"]}, "quantity": 1}
+    drf_body = {"part": bench["untracked_part_key"], "quantity": "1"}
+    # --quick (one round) times 100 single requests, enough for a rate, to stay short.
+    singles_count = BATCH_ROWS if rounds > 1 else BATCH_ROWS // 5
+    scenario.single_per_round = scenario.drf_per_round = singles_count
+
+    def drf_singles():
+        for _ in range(singles_count):
+            expect(*http(drf + "/part-inventories/", "POST", drf_body, token), 201)
 
     def singles():
-        for _ in range(BATCH_ROWS):
+        for _ in range(singles_count):
             expect(*http(base + PI, "POST", body, token), 201)
 
     def one_batch():
@@ -114,12 +130,14 @@ def batch_create(base: str, token: str, bench: dict[str, Any], rounds: int) -> T
         for _ in range(rounds):
             scenario.single.append(timed(singles))
             scenario.multi.append(timed(one_batch))
+            if drf:
+                scenario.drf.append(timed(drf_singles))
     except (RuntimeError, OSError) as exc:
         scenario.status = f"n/a ({str(exc)[:70]})"
     return scenario
 
 
-def composite_of_five(base: str, token: str, bench: dict[str, Any], rounds: int) -> Timed:
+def composite_of_five(base: str, token: str, bench: dict[str, Any], rounds: int, drf=None) -> Timed:
     scenario = Timed("composite of 5", "requests", per_round=5 * 20)
     part_id = bench["untracked_part"]
     item = f"/objects/inventory-control/item/{bench['item_key']}"
@@ -169,27 +187,3 @@ def composite_of_five(base: str, token: str, bench: dict[str, Any], rounds: int)
 
 
 _SCENARIOS = {"batch create 500": batch_create, "composite of 5": composite_of_five}
-
-
-def print_table(rows: list[dict[str, Any]]) -> None:
-    print(
-        "\nSeveral requests in one, against the same work as single requests (timed from Python,"
-        " one request at a time; best of the rounds):"
-    )
-    header = (
-        f"{'scenario':<26} {'unit':<9} {'single/s':>9} {'in one/s':>9} {'ratio':>6}"
-        f" {'single s':>9} {'in one s':>9}  target"
-    )
-    print(header)
-    print("-" * len(header))
-    for row in rows:
-        if row["status"] != "ok":
-            print(f"{row['scenario']:<26} {row['status']}")
-            continue
-        target = row["target"]
-        verdict = "" if target is None else ("ok" if row["meets_target"] else f"BELOW {target}")
-        print(
-            f"{row['scenario']:<26} {row['unit']:<9} {row['single_per_s']:>9.0f}"
-            f" {row['multi_per_s']:>9.0f} {row['ratio']:>6.2f} {row['single_best_s']:>9.3f}"
-            f" {row['multi_best_s']:>9.3f}  {verdict}"
-        )
