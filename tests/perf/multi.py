@@ -109,8 +109,8 @@ def batch_create(base: str, token: str, bench: dict[str, Any], rounds: int, drf=
     scenario = Timed("batch create 500", "rows", BATCH_TARGET, per_round=BATCH_ROWS)
     body = {"part": {"id": bench["untracked_part"]}, "quantity": 1}
     drf_body = {"part": bench["untracked_part_key"], "quantity": "1"}
-    # --quick (one round) times 100 single requests, enough for a rate, to stay short.
-    singles_count = BATCH_ROWS if rounds > 1 else BATCH_ROWS // 5
+    # --quick (one round) times 50 single requests, enough for a rate, to stay short.
+    singles_count = BATCH_ROWS if rounds > 1 else BATCH_ROWS // 10
     scenario.single_per_round = scenario.drf_per_round = singles_count
 
     def drf_singles():
@@ -138,7 +138,8 @@ def batch_create(base: str, token: str, bench: dict[str, Any], rounds: int, drf=
 
 
 def composite_of_five(base: str, token: str, bench: dict[str, Any], rounds: int, drf=None) -> Timed:
-    scenario = Timed("composite of 5", "requests", per_round=5 * 20)
+    count = 20 if rounds > 1 else 5  # composites a round; --quick (one round) sends 5
+    scenario = Timed("composite of 5", "requests", per_round=5 * count)
     part_id = bench["untracked_part"]
     item = f"/objects/inventory-control/item/{bench['item_key']}"
     create = {"part": {"id": part_id}, "quantity": 3}
@@ -164,7 +165,7 @@ def composite_of_five(base: str, token: str, bench: dict[str, Any], rounds: int,
     ]
 
     def singles():
-        for _ in range(20):
+        for _ in range(count):
             key = expect(*http(base + PI, "POST", create, token), 201)["ia::result"]["key"]
             expect(*http(f"{base}{PI}/{key}", "GET", None, token), 200)
             patch = {"cost": "2.50"}
@@ -173,7 +174,7 @@ def composite_of_five(base: str, token: str, bench: dict[str, Any], rounds: int,
             expect(*http(f"{base}/services/core/query", "POST", query(key), token), 200)
 
     def composites():
-        for _ in range(20):
+        for _ in range(count):
             expect(*http(base + "/services/core/composite", "POST", composite, token), 200)
 
     try:

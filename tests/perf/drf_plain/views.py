@@ -4,8 +4,14 @@ from django.db import connection
 from django.db.models import DecimalField, F, Sum, Value
 from django.db.models.functions import Greatest
 from django.http import HttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from rest_framework import generics, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import DjangoModelPermissions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from core.errors import DomainError, DomainErrors
@@ -40,7 +46,24 @@ def healthz(request):
     return HttpResponse("ok")
 
 
-class FieldsMixin:
+class Pages(LimitOffsetPagination):
+    default_limit = 100
+
+
+class Plain:
+    """settings.REST_FRAMEWORK, named on each view too: DRF reads its defaults into APIView's
+    class attributes when it is imported, and the test suite imports these views under the
+    service's settings (tests/test_perf_harness.py)."""
+
+    authentication_classes = [OAuth2Authentication]
+    permission_classes = [DjangoModelPermissions]
+    pagination_class = Pages
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    renderer_classes = [JSONRenderer]
+    throttle_classes = []
+
+
+class FieldsMixin(Plain):
     """`?fields=a,b`: the documentation's dynamic-fields serializer keeps those fields."""
 
     def get_serializer(self, *args, **kwargs):
@@ -80,7 +103,7 @@ class PartInventoryViewSet(FieldsMixin, viewsets.ModelViewSet):
             raise serializers.ValidationError(str(exc)) from exc
 
 
-class PartKitViewSet(viewsets.ModelViewSet):
+class PartKitViewSet(Plain, viewsets.ModelViewSet):
     queryset = PartKit.objects.all()
     serializer_class = s.PartKitSerializer
 
@@ -111,7 +134,7 @@ class PartKitViewSet(viewsets.ModelViewSet):
 _QUANTITY = DecimalField(max_digits=40, decimal_places=6)
 
 
-class ShortageList(generics.ListAPIView):
+class ShortageList(Plain, generics.ListAPIView):
     """What every open run is short of, by part: the requirement view's rows grouped by part."""
 
     serializer_class = s.ShortageSerializer
