@@ -156,7 +156,7 @@ def main() -> int:
                         scenario, label, tmp_path, pairs_file, bench["token"]
                     )
                     path = scenario.calls[label].path
-                    base = [wrk, "-t1", f"-c{args.connections}", "--timeout", "10s"]
+                    base = [wrk, "-t1", f"-c{args.connections}", "--timeout", "30s"]
                     base += ["-s", str(script), server.url + path]
                     # --quick warms up Kitsmith and DRF only: the floor has nothing to load.
                     if warmup and not (quick and label == "floor"):
@@ -239,11 +239,12 @@ def main() -> int:
     written = RESULTS / ("latest.json" if not quick and not wanted else "partial.json")
     written.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwritten: {written.relative_to(ROOT)}  ({elapsed:.0f}s in all)")
+    # The DRF server's errors (timeouts of its slowest requests) are measurements, in the table.
     broken = [
         f"{s.name} ({label})"
         for s in chosen
         for label, result in s.results.items()
-        if result["errors"]
+        if result["errors"] and label != "drf"
     ] + [t.name for t in timed if t.status != "ok"]
     if token_flood and any(token_flood[k]["errors"] for k in ("alone", "during_flood")):
         broken.append(flood.NAME)

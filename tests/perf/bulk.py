@@ -101,11 +101,17 @@ def imports(quick: bool, database_url: str) -> dict[str, Any]:
             servers[label] = {**value, "per_s": value.get("per_s", value.get("rows_per_s"))}
     if not servers and ("per_s" in result or "rows_per_s" in result):
         servers["service"] = {"per_s": result.get("per_s", result.get("rows_per_s"))}
+    others = [
+        f"{key.removesuffix('_rows_per_s')} {value:,}/s"
+        for key, value in result.items()
+        if key.endswith("_rows_per_s")
+    ]
+    rows = f"{result['rows']:,} rows" if isinstance(result.get("rows"), int) else ""
     return {
         "scenario": IMPORTS,
         "status": "ok",
         "unit": "rows",
         "servers": servers,
         "raw": result,
-        "note": "tests/perf/imports.py",
+        "note": "; ".join(x for x in ["tests/perf/imports.py, in the harness", rows, *others] if x),
     }

@@ -112,6 +112,13 @@ def scenario_lines(report: dict[str, Any]) -> list[list[str]]:
             rows_s,
             verdict(row["targets"]) if _server(row, "service") else "not measured",
         ]
+        errors = [
+            f"{result['errors']} errors ({label})"
+            for label in SERVERS
+            if (result := _server(row, label)) and result.get("errors")
+        ]
+        if errors:
+            cells[-1] = "; ".join([cells[-1], *errors])
         lines.append(cells)
     return lines
 
