@@ -195,6 +195,7 @@ def test_the_summary_counts_targets_held_and_failed_by_row():
     assert targets.summary(report()) == {
         "held": ["item detail: >= 0.5 x floor", "item detail: p99 <= 5 x p50"],
         "failed": ["batch create 500: batch >= 5 x single"],
+        "not_measured": ["GraphQL page of 100", bulk.IMPORTS],
     }
 
 
@@ -207,7 +208,10 @@ def test_the_readme_table_replaces_only_its_section():
     assert "| item detail | 600 | 10.0 | 20.0 | 3 | 1,000 | 10.0 | 20.0 | 3 | — |" in written
     assert "| GraphQL page of 100 | n/a (endpoint missing) |" in written
     assert "| import 100,000 part inventories | n/a (not built) |" in written
-    assert "Targets: 2 hold, 1 fail: batch create 500: batch >= 5 x single." in written
+    assert (
+        "Targets: 2 hold, 1 fail: batch create 500: batch >= 5 x single. Not measured:"
+        " GraphQL page of 100, import 100,000 part inventories." in written
+    )
     # Written again from the same report, nothing changes.
     assert targets.replace_section(written, targets.readme_section(report())) == written
 

@@ -746,6 +746,8 @@ def print_report(report: dict[str, Any]) -> None:
     print(f"\nTargets: {len(summary['held'])} hold, {len(summary['failed'])} fail")
     for failed in summary["failed"]:
         print(f"  FAIL {failed}")
+    if summary["not_measured"]:
+        print(f"  not measured: {', '.join(summary['not_measured'])}")
 
 
 if __name__ == "__main__":

@@ -63,12 +63,15 @@ def verdict(checks: list[dict]) -> str:
 
 def summary(report: dict[str, Any]) -> dict[str, list[str]]:
     """Which targets hold and which fail, by row, over the whole report."""
-    held, failed = [], []
+    held, failed, unmeasured = [], [], []
     rows = [*report["scenarios"], *report.get("bulk", [])]
     for row in rows:
+        if row["status"] != "ok" or "service" not in row.get("servers", {"service": 1}):
+            unmeasured.append(row["scenario"])
+            continue
         for c in row.get("targets", []):
             (held if c["ok"] else failed).append(f"{row['scenario']}: {c['target']}")
-    return {"held": held, "failed": failed}
+    return {"held": held, "failed": failed, "not_measured": unmeasured}
 
 
 # --- tables ---------------------------------------------------------------------------------------
@@ -226,7 +229,12 @@ def readme_section(report: dict[str, Any]) -> str:
         "",
         f"Targets: {len(targets['held'])} hold, {len(targets['failed'])} fail"
         + (": " + "; ".join(targets["failed"]) if targets["failed"] else "")
-        + ".",
+        + "."
+        + (
+            f" Not measured: {', '.join(targets['not_measured'])}."
+            if targets["not_measured"]
+            else ""
+        ),
         "",
         "Notes: " + " ".join(report.get("notes", [])),
         README_END,
