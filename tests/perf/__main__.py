@@ -281,7 +281,10 @@ def parse_args() -> argparse.Namespace:
 
 
 def write_readme() -> int:
-    report = json.loads((RESULTS / "latest.json").read_text())
+    latest = RESULTS / "latest.json"
+    if not latest.exists():
+        sys.exit(f"{latest.relative_to(ROOT)} is missing: run the full benchmark first")
+    report = json.loads(latest.read_text())
     readme = ROOT / "README.md"
     readme.write_text(targets.replace_section(readme.read_text(), targets.readme_section(report)))
     print(f"README.md: the benchmark table of {report['command']} ({report['generated']})")
