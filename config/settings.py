@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "oauth2_provider",
+    "import_export",
     "core",
     "config.api",
     "config.graphql",
@@ -180,6 +181,14 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 LOGIN_URL = "/admin/login/"
+
+# Spreadsheets in the admin (core.spreadsheets): importing needs the model's add permission,
+# exporting its view permission; each import is one transaction. No admin log entry per row:
+# the audit stamps and the ledger say who created what.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 
 THROTTLE_RATE_CLIENT = os.environ.get("THROTTLE_RATE_CLIENT", "6000/min")
 THROTTLE_RATE_ANON = os.environ.get("THROTTLE_RATE_ANON", "600/min")

@@ -19,9 +19,12 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.text import capfirst
+from import_export.admin import ExportMixin, ImportMixin
+from import_export.formats.base_formats import CSV, XLSX
 
 from core.errors import DomainError, DomainErrors, integrity_error
 from core.numbers import decimal_string
+from core.spreadsheets import ServiceImportResource, export_resource
 
 AUDIT_FIELDS = ("key", "version", "created_at", "created_by", "modified_at", "modified_by")
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
@@ -288,3 +291,41 @@ class ServiceModelAdmin(admin.ModelAdmin):
                 current_app=self.admin_site.name,
             )
             return HttpResponseRedirect(url)
+
+
+class SpreadsheetExportMixin(ExportMixin):
+    """Export of the list as filtered and searched to CSV or XLSX, every column as the API
+    shows it (core.spreadsheets). Needs the model's view permission."""
+
+    export_formats = (CSV, XLSX)
+
+    def get_export_resource_classes(self, request):
+        return [export_resource(self.model)]
+
+
+class SpreadsheetImportExportMixin(ImportMixin, SpreadsheetExportMixin):
+    """Import too, through `import_resource` (a ServiceImportResource): a preview of every
+    row's errors, then one all-or-nothing transaction. Needs the model's add permission."""
+
+    import_formats = (CSV, XLSX)
+    import_resource: type[ServiceImportResource]
+    import_export_change_list_template = "admin/import_export/change_list_import_export.html"
+
+    def get_import_resource_classes(self, request):
+        return [self.import_resource]
+
+    def get_import_data_kwargs(self, **kwargs):
+        # The confirmed import writes all rows or none: a row refused now (the data changed
+        # since the preview) rolls the others back.
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_result(self, result, request):
+        if not (result.has_errors() or result.has_validation_errors()):
+            return super().process_result(result, request)
+        refused = [f"row {row.number}: {row.error_dict}" for row in result.invalid_rows[:5]]
+        refused += [str(error.error) for error in result.base_errors[:5]]
+        refused += [f"row {line}: {errors[0].error}" for line, errors in result.row_errors()[:5]]
+        self.message_user(request, f"Nothing was imported: {'; '.join(refused)}", messages.ERROR)
+        opts = self.model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+        return HttpResponseRedirect(url)

@@ -8,7 +8,14 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from core.admin import AUDIT_FIELDS, ServiceModelAdmin, ServiceModelForm, number_display
+from core.admin import (
+    AUDIT_FIELDS,
+    ServiceModelAdmin,
+    ServiceModelForm,
+    SpreadsheetExportMixin,
+    SpreadsheetImportExportMixin,
+    number_display,
+)
 from core.errors import DomainError, DomainErrors, integrity_error
 from inventory import selectors, services
 from inventory.models import (
@@ -19,6 +26,7 @@ from inventory.models import (
     TrackingType,
     Warehouse,
 )
+from inventory.resources import ItemImport, PartInventoryImport
 
 
 class TrackingFilter(admin.SimpleListFilter):
@@ -42,7 +50,8 @@ class TrackingFilter(admin.SimpleListFilter):
 
 
 @admin.register(Item)
-class ItemAdmin(ServiceModelAdmin):
+class ItemAdmin(SpreadsheetImportExportMixin, ServiceModelAdmin):
+    import_resource = ItemImport
     # A kit's lines, shown by the app that owns them (kitcomponents registers its inline here:
     # inventory does not import it).
     kit_inlines: list[type[admin.options.InlineModelAdmin]] = []
@@ -97,7 +106,7 @@ class ItemAdmin(ServiceModelAdmin):
 
 
 @admin.register(Warehouse)
-class WarehouseAdmin(ServiceModelAdmin):
+class WarehouseAdmin(SpreadsheetExportMixin, ServiceModelAdmin):
     list_display = ("code", "name", "status", "key")
     list_filter = ("status",)
     search_fields = ("code", "name")
@@ -251,11 +260,12 @@ def split(modeladmin, request, queryset):
 
 
 @admin.register(PartInventory)
-class PartInventoryAdmin(ServiceModelAdmin):
+class PartInventoryAdmin(SpreadsheetImportExportMixin, ServiceModelAdmin):
     """Saves and deletes go through the part inventory services, ledger rows included; adjust
     and split are actions on the list, through their services too."""
 
     form = PartInventoryForm
+    import_resource = PartInventoryImport
     actions = (*ServiceModelAdmin.actions, adjust, split)
     list_display = (
         "key",
@@ -318,7 +328,7 @@ class PartInventoryAdmin(ServiceModelAdmin):
 
 
 @admin.register(InventoryTransaction)
-class InventoryTransactionAdmin(admin.ModelAdmin):
+class InventoryTransactionAdmin(SpreadsheetExportMixin, admin.ModelAdmin):
     """The ledger, to look at only: rows are written by the services and never changed."""
 
     list_display = (

@@ -8,12 +8,14 @@ from core.admin import (
     ServiceInline,
     ServiceModelAdmin,
     ServiceModelForm,
+    SpreadsheetImportExportMixin,
     number_display,
 )
 from inventory.admin import ItemAdmin
 from inventory.models import KIT_TYPES, ItemType
 from kitcomponents import services
 from kitcomponents.models import KitComponent
+from kitcomponents.resources import KitComponentImport
 
 
 class KitComponentForm(ServiceModelForm):
@@ -71,8 +73,9 @@ class KitComponentServices:
 
 
 @admin.register(KitComponent)
-class KitComponentAdmin(KitComponentServices, ServiceModelAdmin):
+class KitComponentAdmin(KitComponentServices, SpreadsheetImportExportMixin, ServiceModelAdmin):
     form = KitComponentForm
+    import_resource = KitComponentImport
     list_display = (
         "key",
         "kit",

@@ -4,6 +4,7 @@ kitting.services: the admin holds no rules."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.http import Http404, HttpResponseRedirect
@@ -12,12 +13,18 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from core.admin import AUDIT_FIELDS, ServiceModelAdmin, add_domain_error, number_display
+from core.admin import (
+    AUDIT_FIELDS,
+    ServiceModelAdmin,
+    SpreadsheetExportMixin,
+    add_domain_error,
+    number_display,
+)
 from core.errors import DomainError, DomainErrors, integrity_error
 from core.numbers import decimal_string
 from inventory.models import PartInventory, Warehouse
 from kitting import selectors, services
-from kitting.models import Installation, PartKit, PartKitLine, Run
+from kitting.models import Installation, PartKit, PartKitLine, Requirement, Run
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -158,7 +165,7 @@ def fulfil_part_kits(modeladmin, request, queryset):
 
 
 @admin.register(Run)
-class RunAdmin(ServiceModelAdmin):
+class RunAdmin(SpreadsheetExportMixin, ServiceModelAdmin):
     list_display = ("code", "title", "part", "quantity_shown", "status", "key")
     list_select_related = ("part",)
     list_filter = ("status",)
@@ -232,7 +239,7 @@ class StockMoveForm(forms.Form):
 
 
 @admin.register(PartKit)
-class PartKitAdmin(ServiceModelAdmin):
+class PartKitAdmin(SpreadsheetExportMixin, ServiceModelAdmin):
     list_display = ("key", "run", "status")
     list_select_related = ("run",)
     list_filter = ("status",)
@@ -377,3 +384,62 @@ class PartKitAdmin(ServiceModelAdmin):
 
     def service_delete(self, *, key, user):
         services.part_kit_delete(part_kit_key=key, user=user)
+
+
+class ShortFilter(admin.SimpleListFilter):
+    title = "short"
+    parameter_name = "short"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Short"), ("no", "Covered")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(short_quantity__gt=0)
+        if self.value() == "no":
+            return queryset.filter(short_quantity=0)
+        return queryset
+
+
+@admin.register(Requirement)
+class RequirementAdmin(SpreadsheetExportMixin, admin.ModelAdmin):
+    """What each open run needs of each stocked part, to read and export (the shortage list:
+    filter on short). Read with its run's view permission, as in the API."""
+
+    list_display = (
+        "key",
+        "run",
+        "part",
+        "required_quantity_shown",
+        "issued_quantity_shown",
+        "short_quantity_shown",
+        "available_quantity_shown",
+        "uncovered_quantity_shown",
+    )
+    list_select_related = ("run", "part")
+    list_filter = (ShortFilter, ("run", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("run__code", "part__code")
+    required_quantity_shown = number_display("required_quantity", "required")
+    issued_quantity_shown = number_display("issued_quantity", "issued")
+    short_quantity_shown = number_display("short_quantity", "short")
+    available_quantity_shown = number_display("available_quantity", "available")
+    uncovered_quantity_shown = number_display("uncovered_quantity", "uncovered")
+
+    def get_queryset(self, request):
+        return selectors.requirement_list()
+
+    def has_view_permission(self, request, obj=None):
+        opts = Requirement.permission_model._meta
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('view', opts)}")
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,7 @@
 """Production code uses only the public, documented APIs of Django, DRF, drf-spectacular,
-django-oauth-toolkit and the GraphQL stack (strawberry, strawberry-django, graphql-core,
-cross-web): no SQL-compiler internals, no `_private` names or attributes of theirs.
+django-oauth-toolkit, django-import-export and the GraphQL stack (strawberry,
+strawberry-django, graphql-core, cross-web): no SQL-compiler internals, no `_private` names or
+attributes of theirs.
 
 Read with `ast` from the source of every production module (not tests, not migrations):
 - an import from those packages of a `_` name, of a known-internal module or name;
@@ -34,6 +35,7 @@ PACKAGES = (
     "cross_web",
     "django_prometheus",
     "prometheus_client",
+    "import_export",
 )
 
 # Modules whose contents are Django's implementation, not its API.

@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 from django.utils.module_loading import autodiscover_modules
 
-from config.api import spec
+from config.api import spec, spreadsheets
 from config.api.query.registry import registry
 
 
@@ -17,3 +17,4 @@ class ApiConfig(AppConfig):
         autodiscover_modules("api.objects")
         spec.build()
         registry.load(spec.objects())
+        spreadsheets.register_columns()
