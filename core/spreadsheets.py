@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, models
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import ModelInstanceLoader
@@ -58,14 +58,18 @@ TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 class ValueWidget(widgets.Widget):
     """A cell as the API reads the member's JSON value; blank is absent."""
 
-    def __init__(self, column: Column) -> None:
+    def __init__(self, column: Column, choices: list[str] | None = None) -> None:
         super().__init__()
         self.column = column
+        self.choices = choices  # the model field's, as a form field checks them
 
     def clean(self, value, row=None, **kwargs):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         kind, text = self.column.kind, str(value).strip()
+        if self.choices and text not in self.choices:
+            reason = f"must be one of {', '.join(self.choices)}"
+            raise ValueError(f"{self.column.name} is invalid: {reason}")
         if kind == "boolean":
             if isinstance(value, bool) or text.lower() in (*TRUE, *FALSE):
                 return value if isinstance(value, bool) else text.lower() in TRUE
@@ -130,8 +134,17 @@ class ReferenceWidget(ValueWidget):
         return str(getattr(value, self.column.lookup))
 
 
-def column_field(column: Column) -> fields.Field:
-    widget = ReferenceWidget(column) if column.kind == "reference" else ValueWidget(column)
+def column_field(column: Column, model: type[models.Model] | None = None) -> fields.Field:
+    """The column's field; given the model, a value outside its model field's choices is refused."""
+    if column.kind == "reference":
+        widget = ReferenceWidget(column)
+    else:
+        try:
+            found = model._meta.get_field(column.attribute) if model else None
+        except FieldDoesNotExist:
+            found = None
+        choices = [str(value) for value, _ in found.choices or ()] if found else None
+        widget = ValueWidget(column, choices or None)
     attribute = column.attribute.replace(".", "__")  # the library's path separator
     return fields.Field(attribute=attribute, column_name=column.name, widget=widget)
 
@@ -174,7 +187,7 @@ class ServiceImportResource(resources.Resource):
         super().__init__(**kwargs)
         self.columns = {c.name: c for c in columns(self._meta.model) if c.writable}
         for column in self.columns.values():
-            self.fields[column.name] = column_field(column)
+            self.fields[column.name] = column_field(column, self._meta.model)
         self.named = {column.attribute: column.name for column in self.columns.values()}
 
     @classmethod

@@ -220,6 +220,20 @@ def test_a_domain_rule_of_a_kit_line_is_its_rows_error(staff, admin_user):
     assert not KitComponent.objects.exists()
 
 
+def test_a_value_outside_the_fields_choices_is_refused(staff):
+    rows = [["id", "name", "itemType", "status"], ["Widget", "W", "gizmo", "retired"]]
+    assert row_errors(preview(staff, ITEMS, rows)) == {
+        1: {
+            "itemType": [
+                "itemType is invalid: must be one of inventory, nonInventory, "
+                "purchaseOnlyNonInventory, salesOnlyNonInventory, kit, stockableKit"
+            ],
+            "status": ["status is invalid: must be one of active, inactive"],
+        }
+    }
+    assert not Item.objects.exists()
+
+
 def test_the_confirm_is_all_or_nothing(staff, admin_user):
     rows = [
         ["id", "name", "itemType"],
