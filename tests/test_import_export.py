@@ -5,6 +5,7 @@ shows them, and the permissions of both."""
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -14,10 +15,13 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from inventory.models import InventoryTransaction, Item, PartInventory
+from inventory.resources import ItemImport, PartInventoryImport
 from kitcomponents.models import KitComponent
+from kitcomponents.resources import KitComponentImport
 from tests.support import factories
 from tests.support.kitting import assert_ledger_invariant
 from tests.support.users import make_user
+from tests.test_readme import section
 
 pytestmark = pytest.mark.django_db
 
@@ -422,3 +426,20 @@ def test_export_needs_the_view_permission(parts):
     assert export(client, REQUIREMENTS, "RequirementExport", ["key"]).status_code == 403
     runs = logged_in(make_user("planner", "kitting.view_run"))
     assert export(runs, REQUIREMENTS, "RequirementExport", ["key"]).status_code == 200
+
+
+def test_the_readme_lists_each_imports_columns_required_first():
+    table = dict(
+        re.findall(
+            r"^\| (items|kit components|part inventory) \| (.+) \|$", section("Spreadsheets"), re.M
+        )
+    )
+    for name, resource in (
+        ("items", ItemImport),
+        ("kit components", KitComponentImport),
+        ("part inventory", PartInventoryImport),
+    ):
+        listed = re.findall(r"`([^`]+)`", table[name])
+        imported = resource()
+        assert sorted(listed) == sorted(imported.columns), name
+        assert listed[: len(imported.required())] == imported.required(), name
