@@ -14,6 +14,7 @@ from django import forms
 from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import IntegrityError, models, router, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
@@ -322,7 +323,14 @@ class SpreadsheetImportExportMixin(ImportMixin, SpreadsheetExportMixin):
     def process_result(self, result, request):
         if not (result.has_errors() or result.has_validation_errors()):
             return super().process_result(result, request)
-        refused = [f"row {row.number}: {row.error_dict}" for row in result.invalid_rows[:5]]
+        refused = [
+            f"row {row.number}: "
+            + "; ".join(
+                f"{column}: {' '.join(errors)}" if column != NON_FIELD_ERRORS else " ".join(errors)
+                for column, errors in row.error_dict.items()
+            )
+            for row in result.invalid_rows[:5]
+        ]
         refused += [str(error.error) for error in result.base_errors[:5]]
         refused += [f"row {line}: {errors[0].error}" for line, errors in result.row_errors()[:5]]
         self.message_user(request, f"Nothing was imported: {'; '.join(refused)}", messages.ERROR)

@@ -250,7 +250,7 @@ def test_the_confirm_is_all_or_nothing(staff, admin_user):
     factories.part(admin_user, "Gadget")
     done = confirm(staff, ITEMS, previewed)
     assert page_messages(done) == [
-        "Nothing was imported: row 2: {'id': ['Item with id Gadget already exists']}"
+        "Nothing was imported: row 2: id: Item with id Gadget already exists"
     ]
     assert list(Item.objects.values_list("code", flat=True)) == ["Gadget"]
 
@@ -319,6 +319,21 @@ def test_part_inventory_export_shows_keys_ids_and_quantities_as_the_api(staff, a
             "available",
         ],
         [str(printer.pk), "Prnt_1000", "PR-00001", "", "1", "", "serial", "false", "available"],
+    ]
+
+
+def test_item_export_computes_the_stock_figures_in_its_statement(staff, admin_user, parts):
+    bundle = factories.part(admin_user, "Prnt_Bundle", "stockableKit")
+    factories.kit_line(admin_user, bundle, parts["paper"], 2)
+    factories.stock(admin_user, parts["paper"], 5, location=parts["main"])
+    columns = ["id", "itemType", "trackingType", "onHandQuantity", "buildableQuantity"]
+    response = export(staff, ITEMS, "ItemExport", columns, query="?q=Prnt_")
+    assert csv_rows(response) == [
+        columns,
+        ["Prnt_1000", "inventory", "serial", "0", ""],
+        ["Prnt_Ink", "inventory", "lot", "0", ""],
+        ["Prnt_Paper", "inventory", "untracked", "5", ""],
+        ["Prnt_Bundle", "stockableKit", "untracked", "0", "2"],
     ]
 
 
@@ -425,6 +440,7 @@ def test_export_needs_the_view_permission(parts):
     # Requirements are read with the run's view permission, as in the API.
     assert export(client, REQUIREMENTS, "RequirementExport", ["key"]).status_code == 403
     runs = logged_in(make_user("planner", "kitting.view_run"))
+    assert runs.get(REQUIREMENTS).status_code == 200
     assert export(runs, REQUIREMENTS, "RequirementExport", ["key"]).status_code == 200
 
 
