@@ -18,6 +18,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, models
+from django.utils.text import capfirst
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import ModelInstanceLoader
 
@@ -55,6 +56,12 @@ def columns(model: type[models.Model]) -> tuple[Column, ...]:
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 
+def _invalid(column: Column, reason: str) -> ValueError:
+    """The domain's invalid_value message, naming the column."""
+    error = DomainError("invalid_value", column.attribute, REASON=reason)
+    return ValueError(error.message(lambda _: column.name))
+
+
 class ValueWidget(widgets.Widget):
     """A cell as the API reads the member's JSON value; blank is absent."""
 
@@ -68,16 +75,15 @@ class ValueWidget(widgets.Widget):
             return None
         kind, text = self.column.kind, str(value).strip()
         if self.choices and text not in self.choices:
-            reason = f"must be one of {', '.join(self.choices)}"
-            raise ValueError(f"{self.column.name} is invalid: {reason}")
+            raise _invalid(self.column, f"must be one of {', '.join(self.choices)}")
         if kind == "boolean":
             if isinstance(value, bool) or text.lower() in (*TRUE, *FALSE):
                 return value if isinstance(value, bool) else text.lower() in TRUE
-            raise ValueError(f"{self.column.name} is invalid: not true or false")
+            raise _invalid(self.column, "not true or false")
         if kind == "integer":
             number = whole_number(text.removesuffix(".0"))
             if number is None:
-                raise ValueError(f"{self.column.name} is invalid: not a whole number")
+                raise _invalid(self.column, "not a whole number")
             return number
         if kind == "number":
             try:
@@ -85,7 +91,7 @@ class ValueWidget(widgets.Widget):
             except InvalidOperation:
                 number = None
             if number is None or not number.is_finite():
-                raise ValueError(f"{self.column.name} is invalid: not a number")
+                raise _invalid(self.column, "not a number")
             return number
         return value if isinstance(value, str) else text
 
@@ -266,12 +272,15 @@ class ServiceImportResource(resources.Resource):
         return type(self).service(user=self.user, **values)
 
     def refusal(self, err: DomainError | DomainErrors) -> ValidationError:
-        """The service's messages, each under the column of the field it names."""
+        """The service's messages, each under the column of the field it names, which they
+        name as the API's do (a sentence starts with a capital, a column's name stays as is)."""
         by_column: dict[str, list[str]] = {}
+        names = tuple(self.named.values())
         for each in err.errors:
             column = self.named.get(each.field or "", NON_FIELD_ERRORS)
             message = each.message(lambda field: self.named.get(field, field))
-            by_column.setdefault(column, []).append(message[:1].upper() + message[1:])
+            message = message if message.startswith(names) else capfirst(message)
+            by_column.setdefault(column, []).append(message)
         return ValidationError(by_column)
 
 

@@ -132,12 +132,12 @@ def test_the_preview_lists_every_rows_errors_under_their_columns(staff, parts):
     previewed = preview(staff, STOCK, rows)
     assert row_errors(previewed) == {
         2: {"part.id": ["part.id refers to a item that does not exist: Nope"]},
-        3: {"quantity": ["Quantity is invalid: serial inventory holds a quantity of 0 or 1"]},
+        3: {"quantity": ["quantity is invalid: serial inventory holds a quantity of 0 or 1"]},
         4: {
             "quantity": ["quantity is invalid: not a number"],
             "location.id": ["location.id refers to a warehouse that does not exist: WH-NONE"],
         },
-        5: {"lotNumber": ["LotNumber is required"]},
+        5: {"lotNumber": ["lotNumber is required"]},
     }
     assert "confirm_form" not in previewed.context
     body = previewed.content.decode()
@@ -220,7 +220,7 @@ def test_a_domain_rule_of_a_kit_line_is_its_rows_error(staff, admin_user):
         ],
         "component.id": ["Kit Cable cannot contain Kit_1: Kit_1 already contains Cable"],
     }
-    assert errors[3]["numberOfUnits"] == ["NumberOfUnits is invalid: must be greater than 0"]
+    assert errors[3]["numberOfUnits"] == ["numberOfUnits is invalid: must be greater than 0"]
     assert not KitComponent.objects.exists()
 
 

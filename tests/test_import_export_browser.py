@@ -32,7 +32,7 @@ def test_a_csv_with_one_bad_row_is_refused_at_the_preview(live_server, admin_use
         confirm_buttons = page.locator("text=Confirm import").count()
 
     assert [" ".join(text.split()) for text in errors] == [
-        "quantity Quantity is invalid: must be 0 or more"
+        "quantity quantity is invalid: must be 0 or more"
     ]
     assert [row.split("\t")[0].strip() for row in rows] == ["2"]
     assert confirm_buttons == 0
