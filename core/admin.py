@@ -56,6 +56,37 @@ class NumberInput(forms.NumberInput):
 NUMBER_FIELDS = {models.DecimalField: {"widget": NumberInput(attrs={"step": "any"})}}
 
 
+def positive_filter(field_name: str, title: str, parameter: str, positive: str, zero: str):
+    """A list filter on a quantity: above zero (`positive`) or zero (`zero`)."""
+
+    class PositiveFilter(admin.SimpleListFilter):
+        def lookups(self, request, model_admin):
+            return [("yes", positive), ("no", zero)]
+
+        def queryset(self, request, queryset):
+            if self.value() == "yes":
+                return queryset.filter(**{f"{field_name}__gt": 0})
+            if self.value() == "no":
+                return queryset.filter(**{field_name: 0})
+            return queryset
+
+    PositiveFilter.title, PositiveFilter.parameter_name = title, parameter
+    return PositiveFilter
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written elsewhere (a service, the protocol), only looked at here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class DeleteRefused(Exception):
     """A delete service said no; raised out of the admin's transaction so it all rolls back."""
 

@@ -10,11 +10,13 @@ from django.utils.html import format_html
 
 from core.admin import (
     AUDIT_FIELDS,
+    ReadOnlyAdmin,
     ServiceModelAdmin,
     ServiceModelForm,
     SpreadsheetExportMixin,
     SpreadsheetImportExportMixin,
     number_display,
+    positive_filter,
 )
 from core.errors import DomainError, DomainErrors, integrity_error
 from inventory import selectors, services
@@ -153,19 +155,7 @@ class PartInventoryTrackingFilter(TrackingFilter):
         return selectors.part_inventory_expressions()["tracking_type"]
 
 
-class InStockFilter(admin.SimpleListFilter):
-    title = "in stock"
-    parameter_name = "in_stock"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "On hand"), ("no", "None on hand")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(quantity__gt=0)
-        if self.value() == "no":
-            return queryset.filter(quantity=0)
-        return queryset
+InStockFilter = positive_filter("quantity", "in stock", "in_stock", "On hand", "None on hand")
 
 
 class AdjustForm(forms.Form):
@@ -328,7 +318,7 @@ class PartInventoryAdmin(SpreadsheetImportExportMixin, ServiceModelAdmin):
 
 
 @admin.register(InventoryTransaction)
-class InventoryTransactionAdmin(SpreadsheetExportMixin, admin.ModelAdmin):
+class InventoryTransactionAdmin(SpreadsheetExportMixin, ReadOnlyAdmin):
     """The ledger, to look at only: rows are written by the services and never changed."""
 
     list_display = (
@@ -377,15 +367,6 @@ class InventoryTransactionAdmin(SpreadsheetExportMixin, admin.ModelAdmin):
     @admin.display(description="part", ordering="part__code")
     def part_code(self, row):
         return row.part.code
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     # The row outlives what it names: the stored key, linked to its change page.
     @admin.display(description="part inventory", ordering="part_inventory_id")

@@ -15,10 +15,12 @@ from django.utils.safestring import mark_safe
 
 from core.admin import (
     AUDIT_FIELDS,
+    ReadOnlyAdmin,
     ServiceModelAdmin,
     SpreadsheetExportMixin,
     add_domain_error,
     number_display,
+    positive_filter,
 )
 from core.errors import DomainError, DomainErrors, integrity_error
 from core.numbers import decimal_string
@@ -386,23 +388,8 @@ class PartKitAdmin(SpreadsheetExportMixin, ServiceModelAdmin):
         services.part_kit_delete(part_kit_key=key, user=user)
 
 
-class ShortFilter(admin.SimpleListFilter):
-    title = "short"
-    parameter_name = "short"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Short"), ("no", "Covered")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(short_quantity__gt=0)
-        if self.value() == "no":
-            return queryset.filter(short_quantity=0)
-        return queryset
-
-
 @admin.register(Requirement)
-class RequirementAdmin(SpreadsheetExportMixin, admin.ModelAdmin):
+class RequirementAdmin(SpreadsheetExportMixin, ReadOnlyAdmin):
     """What each open run needs of each stocked part, to read and export (the shortage list:
     filter on short). Read with its run's view permission, as in the API."""
 
@@ -417,7 +404,10 @@ class RequirementAdmin(SpreadsheetExportMixin, admin.ModelAdmin):
         "uncovered_quantity_shown",
     )
     list_select_related = ("run", "part")
-    list_filter = (ShortFilter, ("run", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        positive_filter("short_quantity", "short", "short", "Short", "Covered"),
+        ("run", admin.RelatedOnlyFieldListFilter),
+    )
     search_fields = ("run__code", "part__code")
     required_quantity_shown = number_display("required_quantity", "required")
     issued_quantity_shown = number_display("issued_quantity", "issued")
@@ -434,12 +424,3 @@ class RequirementAdmin(SpreadsheetExportMixin, admin.ModelAdmin):
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,21 +3,13 @@
 from django.contrib import admin
 
 from config.api.models import IdempotencyKey
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(admin.ModelAdmin):
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    # Protocol state written only with the answer it stores: nobody edits it here.
     list_display = ("key", "application", "user", "status", "created_at")
     list_select_related = ("application", "user")
     search_fields = ("key",)
     ordering = ("-created_at",)
-
-    # Protocol state written only with the answer it stores: nobody edits it here.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
