@@ -173,7 +173,8 @@ class ExportResource(resources.Resource):
         # service does; the referenced objects come joined.
         computed = {c.attribute: c.expression for c in self.columns if c.expression is not None}
         joined = [c.attribute for c in self.columns if c.kind == "reference"]
-        return queryset.annotate(**computed).select_related(*joined)
+        queryset = queryset.annotate(**computed)
+        return queryset.select_related(*joined) if joined else queryset
 
 
 class ServiceImportResource(resources.Resource):
