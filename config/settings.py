@@ -305,22 +305,8 @@ SPECTACULAR_SETTINGS = {
         "PartKitStatusEnum": "kitting.models.PartKitStatus",
         "InventoryStatusEnum": "inventory.models.InventoryStatus",
     },
-    "SECURITY": [{"oauth2": []}],
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {
-            "oauth2": {
-                "type": "oauth2",
-                "flows": {
-                    "clientCredentials": {"tokenUrl": "/oauth2/token", "scopes": {}},
-                    "authorizationCode": {
-                        "authorizationUrl": "/oauth2/authorize",
-                        "tokenUrl": "/oauth2/token",
-                        "scopes": {},
-                    },
-                },
-            }
-        }
-    },
+    # The schemes Swagger UI can use (config.api.schema.BearerScheme); not the session cookie.
+    "AUTHENTICATION_WHITELIST": ["config.api.auth.BearerAuthentication"],
 }
 
 # /metrics answers staff, and without credentials any address in these networks (a scraper's).

@@ -315,14 +315,22 @@ def test_errors_reference_the_ia_error_schema(schema):
     assert body["properties"]["details"]["type"] == "array"
 
 
-def test_operations_name_the_oauth2_scheme(schema):
-    scheme = schema["components"]["securitySchemes"]["oauth2"]
-    assert scheme["flows"]["clientCredentials"]["tokenUrl"] == "/oauth2/token"
-    assert scheme["flows"]["authorizationCode"]["authorizationUrl"] == "/oauth2/authorize"
+def test_operations_offer_only_the_usable_schemes(schema):
+    # Client credentials at the service's own token endpoint, or a bearer token; no session
+    # cookie (Swagger UI cannot send one) and no flow needing a redirect page.
+    schemes = schema["components"]["securitySchemes"]
+    assert set(schemes) == {"oauth2", "bearer"}
+    assert schemes["oauth2"]["flows"] == {
+        "clientCredentials": {"tokenUrl": "/oauth2/token", "scopes": {}}
+    }
+    assert (schemes["bearer"]["type"], schemes["bearer"]["scheme"]) == ("http", "bearer")
     for method in ("get", "patch", "delete"):
         security = schema["paths"][LINE][method]["security"]
-        assert {"oauth2": []} in security
-        assert len(security) == len({json.dumps(s) for s in security})  # each scheme once
+        assert security == [{"oauth2": []}, {"bearer": []}]  # either one
+    secured = [op for ops in schema["paths"].values() for op in ops.values() if "security" in op]
+    assert secured and all(
+        {"oauth2": []} in op["security"] and "cookieAuth" not in str(op) for op in secured
+    )
 
 
 # --- the documentation pages --------------------------------------------------------------------

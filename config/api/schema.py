@@ -10,15 +10,15 @@ from drf_spectacular.extensions import (
 )
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, build_choice_field
-from drf_spectacular.settings import spectacular_settings
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from config.api import spec
+from config.api import identity, spec
 from config.api.batch import MAX_RECORDS, TRANSACTION_HEADER
 from config.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from config.api.idempotency import KEYED_METHODS, IdempotentMixin
 from config.api.protocol import MAX_PAGE_SIZE, VERSION_PREFIX
+from config.api.viewsets import ObjectViewSet
 
 REFERENCE = {
     "type": "object",
@@ -211,10 +211,61 @@ class IntacctAutoSchema(AutoSchema):
                 bodies.setdefault(status, _json(error, description))
         return bodies
 
+    def object_spec(self) -> spec.ObjectSpec | None:
+        """The object an ObjectViewSet's operation serves (None for a workflow or a service)."""
+        if not isinstance(self.view, ObjectViewSet):
+            return None
+        return spec.get(identity.object_name(self.view.queryset.model))
+
+    def get_summary(self):
+        described = self.object_spec()
+        action = getattr(self.view, "action", None)
+        if described is None or action not in SUMMARIES:
+            return super().get_summary()
+        noun = described.noun
+        article = "an" if noun[0] in "aeiou" else "a"
+        return SUMMARIES[action].format(a=article, noun=noun, nouns=plural(noun))
+
     def get_description(self):
-        description = super().get_description()
-        note = BATCH_FORMS.get(getattr(self.view, "action", None))
-        return "\n\n".join(text for text in (description, note) if text)
+        described = self.object_spec()
+        action = getattr(self.view, "action", None)
+        if described is None:  # a workflow or a service: its own docstring says what it does
+            parts = [super().get_description()]
+        else:  # the view's docstring is the developers': generated from the object's spec
+            parts = [described.description, self.operation_notes(described, action)]
+        parts.append(BATCH_FORMS.get(action))
+        return "\n\n".join(text for text in parts if text)
+
+    def operation_notes(self, described: spec.ObjectSpec, action: str | None) -> str:
+        """What an operation does, from the object's spec and the view's filters."""
+        nouns = plural(described.noun)
+        if action == "list":
+            text = f"A page of references to {nouns}, by key."
+            filterset = getattr(self.view, "filterset_class", None)
+            if filterset is not None and filterset.base_filters:
+                text += " Filters: " + ", ".join(f"`{f}`" for f in filterset.base_filters) + "."
+            return text + " `POST /services/core/query` reads chosen members of many at once."
+        if action == "retrieve":
+            return f"The {described.noun} with every member."
+        if action == "create":
+            required = [
+                path
+                for path, member in described.members.items()
+                if "." not in path and not member.read_only and member.field.required
+            ]
+            text = f"Creates the {described.noun}; the answer is its reference."
+            return text + (
+                " Required: " + ", ".join(f"`{p}`" for p in required) + "." if required else ""
+            )
+        if action in ("partial_update", "partial_update_batch"):
+            text = "Changes the members sent; the others keep their values."
+            if described.immutable:
+                fixed = ", ".join(f"`{p}`" for p in sorted(described.immutable))
+                text += f" Set at create only: {fixed}."
+            return text
+        if action == "destroy":
+            return f"Deletes the {described.noun}; refused (409) while anything still uses it."
+        return ""
 
     def get_request_serializer(self):
         """A create takes one body or an array of them; the batch PATCH an array of changes,
@@ -244,14 +295,6 @@ class IntacctAutoSchema(AutoSchema):
         if getattr(self.view, "action", None) == "partial_update_batch":
             return operation_id + "_batch"  # not the PATCH of one object's id
         return operation_id
-
-    def get_auth(self):
-        # The bearer scheme and the SECURITY setting both name `oauth2`: list it once.
-        auths = []
-        for auth in super().get_auth():
-            if auth not in auths:
-                auths.append(auth)
-        return auths
 
     def get_override_parameters(self):
         params = list(super().get_override_parameters())
@@ -292,6 +335,20 @@ class IntacctAutoSchema(AutoSchema):
         return params
 
 
+SUMMARIES = {
+    "list": "List {nouns}",
+    "retrieve": "Get {a} {noun}",
+    "create": "Create {a} {noun}",
+    "partial_update": "Update {a} {noun}",
+    "partial_update_batch": "Update several {nouns}",
+    "destroy": "Delete {a} {noun}",
+}
+
+
+def plural(noun: str) -> str:
+    return noun[:-1] + "ies" if noun.endswith("y") and noun[-2] not in "aeiou" else noun + "s"
+
+
 def _header(name: str, description: str, **extra) -> OpenApiParameter:
     return OpenApiParameter(name, str, OpenApiParameter.HEADER, description=description, **extra)
 
@@ -306,14 +363,33 @@ def only_root_paths(endpoints):
     ]
 
 
+# What Swagger UI's Authorize dialog offers: a client's credentials exchanged at the service's
+# own token endpoint, or a token got elsewhere. (The admin's session cookie is no scheme of the
+# document: AUTHENTICATION_WHITELIST in the settings leaves it out, Swagger UI cannot send it.)
+OAUTH2_SCHEME = {
+    "type": "oauth2",
+    "description": "An API client's id and secret (the admin's Applications, or `make run`'s),"
+    " exchanged for a bearer token at the service's token endpoint.",
+    "flows": {"clientCredentials": {"tokenUrl": "/oauth2/token", "scopes": {}}},
+}
+BEARER_SCHEME = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "An access token from `POST /oauth2/token`, sent as `Authorization: Bearer`.",
+}
+
+
 class BearerScheme(OpenApiAuthenticationExtension):
-    """Our bearer tokens are django-oauth-toolkit's: the `oauth2` scheme of the settings."""
+    """Our bearer tokens are django-oauth-toolkit's: got with client credentials, or pasted."""
 
     target_class = "config.api.auth.BearerAuthentication"
-    name = "oauth2"
+    name = ["oauth2", "bearer"]
+
+    def get_security_requirement(self, auto_schema):
+        return [{"oauth2": []}, {"bearer": []}]  # either one
 
     def get_security_definition(self, auto_schema):
-        return spectacular_settings.APPEND_COMPONENTS["securitySchemes"]["oauth2"]
+        return [OAUTH2_SCHEME, BEARER_SCHEME]
 
 
 class ReferenceSchema(OpenApiSerializerFieldExtension):

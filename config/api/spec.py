@@ -13,6 +13,7 @@ same answers.
 from __future__ import annotations
 
 import enum
+import inspect
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -139,6 +140,17 @@ class ObjectSpec:
     # The model fields (never null) rows come by before the key, for an object whose key orders
     # nothing meaningful (a requirement's "<run>-<part>" is text); () for by key.
     order: tuple[str, ...] = ()
+
+    @property
+    def noun(self) -> str:
+        """What the documentation calls one object: its API name's last part, in words."""
+        return self.name.rsplit("/", 1)[-1].replace("-", " ")
+
+    @property
+    def description(self) -> str:
+        """The object in a sentence or two, for its readers: the first paragraph of its model's
+        docstring (the model states what the object is, once)."""
+        return " ".join(inspect.getdoc(self.model).split("\n\n")[0].split())
 
     def mutable(self, path: str) -> bool:
         """Whether a PATCH may change the member: writable, and not fixed at create."""
