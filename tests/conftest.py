@@ -9,6 +9,7 @@ pytest.register_assert_rewrite("tests.support")
 pytest_plugins = [
     "tests.support.fixtures",
     "tests.support.kitting_workflows",
+    "tests.support.openapi",
     "tests.support.part_inventory",
     "tests.support.protocol",
     "tests.support.query",

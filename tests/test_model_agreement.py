@@ -4,16 +4,8 @@ writeOnly, nullable, format, enum) are the OpenAPI component's, and a real GET b
 made with every optional field set) or workflow answer has exactly those keys, with those JSON
 types, null only where the model says nullable."""
 
-from decimal import Decimal
-
 import pytest
 
-from inventory import services as inventory_services
-from inventory.models import InventoryTransaction, PartInventory, Warehouse
-from kitcomponents.models import KitComponent
-from kitting.selectors import requirement_list
-from tests.support.factories import issue, kit, kit_line, part, run, stock, warehouse
-from tests.support.kitting import ADJUST, COMPLETE, FULFILL, ISSUE, MOVE, SPLIT
 from tests.support.refs import href
 
 MODEL = "/services/core/model"
@@ -207,94 +199,6 @@ def schema(client):
     response = client.get("/api/schema/?format=json")
     assert response.status_code == 200
     return response.json()
-
-
-def post(api, path: str, body: dict, **headers) -> dict:
-    response = api.post(path, body, format="json", **headers)
-    assert response.status_code == 200, response.content
-    return response.json()["ia::result"]
-
-
-@pytest.fixture
-def scene(api, admin_user):
-    """Objects with every optional field set, and the workflows' real answers on the way:
-    a serial-tracked stockable kit of a serial part and a lot part, built by a run from kitted
-    stock, its output renumbered and issued on to a second run's kit."""
-    user = admin_user
-    shelf = warehouse(user, "WH-1", "Shelf")
-    serial_part = part(
-        user,
-        "SER",
-        enable_serial_no=True,
-        serial_mask="SN-###",
-        standard_cost=Decimal("2.5"),
-        extended_description="A serial part",
-    )
-    lot_part = part(user, "LOT", enable_lot_category=True, lot_category="BATCH")
-    assembly = part(
-        user,
-        "SKIT",
-        "stockableKit",
-        enable_serial_no=True,
-        kit_revenue_posting="kitLevel",
-        extended_description="A stockable kit",
-    )
-    kit_line(user, assembly, serial_part, 1, revenue_percentage=Decimal(40), line_number=1)
-    kit_line(user, assembly, lot_part, 2, revenue_percentage=Decimal(60), line_number=2)
-    serial = stock(
-        user, serial_part, 1, serial_number="SN-001", lot_number="B-1", location=shelf, cost=1
-    )
-    lot = stock(user, lot_part, 10, lot_number="L-1", location=shelf, cost=Decimal("1.5"))
-    first = run(user, "RUN-1", title="First build", part=assembly)
-    first_kit = kit(user, first)
-    requests = {
-        ISSUE: {"key": str(first_kit.pk), "partInventory": {"key": str(serial.pk)}},
-        MOVE: {
-            "key": str(first_kit.pk),
-            "partInventory": {"key": str(lot.pk)},
-            "quantity": 1,
-            "location": {"id": "WH-1"},
-        },
-        COMPLETE: {"key": str(first.pk), "location": {"id": "WH-1"}, "serialNumbers": ["ASM-1"]},
-    }
-    answers = {ISSUE: post(api, ISSUE, requests[ISSUE])}
-    post(
-        api, ISSUE, {"key": str(first_kit.pk), "partInventory": {"key": str(lot.pk)}, "quantity": 3}
-    )
-    answers[MOVE] = post(api, MOVE, requests[MOVE])
-    answers[COMPLETE] = post(api, COMPLETE, requests[COMPLETE])
-    # The lot moves to a second shelf (a ledger row with both locations), and a part of it is
-    # split off there (part inventory with an origin).
-    warehouse(user, "WH-2", "Back shelf")
-    requests[ADJUST] = {
-        "key": str(lot.pk),
-        "type": "transfer",
-        "location": {"id": "WH-2"},
-        "reason": "Shelf reorganised",
-    }
-    requests[SPLIT] = {"key": str(lot.pk), "quantity": 2, "location": {"id": "WH-1"}}
-    answers[ADJUST] = post(api, ADJUST, requests[ADJUST], HTTP_IF_MATCH="*")
-    answers[SPLIT] = post(api, SPLIT, requests[SPLIT], HTTP_IF_MATCH="*")
-    output = PartInventory.objects.get(built_by=first)
-    inventory_services.part_inventory_update(
-        part_inventory_key=output.pk, user=user, lot_number="B-9", cost=Decimal("9.5")
-    )
-    second = run(user, "RUN-2", title="Second build", part=assembly, quantity=2)
-    second_kit = kit(user, second)
-    issue(user, second_kit, PartInventory.objects.get(pk=output.pk))
-    requests[FULFILL] = {"key": str(second_kit.pk), "location": {"id": "WH-1"}}
-    answers[FULFILL] = post(api, FULFILL, requests[FULFILL])
-    objects = {
-        "inventory-control/warehouse": list(Warehouse.objects.all()),
-        "inventory-control/item": [assembly, serial_part, lot_part],
-        "inventory-control/kit-component": list(KitComponent.objects.all()),
-        "inventory-control/part-inventory": list(PartInventory.objects.all()),
-        "inventory-control/inventory-transaction": list(InventoryTransaction.objects.all()),
-        "inventory-control/run": [first, second],
-        "inventory-control/part-kit": [first_kit, second_kit],
-        "inventory-control/requirement": list(requirement_list()),
-    }
-    return objects, requests, answers
 
 
 def model_of(api, name: str) -> dict:

@@ -9,7 +9,7 @@ import yaml
 from django.core.exceptions import ImproperlyConfigured
 from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 
-from config.api.schema import extra_schema
+from config.api.schema import REFERENCE, extra_schema
 from inventory.models import Item, PartInventory
 
 LINES = "/objects/inventory-control/kit-component"
@@ -194,7 +194,8 @@ def test_a_reference_documents_its_extras_as_the_model_fields_they_read(schema):
     inventory = schemas["Installation"]["properties"]["partInventory"]["properties"]
     assert list(inventory) == ["key", "id", "serialNumber", "lotNumber", "part", "href"]
     assert inventory["serialNumber"] == {"type": "string", "nullable": True, "readOnly": True}
-    assert inventory["part"] == {"type": "string", "readOnly": True}
+    # The part is a reference of its own, as a body renders it.
+    assert inventory["part"] == {**REFERENCE, "readOnly": True}
     # A request carries no extras.
     sent = schemas["KitComponentRequest"]["properties"]["component"]["properties"]
     assert list(sent) == ["key", "id", "href"]
@@ -390,6 +391,7 @@ def test_a_reference_extra_is_typed_as_the_spec_types_a_member(source, schema):
     assert extra_schema(PartInventory, "serial_number") == nullable
 
 
-def test_a_reference_extra_reading_a_relation_is_refused():
+def test_a_reference_extra_reading_a_relation_is_a_reference_or_refused():
+    assert extra_schema(PartInventory, "part") == REFERENCE  # an object of the API
     with pytest.raises(ImproperlyConfigured, match="no JSON type"):
-        extra_schema(PartInventory, "part")
+        extra_schema(PartInventory, "created_by")  # a user: no object of the API

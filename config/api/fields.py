@@ -140,8 +140,9 @@ class RefField(serializers.Field):
     """A reference to another object: `{"key": "27"}`, `{"id": "Kit_1"}`, or both naming the same.
 
     Renders `{"key", "id", <extra fields>, "href"}`. `extra` maps a response name to a model
-    attribute (or a callable on the object). Input may carry back any rendered member unchanged:
-    only `key` and `id` are read.
+    attribute (or a callable on the object); an attribute holding an object of the API renders
+    as its reference. Input may carry back any rendered member unchanged: only `key` and `id`
+    are read.
     """
 
     default_error_messages = {"invalid": "must be an object with a key or an id"}
@@ -223,7 +224,7 @@ class RefField(serializers.Field):
         data = {"key": str(obj.pk), "id": identity.api_id(obj)}
         for name, source in self.extra.items():
             value = source(obj) if callable(source) else getattr(obj, source)
-            data[name] = value
+            data[name] = identity.ref(value) if isinstance(value, models.Model) else value
         data["href"] = identity.href(obj)
         return data
 

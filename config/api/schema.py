@@ -415,11 +415,14 @@ class ReferenceSchema(OpenApiSerializerFieldExtension):
 
 def extra_schema(model, source: str | None) -> dict:
     """An extra member of a reference, as the model field it reads is in JSON (a text where it
-    is no plain field: a property, a callable)."""
+    is no plain field: a property, a callable; a reference where it is a foreign key to an
+    object of the API)."""
     column = spec.model_column(model, source)
     if column is None:
         return {"type": "string"}
-    if column.choices:
+    if column.many_to_one and identity.is_object(column.related_model):
+        schema = copy.deepcopy(REFERENCE)
+    elif column.choices:
         schema = build_choice_field(serializers.ChoiceField(column.choices))
     elif isinstance(column, models.DecimalField):
         whole, places = column.max_digits - column.decimal_places, column.decimal_places

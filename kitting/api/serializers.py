@@ -3,7 +3,6 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.api import identity
 from config.api.fields import (
     HrefField,
     IdField,
@@ -63,7 +62,7 @@ class PartInventoryRefField(RefField):
             extra={
                 "serialNumber": "serial_number",
                 "lotNumber": "lot_number",
-                "part": lambda inventory: identity.ref(inventory.part),
+                "part": "part",  # a reference of its own
             },
             **kwargs,
         )
