@@ -237,13 +237,16 @@ def test_the_batch_forms_are_documented(schema):
         "properties": {"key": {"type": "string", "example": "42"}},
         "required": ["key"],
     }
-    patched = {"$ref": "#/components/schemas/PatchedKitComponentRequest"}
-    assert batch["requestBody"]["content"][JSON]["schema"] == {
-        "type": "array",
-        "items": {"allOf": [patched, keyed]},
-        "minItems": 1,
-        "maxItems": 500,
-    }
+    # The single PATCH's members and the key, in one object that refuses anything else.
+    patched = dict(schema["components"]["schemas"]["PatchedKitComponentRequest"])
+    patched.pop("description")
+    body = batch["requestBody"]["content"][JSON]["schema"]
+    assert (body["type"], body["minItems"], body["maxItems"]) == ("array", 1, 500)
+    assert body["items"] == {"$ref": "#/components/schemas/PatchedKitComponentBatchRequest"}
+    element = schema["components"]["schemas"]["PatchedKitComponentBatchRequest"]
+    assert element["required"] == keyed["required"]
+    assert element["properties"] == {**keyed["properties"], **patched["properties"]}
+    assert element["additionalProperties"] is False
     assert response_schema(schema, LINES, "patch", "200") == multi_envelope(
         with_status(REFERENCE_REF)
     )

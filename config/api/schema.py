@@ -175,6 +175,8 @@ class IntacctAutoSchema(AutoSchema):
         operation = super().get_operation(path, path_regex, path_prefix, method, registry)
         if operation is not None:
             operation["responses"] = self.response_bodies(operation["responses"])
+            if "requestBody" in operation:
+                operation["requestBody"]["required"] = True  # no body is a 400, also on PATCH
         return operation
 
     def response_bodies(self, generated: dict) -> dict:
@@ -280,12 +282,21 @@ class IntacctAutoSchema(AutoSchema):
         if action == "partial_update_batch":
             patch = copy.copy(serializer)
             patch.partial = True
+            # One object (not an allOf of the PATCH body and the key): the members it refuses
+            # are those the PATCH refuses, less `key`.
+            resolved = self.resolve_serializer(patch, "request")
+            changes = dict(resolved.schema)
+            changes.pop("description", None)  # the serializer's, for developers
             keyed = {
-                "type": "object",
-                "properties": {"key": {"type": "string", "example": "42"}},
+                **changes,
+                "properties": {
+                    "key": {"type": "string", "example": "42"},
+                    **changes["properties"],
+                },
                 "required": ["key"],
+                "additionalProperties": False,
             }
-            one = {"allOf": [self.resolve_serializer(patch, "request").ref, keyed]}
+            one = self._component(resolved.name.removesuffix("Request") + "BatchRequest", keyed)
             array = {"type": "array", "items": one, "minItems": 1, "maxItems": MAX_RECORDS}
             return {"application/json": array}
         return serializer
@@ -353,6 +364,22 @@ def _header(name: str, description: str, **extra) -> OpenApiParameter:
     return OpenApiParameter(name, str, OpenApiParameter.HEADER, description=description, **extra)
 
 
+def objects_as_documented(result, generator, request, public):
+    """Postprocessing: each object's components say what the object is (its spec's
+    description, not its serializer's docstring), and every request body refuses the members
+    it does not know, as the API does (a 400 naming them)."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for described in spec.objects():
+        base = described.serializer_class.__name__.removesuffix("Serializer")
+        for name in (base, f"{base}Request", f"Patched{base}Request"):
+            if name in schemas:
+                schemas[name]["description"] = described.description
+    for name, schema in schemas.items():
+        if name.endswith("Request") and "properties" in schema:
+            schema["additionalProperties"] = False
+    return result
+
+
 def only_root_paths(endpoints):
     """Each route is served twice (root and /ia/api/v1): document it once, as the contract spells
     it, without the optional trailing slash."""
@@ -403,6 +430,13 @@ class ReferenceSchema(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         field = self.target
         schema = copy.deepcopy(field.json_schema)
+        if direction == "request" and not field.read_only:
+            # As RefField.to_internal_value takes it: a non-empty key or id, nothing unknown.
+            properties = schema["properties"]
+            for name in ("key", "id"):
+                properties[name] = {**properties[name], "minLength": 1}
+            schema["anyOf"] = [{"required": ["key"]}, {"required": ["id"]}]
+            schema["additionalProperties"] = False
         if field.extra and direction == "response":
             properties = dict(schema["properties"])
             href = properties.pop("href")
