@@ -10,7 +10,7 @@ from drf_spectacular.extensions import (
 )
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, build_choice_field
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter
 from rest_framework import serializers
 
 from config.api import identity, spec
@@ -207,6 +207,9 @@ class IntacctAutoSchema(AutoSchema):
             success = self._object_ref() if action == "retrieve" else reference
             item = {"oneOf": [with_status(success), ITEM_STATUS, ITEM_ERROR]}
             bodies["207"] = _json(multi_envelope(item), "A batch with a failure: each by position")
+        for status, value in self.example_answers(action).items():
+            content = bodies[status]["content"]["application/json"]
+            content["examples"] = {"Example": {"value": value}}
         error = self._component("Error", ERROR)
         for status, description in ERROR_STATUSES.items():
             if status in self.error_statuses:
@@ -218,6 +221,58 @@ class IntacctAutoSchema(AutoSchema):
         if not isinstance(self.view, ObjectViewSet):
             return None
         return spec.get(identity.object_name(self.view.queryset.model))
+
+    def get_examples(self):
+        """An object's declared example (config.api.spec.Example), true of the demo data: the
+        request bodies and the path's key; the answers are in response_bodies."""
+        examples = list(super().get_examples())
+        described = self.object_spec()
+        example = described.example if described else None
+        if example is None:
+            return examples
+        action = getattr(self.view, "action", None)
+        noun = described.noun
+        if action == "create" and example.create is not None:
+            examples.append(
+                OpenApiExample(f"A new {noun}", value=example.create, request_only=True)
+            )
+        if action == "partial_update" and example.update is not None:
+            examples.append(
+                OpenApiExample(f"Change a {noun}", value=example.update, request_only=True)
+            )
+        if action == "partial_update_batch" and example.update is not None:
+            batch = [{"key": example.key, **example.update}]
+            examples.append(
+                OpenApiExample(f"Change {plural(noun)}", value=batch, request_only=True)
+            )
+        if action in ("retrieve", "partial_update", "destroy"):
+            examples.append(
+                OpenApiExample(f"A {noun}", value=example.key, parameter_only=("key", "path"))
+            )
+        return examples
+
+    def example_answers(self, action: str | None) -> dict[str, dict]:
+        """The answers to the declared example, by status: a list page of the demo object, a
+        create's new reference, an update's."""
+        described = self.object_spec()
+        example = described.example if described else None
+        if example is None:
+            return {}
+        name = described.name
+        one_meta = {"totalCount": 1, "totalSuccess": 1, "totalError": 0}
+
+        def ref(key: str, ident: str) -> dict:
+            return {"key": key, "id": ident, "href": f"/objects/{name}/{key}"}
+
+        if action == "list":
+            meta = {"totalCount": 1, "start": 1, "pageSize": 100, "next": None, "previous": None}
+            return {"200": {"ia::result": [ref(example.key, example.id)], "ia::meta": meta}}
+        if action == "create" and example.created:
+            ident = example.created if described.id_field is None else example.create["id"]
+            return {"201": {"ia::result": ref(example.created, ident), "ia::meta": one_meta}}
+        if action == "partial_update" and example.update is not None:
+            return {"200": {"ia::result": ref(example.key, example.id), "ia::meta": one_meta}}
+        return {}
 
     def get_summary(self):
         described = self.object_spec()

@@ -108,6 +108,20 @@ class Member:
         return bool(self.field.write_only)
 
 
+@dataclass(frozen=True)
+class Example:
+    """What the OpenAPI document shows of an object, true of `manage.py seed_demo`'s data (a
+    fresh database, its examples sent in the order tests/test_schema_examples.py sends them):
+    a demo object (`key`, `id`: the path's example, a list's row), a create body and the key it
+    gets, and a PATCH body (for the demo object)."""
+
+    key: str
+    id: str
+    create: dict[str, Any] | None = None
+    created: str | None = None
+    update: dict[str, Any] | None = None
+
+
 # What a payload may hold under a member: anything (None), the members of a group (a mapping) or
 # the members of a reference (a set).
 Accepted = Mapping[str, "Accepted | frozenset[str] | None"]
@@ -140,6 +154,7 @@ class ObjectSpec:
     # The model fields (never null) rows come by before the key, for an object whose key orders
     # nothing meaningful (a requirement's "<run>-<part>" is text); () for by key.
     order: tuple[str, ...] = ()
+    example: Example | None = None  # what the OpenAPI document shows (config.api.schema)
 
     @property
     def noun(self) -> str:
@@ -204,17 +219,20 @@ def declare(
     expressions: Mapping[str, Any] | None = None,
     immutable: tuple[str, ...] = (),
     order: tuple[str, ...] = (),
+    example: Example | None = None,
 ) -> None:
     """An object of the API: its path, its serializer (whose Meta.model is the object's model),
     the model field behind its `id` (None: the key), what the query service reads it from
     (`query`, and `expressions` by API path: config.api.query), the model fields its update
     service refuses to change (`immutable`: the service's own list), and the model fields its
-    rows come by before the key where the key's order means nothing (`order`)."""
+    rows come by before the key where the key's order means nothing (`order`), and what the
+    OpenAPI document shows of it (`example`)."""
     declared = {
         "query": query,
         "expressions": expressions,
         "immutable": immutable,
         "order": tuple(order),
+        "example": example,
     }
     _DECLARED.append((name, serializer_class, id_field, declared))
 
@@ -235,6 +253,7 @@ def build() -> None:
         spec.expressions = dict(declared["expressions"] or {})
         spec.immutable = frozenset(spec.model_to_api[field] for field in declared["immutable"])
         spec.order = declared["order"]
+        spec.example = declared["example"]
         _OBJECTS[name] = spec
     for serializer_class in _PAYLOADS:
         describe(serializer_class)

@@ -2,7 +2,7 @@
 and the bodies of the workflows."""
 
 from config.api import render
-from config.api.spec import declare, declare_payload
+from config.api.spec import Example, declare, declare_payload
 from inventory import selectors as inventory_selectors
 from inventory import services as inventory_services
 from kitting import selectors, services
@@ -21,23 +21,45 @@ declare(
         "etag": render.etag_expression("version"),
     },
     immutable=inventory_services.PART_INVENTORY_IMMUTABLE,
+    example=Example(
+        key="3",
+        id="3",
+        create={"part": {"id": "Prnt_Paper"}, "location": {"id": "WH-MAIN"}, "quantity": 10},
+        created="5",
+        update={"cost": "9.5"},
+    ),
 )
 declare(
     "inventory-control/inventory-transaction",
     inventory_transaction.InventoryTransactionSerializer,
     query=inventory_selectors.inventory_transaction_list(),
+    example=Example(key="1", id="1"),
 )
 declare(
     "inventory-control/run",
     serializers.RunSerializer,
     id_field="code",
     query=selectors.run_list(),
+    example=Example(
+        key="1",
+        id="RUN-1",
+        create={"id": "RUN-1", "title": "One bundle", "part": {"id": "Prnt_Bundle"}, "quantity": 1},
+        created="1",
+        update={"title": "One printer bundle"},
+    ),
 )
 declare(
     "inventory-control/part-kit",
     serializers.PartKitSerializer,
     query=selectors.part_kit_list(),
     immutable=services.PART_KIT_IMMUTABLE,
+    example=Example(
+        key="1",
+        id="1",
+        create={"run": {"id": "RUN-1"}},
+        created="1",
+        update={"status": "requested"},
+    ),
 )
 _requirement = selectors.requirement_expressions()
 declare(

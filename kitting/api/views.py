@@ -146,8 +146,8 @@ PART_KIT_PERMISSIONS = ["kitting.change_partkit", "inventory.change_partinventor
     " kitting.change_partkit and inventory.change_partinventory.",
     examples=[
         OpenApiExample(
-            "Issue 3 of a lot",
-            value={"key": "7", "partInventory": {"key": "12"}, "quantity": 3},
+            "Issue 2 packs of paper",
+            value={"key": "1", "partInventory": {"key": "3"}, "quantity": 2},
             request_only=True,
         ),
         OpenApiExample(
@@ -190,7 +190,13 @@ class PartKitIssueView(WorkflowView):
     " its part to the kit, oldest first, only from `location` when given, a serial one unit at a"
     " time, until covered or out of stock (`issue` ledger rows). Nothing to issue: `issued: []`."
     " Needs kitting.change_partkit and inventory.change_partinventory.",
-    examples=[OpenApiExample("Fulfil from WH-1", value={"key": "7", "location": {"id": "WH-1"}})],
+    examples=[
+        OpenApiExample(
+            "Fulfil from WH-MAIN",
+            value={"key": "1", "location": {"id": "WH-MAIN"}},
+            request_only=True,
+        )
+    ],
 )
 class PartKitFulfillView(WorkflowView):
     required_permissions = PART_KIT_PERMISSIONS
@@ -213,12 +219,12 @@ class PartKitFulfillView(WorkflowView):
     " and inventory.change_partinventory.",
     examples=[
         OpenApiExample(
-            "Move 2 back",
+            "Move 1 back",
             value={
-                "key": "7",
-                "partInventory": {"key": "12"},
-                "quantity": 2,
-                "location": {"id": "WH-1"},
+                "key": "1",
+                "partInventory": {"key": "3"},
+                "quantity": 1,
+                "location": {"id": "WH-MAIN"},
             },
             request_only=True,
         )
@@ -251,8 +257,8 @@ class PartKitMoveToInventoryView(WorkflowView):
     " `complete`. It must have a part and be todo or inProgress. Needs kitting.change_run.",
     examples=[
         OpenApiExample(
-            "Complete into two serials",
-            value={"key": "4", "location": {"id": "WH-1"}, "serialNumbers": ["ASM-1", "ASM-2"]},
+            "Complete into WH-MAIN",
+            value={"key": "1", "location": {"id": "WH-MAIN"}},
             request_only=True,
         ),
         OpenApiExample(
@@ -308,12 +314,12 @@ PART_INVENTORY_RESULT = {
     examples=[
         OpenApiExample(
             "Scrap 3 damaged units",
-            value={"key": "12", "type": "scrap", "quantity": 3, "reason": "water damage"},
+            value={"key": "4", "type": "scrap", "quantity": 3, "reason": "water damage"},
             request_only=True,
         ),
         OpenApiExample(
             "Transfer",
-            value={"key": "12", "type": "transfer", "location": {"id": "WH-1"}, "reason": "moved"},
+            value={"key": "5", "type": "transfer", "location": {"id": "WH-2"}, "reason": "moved"},
             request_only=True,
         ),
         OpenApiExample("Result", value=PART_INVENTORY_RESULT, response_only=True),
@@ -341,7 +347,7 @@ class PartInventoryAdjustView(WorkflowView):
     " quantity must be less than its on-hand quantity. Needs If-Match with the source's ETag"
     " (428 without it, 412 when stale) and inventory.change_partinventory.",
     examples=[
-        OpenApiExample("Split 5 off", value={"key": "12", "quantity": 5}, request_only=True),
+        OpenApiExample("Split 5 off", value={"key": "5", "quantity": 5}, request_only=True),
         OpenApiExample(
             "Result",
             value={
