@@ -100,6 +100,9 @@ ITEM_STATUS = {
     "properties": {"ia::status": {"type": "integer", "example": 201}},
     "required": ["ia::status"],
 }
+# A position that answered only its status (a batch DELETE's 204): nothing else, so that the
+# three kinds of position are told apart (`oneOf`).
+STATUS_ONLY = {**ITEM_STATUS, "additionalProperties": False}
 ITEM_ERROR = {
     "type": "object",
     "properties": {"ia::error": ERROR_OBJECT, "ia::status": {"type": "integer", "example": 404}},
@@ -205,7 +208,7 @@ class IntacctAutoSchema(AutoSchema):
             bodies = dict(generated)
         if action in ("retrieve", "create", "partial_update_batch", "destroy"):
             success = self._object_ref() if action == "retrieve" else reference
-            item = {"oneOf": [with_status(success), ITEM_STATUS, ITEM_ERROR]}
+            item = {"oneOf": [with_status(success), STATUS_ONLY, ITEM_ERROR]}
             bodies["207"] = _json(multi_envelope(item), "A batch with a failure: each by position")
         for status, value in self.example_answers(action).items():
             content = bodies[status]["content"]["application/json"]

@@ -18,16 +18,21 @@ def make_user(username: str, *perms: str) -> User:
     return user
 
 
-def bearer_client(user, name: str = "tests") -> APIClient:
-    """An APIClient sending a bearer token the token endpoint issued to a new client of `user`."""
+def bearer_token(user, name: str = "tests") -> str:
+    """A bearer token the token endpoint issued to a new client of `user`."""
     client_id, secret = api_client_create(user=user, name=name)
-    client = APIClient()
-    response = client.post(
+    response = APIClient().post(
         "/oauth2/token",
         {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
     )
     assert response.status_code == 200, response.content
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access_token']}")
+    return response.json()["access_token"]
+
+
+def bearer_client(user, name: str = "tests") -> APIClient:
+    """An APIClient sending a bearer token the token endpoint issued to a new client of `user`."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {bearer_token(user, name)}")
     return client
 
 
