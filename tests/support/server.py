@@ -129,7 +129,9 @@ def wait_until_healthy(process, url: str, log) -> None:
             log.seek(0)
             pytest.fail(f"gunicorn exited: {log.read().decode(errors='replace')}")
         try:
-            if requests.get(f"{url}/healthz", timeout=5).status_code == 200:
+            # A long timeout, not retries: a request given up on is still answered (and counted
+            # by /metrics) later, which would put one more /healthz in a test's figures.
+            if requests.get(f"{url}/healthz", timeout=60).status_code == 200:
                 return
         except requests.RequestException:
             pass
