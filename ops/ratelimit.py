@@ -1,13 +1,12 @@
-"""Rate-limit windows counted in the shared cache, the DRF throttle counting in them and the
-headers that report them: operations, the same for REST, GraphQL and the token endpoint (which
-callers are counted together is the protocol's: config.api.throttling, and the token endpoint's
-throttles in config.api.oauth).
+"""Rate-limit windows counted in the shared cache and the headers that report them: operations,
+the same for REST, GraphQL and the token endpoint. Which callers are counted together, and the
+DRF throttles counting in these windows, are the protocol's (config.api.throttling; the token
+endpoint's throttles in config.api.oauth).
 
 A window opens at a bucket's first request and admits `rate` requests until it closes. Both steps
 are single atomic cache operations (`add`, `incr`: atomic in Redis and under the memory cache's
 lock), so with REDIS_URL a limit of N per window admits at most N across every worker of every
-server. DRF's own SimpleRateThrottle reads the list of request times, appends and writes it back:
-processes racing each other overwrite each other's counts (one server admitted 211 at 60/min).
+server.
 
 Every throttled answer reports the caller's bucket in the three headers of the IETF draft
 (draft-ietf-httpapi-ratelimit-headers-06): `RateLimit-Limit` (requests per window),
@@ -15,14 +14,11 @@ Every throttled answer reports the caller's bucket in the three headers of the I
 until it closes); a 429 also carries `Retry-After`, the same number of seconds."""
 
 import contextvars
-import ipaddress
 import math
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseBase
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
 
 
 @dataclass(frozen=True)
@@ -69,57 +65,12 @@ _window: contextvars.ContextVar[Window | None] = contextvars.ContextVar(
 )
 
 
-def _report(window: Window) -> None:
+def report(window: Window) -> None:
     """Keeps the window the response will report: of several in one request (the token
     endpoint's two buckets, a composite's sub-requests), the one with the fewest left."""
     kept = _window.get()
     if kept is None or (window.remaining, -window.reset) <= (kept.remaining, -kept.reset):
         _window.set(window)
-
-
-class _CurrentRates:
-    """DRF binds THROTTLE_RATES to the class at import; this reads the settings on every access
-    (class or instance), so changed settings (tests, reloads) apply to the next request."""
-
-    def __get__(self, instance, owner):
-        return api_settings.DEFAULT_THROTTLE_RATES
-
-
-class WindowThrottle(SimpleRateThrottle):
-    """A DRF throttle counting in atomic windows (see the module); subclasses name the bucket."""
-
-    THROTTLE_RATES = _CurrentRates()
-    # Whether the response's RateLimit headers may show this bucket (see TokenClientThrottle).
-    reported = True
-
-    def allow_request(self, request, view) -> bool:
-        if self.rate is None:
-            return True
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        self.window = count_request(self.key, self.num_requests, self.duration, self.timer())
-        if self.reported:
-            _report(self.window)
-        return self.window.allowed
-
-    def wait(self) -> float:
-        """Seconds until the window closes (the Retry-After)."""
-        return self.window.reset
-
-    def get_ident(self, request) -> str:
-        # The client's address as ops.middleware.ClientAddressMiddleware decided it
-        # (X-Forwarded-For only from TRUSTED_PROXIES). DRF's own reads X-Forwarded-For from
-        # anyone, so a client could pick its own bucket. An IPv6 address counts as its /64: one
-        # subscriber is usually given a whole /64, and would otherwise have 2**64 buckets.
-        address = request.META.get("REMOTE_ADDR", "")
-        try:
-            parsed = ipaddress.ip_address(address)
-        except ValueError:
-            return address
-        if parsed.version == 6:
-            return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
-        return address
 
 
 class RateLimitHeadersMiddleware:

@@ -18,7 +18,7 @@ Differences from DOT's defaults, each because Intacct clients and SDKs rely on i
   with PBKDF2 (stored before that hasher, until its first right use or create_api_client
   --rotate) is checked with PBKDF2; no new secret can be (config.api.application_admin);
 - token requests are throttled per address and per client id from each address before any
-  client lookup or secret hashing (counted in ops.ratelimit's windows).
+  client lookup or secret hashing (config.api.throttling's throttles, in ops.ratelimit's windows).
 """
 
 import base64
@@ -29,17 +29,15 @@ import json
 from urllib.parse import unquote_plus
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, identify_hasher, make_password
 from django.core.handlers.wsgi import WSGIRequest
-from django.db import connection, transaction
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils.crypto import constant_time_compare, get_random_string
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as oauth_views
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import (
-    get_access_token_model,
     get_application_model,
     get_refresh_token_model,
 )
@@ -54,13 +52,9 @@ from config.api.exceptions import to_api_error
 from config.api.hashers import is_generated
 from config.api.parsers import is_utf8_form, parse_json
 from config.api.responses import error_response
-from core import sql
-from ops.ratelimit import WindowThrottle
+from config.api.throttling import WindowThrottle
 
 _BOUND_CLIENT_CREDENTIALS = "client_credentials+user"
-# What our bearer authentication and the client throttle read of a token; its
-# application's key and user, and all of each user (it becomes request.user) come with it.
-_TOKEN_FIELDS = ("token", "user", "application", "expires", "scope", "resource")
 
 
 class _AlwaysIssueRefreshToken:
@@ -214,73 +208,6 @@ def pkce_required(client_id: str) -> bool:
         .first()
     )
     return client_type != application_model.CLIENT_CONFIDENTIAL
-
-
-def load_access_token(token: str):
-    """The access token with this value, its application and its user, in one statement.
-
-    DOT's own lookup joins every column of the token and its application; a bearer check reads
-    only these (the user stays whole: it becomes request.user). A client-credentials token acts
-    as its application's user. Every request runs it: plain SQL, built once (core.sql)."""
-    checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-    statement, layout = _token_statement()
-    found = sql.rows(statement, [checksum])
-    if not found:
-        return None
-    row, instances, offset = found[0], [], 0
-    for model, names in layout:
-        values = row[offset : offset + len(names)]
-        offset += len(names)
-        # from_db: the documented way to build an instance from loaded values.
-        instances.append(
-            None if values[0] is None else model.from_db(connection.alias, names, values)
-        )
-    access_token, application, user, application_user = instances
-    if application is not None:
-        application.user = application_user
-        access_token.application = application
-    access_token.user = user or application_user
-    return access_token
-
-
-@functools.cache
-def _token_statement() -> tuple[str, list[tuple[type, list[str]]]]:
-    """The lookup's SQL, and for each instance it loads (token, application, user, application
-    user) its model and the attnames of its columns, in order."""
-    token_model = get_access_token_model()
-    application_model = get_application_model()
-    user_model = get_user_model()
-    token, application, user = token_model._meta, application_model._meta, user_model._meta
-    token_fields = [token.pk, *(token.get_field(name) for name in _TOKEN_FIELDS)]
-    # client_id: the access log names the client (ops.middleware). In the model's field order,
-    # as from_db takes them.
-    loaded = {application.pk.name, "user", "client_id"}
-    application_fields = [f for f in application.concrete_fields if f.name in loaded]
-    user_fields = list(user.concrete_fields)
-    parts = [
-        ("t", token_fields),
-        ("a", application_fields),
-        ("u", user_fields),
-        ("au", user_fields),
-    ]
-    q = sql.quoted
-    columns = ", ".join(f"{alias}.{q(f.column)}" for alias, fields in parts for f in fields)
-    user_key = q(user.pk.column)
-    application_user = q(application.get_field("user").column)
-    statement = (
-        f"SELECT {columns} FROM {q(token.db_table)} t"
-        f" LEFT JOIN {q(application.db_table)} a ON a.{q(application.pk.column)}"
-        f" = t.{q(token.get_field('application').column)}"
-        f" LEFT JOIN {q(user.db_table)} u ON u.{user_key} = t.{q(token.get_field('user').column)}"
-        f" LEFT JOIN {q(user.db_table)} au ON au.{user_key} = a.{application_user}"
-        f" WHERE t.{q(token.get_field('token_checksum').column)} = %s"
-    )
-    models = [token_model, application_model, user_model, user_model]
-    layout = [
-        (model, [f.attname for f in fields])
-        for model, (_, fields) in zip(models, parts, strict=True)
-    ]
-    return statement, layout
 
 
 def _accept_json_body(request: HttpRequest) -> HttpRequest | HttpResponse:
