@@ -35,12 +35,13 @@ def _aware(value: Any) -> Any:
     return value
 
 
-def reference_page(model: type[models.Model], id_field: str | None, *, start: int, size: int):
-    """A whole table's list page: its row count and the page's (key, id) rows in key order, from
-    two statements built once per model (the key index serves both)."""
+def reference_page(model: type[models.Model], id_field: str | None, *, offset: int, limit: int):
+    """A whole table's row count and, in key order, the (key, id) rows after the first `offset`
+    (at most `limit`), from two statements built once per model (the key index serves both)."""
     count, page = _reference_statements(model, id_field)
     total = rows(count, ())[0][0]
-    found = rows(page, (size, start - 1)) if start <= total else []
+    # Past the end nothing to fetch (a huge offset would overflow the database's integer).
+    found = rows(page, (limit, offset)) if offset < total else []
     return total, found
 
 

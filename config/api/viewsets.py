@@ -73,7 +73,8 @@ class ObjectViewSet(IdempotentMixin, viewsets.GenericViewSet):
             and any(name in request.query_params for name in filterset.base_filters)
         ):
             # Unfiltered, the common case: plain SQL built once, prepared by PostgreSQL.
-            total, rows = sql.reference_page(self.model, id_field, start=start, size=size)
+            # Intacct's `start` counts from 1.
+            total, rows = sql.reference_page(self.model, id_field, offset=start - 1, limit=size)
         else:
             queryset = self.filter_queryset(self.queryset.all()).order_by(*self.list_order)
             total = queryset.count()
