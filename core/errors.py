@@ -1,4 +1,7 @@
-"""What a service says when it refuses: a rule's code, the model field it is about, its values.
+"""What a service says when it refuses (DomainError: a rule's code, the model field it is about,
+its values) and what a database error means for the request (integrity_error: a constraint a
+concurrent writer tripped, as a DomainError; database_fault: contention, a canceled statement,
+a lost connection).
 
 Services raise these and know nothing of how they are shown. The API maps a code to its status
 and errorId and a model field to its API name (config.api.errors); the admin shows the message on
@@ -8,6 +11,7 @@ the form field of the same name. The message templates live here, once, for both
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from enum import StrEnum
 from string import Formatter
 from typing import Any
 
@@ -202,27 +206,35 @@ def _constraint_name(text: str) -> str:
     return "a database constraint"
 
 
-def database_fault(exc: Exception) -> str | None:
-    """What a database error that is no rule's says about the request, whoever answers it:
-    `contention` (a deadlock or a lock given up between concurrent writers: nothing was
-    written), `canceled` (statement_timeout, or an operator, cut a statement: its transaction
-    rolled back), `connection_lost`, or None (a statement's own failure: a full disk, a program
-    limit)."""
+class DatabaseFault(StrEnum):
+    """What a database error that is no rule's says about the request, whoever answers it."""
+
+    # A deadlock or a lock given up between concurrent writers: nothing was written.
+    CONTENTION = "contention"
+    # statement_timeout, or an operator, cut a statement: its transaction rolled back.
+    CANCELED = "canceled"
+    # The database restarted, failed over or ended the backend (or refused a connection).
+    CONNECTION_LOST = "connection_lost"
+
+
+def database_fault(exc: Exception) -> DatabaseFault | None:
+    """The DatabaseFault `exc` is, or None (not a database error, or a statement's own failure:
+    a full disk, a program limit)."""
     if isinstance(exc, InterfaceError):  # a connection psycopg found closed
-        return "connection_lost"
+        return DatabaseFault.CONNECTION_LOST
     if not isinstance(exc, OperationalError):
         return None
     # PostgreSQL's error code, which psycopg's error (the cause Django wraps) carries.
     sqlstate = getattr(exc.__cause__, "sqlstate", None)
     # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available; SQLite: locked.
     if sqlstate in {"40P01", "40001", "55P03"} or "database is locked" in str(exc):
-        return "contention"
+        return DatabaseFault.CONTENTION
     if sqlstate == "57014":  # query_canceled
-        return "canceled"
+        return DatabaseFault.CANCELED
     # Connection exceptions (class 08), the server shutting down or terminating the backend
     # (57P01-57P03), too many connections (53300); without a code, a connection found broken.
     if sqlstate is not None:
         lost = sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03", "53300"}
     else:
         lost = getattr(connection.connection, "broken", False) is True
-    return "connection_lost" if lost else None
+    return DatabaseFault.CONNECTION_LOST if lost else None

@@ -18,7 +18,14 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from config.api import errors, identity, spec
-from core.errors import DomainError, DomainErrors, FieldNamer, database_fault, verbose_name
+from core.errors import (
+    DatabaseFault,
+    DomainError,
+    DomainErrors,
+    FieldNamer,
+    database_fault,
+    verbose_name,
+)
 from core.errors import integrity_error as core_integrity_error
 from core.versions import etag
 
@@ -84,17 +91,17 @@ def to_api_error(exc: Exception, request: Any = None, view: Any = None) -> error
         # got there between our check and our write. Say so instead of crashing.
         return integrity_error(exc)
     fault = database_fault(exc)
-    if fault == "contention":
+    if fault == DatabaseFault.CONTENTION:
         # Between concurrent writers: nothing was written; retry.
         err = errors.error(
             errors.CONFLICT, REASON="a concurrent request was changing the same rows; retry"
         )
         err.headers["Retry-After"] = "1"
         return err
-    if fault == "canceled":
+    if fault == DatabaseFault.CANCELED:
         # STATEMENT_TIMEOUT_MS cut a statement: the service is slow, not broken.
         return errors.error(errors.STATEMENT_CANCELED, SECONDS=RETRY_UNAVAILABLE)
-    if fault == "connection_lost":
+    if fault == DatabaseFault.CONNECTION_LOST:
         # A database restart, a failover, an administrator's terminate: an open transaction died
         # with it; a retry is safe (an Idempotency-Key makes a retried write once). Django
         # closes the broken connection at the end of the request.
