@@ -1,5 +1,7 @@
-"""Import direction: core < inventory < kitcomponents < kitting, and the domain does not import
-the protocol. Read from the source with `ast`, so an import anywhere in a module counts."""
+"""Import direction: core < inventory < kitcomponents < kitting, the domain does not import the
+protocol, and operations (ops) do not import the protocol either (the protocol imports ops's
+rate-limit windows only). Read from the source with `ast`, so an import anywhere in a module
+counts."""
 
 import ast
 from pathlib import Path
@@ -11,9 +13,24 @@ ROOT = Path(__file__).resolve().parent.parent
 ORDER = ["core", "inventory", "kitcomponents", "kitting"]
 # Every module of an app outside its protocol package `api/` is domain (models, services,
 # selectors, admin, management commands, demo data…) and never imports the protocol: commands
-# about API clients and the catalogue live in config.api.
-# Known exceptions, each with its reason; the list only shrinks.
-ALLOWED: set[tuple[str, str]] = set()
+# about API clients live in config.api, the one rendering the catalogue for nginx in ops.
+# ops serves REST, GraphQL and the token endpoint alike: its middleware, rate-limit windows,
+# logs and metrics never import config or a protocol's library; config imports ops.ratelimit
+# (and what it imports), and names the rest only in settings and URLs.
+PROTOCOL_PACKAGES = ("config", "rest_framework", "drf_spectacular", "oauth2_provider")
+# Known exceptions, (module, import) -> its reason; the list only shrinks.
+ALLOWED: dict[tuple[str, str], str] = {
+    ("ops/views.py", "config.api"): "/readyz's 503 and the refusals are ia::error bodies",
+    ("ops/views.py", "rest_framework.views"): (
+        "/metrics is a DRF view: staff sign in by session or bearer token, as on the API"
+    ),
+    ("ops/views.py", "rest_framework.permissions"): (
+        "/metrics admits staff or a scraper from METRICS_ALLOWED_CIDRS (a DRF permission)"
+    ),
+    ("ops/management/commands/proxy_errors.py", "config.api"): (
+        "nginx's own refusals are answered with the catalogue's ia::error bodies"
+    ),
+}
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -58,6 +75,40 @@ def test_the_domain_does_not_import_the_protocol(app):
         if (str(path.relative_to(ROOT)), module) not in ALLOWED
     ]
     assert protocol == []
+
+
+def test_operations_do_not_import_the_protocol():
+    protocol = [
+        (str(path.relative_to(ROOT)), module)
+        for path in modules_of("ops")
+        for module in imported_modules(path)
+        if module.split(".")[0] in PROTOCOL_PACKAGES
+        if (str(path.relative_to(ROOT)), module) not in ALLOWED
+    ]
+    assert protocol == []
+
+
+def ops_imports(module: str) -> set[str]:
+    """`module` and the ops modules it imports, directly or through each other."""
+    found, todo = set(), [module]
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            path = ROOT.joinpath(*name.split(".")).with_suffix(".py")
+            todo += [m for m in imported_modules(path) if m.split(".")[0] == "ops" and m != "ops"]
+    return found
+
+
+def test_the_protocol_imports_only_the_rate_limit_windows_of_ops():
+    allowed = ops_imports("ops.ratelimit")
+    imported = {
+        (str(path.relative_to(ROOT)), module)
+        for path in modules_of("config")
+        for module in imported_modules(path)
+        if module.split(".")[0] == "ops" and module not in allowed
+    }
+    assert imported == set()
 
 
 def relation_walks(path: Path, accessors: set[str]) -> list[tuple[int, str]]:
