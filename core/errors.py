@@ -27,8 +27,8 @@ MESSAGES: dict[str, str] = {
         "Part inventory {KEY} cannot be deleted: {QUANTITY} is still issued to open kits"
     ),
     "kit_still_holds": (
-        "Part kit {KEY} cannot be deleted: it still holds part inventory {INVENTORIES}; move it to "
-        "inventory or cancel the kit first"
+        "Part kit {KEY} cannot be deleted: it still holds part inventory {INVENTORIES}; a kit that "
+        "ever held stock stays in the ledger, so set its status to canceled instead"
     ),
     "conflict": "The request conflicts with the stored data: {REASON}",
     "constraint_violated": "The change breaks the rule {CONSTRAINT}",

@@ -249,7 +249,8 @@ def test_delete(api, admin_user, bench):
         err(
             "KS-4098",
             f"Part kit {holding.pk} cannot be deleted: it still holds part inventory "
-            f"{inventories}; move it to inventory or cancel the kit first",
+            f"{inventories}; a kit that ever held stock stays in the ledger, so set its status to "
+            "canceled instead",
             KEY=holding.pk,
             INVENTORIES=inventories,
         ),
