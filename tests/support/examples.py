@@ -19,7 +19,8 @@ block after it:
     {"ia::result": {...}, "ia::meta": {...}}
     ```
 
-A request without an Authorization header is sent with the page's bearer token; `<client_id>`,
+A request to the API (/objects, /workflows, /services, /graphql, /ia/…) without an Authorization
+header is sent with the page's bearer token, any other (the token endpoint, /healthz) as written; `<client_id>`,
 `<client_secret>` and `<token>` stand for the demo client's and its token. The answer must have
 the documented status, every documented header and the documented JSON body; `…` (a JSON string,
 or a header's whole value) stands for any value, as an id or a time differs from one run to the
@@ -40,6 +41,8 @@ from django.core.management import call_command
 ANY = "…"
 REQUEST_LINE = re.compile(r"^(GET|POST|PATCH|PUT|DELETE|HEAD) (\S+)(?: HTTP/1\.1)?$")
 STATUS_LINE = re.compile(r"^HTTP/1\.1 (\d{3})(?: .*)?$")
+# Only these need a token; the anonymous endpoints are sent as written, so a page proves them anonymous.
+AUTHENTICATED = re.compile(r"^/(objects|workflows|services|graphql|ia)(/|\?|$)")
 
 
 def code_blocks(text: str, language: str = "[a-z]*") -> list[str]:
@@ -144,7 +147,7 @@ class Reader:
     def send(self, request: Message) -> requests.Response:
         method, target = REQUEST_LINE.match(request.start).groups()
         headers = {name: self.fill(value) for name, value in request.headers.items()}
-        if "Authorization" not in headers and self.token:
+        if "Authorization" not in headers and self.token and AUTHENTICATED.match(target):
             headers["Authorization"] = f"Bearer {self.token}"
         return self.session.request(
             method,
