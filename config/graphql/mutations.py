@@ -119,7 +119,7 @@ def _given(value: Any) -> bool:
 
 
 # --- inputs --------------------------------------------------------------------------------------
-@strawberry.input(description="New part inventory of a part (contract 6).")
+@strawberry.input(description="New part inventory of a part.")
 class CreatePartInventoryInput:
     part_id: strawberry.ID
     serial_number: str | None = None

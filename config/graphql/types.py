@@ -48,11 +48,13 @@ def _enum(name: str, choices: type[enum.Enum], description: str, *, leave_out=()
 TrackingType = _enum(
     "TrackingType",
     inventory.TrackingType,
-    "How inventory is told apart (contract 6.1); untracked is null.",
+    "How inventory is told apart; untracked is null.",
     leave_out=(inventory.TrackingType.UNTRACKED,),
 )
 PartInventoryStatus = _enum(
-    "PartInventoryStatus", inventory.InventoryStatus, "Contract 15.1: the first that applies."
+    "PartInventoryStatus",
+    inventory.InventoryStatus,
+    "The first that applies of installed, kitted, unavailable, available.",
 )
 RunStatus = _enum("RunStatus", kitting.RunStatus, "A run's status.")
 PartKitStatus = _enum("PartKitStatus", kitting.PartKitStatus, "A part kit's status.")
@@ -150,21 +152,21 @@ class Part:
         return number(root.graphql_on_hand)
 
     @strawberry_django.field(
-        description="On hand, summed over the part's inventory (15.1): the same as quantity.",
+        description="On hand, summed over the part's inventory: the same as quantity.",
         annotate=_stock("on_hand_quantity"),
     )
     def on_hand_quantity(self, root: inventory.Item) -> float:
         return number(root.graphql_on_hand_quantity)
 
     @strawberry_django.field(
-        description="The part of it in no location or an inventoryAvailable one (15.1).",
+        description="The part of it in no location or an inventoryAvailable one.",
         annotate=_stock("available_quantity"),
     )
     def available_quantity(self, root: inventory.Item) -> float:
         return number(root.graphql_available_quantity)
 
     @strawberry_django.field(
-        description="Issued to kits that are not completed or canceled (15.1).",
+        description="Issued to kits that are not completed or canceled.",
         annotate=_stock("kitted_quantity"),
     )
     def kitted_quantity(self, root: inventory.Item) -> float:
@@ -172,7 +174,7 @@ class Part:
 
     @strawberry_django.field(
         description="Whole kits the available stock of its components covers, nested kits "
-        "exploded; null without a stocked component (15.1).",
+        "exploded; null without a stocked component.",
         annotate=_stock("buildable_quantity"),
     )
     def buildable_quantity(self, root: inventory.Item) -> float | None:
@@ -199,14 +201,14 @@ class Location:
     def name(self, root: inventory.Warehouse) -> str:
         return root.name
 
-    @strawberry_django.field(description="Whether stock stored here is available (15.1).")
+    @strawberry_django.field(description="Whether stock stored here is available.")
     def inventory_available(self, root: inventory.Warehouse) -> bool:
         return root.inventory_available
 
 
 @strawberry_django.type(inventory.PartInventory, name="PartInventory")
 class PartInventoryNode:
-    """ION's part inventory: stock of one part (contract 6)."""
+    """ION's part inventory: stock of one part."""
 
     @strawberry_django.field
     def id(self, root: inventory.PartInventory) -> strawberry.ID:
@@ -324,7 +326,7 @@ class PartInventoryNode:
     def created_by_id(self, root: inventory.PartInventory) -> strawberry.ID | None:
         return key(root.created_by_id)
 
-    @strawberry_django.field(description="The inventory this one was split off (15.5).")
+    @strawberry_django.field(description="The inventory this one was split off.")
     def origin_part_inventory_id(self, root: inventory.PartInventory) -> strawberry.ID | None:
         return key(root.origin_part_inventory_id)
 
@@ -335,7 +337,7 @@ class PartInventoryNode:
         return number(getattr(root, _ISSUED, None))
 
 
-@strawberry_django.type(kitting.Run, name="Run", description="ION's run (contract 7.1).")
+@strawberry_django.type(kitting.Run, name="Run", description="ION's run.")
 class RunNode:
     @strawberry_django.field
     def id(self, root: kitting.Run) -> strawberry.ID:
@@ -369,7 +371,7 @@ class RunNode:
 
     @strawberry_django.field(
         description="What the run needs, one row per stocked part, by part; none once it is "
-        "complete or canceled (15.2).",
+        "complete or canceled.",
         extensions=can_view(kitting.Requirement),
         prefetch_related=[
             lambda info: Prefetch(
@@ -381,7 +383,7 @@ class RunNode:
         return root.graphql_requirements
 
 
-@strawberry_django.type(kitting.PartKit, name="PartKit", description="ION's part kit (7.2).")
+@strawberry_django.type(kitting.PartKit, name="PartKit", description="ION's part kit.")
 class PartKitNode:
     @strawberry_django.field
     def id(self, root: kitting.PartKit) -> strawberry.ID:
@@ -437,7 +439,7 @@ class PartKitNode:
 @strawberry_django.type(
     kitting.Requirement,
     name="Requirement",
-    description="What an open run needs of one stocked part (contract 15.2), as REST's "
+    description="What an open run needs of one stocked part, as REST's "
     "inventory-control/requirement.",
 )
 class RequirementNode:
