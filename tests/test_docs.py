@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from config.api import model_service
 from config.api.management.commands.api_reference import PART, pages
@@ -19,6 +19,27 @@ PAGES = {page.name: page.read_text() for page in pages(ROOT)}
 
 def test_generated_parts_are_up_to_date():
     call_command("api_reference", "--check")
+
+
+@pytest.mark.parametrize("option", ["--check", "--write"])
+def test_a_marker_that_opens_or_closes_no_part_fails(settings, tmp_path, option):
+    """A misspelt marker would otherwise be left as it is, its part never generated."""
+    (tmp_path / "docs").mkdir()
+    page = tmp_path / "docs" / "page.md"
+    text = (
+        "<!-- api-reference:errors -->\nold\n<!-- api-reference:end -->\n\n"
+        "<!-- api-reference:objects inventory-control/item -->\nold\n<!-- api-reference:end -->\n"
+    )
+    page.write_text(text)
+    settings.BASE_DIR = tmp_path
+    with pytest.raises(CommandError) as failed:
+        call_command("api_reference", option)
+    assert str(failed.value) == (
+        "docs/page.md: markers that open or close no generated part: "
+        "line 5: <!-- api-reference:objects inventory-control/item -->; "
+        "line 7: <!-- api-reference:end -->"
+    )
+    assert page.read_text() == text
 
 
 def test_every_object_and_workflow_has_its_generated_part():

@@ -34,10 +34,25 @@ PART = re.compile(
     r"(?P<body>.*?)^" + re.escape(END) + "$",
     flags=re.MULTILINE | re.DOTALL,
 )
+MARKER = re.compile(r"^<!-- api-reference:.*$", flags=re.MULTILINE)
 
 
 def pages(root: Path) -> list[Path]:
     return sorted((root / DOCS).glob("*.md"))
+
+
+def unmatched(text: str) -> list[str]:
+    """Marker lines that open or close no generated part (a misspelt kind, a missing end): they
+    would be left as they are, silently."""
+    used = set()
+    for match in PART.finditer(text):
+        used.add(match.start())
+        used.add(match.end() - len(END))
+    return [
+        f"line {text.count(chr(10), 0, marker.start()) + 1}: {marker.group(0)}"
+        for marker in MARKER.finditer(text)
+        if marker.start() not in used
+    ]
 
 
 def rendered(text: str) -> str:
@@ -178,6 +193,11 @@ class Command(BaseCommand):
         stale = []
         for page in pages(Path(settings.BASE_DIR)):
             text = page.read_text()
+            if broken := unmatched(text):
+                raise CommandError(
+                    f"{DOCS}/{page.name}: markers that open or close no generated part: "
+                    + "; ".join(broken)
+                )
             wanted = rendered(text)
             if wanted == text:
                 continue
