@@ -50,10 +50,20 @@ class PartInventorySerializer(IntacctSerializer):
     id = KeyIdField()
     part = RefField(Item.objects.all())
     serialNumber = StrictCharField(
-        source="serial_number", max_length=100, required=False, allow_null=True, allow_blank=True
+        source="serial_number",
+        max_length=100,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Required for a serial-tracked part (or autogenerateSerialNumber); unique per part",
     )
     lotNumber = StrictCharField(
-        source="lot_number", max_length=100, required=False, allow_null=True, allow_blank=True
+        source="lot_number",
+        max_length=100,
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        help_text="Required for a lot-tracked part (or autogenerateLotNumber)",
     )
     autogenerateSerialNumber = StrictBooleanField(
         source="autogenerate_serial_number", write_only=True, required=False
@@ -62,7 +72,9 @@ class PartInventorySerializer(IntacctSerializer):
         source="autogenerate_lot_number", write_only=True, required=False
     )
     location = RefField(Warehouse.objects.all(), required=False, allow_null=True)
-    quantity = NumberField(required=False)
+    quantity = NumberField(
+        required=False, help_text="0 or 1 with a serial number, else any quantity ≥ 0"
+    )
     cost = DecimalStringField(required=False, allow_null=True)
     unitOfMeasure = serializers.CharField(source="part.unit_of_measure", read_only=True)
     trackingType = serializers.ChoiceField(

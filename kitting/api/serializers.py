@@ -223,7 +223,7 @@ class RunCompleteSerializer(WorkflowSerializer):
         Warehouse.objects.all(),
         required=False,
         allow_null=True,
-        help_text="Where the outputs are stored (required)",
+        help_text="Always required: where the outputs are stored",
     )
     serialNumbers = serializers.ListField(
         child=StrictCharField(max_length=100, allow_blank=True),
@@ -257,7 +257,9 @@ class PartInventoryAdjustSerializer(WorkflowSerializer):
         help_text="Required for transfer: where the inventory is now stored",
     )
     reason = StrictCharField(
-        required=False, allow_blank=True, help_text="Why: kept on the ledger row (required)"
+        required=False,
+        allow_blank=True,
+        help_text="Always required: why, kept on the ledger row",
     )
 
 

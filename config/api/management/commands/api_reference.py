@@ -87,27 +87,29 @@ def object_reference(resource: model_service.Resource) -> str:
         lines.append(
             f"List filters (`GET /objects/{resource.name}?…`): {listed}, with `start` and `size`."
         )
-    rows = ["| field | type | on create | on update |", "|---|---|---|---|"]
+    rows = ["| field | type | on create | on update | notes |", "|---|---|---|---|---|"]
     if "post" not in resource.methods:  # read-only: every member is
-        rows = ["| field | type |", "|---|---|"]
+        rows = ["| field | type | notes |", "|---|---|---|"]
     for path, kind, entry in ordered(model_service.model(resource), described):
-        if "post" not in resource.methods:
-            rows.append(f"| `{path}` | {kind} |")
-            continue
         member = described.members.get(path)
+        if "post" not in resource.methods:
+            rows.append(f"| `{path}` | {kind} | {notes(member)} |")
+            continue
         required = bool(member is not None and member.field.required)
-        rows.append(f"| `{path}` | {kind} | {create(entry, required)} | {update(entry)} |")
+        rows.append(
+            f"| `{path}` | {kind} | {create(entry, required)} | {update(entry)} | {notes(member)} |"
+        )
     return "\n".join([*lines, "", *rows])
 
 
 def workflow_reference(resource: model_service.Resource) -> str:
     body = model_service.model(resource)
     request = spec.describe(resource.view.input_serializer)
-    rows = ["| field | type | required |", "|---|---|---|"]
+    rows = ["| field | type | required | notes |", "|---|---|---|---|"]
     for path, kind, _ in ordered(body["request"], request):
         member = request.members.get(path)
         required = "yes" if member is not None and member.field.required else ""
-        rows.append(f"| `{path}` | {kind} | {required} |")
+        rows.append(f"| `{path}` | {kind} | {required} | {notes(member)} |")
     response = spec.describe(resource.view.result_serializer)
     result = ["| field | type |", "|---|---|"]
     result += [f"| `{path}` | {kind} |" for path, kind, _ in ordered(body["response"], response)]
@@ -154,6 +156,13 @@ def members(body: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, str, di
     for name, listed in (body.get("lists") or {}).items():
         read = {"readOnly": True}
         yield prefix + name, f"array of `{listed['apiObject']}`", read
+
+
+def notes(member: spec.Member | None) -> str:
+    """The member's help text, as the OpenAPI schema describes it (a condition on when it is
+    required, what it means)."""
+    said = str(member.field.help_text or "") if member is not None else ""
+    return said.replace("|", "\\|").replace("\n", " ")
 
 
 def value_type(entry: Mapping[str, Any]) -> str:
