@@ -55,7 +55,8 @@ class PartInventorySerializer(IntacctSerializer):
         required=False,
         allow_null=True,
         allow_blank=True,
-        help_text="Required for a serial-tracked part (or autogenerateSerialNumber); unique per part",
+        help_text="Required for a serial-tracked part (or autogenerateSerialNumber); unique "
+        "per part",
     )
     lotNumber = StrictCharField(
         source="lot_number",

@@ -20,11 +20,11 @@ block after it:
     ```
 
 A request to the API (/objects, /workflows, /services, /graphql, /ia/…) without an Authorization
-header is sent with the page's bearer token, any other (the token endpoint, /healthz) as written; `<client_id>`,
-`<client_secret>` and `<token>` stand for the demo client's and its token. The answer must have
-the documented status, every documented header and the documented JSON body; `…` (a JSON string,
-or a header's whole value) stands for any value, as an id or a time differs from one run to the
-next.
+header is sent with the page's bearer token, any other (the token endpoint, /healthz) as written;
+`<client_id>`, `<client_secret>` and `<token>` stand for the demo client's and its token. The
+answer must have the documented status, every documented header and the documented JSON body;
+`…` (a JSON string, or a header's whole value) stands for any value, as an id or a time differs
+from one run to the next.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from django.core.management import call_command
 ANY = "…"
 REQUEST_LINE = re.compile(r"^(GET|POST|PATCH|PUT|DELETE|HEAD) (\S+)(?: HTTP/1\.1)?$")
 STATUS_LINE = re.compile(r"^HTTP/1\.1 (\d{3})(?: .*)?$")
-# Only these need a token; the anonymous endpoints are sent as written, so a page proves them anonymous.
+# Only these need a token; the anonymous endpoints go as written, so a page proves them anonymous.
 AUTHENTICATED = re.compile(r"^/(objects|workflows|services|graphql|ia)(/|\?|$)")
 
 
