@@ -29,6 +29,7 @@ import os
 import platform
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -40,7 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from tests.perf import bulk, flood, multi, scenarios, targets
 from tests.perf.scenarios import Call, Scenario
-from tests.perf.servers import Server, http, wrk_run, wrk_script
+from tests.perf.servers import Server, free_port, http, wrk_run, wrk_script
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -131,9 +132,17 @@ def main() -> int:
         pairs_file = tmp_path / "pairs.txt"
         pairs_file.write_text("".join(f"{kit} {inv}\n" for kit, inv in bench["pairs"]))
         servers = {
-            label: Server(app, args.port + offset, workers, server_env(label, env))
+            label: Server(
+                app,
+                args.port + offset if args.port else free_port(),
+                workers,
+                server_env(label, env),
+            )
             for label, (app, offset) in SERVER_APPS.items()
         }
+        # A killed run (SIGTERM) still stops its servers: the finally below runs.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        warmed: set[str] = set()
         try:
             step("start the servers: " + ", ".join(servers))
             for server in servers.values():
@@ -158,12 +167,18 @@ def main() -> int:
                     path = scenario.calls[label].path
                     base = [wrk, "-t1", f"-c{args.connections}", "--timeout", "30s"]
                     base += ["-s", str(script), server.url + path]
-                    # --quick warms up Kitsmith and DRF only: the floor has nothing to load.
-                    if warmup and not (quick and label == "floor"):
+                    # --quick warms up Kitsmith and DRF once each (their first scenario): the
+                    # floor has nothing to load. A full run warms every scenario's code path.
+                    if warmup and not (quick and (label == "floor" or label in warmed)):
                         wrk_run(base, warmup, script_args)
+                        server.drain()
+                        warmed.add(label)
                     server.reset_peak_rss()
                     result = wrk_run(base, duration, script_args)
                     result["rss_mib"] = server.peak_rss_mib()
+                    # Sync workers still answer what wrk left queued: let them finish before
+                    # the next run, or it would measure this one's backlog.
+                    server.drain()
                     if result["requests"]:
                         scenario.results[label] = result
                     else:  # every request outlasted the run (--quick's 1 s on a slow server)
@@ -201,7 +216,9 @@ def main() -> int:
                 def measure(connections: int, seconds: float) -> dict[str, Any]:
                     base = [wrk, "-t1", f"-c{connections}", "--timeout", "10s"]
                     base += ["-s", str(HERE / "request.lua"), service.url + item.path]
-                    return wrk_run(base, seconds, ["GET", "-", bench["token"]])
+                    result = wrk_run(base, seconds, ["GET", "-", bench["token"]])
+                    service.drain()
+                    return result
 
                 token_flood = flood.run(
                     service.url,
@@ -248,6 +265,7 @@ def main() -> int:
     ] + [t.name for t in timed if t.status != "ok"]
     if token_flood and any(token_flood[k]["errors"] for k in ("alone", "during_flood")):
         broken.append(flood.NAME)
+    print(f"wall time: {time.monotonic() - started:.0f} s", file=sys.stderr)
     if broken:
         print(f"errors in: {', '.join(broken)}", file=sys.stderr)
         return 1
@@ -265,7 +283,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
     parser.add_argument("--workers", type=int, help="gunicorn workers (default 2 x cores)")
     parser.add_argument(
-        "--port", type=int, default=8100, help="base port: service +1, floor +2, DRF +3"
+        "--port",
+        type=int,
+        help="base port: service +1, floor +2, DRF +3 (default: free ports the kernel picks)",
     )
     parser.add_argument("--reseed", action="store_true", help="seed again even if seeded")
     parser.add_argument("--only", action="append", help="run only this scenario (repeatable)")

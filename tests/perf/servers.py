@@ -3,6 +3,8 @@
 import contextlib
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -51,7 +53,10 @@ class Server:
             "--backlog",
             "2048",
         ]
-        self.process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **self.env})
+        # Its own process group, so that stop() ends the master and every worker together.
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env={**os.environ, **self.env}, start_new_session=True
+        )
 
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
@@ -66,6 +71,22 @@ class Server:
                     return
             time.sleep(0.2)
         raise SystemExit(f"{self.app} did not come up on {self.url}")
+
+    def drain(self, fast: float = 0.05, timeout: float = 30) -> float:
+        """Wait until /healthz answers within `fast` seconds (at most `timeout`): sync workers
+        still serve the requests a finished wrk run left queued, which would slow the next run.
+        Returns the seconds waited."""
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            asked = time.monotonic()
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(self.url + "/healthz", timeout=timeout) as response,
+            ):
+                if response.status == 200 and time.monotonic() - asked < fast:
+                    break
+            time.sleep(0.05)
+        return time.monotonic() - started
 
     def worker_pids(self) -> list[int]:
         pid = self.process.pid
@@ -91,13 +112,22 @@ class Server:
         return round(max(peaks), 1) if peaks else None
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):  # the group is gone already
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+def free_port() -> int:
+    """A port nobody listens on now (the kernel's pick), for one server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wrk_script(
