@@ -1,8 +1,5 @@
-from decimal import Decimal
-
 from django.db import connection
-from django.db.models import DecimalField, F, Sum, Value
-from django.db.models.functions import Greatest
+from django.db.models import F, Sum
 from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
@@ -19,6 +16,7 @@ from inventory.models import Item, PartInventory
 from inventory.services import part_inventory_create
 from kitcomponents.models import KitComponent
 from kitting.models import PartKit, Requirement
+from kitting.selectors import requirement_expressions
 from kitting.services import part_kit_issue, part_kit_move_to_inventory
 from tests.perf.drf_plain import serializers as s
 
@@ -131,21 +129,13 @@ class PartKitViewSet(Plain, viewsets.ModelViewSet):
         return self._move(request, part_kit_move_to_inventory)
 
 
-_QUANTITY = DecimalField(max_digits=40, decimal_places=6)
-
-
 class ShortageList(Plain, generics.ListAPIView):
     """What every open run is short of, by part: the requirement view's rows grouped by part."""
 
     serializer_class = s.ShortageSerializer
+    # The shortage rule is the domain's (kitting.selectors), as a team would call its domain.
     queryset = (
-        Requirement.objects.annotate(
-            short=Greatest(
-                F("required_quantity") - F("issued_quantity"),
-                Value(Decimal(0)),
-                output_field=_QUANTITY,
-            )
-        )
+        Requirement.objects.annotate(short=requirement_expressions()["short_quantity"])
         .filter(short__gt=0)
         .values(part_code=F("part__code"))
         .annotate(short_quantity=Sum("short"))
