@@ -654,6 +654,8 @@ def bulk_row(row: dict[str, Any]) -> dict[str, Any]:
     }
     if row.get("drf_single_per_s"):
         servers["drf"] = {"per_s": row["drf_single_per_s"]}
+    elif row.get("drf_status", "ok") != "ok":
+        servers["drf"] = {"status": row["drf_status"]}
     in_one = "one batch POST" if row["unit"] == "rows" else "one composite"
     return {
         "scenario": row["scenario"],
@@ -661,7 +663,7 @@ def bulk_row(row: dict[str, Any]) -> dict[str, Any]:
         "unit": row["unit"],
         "servers": servers,
         "note": f"Kitsmith: {in_one} vs single requests ({row['ratio']} x)"
-        + ("; DRF: single requests" if "drf" in servers else ""),
+        + ("; DRF: the same single requests" if "drf" in servers else ""),
         "targets": row.get("targets", []),
     }
 

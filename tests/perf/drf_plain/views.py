@@ -88,7 +88,12 @@ class KitComponentViewSet(FieldsMixin, viewsets.ModelViewSet):
 class PartInventoryViewSet(FieldsMixin, viewsets.ModelViewSet):
     queryset = PartInventory.objects.select_related("part")
     serializer_class = s.PartInventorySerializer
-    filterset_fields = {"part__code": ["exact"], "serial_number": ["exact"], "quantity": ["gt"]}
+    filterset_fields = {
+        "key": ["exact"],
+        "part__code": ["exact"],
+        "serial_number": ["exact"],
+        "quantity": ["gt"],
+    }
     ordering_fields = ["key"]
 
     def perform_create(self, serializer):
