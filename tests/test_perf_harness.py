@@ -6,18 +6,24 @@ speed targets live only in tests/perf."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
-from inventory.models import PartInventory
-from tests.perf import bulk, scenarios, targets
+from config.api.oauth import api_client_create
+from inventory.models import InventoryTransaction, PartInventory
+from tests.perf import __main__ as perf_main
+from tests.perf import bulk, multi, scenarios, targets
 from tests.perf.drf_plain import settings as drf_settings
 from tests.support import factories
 
-# The DRF server's own configuration, in this process: its URLs, middleware and DRF settings.
+# The DRF server's own configuration, in this process: its URLs, middleware, DRF and
+# django-oauth-toolkit settings (DOT reloads its settings when they change).
 drf_server = override_settings(
     ROOT_URLCONF=drf_settings.ROOT_URLCONF,
     MIDDLEWARE=drf_settings.MIDDLEWARE,
     REST_FRAMEWORK=drf_settings.REST_FRAMEWORK,
+    OAUTH2_PROVIDER=drf_settings.OAUTH2_PROVIDER,
 )
 
 
@@ -29,15 +35,24 @@ def stocked(admin_user):
     inventories = [factories.stock(admin_user, part, quantity=q) for q in (5, 7, 9)]
     factories.stock(admin_user, other, quantity=3)
     kit = factories.kit(admin_user, factories.run(admin_user), status="inProgress")
+    assembly = factories.part(admin_user, "PERF-KIT", item_type="kit")
+    factories.kit_line(admin_user, assembly, part, units=2)
+    factories.kit_line(admin_user, assembly, other, units=1)
     bench = {
-        "item_key": part.pk,
+        "item_key": assembly.pk,
         "part_id": part.code,
         "pairs": [(kit.pk, inventories[0].pk)],
         "client_id": "unused",
         "client_secret": "unused",
     }
     built = {s.name: s for s in scenarios.build(bench, {"inventories": 4})}
-    return {"part": part, "inventories": inventories, "kit": kit, "scenarios": built}
+    return {
+        "part": part,
+        "inventories": inventories,
+        "kit": kit,
+        "assembly": assembly,
+        "scenarios": built,
+    }
 
 
 def send(client, call: scenarios.Call):
@@ -109,6 +124,101 @@ def test_drf_refuses_a_request_without_a_token(stocked):
     assert PartInventory.objects.count() == 4
 
 
+def test_drf_item_detail_answers_the_kits_components_like_kitsmith(api, stocked):
+    scenario = stocked["scenarios"]["item detail"]
+    kitsmith = send(api, scenario.calls["service"])
+    with drf_server:
+        drf = send(api, scenario.calls["drf"])
+    assert kitsmith.status_code == drf.status_code == 200, drf.content
+    ours, theirs = kitsmith.json()["ia::result"], drf.json()
+    assert (ours["id"], ours["key"]) == ("PERF-KIT", str(stocked["assembly"].pk))
+    assert (theirs["code"], str(theirs["key"])) == (ours["id"], ours["key"])
+    assert sorted(
+        (line["component_name"], Decimal(line["number_of_units"]))
+        for line in theirs["kit_components"]
+    ) == [("PERF-P1 name", 2), ("PERF-P2 name", 1)]
+
+
+@pytest.mark.parametrize("name", ["kit-component list", "query kit-component"])
+def test_drf_kit_components_answer_the_rows_of_kitsmith(api, stocked, name):
+    scenario = stocked["scenarios"][name]
+    kitsmith = send(api, scenario.calls["service"])
+    with drf_server:
+        drf = send(api, scenario.calls["drf"])
+    assert kitsmith.status_code == drf.status_code == 200, drf.content
+    ours, theirs = kitsmith.json()["ia::result"], drf.json()["results"]
+    # The list answers references (keys), the query the fields; DRF answers whole rows for both.
+    expected = 2 if name == "kit-component list" else 1  # numberOfUnits > 1: one line
+    assert len(ours) == expected
+    assert [str(row["key"]) for row in theirs] == [row["key"] for row in ours]
+    if name == "query kit-component":
+        assert [
+            (row["kit_code"], row["component_name"], Decimal(row["number_of_units"]))
+            for row in theirs
+        ] == [
+            (row["kit.id"], row["component.name"], Decimal(str(row["numberOfUnits"])))
+            for row in ours
+        ]
+
+
+def test_drf_token_endpoint_grants_a_client_credentials_token(admin_user, stocked):
+    from oauth2_provider.models import AccessToken
+    from rest_framework.test import APIClient
+
+    client_id, secret = api_client_create(user=admin_user, name="drf")
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    with drf_server:
+        granted = APIClient().post("/o/token/", form)
+        refused = APIClient().post("/o/token/", {**form, "client_secret": "wrong"})
+    assert granted.status_code == 200, granted.content
+    body = granted.json()
+    assert (body["token_type"], body["expires_in"], body["scope"]) == ("Bearer", 3600, "read write")
+    # DOT's own validator: a client-credentials token carries no user (DOT's design).
+    token = AccessToken.objects.get(token=body["access_token"])
+    assert (token.application.client_id, token.user) == (client_id, None)
+    assert refused.status_code == 401
+    assert refused.json() == {"error": "invalid_client"}
+
+
+def test_drf_post_creates_through_the_domain_and_answers_the_row(api, stocked):
+    part = stocked["part"]
+    ledger = InventoryTransaction.objects.count()
+    with drf_server:
+        created = api.post("/part-inventories/", {"part": part.pk, "quantity": "2"}, format="json")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    row = PartInventory.objects.get(pk=body["key"])
+    assert (row.part_id, row.quantity) == (part.pk, 2)
+    assert (body["part_code"], Decimal(body["quantity"])) == ("PERF-P1", Decimal(2))
+    assert InventoryTransaction.objects.count() == ledger + 1  # part_inventory_create's ledger row
+
+
+def test_drf_fields_parameter_trims_a_row(api, stocked):
+    inventory = stocked["inventories"][0]
+    with drf_server:
+        whole = api.get(f"/part-inventories/{inventory.pk}/")
+        trimmed = api.get(f"/part-inventories/{inventory.pk}/?fields=key,quantity")
+    assert whole.status_code == trimmed.status_code == 200
+    assert {"key", "quantity", "part_code", "serial_number"} <= set(whole.json())
+    assert trimmed.json() == {"key": inventory.pk, "quantity": whole.json()["quantity"]}
+
+
+def test_drf_list_runs_as_many_queries_for_more_rows(api, admin_user, stocked):
+    """Guards the DRF implementation against an N+1 drift that would flatter Kitsmith."""
+    path = stocked["scenarios"]["kit-component list"].calls["drf"].path
+
+    def count() -> int:
+        with drf_server, CaptureQueriesContext(connection) as captured:
+            assert api.get(path).status_code == 200
+        return len(captured)
+
+    few = count()
+    for n in range(4):
+        extra = factories.part(admin_user, f"PERF-X{n}")
+        factories.kit_line(admin_user, stocked["assembly"], extra, units=n + 1)
+    assert count() == few
+
+
 # --- targets ----------------------------------------------------------------------------------
 def result(rps: float, p50: float = 10.0, p99: float = 20.0) -> dict:
     return {"rps": rps, "p50_ms": p50, "p99_ms": p99}
@@ -149,8 +259,57 @@ def test_the_workflow_has_its_floor_target_and_the_token_only_its_tail():
     assert [c["target"] for c in token] == ["p99 <= 5 x p50"]
 
 
+def test_a_target_whose_server_gave_no_figure_is_not_measured():
+    _, checks = targets.evaluate(
+        "read",
+        {"service": result(600), "floor": result(1000)},
+        expected={"service", "floor", "drf"},
+    )
+    assert [(c["target"], c["value"], c["ok"]) for c in checks] == [
+        (">= 0.5 x floor", 0.6, True),
+        (">= 3 x DRF", None, None),
+        ("p99 <= 5 x p50", 2.0, True),
+    ]
+    assert targets.verdict(checks) == "not measured: >= 3 x DRF"
+    # A server that does not serve the scenario (the floor's GraphQL) is no target.
+    _, graphql = targets.evaluate("read", {"service": result(600)}, expected={"service"})
+    assert [c["target"] for c in graphql] == ["p99 <= 5 x p50"]
+
+
+def test_paging_has_the_read_targets_on_its_rows_per_second():
+    checks = targets.rate_checks({"service": 1000.0, "floor": 1500.0, "drf": 250.0})
+    assert [(c["target"], c["value"], c["ok"]) for c in checks] == [
+        (">= 0.5 x floor", 0.67, True),
+        (">= 3 x DRF", 4.0, True),
+    ]
+    missing = targets.rate_checks({"service": 1000.0, "floor": None})
+    assert [(c["value"], c["ok"]) for c in missing] == [(None, None), (None, None)]
+
+
+def test_a_drf_failure_marks_only_drfs_figure():
+    timed = multi.Timed("composite of 5", "requests", per_round=5, single=[0.5], multi=[0.25])
+
+    def fails():
+        raise RuntimeError("expected 201, got 500")
+
+    timed.drf_rounds(fails, rounds=3)
+    row = timed.row()
+    assert (row["status"], row["ratio"], row["drf_status"]) == (
+        "ok",
+        2.0,
+        "n/a (expected 201, got 500)",
+    )
+    assert perf_main.bulk_row(row)["servers"] == {
+        "service": {"per_s": 20.0},
+        "service_single": {"per_s": 10.0},
+        "drf": {"status": "n/a (expected 201, got 500)"},
+    }
+
+
 def report() -> dict:
-    ratios, checks = targets.evaluate("read", {"service": result(600), "floor": result(1000)})
+    ratios, checks = targets.evaluate(
+        "read", {"service": result(600), "floor": result(1000)}, expected={"service", "floor"}
+    )
     batch = [targets.check("batch >= 5 x single", 4.2, 5.0)]
     return {
         "generated": "2026-11-30T10:00:00Z",
@@ -176,6 +335,15 @@ def report() -> dict:
                 "targets": checks,
             },
             {"scenario": "GraphQL page of 100", "status": "n/a (endpoint missing)"},
+            {  # Kitsmith answered no request within the run: skipped with its status
+                "scenario": "query deep start",
+                "status": "ok",
+                "rows": None,
+                "servers": {"service": {"status": "n/a (no answer within 1 s)"}},
+                "queries": {},
+                "ratios": {},
+                "targets": [],
+            },
         ],
         "bulk": [
             {
@@ -186,6 +354,13 @@ def report() -> dict:
                 "targets": batch,
             },
             {"scenario": bulk.IMPORTS, "status": "n/a (not built)"},
+            {
+                "scenario": bulk.PAGING,
+                "status": "ok",
+                "unit": "rows",
+                "servers": {"service": {"per_s": 900.0}, "drf": {"status": "n/a (HTTP 500)"}},
+                "targets": targets.rate_checks({"service": 900.0, "drf": None}),
+            },
         ],
         "notes": ["A note."],
     }
@@ -195,7 +370,13 @@ def test_the_summary_counts_targets_held_and_failed_by_row():
     assert targets.summary(report()) == {
         "held": ["item detail: >= 0.5 x floor", "item detail: p99 <= 5 x p50"],
         "failed": ["batch create 500: batch >= 5 x single"],
-        "not_measured": ["GraphQL page of 100", bulk.IMPORTS],
+        "not_measured": [
+            "GraphQL page of 100",
+            "query deep start",
+            bulk.IMPORTS,
+            f"{bulk.PAGING}: >= 0.5 x floor",
+            f"{bulk.PAGING}: >= 3 x DRF",
+        ],
     }
 
 
@@ -210,7 +391,7 @@ def test_the_readme_table_replaces_only_its_section():
     assert "| import 100,000 part inventories | n/a (not built) |" in written
     assert (
         "Targets: 2 hold, 1 fail: batch create 500: batch >= 5 x single. Not measured:"
-        " GraphQL page of 100, import 100,000 part inventories." in written
+        " GraphQL page of 100, query deep start, import 100,000 part inventories," in written
     )
     # Written again from the same report, nothing changes.
     assert targets.replace_section(written, targets.readme_section(report())) == written

@@ -708,7 +708,7 @@ def build_report(chosen, plans, *, timed, bulk_rows, token_flood, **meta) -> dic
             servers = {label: dict(result) for label, result in s.results.items()}
             for label, why in s.skipped.items():
                 servers[label] = {"status": why}
-            ratios, checks = targets.evaluate(s.kind, s.results)
+            ratios, checks = targets.evaluate(s.kind, s.results, expected=set(s.calls))
             row.update(
                 rows=s.rows,
                 servers=servers,
