@@ -78,6 +78,9 @@ NOTES = [
     " references; shortages is a ListAPIView over the requirement view grouped by part; issue and"
     " move are `@action` routes calling the same kitting services; tokens come from DOT's"
     " TokenView.",
+    "Kitsmith's item detail computes four stock figures DRF's does not (on hand, available,"
+    " kitted, and buildable: the kit's component explosion against available stock,"
+    " kitcomponents.selectors); DRF's answers the stored fields and the nested components only.",
     "The workflow row counts requests (an issue or a move), its queries are per issue + move pair."
     " q: queries per request, Kitsmith's counted with CaptureQueriesContext through the test"
     " client, the floor's and DRF's by their X-Queries header. —: the server has no such endpoint"
