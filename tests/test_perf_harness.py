@@ -61,6 +61,15 @@ def send(client, call: scenarios.Call):
     return client.generic(call.method, call.path, call.encoded(), content_type=call.content_type)
 
 
+def answers(api, scenario: scenarios.Scenario) -> tuple:
+    """Kitsmith's and the DRF server's answers to the scenario's requests, both 200."""
+    kitsmith = send(api, scenario.calls["service"])
+    with drf_server:
+        drf = send(api, scenario.calls["drf"])
+    assert kitsmith.status_code == drf.status_code == 200, drf.content
+    return kitsmith, drf
+
+
 def test_drf_detail_answers_the_data_of_kitsmiths_detail(api, stocked):
     inventory = stocked["inventories"][1]
     kitsmith = api.get(f"/objects/inventory-control/part-inventory/{inventory.pk}")
@@ -83,10 +92,7 @@ def test_drf_detail_answers_the_data_of_kitsmiths_detail(api, stocked):
 @pytest.mark.parametrize("name", ["query part-inventory", "query page of 100"])
 def test_drf_list_answers_the_rows_of_the_query_scenario(api, stocked, name):
     scenario = stocked["scenarios"][name]
-    kitsmith = send(api, scenario.calls["service"])
-    with drf_server:
-        drf = send(api, scenario.calls["drf"])
-    assert kitsmith.status_code == drf.status_code == 200, drf.content
+    kitsmith, drf = answers(api, scenario)
     ours = [
         (row["key"], row["serialNumber"], Decimal(str(row["quantity"])), row["part.id"])
         for row in kitsmith.json()["ia::result"]
@@ -126,10 +132,7 @@ def test_drf_refuses_a_request_without_a_token(stocked):
 
 def test_drf_item_detail_answers_the_kits_components_like_kitsmith(api, stocked):
     scenario = stocked["scenarios"]["item detail"]
-    kitsmith = send(api, scenario.calls["service"])
-    with drf_server:
-        drf = send(api, scenario.calls["drf"])
-    assert kitsmith.status_code == drf.status_code == 200, drf.content
+    kitsmith, drf = answers(api, scenario)
     ours, theirs = kitsmith.json()["ia::result"], drf.json()
     assert (ours["id"], ours["key"]) == ("PERF-KIT", str(stocked["assembly"].pk))
     assert (theirs["code"], str(theirs["key"])) == (ours["id"], ours["key"])
@@ -142,10 +145,7 @@ def test_drf_item_detail_answers_the_kits_components_like_kitsmith(api, stocked)
 @pytest.mark.parametrize("name", ["kit-component list", "query kit-component"])
 def test_drf_kit_components_answer_the_rows_of_kitsmith(api, stocked, name):
     scenario = stocked["scenarios"][name]
-    kitsmith = send(api, scenario.calls["service"])
-    with drf_server:
-        drf = send(api, scenario.calls["drf"])
-    assert kitsmith.status_code == drf.status_code == 200, drf.content
+    kitsmith, drf = answers(api, scenario)
     ours, theirs = kitsmith.json()["ia::result"], drf.json()["results"]
     # The list answers references (keys), the query the fields; DRF answers whole rows for both.
     expected = 2 if name == "kit-component list" else 1  # numberOfUnits > 1: one line
