@@ -765,7 +765,10 @@ def print_report(report: dict[str, Any]) -> None:
     print("\n" + targets.describe_setup(report))
     print(targets.text_table(targets.SCENARIO_HEADER, targets.scenario_lines(report)))
     if report["bulk"]:
-        print("\nBulk work, timed from Python (one request at a time, best of the rounds):")
+        print(
+            "\nBulk work, timed from Python (one request at a time; batch and composite the best"
+            " of their rounds, paging one pass):"
+        )
         print(targets.text_table(targets.BULK_HEADER, targets.bulk_lines(report)))
     if report["token_flood"]:
         flood.print_table(report["token_flood"])
