@@ -14,4 +14,5 @@ pytest_plugins = [
     "tests.support.protocol",
     "tests.support.query",
     "tests.support.server",
+    "tests.support.spreadsheets",
 ]

@@ -3,13 +3,11 @@ kit components and part inventory through their create services, a preview listi
 errors before anything is written, an all-or-nothing confirm, exports of the lists as the API
 shows them, and the permissions of both."""
 
-import csv
 import io
 import re
 
 import openpyxl
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -20,75 +18,23 @@ from kitcomponents.models import KitComponent
 from kitcomponents.resources import KitComponentImport
 from tests.support import factories
 from tests.support.kitting import assert_ledger_invariant
+from tests.support.spreadsheets import (
+    ITEMS,
+    LEDGER,
+    LINES,
+    REQUIREMENTS,
+    STOCK,
+    confirm,
+    csv_rows,
+    export,
+    page_messages,
+    preview,
+    row_errors,
+)
 from tests.support.users import make_user
 from tests.test_readme import section
 
 pytestmark = pytest.mark.django_db
-
-ITEMS = "/admin/inventory/item/"
-STOCK = "/admin/inventory/partinventory/"
-LINES = "/admin/kitcomponents/kitcomponent/"
-LEDGER = "/admin/inventory/inventorytransaction/"
-REQUIREMENTS = "/admin/kitting/requirement/"
-CSV_FORMAT, XLSX_FORMAT = "0", "1"  # positions in the admin's format choice
-
-
-def csv_file(rows: list[list]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(rows)
-    return out.getvalue().encode()
-
-
-def xlsx_file(rows: list[list]) -> bytes:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def preview(client: Client, url: str, rows: list[list], *, xlsx: bool = False):
-    """Upload the rows (a header first): the admin's dry run answers the preview page."""
-    content, name = (xlsx_file(rows), "rows.xlsx") if xlsx else (csv_file(rows), "rows.csv")
-    data = {
-        "import_file": SimpleUploadedFile(name, content),
-        "format": XLSX_FORMAT if xlsx else CSV_FORMAT,
-    }
-    return client.post(f"{url}import/", data)
-
-
-def confirm(client: Client, url: str, previewed):
-    form = previewed.context["confirm_form"]
-    return client.post(f"{url}process_import/", form.initial, follow=True)
-
-
-def row_errors(previewed) -> dict[int, dict[str, list[str]]]:
-    result = previewed.context["result"]
-    return {row.number: row.error_dict for row in result.invalid_rows}
-
-
-def page_messages(response) -> list[str]:
-    return [str(message) for message in response.context["messages"]]
-
-
-@pytest.fixture
-def staff(admin_user) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
-
-
-@pytest.fixture
-def parts(admin_user):
-    return {
-        "printer": factories.part(
-            admin_user, "Prnt_1000", enable_serial_no=True, serial_mask="PR-#####"
-        ),
-        "ink": factories.part(admin_user, "Prnt_Ink", enable_lot_category=True),
-        "paper": factories.part(admin_user, "Prnt_Paper"),
-        "main": factories.warehouse(admin_user, "WH-MAIN"),
-    }
 
 
 # --- import -------------------------------------------------------------------------------------
@@ -120,7 +66,7 @@ def test_items_from_csv_preview_writes_nothing_and_confirm_creates_them(staff, a
     assert created[1].kit_revenue_posting == "componentLevel"
 
 
-def test_the_preview_lists_every_rows_errors_under_their_columns(staff, parts):
+def test_the_preview_lists_every_rows_errors_under_their_columns(staff, sheet_parts):
     rows = [
         ["part.id", "serialNumber", "autogenerateSerialNumber", "quantity", "location.id"],
         ["Prnt_Paper", "", "", "20", "WH-MAIN"],  # fine
@@ -145,7 +91,7 @@ def test_the_preview_lists_every_rows_errors_under_their_columns(staff, parts):
     assert not PartInventory.objects.exists() and not InventoryTransaction.objects.exists()
 
 
-def test_part_inventory_import_goes_through_the_service_numbers_and_ledger(staff, parts):
+def test_part_inventory_import_goes_through_the_service_numbers_and_ledger(staff, sheet_parts):
     rows = [
         [
             "part.id",
@@ -255,7 +201,7 @@ def test_the_confirm_is_all_or_nothing(staff, admin_user):
     assert list(Item.objects.values_list("code", flat=True)) == ["Gadget"]
 
 
-def test_a_file_with_unknown_or_missing_columns_is_refused_whole(staff, parts):
+def test_a_file_with_unknown_or_missing_columns_is_refused_whole(staff, sheet_parts):
     previewed = preview(staff, STOCK, [["serial", "quantity"], ["X-1", "1"]])
     result = previewed.context["result"]
     assert [str(error.error) for error in result.base_errors] == [
@@ -270,27 +216,15 @@ def test_a_file_with_unknown_or_missing_columns_is_refused_whole(staff, parts):
 # --- export -------------------------------------------------------------------------------------
 
 
-def export(
-    client: Client,
-    url: str,
-    resource: str,
-    fields: list[str],
-    *,
-    xlsx: bool = False,
-    query: str = "",
+def test_part_inventory_export_shows_keys_ids_and_quantities_as_the_api(
+    staff, admin_user, sheet_parts
 ):
-    data = {"format": XLSX_FORMAT if xlsx else CSV_FORMAT, "resource": "0"}
-    data |= {f"{resource.lower()}_{field}": "on" for field in fields}
-    return client.post(f"{url}export/{query}", data)
-
-
-def csv_rows(response) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-
-
-def test_part_inventory_export_shows_keys_ids_and_quantities_as_the_api(staff, admin_user, parts):
-    paper = factories.stock(admin_user, parts["paper"], 20, location=parts["main"], cost="0.5")
-    printer = factories.stock(admin_user, parts["printer"], 1, autogenerate_serial_number=True)
+    paper = factories.stock(
+        admin_user, sheet_parts["paper"], 20, location=sheet_parts["main"], cost="0.5"
+    )
+    printer = factories.stock(
+        admin_user, sheet_parts["printer"], 1, autogenerate_serial_number=True
+    )
     columns = [
         "key",
         "part.id",
@@ -322,10 +256,10 @@ def test_part_inventory_export_shows_keys_ids_and_quantities_as_the_api(staff, a
     ]
 
 
-def test_item_export_computes_the_stock_figures_in_its_statement(staff, admin_user, parts):
+def test_item_export_computes_the_stock_figures_in_its_statement(staff, admin_user, sheet_parts):
     bundle = factories.part(admin_user, "Prnt_Bundle", "stockableKit")
-    factories.kit_line(admin_user, bundle, parts["paper"], 2)
-    factories.stock(admin_user, parts["paper"], 5, location=parts["main"])
+    factories.kit_line(admin_user, bundle, sheet_parts["paper"], 2)
+    factories.stock(admin_user, sheet_parts["paper"], 5, location=sheet_parts["main"])
     columns = ["id", "itemType", "trackingType", "onHandQuantity", "buildableQuantity"]
     response = export(staff, ITEMS, "ItemExport", columns, query="?q=Prnt_")
     assert csv_rows(response) == [
@@ -337,9 +271,9 @@ def test_item_export_computes_the_stock_figures_in_its_statement(staff, admin_us
     ]
 
 
-def test_the_ledger_exports_as_filtered_to_xlsx(staff, admin_user, parts):
-    paper = factories.stock(admin_user, parts["paper"], 20)
-    ink = factories.stock(admin_user, parts["ink"], 5, lot_number="L-1")
+def test_the_ledger_exports_as_filtered_to_xlsx(staff, admin_user, sheet_parts):
+    paper = factories.stock(admin_user, sheet_parts["paper"], 20)
+    ink = factories.stock(admin_user, sheet_parts["ink"], 5, lot_number="L-1")
     created = InventoryTransaction.objects.get(part_inventory_id=ink.pk)
     columns = ["key", "partInventory.id", "part.id", "type", "quantity", "quantityAfter", "run.id"]
     response = export(
@@ -359,11 +293,11 @@ def test_the_ledger_exports_as_filtered_to_xlsx(staff, admin_user, parts):
     assert InventoryTransaction.objects.filter(part_inventory_id=paper.pk).exists()
 
 
-def test_requirements_export_is_the_shortage_list(staff, admin_user, parts):
+def test_requirements_export_is_the_shortage_list(staff, admin_user, sheet_parts):
     bundle = factories.part(admin_user, "Prnt_Bundle", "stockableKit")
-    factories.kit_line(admin_user, bundle, parts["paper"], 2)
-    factories.kit_line(admin_user, bundle, parts["ink"], 4)
-    factories.stock(admin_user, parts["paper"], 3)
+    factories.kit_line(admin_user, bundle, sheet_parts["paper"], 2)
+    factories.kit_line(admin_user, bundle, sheet_parts["ink"], 4)
+    factories.stock(admin_user, sheet_parts["paper"], 3)
     the_run = factories.run(admin_user, "RUN-1", part=bundle, quantity=2)
     columns = [
         "key",
@@ -375,7 +309,7 @@ def test_requirements_export_is_the_shortage_list(staff, admin_user, parts):
         "uncoveredQuantity",
     ]
     response = export(staff, REQUIREMENTS, "RequirementExport", columns, query="?short=yes")
-    paper, ink = parts["paper"].pk, parts["ink"].pk
+    paper, ink = sheet_parts["paper"].pk, sheet_parts["ink"].pk
     assert csv_rows(response) == [
         columns,
         [f"{the_run.pk}-{ink}", "RUN-1", "Prnt_Ink", "8", "8", "0", "8"],
@@ -383,7 +317,7 @@ def test_requirements_export_is_the_shortage_list(staff, admin_user, parts):
     ]
 
 
-def test_an_exports_queries_do_not_grow_with_its_rows(staff, admin_user, parts):
+def test_an_exports_queries_do_not_grow_with_its_rows(staff, admin_user, sheet_parts):
     columns = ["key", "part.id", "location.id", "quantity", "status"]
 
     def queries() -> int:
@@ -392,11 +326,15 @@ def test_an_exports_queries_do_not_grow_with_its_rows(staff, admin_user, parts):
         assert response.status_code == 200
         return len(captured)
 
-    factories.stock(admin_user, parts["paper"], 1, location=parts["main"])
+    factories.stock(admin_user, sheet_parts["paper"], 1, location=sheet_parts["main"])
     few = queries()
     for _ in range(20):
         factories.stock(
-            admin_user, parts["ink"], 1, autogenerate_lot_number=True, location=parts["main"]
+            admin_user,
+            sheet_parts["ink"],
+            1,
+            autogenerate_lot_number=True,
+            location=sheet_parts["main"],
         )
     assert queries() == few
 
@@ -412,7 +350,7 @@ def logged_in(user) -> Client:
     return client
 
 
-def test_a_view_only_user_exports_but_cannot_import(parts):
+def test_a_view_only_user_exports_but_cannot_import(sheet_parts):
     client = logged_in(make_user("viewer", "inventory.view_partinventory"))
     assert client.get(STOCK).status_code == 200
     assert client.get(f"{STOCK}import/").status_code == 403
@@ -424,7 +362,7 @@ def test_a_view_only_user_exports_but_cannot_import(parts):
     assert (response.status_code, csv_rows(response)) == (200, [["key"]])
 
 
-def test_import_needs_the_add_permission(parts):
+def test_import_needs_the_add_permission(sheet_parts):
     client = logged_in(
         make_user("clerk", "inventory.view_partinventory", "inventory.add_partinventory")
     )
@@ -434,7 +372,7 @@ def test_import_needs_the_add_permission(parts):
     assert PartInventory.objects.get().quantity == 2
 
 
-def test_export_needs_the_view_permission(parts):
+def test_export_needs_the_view_permission(sheet_parts):
     client = logged_in(make_user("nobody", "inventory.add_item"))
     assert export(client, STOCK, "PartInventoryExport", ["key"]).status_code == 403
     # Requirements are read with the run's view permission, as in the API.
