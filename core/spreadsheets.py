@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.core.validators import DecimalValidator
 from django.db import IntegrityError, models
 from django.utils.text import capfirst
 from import_export import fields, resources, widgets
@@ -54,6 +55,21 @@ def columns(model: type[models.Model]) -> tuple[Column, ...]:
 
 
 TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
+# A text a spreadsheet would run as a formula (OWASP's CSV injection list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text: a spreadsheet's whole number (an XLSX cell holds 2 as 2.0) without its
+    `.0`; a text as written, `Cable_2.0` stays itself."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _inert(text: str) -> str:
+    """A text exported so a spreadsheet shows it and never runs it: `'=1+1`."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _invalid(column: Column, reason: str) -> ValueError:
@@ -65,15 +81,26 @@ def _invalid(column: Column, reason: str) -> ValueError:
 class ValueWidget(widgets.Widget):
     """A cell as the API reads the member's JSON value; blank is absent."""
 
-    def __init__(self, column: Column, choices: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        column: Column,
+        choices: list[str] | None = None,
+        field: models.Field | None = None,
+    ) -> None:
         super().__init__()
         self.column = column
         self.choices = choices  # the model field's, as a form field checks them
+        # A decimal column: the model field's digits, checked as the API's serializer does.
+        self.digits = (
+            DecimalValidator(field.max_digits, field.decimal_places)
+            if isinstance(field, models.DecimalField)
+            else None
+        )
 
     def clean(self, value, row=None, **kwargs):
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        kind, text = self.column.kind, str(value).strip()
+        kind, text = self.column.kind, _cell_text(value)
         if self.choices and text not in self.choices:
             raise _invalid(self.column, f"must be one of {', '.join(self.choices)}")
         if kind == "boolean":
@@ -81,7 +108,7 @@ class ValueWidget(widgets.Widget):
                 return value if isinstance(value, bool) else text.lower() in TRUE
             raise _invalid(self.column, "not true or false")
         if kind == "integer":
-            number = whole_number(text.removesuffix(".0"))
+            number = whole_number(text)
             if number is None:
                 raise _invalid(self.column, "not a whole number")
             return number
@@ -92,6 +119,11 @@ class ValueWidget(widgets.Widget):
                 number = None
             if number is None or not number.is_finite():
                 raise _invalid(self.column, "not a number")
+            if self.digits is not None:
+                try:
+                    self.digits(number)
+                except ValidationError as exc:
+                    raise _invalid(self.column, exc.messages[0]) from exc
             return number
         return value if isinstance(value, str) else text
 
@@ -103,6 +135,8 @@ class ValueWidget(widgets.Widget):
             return "true" if shown else "false"
         if isinstance(shown, Decimal):
             return decimal_string(shown)
+        if isinstance(shown, str) and self.column.kind == "string":
+            return _inert(shown)
         return shown  # a number stays one: a number cell in XLSX
 
 
@@ -115,7 +149,7 @@ class ReferenceWidget(ValueWidget):
         self.found: dict[str, models.Model | None] = {}
 
     def clean(self, value, row=None, **kwargs):
-        text = "" if value is None else str(value).strip().removesuffix(".0")
+        text = "" if value is None else _cell_text(value)
         if not text:
             return None
         if text not in self.found:
@@ -137,7 +171,7 @@ class ReferenceWidget(ValueWidget):
     def render(self, value, obj=None, **kwargs):
         if value is None:
             return ""
-        return str(getattr(value, self.column.lookup))
+        return _inert(str(getattr(value, self.column.lookup)))
 
 
 def column_field(column: Column, model: type[models.Model] | None = None) -> fields.Field:
@@ -150,7 +184,7 @@ def column_field(column: Column, model: type[models.Model] | None = None) -> fie
         except FieldDoesNotExist:
             found = None
         choices = [str(value) for value, _ in found.choices or ()] if found else None
-        widget = ValueWidget(column, choices or None)
+        widget = ValueWidget(column, choices or None, found)
     attribute = column.attribute.replace(".", "__")  # the library's path separator
     return fields.Field(attribute=attribute, column_name=column.name, widget=widget)
 
