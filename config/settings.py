@@ -189,6 +189,11 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = True
+# An XLSX export replaces a control character openpyxl refuses (a name holding \x01) with U+FFFD
+# instead of failing the whole export.
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+# The largest upload an import takes (bytes); a 100,000-row part inventory CSV is about 5 MB.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES") or 50_000_000)
 
 THROTTLE_RATE_CLIENT = os.environ.get("THROTTLE_RATE_CLIENT", "6000/min")
 THROTTLE_RATE_ANON = os.environ.get("THROTTLE_RATE_ANON", "600/min")

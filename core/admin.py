@@ -12,16 +12,19 @@ from typing import Any
 
 from django import forms
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import IntegrityError, models, router, transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.text import capfirst
 from import_export.admin import ExportMixin, ImportMixin
 from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ImportForm
 
 from core.errors import DomainError, DomainErrors, integrity_error
 from core.numbers import decimal_string
@@ -335,11 +338,26 @@ class SpreadsheetExportMixin(ExportMixin):
         return [export_resource(self.model)]
 
 
+class SpreadsheetImportForm(ImportForm):
+    """The upload, refused above settings.IMPORT_MAX_BYTES before any row is read."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        if upload.size > settings.IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"The file is {filesizeformat(upload.size)}; "
+                f"an import takes at most {filesizeformat(settings.IMPORT_MAX_BYTES)}",
+                code="too_large",
+            )
+        return upload
+
+
 class SpreadsheetImportExportMixin(ImportMixin, SpreadsheetExportMixin):
     """Import too, through `import_resource` (a ServiceImportResource): a preview of every
     row's errors, then one all-or-nothing transaction. Needs the model's add permission."""
 
     import_formats = (CSV, XLSX)
+    import_form_class = SpreadsheetImportForm
     import_resource: type[ServiceImportResource]
     import_export_change_list_template = "admin/import_export/change_list_import_export.html"
 
@@ -350,6 +368,20 @@ class SpreadsheetImportExportMixin(ImportMixin, SpreadsheetExportMixin):
         # The confirmed import writes all rows or none: a row refused now (the data changed
         # since the preview) rolls the others back.
         return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_import(self, request, **kwargs):
+        # The preview's upload is removed once imported: a second (or stale) confirm finds no
+        # file, and is sent back to upload it again.
+        try:
+            return super().process_import(request, **kwargs)
+        except FileNotFoundError:
+            self.message_user(
+                request,
+                "This upload was already imported or has expired; upload it again",
+                messages.ERROR,
+            )
+            opts = self.model._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_import"))
 
     def process_result(self, result, request):
         if not (result.has_errors() or result.has_validation_errors()):
