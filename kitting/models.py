@@ -120,12 +120,11 @@ class Installation(models.Model):
 
 
 class Requirement(models.Model):
-    """What each open run needs of each stocked part (contract 15.2, 15.7): its part exploded
-    (nested kits walked down) x the run's quantity, and how much its open kits hold of that part.
-    Read-only.
+    """What each open run needs of each stocked part: its part exploded (nested kits walked
+    down) x the run's quantity, and how much its open kits hold of that part. Read-only.
 
-    A database view (migration 0003); kitting.selectors.requirement_list() adds the short,
-    available and uncovered quantities."""
+    A database view (migration 0003; contract 15.2, 15.7); kitting.selectors.requirement_list()
+    adds the short, available and uncovered quantities."""
 
     key = models.CharField(primary_key=True, max_length=41)  # "<run key>-<part key>"
     run = models.ForeignKey(Run, on_delete=models.DO_NOTHING, related_name="requirements")

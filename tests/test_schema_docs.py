@@ -1,4 +1,4 @@
-"""The OpenAPI openapi_document reads as documentation: every operation has its own summary and a
+"""The OpenAPI document reads as documentation: every operation has its own summary and a
 description made from its object's one description (config.api.spec), not a developer's
 docstring shared by every operation."""
 
