@@ -405,6 +405,21 @@ _EXAMPLE = [
 ]
 
 
+def _created(key: str, ident: str, name: str) -> dict:
+    return {
+        "ia::result": {"key": key, "id": ident, "href": f"/objects/inventory-control/{name}/{key}"},
+        "ia::meta": {"totalCount": 1, "totalSuccess": 1, "totalError": 0},
+        "ia::status": 201,
+    }
+
+
+# The answer on the demo data after the other examples (tests/test_schema_examples.py).
+_EXAMPLE_ANSWER = {
+    "ia::result": [_created("8", "Kit_9", "item"), _created("10", "10", "kit-component")],
+    "ia::meta": {"totalCount": 2, "totalSuccess": 2, "totalError": 0},
+}
+
+
 class CompositeView(APIView):
     # Any signed-in user; each sub-request checks its own object's permissions.
     required_permissions: list[str] = []
@@ -438,7 +453,15 @@ class CompositeView(APIView):
             200: OpenApiResponse(_ANSWER, description="Every sub-request succeeded"),
             207: OpenApiResponse(_ANSWER, description="One failed: its error, the rest skipped"),
         },
-        examples=[OpenApiExample("Create a kit, then a line of it", value=_EXAMPLE)],
+        examples=[
+            OpenApiExample("Create a kit, then a line of it", value=_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "Create a kit, then a line of it",
+                value=_EXAMPLE_ANSWER,
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         subrequests = parse(request_body(request))

@@ -153,16 +153,16 @@ PART_KIT_PERMISSIONS = ["kitting.change_partkit", "inventory.change_partinventor
         OpenApiExample(
             "Result",
             value={
-                "key": "7",
-                "id": "7",
-                "href": "/objects/inventory-control/part-kit/7",
+                "key": "1",
+                "id": "1",
+                "href": "/objects/inventory-control/part-kit/1",
                 "partInventory": {
-                    "key": "12",
-                    "id": "12",
-                    "href": "/objects/inventory-control/part-inventory/12",
-                    "quantity": 17,
+                    "key": "3",
+                    "id": "3",
+                    "href": "/objects/inventory-control/part-inventory/3",
+                    "quantity": 18,
                 },
-                "issuedQuantity": 3,
+                "issuedQuantity": 2,
             },
             response_only=True,
         ),
@@ -264,16 +264,16 @@ class PartKitMoveToInventoryView(WorkflowView):
         OpenApiExample(
             "Result",
             value={
-                "key": "4",
+                "key": "1",
                 "id": "RUN-1",
-                "href": "/objects/inventory-control/run/4",
+                "href": "/objects/inventory-control/run/1",
                 "status": "complete",
                 "outputs": [
                     {
-                        "key": "31",
-                        "id": "31",
-                        "href": "/objects/inventory-control/part-inventory/31",
-                        "serialNumber": "ASM-1",
+                        "key": "7",
+                        "id": "7",
+                        "href": "/objects/inventory-control/part-inventory/7",
+                        "serialNumber": None,
                         "lotNumber": None,
                         "quantity": 1,
                     }
@@ -294,13 +294,18 @@ class RunCompleteView(WorkflowView):
             return services.run_complete(user=user, run_key=_key(key), **data)
 
 
-PART_INVENTORY_RESULT = {
-    "key": "12",
-    "id": "12",
-    "href": "/objects/inventory-control/part-inventory/12",
-    "quantity": 17,
-    "location": {"key": "1", "id": "WH-1", "href": "/objects/inventory-control/warehouse/1"},
-}
+def _part_inventory(key: str, quantity: int, warehouse_key: str, warehouse_id: str) -> dict:
+    return {
+        "key": key,
+        "id": key,
+        "href": f"/objects/inventory-control/part-inventory/{key}",
+        "quantity": quantity,
+        "location": {
+            "key": warehouse_key,
+            "id": warehouse_id,
+            "href": f"/objects/inventory-control/warehouse/{warehouse_key}",
+        },
+    }
 
 
 @extend_schema(
@@ -322,7 +327,13 @@ PART_INVENTORY_RESULT = {
             value={"key": "5", "type": "transfer", "location": {"id": "WH-2"}, "reason": "moved"},
             request_only=True,
         ),
-        OpenApiExample("Result", value=PART_INVENTORY_RESULT, response_only=True),
+        # Each answer is named after its request.
+        OpenApiExample(
+            "Scrap 3 damaged units",
+            value=_part_inventory("4", 23, "1", "WH-MAIN"),
+            response_only=True,
+        ),
+        OpenApiExample("Transfer", value=_part_inventory("5", 10, "2", "WH-2"), response_only=True),
     ],
 )
 class PartInventoryAdjustView(WorkflowView):
@@ -351,15 +362,11 @@ class PartInventoryAdjustView(WorkflowView):
         OpenApiExample(
             "Result",
             value={
-                **PART_INVENTORY_RESULT,
-                "key": "13",
-                "id": "13",
-                "href": "/objects/inventory-control/part-inventory/13",
-                "quantity": 5,
+                **_part_inventory("6", 5, "2", "WH-2"),
                 "originPartInventory": {
-                    "key": "12",
-                    "id": "12",
-                    "href": "/objects/inventory-control/part-inventory/12",
+                    "key": "5",
+                    "id": "5",
+                    "href": "/objects/inventory-control/part-inventory/5",
                 },
             },
             response_only=True,

@@ -65,9 +65,11 @@ EXAMPLE_REQUEST = {
 }
 EXAMPLE_RESPONSE = {
     "ia::result": [
-        {"key": "2", "kit.id": "Kit_1", "component.id": "Prnt_Paper", "numberOfUnits": 2}
+        {"key": "2", "kit.id": "Kit_1", "component.id": "Prnt_Paper", "numberOfUnits": 3},
+        {"key": "3", "kit.id": "Kit_1", "component.id": "Prnt_Ink", "numberOfUnits": 4},
+        {"key": "9", "kit.id": "Kit_1", "component.id": "Prnt_Cable", "numberOfUnits": 2},
     ],
-    "ia::meta": {"totalCount": 1, "start": 1, "pageSize": 100, "next": None, "previous": None},
+    "ia::meta": {"totalCount": 3, "start": 1, "pageSize": 100, "next": None, "previous": None},
 }
 
 _NULLABLE_ARRAY = {"type": "array", "nullable": True}
