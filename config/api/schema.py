@@ -17,7 +17,7 @@ from config.api import identity, spec
 from config.api.batch import MAX_RECORDS, TRANSACTION_HEADER
 from config.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from config.api.idempotency import KEYED_METHODS, IdempotentMixin
-from config.api.protocol import MAX_PAGE_SIZE, VERSION_PREFIX
+from config.api.protocol import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, VERSION_PREFIX
 from config.api.viewsets import ObjectViewSet
 
 REFERENCE = {
@@ -248,9 +248,16 @@ class IntacctAutoSchema(AutoSchema):
             examples.append(
                 OpenApiExample(f"Change {plural(noun)}", value=batch, request_only=True)
             )
-        if action in ("retrieve", "partial_update", "destroy"):
+        if action in ("retrieve", "partial_update"):
             examples.append(
                 OpenApiExample(f"A {noun}", value=example.key, parameter_only=("key", "path"))
+            )
+        # The demo's own objects are in use (409): a delete's example is what the create made.
+        if action == "destroy" and example.created:
+            examples.append(
+                OpenApiExample(
+                    f"The new {noun}", value=example.created, parameter_only=("key", "path")
+                )
             )
         return examples
 
@@ -268,7 +275,13 @@ class IntacctAutoSchema(AutoSchema):
             return {"key": key, "id": ident, "href": f"/objects/{name}/{key}"}
 
         if action == "list":
-            meta = {"totalCount": 1, "start": 1, "pageSize": 100, "next": None, "previous": None}
+            meta = {
+                "totalCount": 1,
+                "start": 1,
+                "pageSize": DEFAULT_PAGE_SIZE,
+                "next": None,
+                "previous": None,
+            }
             return {"200": {"ia::result": [ref(example.key, example.id)], "ia::meta": meta}}
         if action == "create" and example.created:
             ident = example.created if described.id_field is None else example.create["id"]
@@ -372,7 +385,9 @@ class IntacctAutoSchema(AutoSchema):
             params += [
                 OpenApiParameter("start", int, description="1-based first row (default 1)"),
                 OpenApiParameter(
-                    "size", int, description=f"Page size (default 100, at most {MAX_PAGE_SIZE})"
+                    "size",
+                    int,
+                    description=f"Page size (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE})",
                 ),
             ]
         if action in ("retrieve", "destroy"):
