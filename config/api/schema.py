@@ -212,7 +212,10 @@ class IntacctAutoSchema(AutoSchema):
             bodies["207"] = _json(multi_envelope(item), "A batch with a failure: each by position")
         for status, value in self.example_answers(action).items():
             content = bodies[status]["content"]["application/json"]
-            content["examples"] = {"Example": {"value": value}}
+            example = {"value": value}
+            if action == "list":  # not the demo's whole list: its meta is of a one-row list
+                example["summary"] = "One row shown"
+            content["examples"] = {"Example": example}
         error = self._component("Error", ERROR)
         for status, description in ERROR_STATUSES.items():
             if status in self.error_statuses:
