@@ -179,3 +179,24 @@ def test_null_is_a_group_of_its_own_and_sorts_first(forced_api, catalogue):
         {"revenuePercentage": 50, "count:key": 1},
         {"revenuePercentage": 80, "count:key": 1},
     ]
+
+
+def test_grouped_pages_count_every_group_even_past_the_end(forced_api, catalogue):
+    body = {"object": ITEM, "fields": ["itemType", "count:key"], "orderBy": [{"itemType": "asc"}]}
+    groups = result(forced_api, **body)
+    total = len(groups)
+    assert total >= 2
+    meta = {"totalCount": total, "pageSize": 1}
+    # The last page: its rows carry the count.
+    assert post(forced_api, {**body, "start": total, "size": 1}).json() == {
+        "ia::result": [groups[-1]],
+        "ia::meta": {**meta, "start": total, "next": None, "previous": total - 1},
+    }
+    # Past the end, and far past it (an offset no database takes): no rows, the count still true.
+    for start in (total + 1, 2**63 + 5):
+        page = post(forced_api, {**body, "start": start, "size": 1}).json()
+        assert page["ia::result"] == []
+        assert page["ia::meta"]["totalCount"] == total
+    # No group at all.
+    empty = {**body, "filters": [{"$eq": {"id": "no such item"}}]}
+    assert post(forced_api, empty).json()["ia::meta"]["totalCount"] == 0
