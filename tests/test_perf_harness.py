@@ -3,19 +3,22 @@ same data as Kitsmith for the requests the harness sends both, its workflow acti
 like the service, and the target evaluation and the README table follow the report. No timing:
 speed targets live only in tests/perf."""
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
 from config.api.oauth import api_client_create
 from inventory.models import InventoryTransaction, PartInventory
 from tests.perf import __main__ as perf_main
-from tests.perf import bulk, multi, scenarios, targets
+from tests.perf import bulk, multi, profile, scenarios, targets
 from tests.perf.drf_plain import settings as drf_settings
 from tests.support import factories
+from tests.support.server import database_url
+from tests.support.users import bearer_token
 
 # The DRF server's own configuration, in this process: its URLs, middleware, DRF and
 # django-oauth-toolkit settings (DOT reloads its settings when they change).
@@ -52,6 +55,7 @@ def stocked(admin_user):
         "kit": kit,
         "assembly": assembly,
         "scenarios": built,
+        "bench": bench,
     }
 
 
@@ -219,6 +223,73 @@ def test_drf_list_runs_as_many_queries_for_more_rows(api, admin_user, stocked):
     assert count() == few
 
 
+# --- the per-request profile ----------------------------------------------------------------------
+def harness_counts(scenario: scenarios.Scenario, token: str) -> dict[str, int]:
+    """The statements per request the harness reports: Kitsmith's from its probe
+    (CaptureQueriesContext), the DRF server's X-Queries header."""
+    perf_main.probe_service([scenario], token)
+    assert scenario.status == "ok", scenario.status
+    with drf_server:
+        drf = send(Client(HTTP_AUTHORIZATION=f"Bearer {token}"), scenario.calls["drf"])
+    assert drf.status_code == 200, drf.content
+    return {"service": scenario.queries["service"], "drf": int(drf["X-Queries"])}
+
+
+def assert_plausible(result: dict, statements: int) -> None:
+    assert result["status"] == "ok", result["status"]
+    assert 0 < result["sql_ms"] < result["ms"]
+    assert result["statements"] == statements
+    assert result["python_calls"] > 0
+    assert len(result["top"]) == profile.TOP
+    assert all(f["ms"] >= 0 and f["calls"] > 0 for f in result["top"])
+
+
+# The profile frames each request as gunicorn does (close_old_connections), which closes a
+# connection left in a transaction: the test runs in autocommit, as a server does.
+@pytest.mark.django_db(transaction=True)
+def test_the_profile_measures_a_scenario_on_both_servers(admin_user, stocked):
+    token = bearer_token(admin_user, "profile")
+    scenario = stocked["scenarios"]["item detail"]
+    phases = profile.Phases(1, 3, 2, 30.0, 30.0, 30.0)
+    kitsmith = profile.profile_scenario(scenario, "service", token, phases)
+    with drf_server:
+        drf = profile.profile_scenario(scenario, "drf", token, phases)
+    counts = harness_counts(scenario, token)
+    assert (
+        (kitsmith["requests"], kitsmith["profiled"])
+        == (drf["requests"], drf["profiled"])
+        == (
+            3,
+            2,
+        )
+    )
+    assert_plausible(kitsmith, counts["service"])
+    assert_plausible(drf, counts["drf"])
+    # DRF's ModelSerializer and nested components take more Python than Kitsmith's item detail.
+    assert drf["python_calls"] > kitsmith["python_calls"]
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="its processes open the test database: the SQLite one lives in this process",
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_harness_profiles_each_server_in_its_own_process(admin_user, stocked, tmp_path):
+    token = bearer_token(admin_user, "profile")
+    bench = {**stocked["bench"], "token": token}
+    url = database_url()
+    profiled = perf_main.profile_servers(
+        url, perf_main.service_env(url), bench, {"inventories": 4}, True, ["item detail"], tmp_path
+    )
+    assert profiled["failed"] == []
+    assert profiled["phases"]["requests"] == profile.QUICK.requests
+    [row] = profiled["rows"]
+    assert (row["scenario"], sorted(row["servers"])) == ("item detail", ["drf", "service"])
+    counts = harness_counts(stocked["scenarios"]["item detail"], token)
+    for label, result in row["servers"].items():
+        assert_plausible(result, counts[label])
+
+
 # --- targets ----------------------------------------------------------------------------------
 def result(rps: float, p50: float = 10.0, p99: float = 20.0) -> dict:
     return {"rps": rps, "p50_ms": p50, "p99_ms": p99}
@@ -363,6 +434,39 @@ def report() -> dict:
             },
         ],
         "notes": ["A note."],
+        "profile": {
+            "phases": dataclasses.asdict(profile.FULL),
+            "failed": [],
+            "rows": [
+                {
+                    "scenario": "item detail",
+                    "kind": "read",
+                    "servers": {
+                        "service": profiled(3.14, 1.5, 3, 2765),
+                        "drf": profiled(39.2, 9.6, 4, 17852),
+                    },
+                },
+                {
+                    "scenario": "issue + move-to-inventory",
+                    "kind": "workflow",
+                    "servers": {
+                        "service": profiled(21.0, 12.3, 12, 8000),
+                        "drf": {"status": "n/a (the profile failed)"},
+                    },
+                },
+            ],
+        },
+    }
+
+
+def profiled(ms: float, sql_ms: float, statements: int, calls: int) -> dict:
+    return {
+        "status": "ok",
+        "ms": ms,
+        "sql_ms": sql_ms,
+        "statements": statements,
+        "python_calls": calls,
+        "top": [{"function": "core/numbers.py:21 as_number", "ms": 0.5, "calls": 100.0}],
     }
 
 
@@ -395,6 +499,22 @@ def test_the_readme_table_replaces_only_its_section():
     )
     # Written again from the same report, nothing changes.
     assert targets.replace_section(written, targets.readme_section(report())) == written
+
+
+def test_the_readme_section_has_the_profile_table():
+    section = targets.readme_section(report())
+    header = "| scenario | Kitsmith ms | of it SQL ms | statements | Python calls | DRF ms |"
+    assert header in section
+    assert "| item detail | 3.1 | 1.5 | 3 | 2,765 | 39.2 | 9.6 | 4 | 17,852 |" in section
+    assert (
+        "| issue + move-to-inventory (per pair) | 21.0 | 12.3 | 12 | 8,000 |"
+        " n/a (the profile failed) |  |  |  |" in section
+    )
+    assert "up to 100 requests after 5 unmeasured" in section
+    assert section.index("Notes: A note.") < section.index("| item detail | 3.1 |")
+    # A report from before the profile step (or without it) has no profile table.
+    without = {**report(), "profile": None}
+    assert "Python calls" not in targets.readme_section(without)
 
 
 def test_paging_stops_at_the_end_or_at_its_budget():

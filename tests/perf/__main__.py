@@ -23,6 +23,7 @@ A scenario whose endpoint does not exist (404 KS-4042 for its route) shows as
 """
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from tests.perf import bulk, flood, multi, scenarios, targets
+from tests.perf import bulk, flood, multi, profile, scenarios, targets
 from tests.perf.scenarios import Call, Scenario
 from tests.perf.servers import Server, free_port, http, wrk_run, wrk_script
 
@@ -121,6 +122,10 @@ def main() -> int:
         return 0
     wanted = args.only or None
     chosen = [s for s in scenarios.build(bench, scale) if not wanted or s.name in wanted]
+    # The per-request profile: every scenario, or those --only names; `--only profile` alone
+    # runs it for every scenario and nothing else.
+    run_profile = not wanted or profile.NAME in wanted or bool(chosen)
+    profile_names = [s.name for s in chosen] if wanted and chosen else None
     timed_names = [name for name in multi.NAMES if not wanted or name in wanted]
     run_paging = not wanted or bulk.PAGING in wanted
     run_imports = not wanted or bulk.IMPORTS in wanted
@@ -129,6 +134,8 @@ def main() -> int:
     bulk_rows: list[dict[str, Any]] = []
     token_flood: dict[str, Any] | None = None
     plans: dict[str, str] = {}
+    profiled: dict[str, Any] | None = None
+    needs_servers = bool(chosen or timed_names or run_paging or run_flood)
 
     with tempfile.TemporaryDirectory(prefix="kitsmith-perf-") as tmp:
         tmp_path = Path(tmp)
@@ -142,21 +149,23 @@ def main() -> int:
                 server_env(label, env),
             )
             for label, (app, offset) in SERVER_APPS.items()
+            if needs_servers
         }
         # A killed run (SIGTERM) still stops its servers: the finally below runs.
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         warmed: set[str] = set()
         try:
-            step("start the servers: " + ", ".join(servers))
-            for server in servers.values():
-                server.start()
-            step("probe the service (query counts, plans) while they start")
-            plans = probe_service(chosen, bench["token"])
-            for server in servers.values():
-                server.wait_ready()
-            step("probe the floor and DRF (query counts, the floor's bodies)")
-            for label in ("floor", "drf"):
-                probe_remote(chosen, label, servers[label], servers["service"], bench["token"])
+            if servers:
+                step("start the servers: " + ", ".join(servers))
+                for server in servers.values():
+                    server.start()
+                step("probe the service (query counts, plans) while they start")
+                plans = probe_service(chosen, bench["token"])
+                for server in servers.values():
+                    server.wait_ready()
+                step("probe the floor and DRF (query counts, the floor's bodies)")
+                for label in ("floor", "drf"):
+                    probe_remote(chosen, label, servers[label], servers["service"], bench["token"])
             for scenario in chosen:
                 if scenario.status != "ok":
                     continue
@@ -233,6 +242,12 @@ def main() -> int:
         finally:
             for server in servers.values():
                 server.stop()
+        if run_profile:
+            # After the wrk runs, with the servers stopped: one process at a time on the machine.
+            step(f"{profile.NAME}: service and DRF, per request (Django's test client, cProfile)")
+            profiled = profile_servers(
+                database_url, env, bench, scale, quick, profile_names, tmp_path
+            )
 
     elapsed = time.monotonic() - started
     several = [multi_row(scenario.row()) for scenario in timed]
@@ -242,6 +257,7 @@ def main() -> int:
         timed=several,
         bulk_rows=bulk_rows + [bulk_row(row) for row in several],
         token_flood=token_flood,
+        profiled=profiled,
         quick=quick,
         scale=scale,
         database_url=database_url,
@@ -268,6 +284,8 @@ def main() -> int:
     ] + [t.name for t in timed if t.status != "ok"]
     if token_flood and any(token_flood[k]["errors"] for k in ("alone", "during_flood")):
         broken.append(flood.NAME)
+    if profiled:
+        broken += [f"{profile.NAME} ({label})" for label in profiled["failed"]]
     print(f"wall time: {time.monotonic() - started:.0f} s", file=sys.stderr)
     if broken:
         print(f"errors in: {', '.join(broken)}", file=sys.stderr)
@@ -637,6 +655,55 @@ def probe_remote(chosen: list[Scenario], label: str, server: Server, service: Se
             scenario.queries[label] = queries
 
 
+# --- the per-request profile ------------------------------------------------------------------
+def profile_servers(
+    database_url: str,
+    env: dict[str, str],
+    bench: dict[str, Any],
+    scale: dict[str, int],
+    quick: bool,
+    names: list[str] | None,
+    tmp_path: Path,
+) -> dict[str, Any]:
+    """tests/perf/profile.py for the service and the DRF server, each in a subprocess with its
+    server's settings and environment (the two need different settings modules), their figures
+    side by side by scenario. A server whose profile failed is listed in "failed"."""
+    bench_file = tmp_path / "bench.json"
+    bench_file.write_text(json.dumps({**bench, "scale": scale}))
+    built = [s for s in scenarios.build(bench, scale) if not names or s.name in names]
+    rows = {
+        s.name: {"scenario": s.name, "kind": s.kind, "servers": {}}
+        for s in built
+        if any(label in s.calls for label in profile.SERVERS)
+    }
+    failed = []
+    for label in profile.SERVERS:
+        command = [PYTHON, "-m", "tests.perf.profile", "--server", label]
+        command += ["--database-url", database_url, "--bench", str(bench_file)]
+        command += ["--quick"] if quick else []
+        for name in names or []:
+            command += ["--only", name]
+        done = subprocess.run(
+            command,
+            cwd=ROOT,
+            env={**os.environ, **server_env(label, env)},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        if done.returncode != 0:
+            print(f"WARNING: the {label} profile exited with {done.returncode}", file=sys.stderr)
+            failed.append(label)
+            for s in built:
+                if label in s.calls:
+                    rows[s.name]["servers"][label] = {"status": "n/a (the profile failed)"}
+            continue
+        for result in json.loads(done.stdout)["scenarios"]:
+            figures = {k: v for k, v in result.items() if k not in ("scenario", "kind")}
+            rows[result["scenario"]]["servers"][label] = figures
+    phases = profile.QUICK if quick else profile.FULL
+    return {"phases": dataclasses.asdict(phases), "rows": list(rows.values()), "failed": failed}
+
+
 # --- the report -----------------------------------------------------------------------------------
 def multi_row(row: dict[str, Any]) -> dict[str, Any]:
     """A several-in-one row with its target (the batch's) evaluated like the others."""
@@ -703,7 +770,9 @@ def machine() -> dict[str, Any]:
     }
 
 
-def build_report(chosen, plans, *, timed, bulk_rows, token_flood, **meta) -> dict[str, Any]:
+def build_report(
+    chosen, plans, *, timed, bulk_rows, token_flood, profiled=None, **meta
+) -> dict[str, Any]:
     rows = []
     for s in chosen:
         row: dict[str, Any] = {"scenario": s.name, "kind": s.kind, "status": s.status}
@@ -751,6 +820,7 @@ def build_report(chosen, plans, *, timed, bulk_rows, token_flood, **meta) -> dic
         "bulk": bulk_rows,
         "token_flood": token_flood,
         "deep_page_plans": plans,
+        "profile": profiled,
         "notes": notes,
     }
     report["targets"] = targets.summary(report)
@@ -763,7 +833,8 @@ def print_report(report: dict[str, Any]) -> None:
         for kind, plan in report["deep_page_plans"].items():
             print(f"\n[{kind}]\n{plan}")
     print("\n" + targets.describe_setup(report))
-    print(targets.text_table(targets.SCENARIO_HEADER, targets.scenario_lines(report)))
+    if report["scenarios"]:
+        print(targets.text_table(targets.SCENARIO_HEADER, targets.scenario_lines(report)))
     if report["bulk"]:
         print(
             "\nBulk work, timed from Python (one request at a time; batch and composite the best"
@@ -772,6 +843,11 @@ def print_report(report: dict[str, Any]) -> None:
         print(targets.text_table(targets.BULK_HEADER, targets.bulk_lines(report)))
     if report["token_flood"]:
         flood.print_table(report["token_flood"])
+    if targets.profile_lines(report):
+        print("\n" + targets.describe_profile(report))
+        print(targets.text_table(targets.PROFILE_HEADER, targets.profile_lines(report)))
+        print("\nWhere the Python time goes: ms per request under cProfile, outside statements:")
+        print("\n".join(targets.profile_top_lines(report)))
     print("\nNotes: " + "\n".join(report["notes"]))
     summary = report["targets"]
     print(f"\nTargets: {len(summary['held'])} hold, {len(summary['failed'])} fail")

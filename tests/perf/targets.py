@@ -202,6 +202,77 @@ BULK_HEADER = [
 ]
 
 
+PROFILE_SERVERS = {"service": "Kitsmith", "drf": "DRF"}
+PROFILE_HEADER = [
+    "scenario",
+    "Kitsmith ms",
+    "of it SQL ms",
+    "statements",
+    "Python calls",
+    "DRF ms",
+    "of it SQL ms",
+    "statements",
+    "Python calls",
+]
+
+
+def _profile_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return (report.get("profile") or {}).get("rows", [])
+
+
+def _profile_name(row: dict[str, Any]) -> str:
+    return row["scenario"] + (" (per pair)" if row["kind"] == "workflow" else "")
+
+
+def profile_lines(report: dict[str, Any]) -> list[list[str]]:
+    """The per-request profile's cells (tests/perf/profile.py), one list a scenario: ms per
+    request, of it SQL, statements and Python calls, Kitsmith's then DRF's."""
+    lines = []
+    for row in _profile_rows(report):
+        cells = [_profile_name(row)]
+        for label in PROFILE_SERVERS:
+            result = row["servers"].get(label)
+            if result is None or result.get("status") != "ok":
+                cells += [(result or {}).get("status", "—"), "", "", ""]
+                continue
+            statements = result["statements"]
+            cells += [
+                _num(result["ms"], 1),
+                _num(result["sql_ms"], 1),
+                _num(statements, 0 if isinstance(statements, int) else 1),
+                _num(result["python_calls"]),
+            ]
+        lines.append(cells)
+    return lines
+
+
+def profile_top_lines(report: dict[str, Any]) -> list[str]:
+    """Where each request's Python time goes: the functions with the most tottime outside the
+    statements (ms per request under cProfile), by scenario and server."""
+    lines = []
+    for row in _profile_rows(report):
+        for label, name in PROFILE_SERVERS.items():
+            result = row["servers"].get(label)
+            if result and result.get("status") == "ok":
+                top = "; ".join(f"{f['ms']:.2f} {f['function']}" for f in result["top"])
+                lines.append(f"{_profile_name(row)}, {name}: {top}")
+    return lines
+
+
+def describe_profile(report: dict[str, Any]) -> str:
+    phases = report["profile"]["phases"]
+    return (
+        "Per request (tests/perf/profile.py, after the wrk runs), each server's settings in one"
+        " process, the requests through Django's test client framed as under gunicorn (the"
+        f" connection health check included): ms the mean of up to {phases['requests']} requests"
+        f" after {phases['warmup']} unmeasured; of it SQL the time inside each statement's"
+        " execute (`connection.execute_wrapper`) and in COMMIT; statements the executes; Python"
+        f" calls per request by cProfile over up to {phases['profiled']} more, paused while the"
+        " database works. A time budget per phase stops the slowest sooner (the JSON has the"
+        " counts). The workflow row is per issue + move pair."
+    )
+
+
 def text_table(header: list[str], lines: list[list[str]]) -> str:
     widths = [len(h) for h in header]
     for line in lines:
@@ -258,9 +329,15 @@ def readme_section(report: dict[str, Any]) -> str:
         ),
         "",
         "Notes: " + " ".join(report.get("notes", [])),
-        README_END,
     ]
-    return "\n".join(parts)
+    if _profile_rows(report):
+        parts += [
+            "",
+            describe_profile(report),
+            "",
+            markdown_table(PROFILE_HEADER, profile_lines(report)),
+        ]
+    return "\n".join([*parts, README_END])
 
 
 def replace_section(readme: str, section: str) -> str:
