@@ -15,8 +15,9 @@ django-oauth-toolkit), and drives each scenario (tests/perf/scenarios.py) with w
 that serves it. It prints one table (requests/s, p50, p99, queries per request, Kitsmith's ratio
 to the floor and to DRF, rows/s of the bulk reads, the targets of tests/perf/targets.py with pass
 or fail), the bulk work timed from Python (tests/perf/bulk.py, tests/perf/multi.py), the token
-flood (tests/perf/flood.py) and the query plans of the deep page, and writes
-tests/perf/results/latest.json.
+flood (tests/perf/flood.py), the query plans of the deep page and, after the wrk runs, the
+per-request profile of the service and DRF (tests/perf/profile.py: ms, of it SQL, statements and
+Python calls per request), and writes tests/perf/results/latest.json.
 
 A scenario whose endpoint does not exist (404 KS-4042 for its route) shows as
 "n/a (endpoint missing)"; one that answers an error shows the status instead.
