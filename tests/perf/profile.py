@@ -17,14 +17,14 @@ at its time budget (after at least one request), so a slow answer (DRF's page of
 --quick cheap.
 
 SQL ms is the time inside each statement's execute (connection.execute_wrapper; "execute_ms")
-and in the COMMIT or ROLLBACK that ends a transaction ("commit_ms"), which Django sends outside
-execute. Statements are the executes: what the DRF server's X-Queries header counts (Django's
-CaptureQueriesContext, the harness's count for Kitsmith, also lists a transaction's BEGIN and
-COMMIT). Each request is framed as gunicorn's worker frames it: Django's connection handling at
-request_started and request_finished (close_old_connections, which the test client leaves out)
-and, on the persistent connection, the health check's SELECT 1 before the request's first
-statement: no statement (the harness's query counts leave it out too), timed apart
-("health_check_ms"), within the request's ms and not in its SQL ms.
+and in the COMMIT that ends a transaction ("commit_ms"), which Django sends outside execute: the
+time from the transaction's last statement to its on_commit hooks. Statements are the executes:
+what the DRF server's X-Queries header counts (Django's CaptureQueriesContext, the harness's count
+for Kitsmith, also lists a transaction's BEGIN and COMMIT). Each request is framed as gunicorn's
+worker frames it, with Django's connection handling at request_started and request_finished
+(close_old_connections, which the test client leaves out), so the persistent connection's health
+check (a SELECT 1 before the request's first statement, no statement in any count) is in the
+request's ms and not in its SQL ms.
 """
 
 import argparse
@@ -41,6 +41,8 @@ import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+from django.db import transaction
 
 from tests.perf import scenarios
 from tests.perf.scenarios import Call, Scenario
@@ -67,8 +69,9 @@ QUICK = Phases(5, 20, 5, 0.1, 0.3, 0.1)
 
 class Statements:
     """What a request waits on the database for: its statements (an execute wrapper: how many,
-    and the seconds inside their execute) and the COMMIT or ROLLBACK ending a transaction, which
-    Django sends outside execute. With a profiler, it pauses the profiler meanwhile."""
+    and the seconds inside their execute) and the COMMIT ending a transaction, which Django
+    sends outside execute (timed up to the transaction's on_commit hooks). With a profiler, it
+    pauses the profiler while a statement runs."""
 
     def __init__(self, profiler: cProfile.Profile | None = None):
         self.count = 0
@@ -76,11 +79,8 @@ class Statements:
         self.transaction_end_seconds = 0.0
         self.profiler = profiler
         self.result: Any = None  # what the last call wait() timed answered
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        self.seconds += self.wait(execute, sql, params, many, context)
-        return self.result
+        self.ended = 0.0  # when the last statement's execute returned
+        self.committing = False  # an on_commit hook waits for the open transaction's COMMIT
 
     def wait(self, function, *args) -> float:
         """Seconds `function(*args)` takes, the profiler paused; its result in self.result."""
@@ -95,30 +95,28 @@ class Statements:
                 self.profiler.enable()
         return seconds
 
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        self.seconds += self.wait(execute, sql, params, many, context)
+        self.ended = time.perf_counter()
+        connection = context["connection"]
+        if connection.in_atomic_block and not self.committing:
+            # Django sends COMMIT outside execute; its on_commit hooks run right after it, so
+            # the COMMIT is what passes between the transaction's last statement and this hook.
+            self.committing = True
+            transaction.on_commit(self.committed, using=connection.alias)
+        return self.result
+
+    def committed(self) -> None:
+        self.transaction_end_seconds += time.perf_counter() - self.ended
+        self.committing = False
+
     @contextlib.contextmanager
     def measuring(self):
-        """The execute wrapper on the connection, and COMMIT and ROLLBACK timed: the database
-        wrapper's _commit and _rollback (the round trips, without on_commit hooks), wrapped on
-        this connection object for the while."""
         from django.db import connection
 
-        def timed(name: str):
-            end = getattr(connection, name)
-
-            def wrapped():
-                self.transaction_end_seconds += self.wait(end)
-                return self.result
-
-            return wrapped
-
         with connection.execute_wrapper(self):
-            for name in ("_commit", "_rollback"):
-                setattr(connection, name, timed(name))
-            try:
-                yield self
-            finally:
-                for name in ("_commit", "_rollback"):
-                    delattr(connection, name)  # the class's method again
+            yield self
 
 
 class Failed(Exception):
@@ -143,20 +141,16 @@ def request(
     calls: list[Call],
     statements: Statements,
     profiler: cProfile.Profile | None = None,
-) -> tuple[float, float]:
-    """The scenario's requests (one, or the workflow's pair), each framed as under gunicorn.
-    Returns the wall seconds and the seconds of the connection health checks."""
-    from django.db import close_old_connections, connection
+) -> float:
+    """The scenario's requests (one, or the workflow's pair), each framed as under gunicorn;
+    the wall seconds they took."""
+    from django.db import close_old_connections
 
     from tests.perf.__main__ import describe_failure
 
     started = time.perf_counter()
-    health = 0.0
     for call in calls:
         close_old_connections()  # request_started
-        checked = time.perf_counter()
-        connection.close_if_health_check_failed()  # the SELECT 1 of a persistent connection
-        health += time.perf_counter() - checked
         with statements.measuring():
             if profiler is not None:
                 profiler.enable()
@@ -171,7 +165,7 @@ def request(
             failure = f"n/a ({response.content[:70].decode(errors='replace')})"
         if failure:
             raise Failed(failure)
-    return time.perf_counter() - started, health
+    return time.perf_counter() - started
 
 
 def repeat(count: int, budget: float, send_one) -> int:
@@ -197,16 +191,14 @@ def profile_scenario(scenario: Scenario, label: str, token: str, phases: Phases)
     sql: list[float] = []
     ends: list[float] = []
     counts: list[int] = []
-    health: list[float] = []
 
     def timed():
         statements = Statements()
-        seconds, checked = request(by_auth, calls, statements)
+        seconds = request(by_auth, calls, statements)
         wall.append(seconds)
         sql.append(statements.seconds)
         ends.append(statements.transaction_end_seconds)
         counts.append(statements.count)
-        health.append(checked)
 
     profiler = cProfile.Profile()
     try:
@@ -233,7 +225,6 @@ def profile_scenario(scenario: Scenario, label: str, token: str, phases: Phases)
         "execute_ms": round(1000 * statistics.fmean(sql), 2),
         "commit_ms": round(1000 * statistics.fmean(ends), 2),
         "statements": counts[0] if len(set(counts)) == 1 else round(statistics.fmean(counts), 1),
-        "health_check_ms": round(1000 * statistics.fmean(health), 2),
         "profiled": profiled,
         "python_calls": round(stats.total_calls / profiled),
         "top": [
