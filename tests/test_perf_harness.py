@@ -534,3 +534,41 @@ def test_paging_stops_at_the_end_or_at_its_budget():
     pages.clear()
     cut = bulk.page_through(fetch, total=10_000, budget=0)
     assert (pages, cut["rows"], cut["complete"]) == ([0], 4000, False)
+
+
+# The workflow commits: its COMMITs are timed as SQL (from the last statement to the on_commit
+# hooks), its statements are the executes of an issue and a move.
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the SQLite stock writes take other statements"
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_profile_times_the_workflows_commits(admin_user, stocked):
+    token = bearer_token(admin_user, "profile")
+    scenario = stocked["scenarios"]["issue + move-to-inventory"]
+    result = profile.profile_scenario(
+        scenario, "service", token, profile.Phases(1, 3, 1, 30, 30, 30)
+    )
+    assert result["status"] == "ok", result["status"]
+    # Per request: the token, the kit and inventory locks, the UPDATE, the ledger row, the line.
+    assert result["statements"] == 12
+    assert result["commit_ms"] > 0
+    assert result["sql_ms"] == pytest.approx(result["execute_ms"] + result["commit_ms"], abs=0.02)
+    assert not any(
+        "psycopg" in f["function"] and f["function"].endswith(" wait") for f in result["top"]
+    )
+    inventory = stocked["inventories"][0]
+    inventory.refresh_from_db()
+    assert inventory.kitted_quantity == 0  # every issue was moved back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_ending_without_commit_fails_the_profile(admin_user, stocked):
+    token = bearer_token(admin_user, "profile")
+    scenario = stocked["scenarios"]["issue + move-to-inventory"]
+    kit = stocked["kit"]
+    kit.status = "completed"  # the issue is refused inside its transaction, which rolls back
+    kit.save(update_fields=["status"])
+    result = profile.profile_scenario(
+        scenario, "service", token, profile.Phases(0, 1, 1, 30, 30, 30)
+    )
+    assert result["status"] == "n/a (a transaction ended without COMMIT)"

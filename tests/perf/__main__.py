@@ -245,7 +245,9 @@ def main() -> int:
                 server.stop()
         if run_profile:
             # After the wrk runs, with the servers stopped: one process at a time on the machine.
-            step(f"{profile.NAME}: service and DRF, per request (Django's test client, cProfile)")
+            step(
+                f"{profile.NAME}: service and DRF, per request (their WSGI applications, cProfile)"
+            )
             profiled = profile_servers(
                 database_url, env, bench, scale, quick, profile_names, tmp_path
             )
@@ -287,6 +289,12 @@ def main() -> int:
         broken.append(flood.NAME)
     if profiled:
         broken += [f"{profile.NAME} ({label})" for label in profiled["failed"]]
+        broken += [
+            f"{profile.NAME}: {row['scenario']} (service)"
+            for row in profiled["rows"]
+            if row["servers"].get("service", {}).get("status", "ok") != "ok"
+            and "service" not in profiled["failed"]
+        ]
     print(f"wall time: {time.monotonic() - started:.0f} s", file=sys.stderr)
     if broken:
         print(f"errors in: {', '.join(broken)}", file=sys.stderr)
@@ -867,7 +875,10 @@ def print_report(report: dict[str, Any]) -> None:
     if targets.profile_lines(report):
         print("\n" + targets.describe_profile(report))
         print(targets.text_table(targets.PROFILE_HEADER, targets.profile_lines(report)))
-        print("\nWhere the Python time goes: ms per request under cProfile, outside statements:")
+        print(
+            "\nWhere the Python time goes: own ms per request under cProfile (psycopg's wait for"
+            " the database left out):"
+        )
         print("\n".join(targets.profile_top_lines(report)))
     print("\nNotes: " + "\n".join(report["notes"]))
     summary = report["targets"]

@@ -1,6 +1,6 @@
 """The per-request profile (issue 16): how much of a request is SQL, how much is Python, and how
-many Python calls it makes, for every scenario a server serves, through Django's test client in
-one process.
+many Python calls it makes, for every scenario a server serves, through the server's WSGI
+application in one process.
 
     python -m tests.perf.profile --server service|drf --database-url URL --bench FILE [--quick]
         [--only SCENARIO ...]
@@ -11,25 +11,28 @@ server, in a subprocess with that server's settings, after its wrk runs. Prints 
 
 For each scenario (the Call objects of tests/perf/scenarios.py; the workflow as one issue + move
 pair): WARMUP requests unmeasured, then up to `requests` timed: wall ms, SQL ms and statements;
-then up to `profiled` more under cProfile, paused while the database works, for the Python calls
-per request and the functions with the most tottime outside the SQL wait. Each phase also ends
-at its time budget (after at least one request), so a slow answer (DRF's page of 4,000) keeps
---quick cheap.
+then up to `profiled` more under cProfile for the Python calls per request and the functions
+with the most own time, psycopg's wait for the database's answers left out. Each phase also
+ends at its time budget (after at least one request), so a slow answer (DRF's page of 4,000)
+keeps --quick cheap.
 
 SQL ms is the time inside each statement's execute (connection.execute_wrapper; "execute_ms")
 and in the COMMIT that ends a transaction ("commit_ms"), which Django sends outside execute: the
-time from the transaction's last statement to its on_commit hooks. Statements are the executes:
-what the DRF server's X-Queries header counts (Django's CaptureQueriesContext, the harness's count
-for Kitsmith, also lists a transaction's BEGIN and COMMIT). Each request is framed as gunicorn's
-worker frames it, with Django's connection handling at request_started and request_finished
-(close_old_connections, which the test client leaves out), so the persistent connection's health
-check (a SELECT 1 before the request's first statement, no statement in any count) is in the
-request's ms and not in its SQL ms.
+time from the transaction's last statement to its on_commit hooks (a transaction that ends
+without COMMIT fails the scenario rather than go untimed). Statements are the executes: what the
+DRF server's X-Queries header counts (Django's CaptureQueriesContext, the harness's count for
+Kitsmith, also lists a transaction's BEGIN and COMMIT). Each request goes to the WSGI
+application as gunicorn's worker sends it (a WSGI environ, the answer closed), so Django's
+connection handling runs at request_started and request_finished, and the persistent
+connection's health check (a SELECT 1 before the request's first statement, no statement in
+any count) is in the request's ms, not in its SQL ms. The Python calls include the harness's own
+few per statement.
 """
 
 import argparse
 import contextlib
 import cProfile
+import io
 import json
 import os
 import pstats
@@ -38,10 +41,12 @@ import sys
 import sysconfig
 import time
 import warnings
+import wsgiref.util
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from django.core.wsgi import get_wsgi_application
 from django.db import transaction
 
 from tests.perf import scenarios
@@ -70,42 +75,28 @@ QUICK = Phases(5, 20, 5, 0.1, 0.3, 0.1)
 class Statements:
     """What a request waits on the database for: its statements (an execute wrapper: how many,
     and the seconds inside their execute) and the COMMIT ending a transaction, which Django
-    sends outside execute (timed up to the transaction's on_commit hooks). With a profiler, it
-    pauses the profiler while a statement runs."""
+    sends outside execute: the time from the transaction's last statement to its on_commit
+    hooks, which run right after the COMMIT."""
 
-    def __init__(self, profiler: cProfile.Profile | None = None):
+    def __init__(self):
         self.count = 0
         self.seconds = 0.0
         self.transaction_end_seconds = 0.0
-        self.profiler = profiler
-        self.result: Any = None  # what the last call wait() timed answered
         self.ended = 0.0  # when the last statement's execute returned
         self.committing = False  # an on_commit hook waits for the open transaction's COMMIT
 
-    def wait(self, function, *args) -> float:
-        """Seconds `function(*args)` takes, the profiler paused; its result in self.result."""
-        if self.profiler is not None:
-            self.profiler.disable()
-        started = time.perf_counter()
-        try:
-            self.result = function(*args)
-        finally:
-            seconds = time.perf_counter() - started
-            if self.profiler is not None:
-                self.profiler.enable()
-        return seconds
-
     def __call__(self, execute, sql, params, many, context):
         self.count += 1
-        self.seconds += self.wait(execute, sql, params, many, context)
-        self.ended = time.perf_counter()
-        connection = context["connection"]
-        if connection.in_atomic_block and not self.committing:
-            # Django sends COMMIT outside execute; its on_commit hooks run right after it, so
-            # the COMMIT is what passes between the transaction's last statement and this hook.
-            self.committing = True
-            transaction.on_commit(self.committed, using=connection.alias)
-        return self.result
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.ended = time.perf_counter()
+            self.seconds += self.ended - started
+            alias = context["connection"].alias
+            if not self.committing and not transaction.get_autocommit(using=alias):
+                self.committing = True
+                transaction.on_commit(self.committed, using=alias)
 
     def committed(self) -> None:
         self.transaction_end_seconds += time.perf_counter() - self.ended
@@ -123,46 +114,47 @@ class Failed(Exception):
     """The server did not answer the scenario's request with success (the message says how)."""
 
 
-def clients(token: str) -> dict[bool, Any]:
-    """Django's test client, by whether the call sends the bench token."""
-    from django.test import Client
+def send(application, call: Call, token: str) -> tuple[int, bytes]:
+    """One request through the server's WSGI application, as gunicorn's worker calls it: Django
+    sends request_started and, when the answer is closed, request_finished, whose connection
+    handling runs the persistent connection's health check before the next request's first
+    statement."""
+    path, _, query = call.path.partition("?")
+    body = b"" if call.body is None else call.encoded()
+    environ = {
+        "REQUEST_METHOD": call.method,
+        "PATH_INFO": path,
+        "QUERY_STRING": query,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
+    if call.body is not None:
+        environ["CONTENT_TYPE"] = call.content_type
+    if call.auth:
+        environ["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    wsgiref.util.setup_testing_defaults(environ)
+    status: list[str] = []
+    answer = application(environ, lambda line, headers, exc_info=None: status.append(line))
+    try:
+        content = b"".join(answer)
+    finally:
+        answer.close()
+    return int(status[0].split()[0]), content
 
-    return {True: Client(HTTP_AUTHORIZATION=f"Bearer {token}"), False: Client()}
 
-
-def send(client, call: Call):
-    if call.body is None:
-        return client.generic(call.method, call.path)
-    return client.generic(call.method, call.path, call.encoded(), content_type=call.content_type)
-
-
-def request(
-    by_auth: dict[bool, Any],
-    calls: list[Call],
-    statements: Statements,
-    profiler: cProfile.Profile | None = None,
-) -> float:
-    """The scenario's requests (one, or the workflow's pair), each framed as under gunicorn;
-    the wall seconds they took."""
-    from django.db import close_old_connections
-
+def request(application, calls: list[Call], token: str, statements: Statements) -> float:
+    """The scenario's requests (one, or the workflow's pair); the wall seconds they took."""
     from tests.perf.__main__ import describe_failure
 
     started = time.perf_counter()
     for call in calls:
-        close_old_connections()  # request_started
         with statements.measuring():
-            if profiler is not None:
-                profiler.enable()
-            try:
-                response = send(by_auth[call.auth], call)
-            finally:
-                if profiler is not None:
-                    profiler.disable()
-        close_old_connections()  # request_finished
-        failure = describe_failure(response.status_code, response.content)
-        if failure is None and b'"errors"' in response.content[:20]:  # GraphQL
-            failure = f"n/a ({response.content[:70].decode(errors='replace')})"
+            status, content = send(application, call, token)
+        if statements.committing:  # the transaction rolled back: its COMMIT went untimed
+            raise Failed("n/a (a transaction ended without COMMIT)")
+        failure = describe_failure(status, content)
+        if failure is None and b'"errors"' in content[:20]:  # GraphQL
+            failure = f"n/a ({content[:70].decode(errors='replace')})"
         if failure:
             raise Failed(failure)
     return time.perf_counter() - started
@@ -186,7 +178,8 @@ def profile_scenario(scenario: Scenario, label: str, token: str, phases: Phases)
     calls = [first]
     if scenario.kind == "workflow":
         calls.append(scenarios.second_call(label, first))
-    by_auth = clients(token)
+    # Built here, not once per process: its middleware comes from the settings of the moment.
+    application = get_wsgi_application()
     wall: list[float] = []
     sql: list[float] = []
     ends: list[float] = []
@@ -194,27 +187,37 @@ def profile_scenario(scenario: Scenario, label: str, token: str, phases: Phases)
 
     def timed():
         statements = Statements()
-        seconds = request(by_auth, calls, statements)
-        wall.append(seconds)
+        wall.append(request(application, calls, token, statements))
         sql.append(statements.seconds)
         ends.append(statements.transaction_end_seconds)
         counts.append(statements.count)
 
     profiler = cProfile.Profile()
+
+    def profiled_request():
+        # Profiled whole: pausing the profiler around statements would drop the own time of
+        # every function a statement interrupts. The wait for the database's answer is left
+        # out of the top functions instead.
+        with profiler:
+            request(application, calls, token, Statements())
+
     try:
-        repeat(phases.warmup, phases.warmup_budget, lambda: request(by_auth, calls, Statements()))
-        repeat(phases.requests, phases.requests_budget, timed)
-        profiled = repeat(
-            phases.profiled,
-            phases.profiled_budget,
-            lambda: request(by_auth, calls, Statements(profiler), profiler),
+        repeat(
+            phases.warmup,
+            phases.warmup_budget,
+            lambda: request(application, calls, token, Statements()),
         )
+        repeat(phases.requests, phases.requests_budget, timed)
+        profiled = repeat(phases.profiled, phases.profiled_budget, profiled_request)
     except Failed as failed:
         return {**row, "status": str(failed)}
-    except Exception as exc:  # the test client raises what the view raised
+    except Exception as exc:  # what the application raised (DEBUG_PROPAGATE_EXCEPTIONS)
         return {**row, "status": f"n/a ({type(exc).__name__}: {str(exc)[:60]})"}
+    # Stats.stats, keyed by (file, line, function): get_stats_profile() keys by the function's
+    # name alone, so every __init__ would be one.
     stats = pstats.Stats(profiler)
-    top = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:TOP]
+    python = [item for item in stats.stats.items() if not database_wait(*item[0])]
+    top = sorted(python, key=lambda item: item[1][2], reverse=True)[:TOP]
     return {
         **row,
         "status": "ok",
@@ -236,6 +239,12 @@ def profile_scenario(scenario: Scenario, label: str, token: str, phases: Phases)
             for function, (_, ncalls, tottime, _, _) in top
         ],
     }
+
+
+def database_wait(filename: str, line: int, function: str) -> bool:
+    """psycopg's wait for the server's answer (to a statement, the COMMIT or the health
+    check): database time, not the request's Python."""
+    return function == "wait" and "psycopg" in Path(filename).parts
 
 
 def where(filename: str, line: int, function: str) -> str:

@@ -263,13 +263,13 @@ def describe_profile(report: dict[str, Any]) -> str:
     phases = report["profile"]["phases"]
     return (
         "Per request (tests/perf/profile.py, after the wrk runs), each server's settings in one"
-        " process, the requests through Django's test client framed as under gunicorn (the"
+        " process, the requests sent to its WSGI application as gunicorn sends them (the"
         f" connection health check included): ms the mean of up to {phases['requests']} requests"
         f" after {phases['warmup']} unmeasured; of it SQL the time inside each statement's"
-        " execute (`connection.execute_wrapper`) and in COMMIT; statements the executes; Python"
-        f" calls per request by cProfile over up to {phases['profiled']} more, paused while the"
-        " database works. A time budget per phase stops the slowest sooner (the JSON has the"
-        " counts). The workflow row is per issue + move pair."
+        " execute (`connection.execute_wrapper`) and in COMMIT (from the last statement to the"
+        " on_commit hooks); statements the executes; Python calls per request by cProfile over"
+        f" up to {phases['profiled']} more. A time budget per phase stops the slowest sooner"
+        " (the JSON has the counts). The workflow row is per issue + move pair."
     )
 
 

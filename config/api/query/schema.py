@@ -43,7 +43,8 @@ row per object (`{{"key": "1", "kit.id": "Kit_1"}}`), or one per group with aggr
 - `orderBy` takes dot paths; `href` can be selected but not filtered or ordered. By default rows
   come by key (requirements by run, then part). `start` (default 1) and `size` (default
   {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE}) page them.
-- The whole request is one SQL query for the rows and one for the count (grouped: one for both).
+- The whole request is one SQL query for the rows and one for the count (grouped, one for both
+  when the page has rows).
 - Limits: {MAX_FIELDS} fields, {MAX_FILTERS} filters, {MAX_VALUES} values in all filters,
   {MAX_PERIODS} dates in lists, {MAX_REFERENCES} filter numbers in `filterExpression` (each
   repeat counted), numbers between -1e{MAX_EXPONENT} and 1e{MAX_EXPONENT}; strings must be
