@@ -72,6 +72,12 @@ def _inert(text: str) -> str:
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
+def _as_written(text: str) -> str:
+    """An exported cell read back: the quote _inert put before a formula's first character goes,
+    so an export imports as the values it shows."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+
+
 def _invalid(column: Column, reason: str) -> ValueError:
     """The domain's invalid_value message, naming the column."""
     error = DomainError("invalid_value", column.attribute, REASON=reason)
@@ -125,7 +131,7 @@ class ValueWidget(widgets.Widget):
                 except ValidationError as exc:
                     raise _invalid(self.column, exc.messages[0]) from exc
             return number
-        return value if isinstance(value, str) else text
+        return _as_written(value) if isinstance(value, str) else text
 
     def render(self, value, obj=None, **kwargs):
         if value is None:
@@ -149,7 +155,7 @@ class ReferenceWidget(ValueWidget):
         self.found: dict[str, models.Model | None] = {}
 
     def clean(self, value, row=None, **kwargs):
-        text = "" if value is None else _cell_text(value)
+        text = "" if value is None else _as_written(_cell_text(value))
         if not text:
             return None
         if text not in self.found:

@@ -1,7 +1,6 @@
 """The OpenAPI document, the two documentation pages and the health check: served without
 credentials, valid, documenting the real envelopes, and loading nothing from other hosts."""
 
-import json
 from html.parser import HTMLParser
 
 import pytest
@@ -11,6 +10,7 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, validate
 
 from config.api.schema import REFERENCE, extra_schema
 from inventory.models import Item, PartInventory
+from tests.support.openapi import response_schema
 
 LINES = "/objects/inventory-control/kit-component"
 LINE = "/objects/inventory-control/kit-component/{key}"
@@ -53,11 +53,14 @@ def with_status(schema, example=201):
 
 
 @pytest.fixture
-def schema(client):
+def schema(openapi_document):
+    return openapi_document
+
+
+def test_the_json_document_says_its_media_type(client):
     response = client.get("/api/schema/?format=json")
     assert response.status_code == 200
     assert response["Content-Type"].split(";")[0] == "application/vnd.oai.openapi+json"
-    return json.loads(response.content)
 
 
 def test_json_schema_is_valid_openapi_3(schema):
@@ -86,12 +89,6 @@ def test_each_path_is_documented_once_as_the_contract_spells_it(schema):
     } <= paths
     assert not [path for path in paths if path.startswith("/ia/api/v1")]
     assert not [path for path in paths if path.endswith("/")]
-
-
-def response_schema(schema, path, method, status):
-    response = schema["paths"][path][method]["responses"][status]
-    assert list(response["content"]) == [JSON]
-    return response["content"][JSON]["schema"]
 
 
 def test_kit_component_list_documents_references_and_page_meta(schema):

@@ -558,7 +558,7 @@ def vacuum() -> None:
     ]
     if apps.is_installed("kitting"):
         models.append(apps.get_model("kitting", "PartKitLine"))
-    tables = [model._meta.db_table for model in models]
+    tables = [connection.ops.quote_name(model._meta.db_table) for model in models]
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE " + ", ".join(tables))
 

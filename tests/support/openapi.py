@@ -44,15 +44,20 @@ def _leaves(error) -> list[str]:
     return [message for inner in error.context for message in _leaves(inner)]
 
 
-def response_schema(document: dict, path: str, method: str, status: int) -> dict:
+def response_schema(document: dict, path: str, method: str, status: int | str) -> dict:
+    """The schema of an answer, which is JSON alone."""
     response = document["paths"][path][method.lower()]["responses"][str(status)]
+    assert list(response["content"]) == [JSON], (path, method, status)
     return response["content"][JSON]["schema"]
 
 
-def assert_matches_schema(document: dict, path: str, method: str, response) -> None:
-    """A real answer is one its operation documents for its status, and matches that schema."""
+def assert_matches_schema(document: dict, path: str, method: str, response, status: int) -> None:
+    """A real answer has the `status` expected (every operation also documents the error
+    statuses, so an error would match too), that status is documented, and the body matches its
+    schema."""
+    assert response.status_code == status, (path, method, response.content)
     documented = document["paths"][path][method.lower()]["responses"]
-    assert str(response.status_code) in documented, (path, method, response.status_code)
+    assert str(status) in documented, (path, method, status)
     if response.status_code == 204:
         return
     schema = response_schema(document, path, method, response.status_code)
